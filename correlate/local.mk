@@ -1,0 +1,1 @@
+# correlate/: evidence filter, sketches, Redis state, rules, notifier.

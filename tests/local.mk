@@ -1,0 +1,1 @@
+# tests/: unit tests (GTest, run with --tap) and shell tests printing TAP.
