@@ -1,0 +1,331 @@
+/*
+ * decoder.c - dispatch by version, exporter table, sequence accounting.
+ */
+#include "decoder.h"
+
+#include "cursor.h"
+#include "fbdecode.h"
+#include "sanitize.h"
+#include "v5.h"
+
+#include <string.h>
+
+typedef struct netmask {
+    sf_addr_t net;
+    unsigned  plen;
+} netmask_t;
+
+struct sf_decoder {
+    sf_decoder_config_t cfg;
+    sf_limits_t         lim;
+    sf_flow_sink_fn     sink;
+    void               *sink_ctx;
+    GHashTable         *exporters;      /* sf_addr_t* -> sf_exporter_t* */
+    GArray             *allowed;        /* netmask_t; empty accepts all */
+    sf_stats_t          st;
+    uint8_t             scratch[SF_MSG_MAX + 1];
+};
+
+/* fixbuf logs a warning per IPFIX message out of sequence; scanflow counts
+ * sequence gaps itself (sequence_lost), so those lines are dropped, and
+ * fixbuf's other messages are passed on at most once a minute. */
+static void fixbuf_log(const gchar *domain, GLogLevelFlags level,
+                       const gchar *msg, gpointer data)
+{
+    static gint64 last;
+    gint64 now = g_get_monotonic_time();
+
+    if (strstr(msg, "out of sequence") != NULL)
+        return;
+    if (last != 0 && now - last < 60 * G_USEC_PER_SEC)
+        return;
+    last = now;
+    g_log_default_handler(domain, level, msg, data);
+}
+
+static guint addr_hash(gconstpointer k)
+{
+    const sf_addr_t *a = k;
+    guint h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a->b[i]) * 16777619u;
+    return h;
+}
+
+static gboolean addr_equal(gconstpointer a, gconstpointer b)
+{
+    return memcmp(a, b, sizeof(sf_addr_t)) == 0;
+}
+
+static sf_exporter_t *exporter_new(const sf_addr_t *addr)
+{
+    sf_exporter_t *e = g_new0(sf_exporter_t, 1);
+    GError *err = NULL;
+
+    e->addr = *addr;
+    e->templates = g_hash_table_new(g_direct_hash, g_direct_equal);
+    if (!sf_fb_exporter_init(e, &err))
+        g_error("fixbuf session: %s", err->message);   /* programmer error */
+    return e;
+}
+
+static void exporter_free(gpointer p)
+{
+    sf_exporter_t *e = p;
+
+    if (e == NULL)
+        return;
+    sf_fb_exporter_clear(e);
+    g_hash_table_destroy(e->templates);
+    g_free(e);
+}
+
+sf_decoder_t *sf_decoder_new(const sf_decoder_config_t *cfg,
+                             sf_flow_sink_fn sink, void *sink_ctx)
+{
+    static gsize once;
+    sf_decoder_t *d = g_new0(sf_decoder_t, 1);
+
+    if (g_once_init_enter(&once)) {
+        sf_fb_global_init();
+        g_log_set_handler(NULL, G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE |
+                          G_LOG_LEVEL_INFO | G_LOG_LEVEL_DEBUG, fixbuf_log, NULL);
+        g_once_init_leave(&once, 1);
+    }
+    d->cfg = *cfg;
+    d->lim.max_templates = cfg->max_templates;
+    d->lim.max_fields = CLAMP(cfg->max_fields, 1, 4096);
+    d->sink = sink;
+    d->sink_ctx = sink_ctx;
+    d->exporters = g_hash_table_new_full(addr_hash, addr_equal, NULL, exporter_free);
+    d->allowed = g_array_new(FALSE, FALSE, sizeof(netmask_t));
+    return d;
+}
+
+void sf_decoder_free(sf_decoder_t *d)
+{
+    if (d == NULL)
+        return;
+    g_hash_table_destroy(d->exporters);
+    g_array_free(d->allowed, TRUE);
+    g_free(d);
+}
+
+const sf_stats_t *sf_decoder_stats(const sf_decoder_t *d)
+{
+    return &d->st;
+}
+
+void sf_decoder_count(sf_decoder_t *d, sf_counter_t id)
+{
+    sf_count(&d->st, id, 1);
+}
+
+unsigned sf_decoder_exporter_count(const sf_decoder_t *d)
+{
+    return g_hash_table_size(d->exporters);
+}
+
+void sf_decoder_allow_exporter(sf_decoder_t *d, const sf_addr_t *net, unsigned plen)
+{
+    netmask_t m = { *net, MIN(plen, 128u) };
+    g_array_append_val(d->allowed, m);
+}
+
+static bool in_net(const sf_addr_t *a, const netmask_t *m)
+{
+    unsigned full = m->plen / 8, rest = m->plen % 8;
+
+    if (memcmp(a->b, m->net.b, full) != 0)
+        return false;
+    if (rest == 0)
+        return true;
+    uint8_t mask = (uint8_t)(0xff << (8 - rest));
+    return (a->b[full] & mask) == (m->net.b[full] & mask);
+}
+
+static bool exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a)
+{
+    if (d->allowed->len == 0)
+        return true;
+    for (guint i = 0; i < d->allowed->len; i++)
+        if (in_net(a, &g_array_index(d->allowed, netmask_t, i)))
+            return true;
+    return false;
+}
+
+sf_domain_t *sf_exporter_domain(sf_exporter_t *e, uint32_t id)
+{
+    for (unsigned i = 0; i < e->n_domains; i++)
+        if (e->domains[i].id == id)
+            return &e->domains[i];
+    if (e->n_domains == SF_MAX_DOMAINS)
+        return NULL;
+    sf_domain_t *d = &e->domains[e->n_domains++];
+    memset(d, 0, sizeof *d);
+    d->id = id;
+    return d;
+}
+
+/* Gaps up to this size are losses; larger jumps, and going backwards, are
+ * an exporter restart or reordering and only reset the expectation. */
+#define SF_MAX_SEQ_GAP 1000000
+
+void sf_domain_sequence(sf_domain_t *d, uint32_t seq, uint32_t next,
+                        sf_stats_t *st, sf_exporter_t *e)
+{
+    if (d->seq_valid && seq != d->next_seq) {
+        int32_t gap = (int32_t)(seq - d->next_seq);
+        if (gap > 0 && gap <= SF_MAX_SEQ_GAP) {
+            sf_count(st, SF_C_SEQ_LOST, (uint64_t)gap);
+            e->lost += (uint64_t)gap;
+        } else {
+            sf_count(st, SF_C_SEQ_RESET, 1);
+        }
+    }
+    d->next_seq = next;
+    d->seq_valid = true;
+}
+
+/* NetFlow v9 (RFC 3954) and IPFIX (RFC 7011): check or translate the
+ * message into scratch, decode it through fixbuf, account the sequence. */
+static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version,
+                                  const uint8_t *p, size_t len, int64_t arrival_ms)
+{
+    sf_msg_t m = { .exp = e, .version = (uint8_t)version, .arrival_ms = arrival_ms };
+    uint32_t seq;
+    size_t hdr = version == 9 ? SF_V9_HDR : SF_IPFIX_HDR;
+
+    if (len < hdr) {
+        sf_count(&d->st, SF_C_ERR_SHORT_HEADER, 1);
+        return;
+    }
+    if (version == 9) {
+        m.uptime_ms = sf_get32(p + 4);
+        m.export_ms = (int64_t)sf_get32(p + 8) * 1000;
+        seq = sf_get32(p + 12);
+        m.domain_id = sf_get32(p + 16);
+        sf_count(&d->st, SF_C_PACKETS_V9, 1);
+    } else {
+        size_t mlen = sf_get16(p + 2);
+        if (mlen < SF_IPFIX_HDR || mlen > len) {
+            sf_count(&d->st, SF_C_ERR_MSG_LENGTH, 1);
+            return;
+        }
+        len = mlen;
+        m.export_ms = (int64_t)sf_get32(p + 4) * 1000;
+        seq = sf_get32(p + 8);
+        m.domain_id = sf_get32(p + 12);
+        sf_count(&d->st, SF_C_PACKETS_IPFIX, 1);
+    }
+    m.dom = sf_exporter_domain(e, m.domain_id);
+    if (m.dom == NULL) {
+        sf_count(&d->st, SF_C_DOMAIN_CAP, 1);
+        return;
+    }
+    size_t out = sf_sanitize(e, &d->lim, version, m.domain_id, p + hdr, len - hdr,
+                             d->scratch, &d->st);
+    unsigned data = 0;
+    uint64_t before = d->st.c[SF_C_RECORDS];
+    if (out > SF_IPFIX_HDR) {
+        sf_put16(d->scratch, 10);
+        sf_put16(d->scratch + 2, (uint16_t)out);
+        sf_put32(d->scratch + 4, (uint32_t)(m.export_ms / 1000));
+        sf_put32(d->scratch + 8, seq);
+        sf_put32(d->scratch + 12, m.domain_id);
+        data = sf_fb_decode(&m, d->scratch, out, d->sink, d->sink_ctx, &d->st);
+    }
+    uint64_t flows = d->st.c[SF_C_RECORDS] - before;
+    sf_count(&d->st, version == 9 ? SF_C_RECORDS_V9 : SF_C_RECORDS_IPFIX, flows);
+    e->records += flows;
+    sf_domain_sequence(m.dom, seq, version == 9 ? seq + 1 : seq + data, &d->st, e);
+}
+
+static void decode(sf_decoder_t *d, sf_exporter_t *e, const uint8_t *p,
+                   size_t len, int64_t arrival_ms)
+{
+    e->packets++;
+    e->last_ms = arrival_ms;
+    switch (len < 2 ? 0 : sf_get16(p)) {
+    case 5:
+        sf_count(&d->st, SF_C_PACKETS_V5, 1);
+        sf_v5_decode(e, p, len, arrival_ms, d->sink, d->sink_ctx, &d->st);
+        break;
+    case 9:
+        decode_template_based(d, e, 9, p, len, arrival_ms);
+        break;
+    case 10:
+        decode_template_based(d, e, 10, p, len, arrival_ms);
+        break;
+    default:
+        sf_count(&d->st, len < 2 ? SF_C_ERR_SHORT_HEADER : SF_C_ERR_BAD_VERSION, 1);
+    }
+}
+
+void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
+                       const uint8_t *p, size_t len, int64_t arrival_ms)
+{
+    sf_count(&d->st, SF_C_PACKETS, 1);
+    if (!exporter_allowed(d, addr)) {
+        sf_count(&d->st, SF_C_EXPORTER_DENIED, 1);
+        return;
+    }
+    uint16_t version = len >= 2 ? sf_get16(p) : 0;
+    if (version != 5 && version != 9 && version != 10) {
+        /* never create exporter state for what is not an export packet */
+        sf_count(&d->st, len < 2 ? SF_C_ERR_SHORT_HEADER : SF_C_ERR_BAD_VERSION, 1);
+        return;
+    }
+    sf_exporter_t *e = g_hash_table_lookup(d->exporters, addr);
+    if (e == NULL) {
+        if (g_hash_table_size(d->exporters) >= d->cfg.max_exporters) {
+            sf_count(&d->st, SF_C_EXPORTER_CAP, 1);
+            return;
+        }
+        e = exporter_new(addr);
+        g_hash_table_insert(d->exporters, &e->addr, e);
+    }
+    decode(d, e, p, len, arrival_ms);
+}
+
+sf_exporter_t *sf_decoder_session_new(sf_decoder_t *d, const sf_addr_t *addr)
+{
+    return exporter_new(addr);
+}
+
+void sf_decoder_session_free(sf_decoder_t *d, sf_exporter_t *e)
+{
+    exporter_free(e);
+}
+
+void sf_decoder_session_packet(sf_decoder_t *d, sf_exporter_t *e,
+                               const uint8_t *p, size_t len, int64_t arrival_ms)
+{
+    sf_count(&d->st, SF_C_PACKETS, 1);
+    decode(d, e, p, len, arrival_ms);
+}
+
+static gboolean idle(gpointer key, gpointer value, gpointer data)
+{
+    const sf_exporter_t *e = value;
+    return e->last_ms < *(const int64_t *)data;
+}
+
+void sf_decoder_expire(sf_decoder_t *d, int64_t now_ms)
+{
+    int64_t cutoff = now_ms - (int64_t)d->cfg.exporter_idle_s * 1000;
+    g_hash_table_foreach_remove(d->exporters, idle, &cutoff);
+}
+
+size_t sf_message_length(const uint8_t *p, size_t len)
+{
+    if (len >= SF_V5_HDR && sf_get16(p) == 5) {
+        size_t n = sf_v5_length(p, len);
+        return n ? n : len;
+    }
+    if (len >= SF_IPFIX_HDR && sf_get16(p) == 10) {
+        size_t n = sf_get16(p + 2);
+        return n >= SF_IPFIX_HDR && n <= len ? n : len;
+    }
+    return len;
+}

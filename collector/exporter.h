@@ -1,0 +1,64 @@
+/*
+ * exporter.h - what the collector remembers about one exporter.
+ *
+ * Collector-internal.  Templates live per (exporter address, observation
+ * domain or v9 source id), as RFC 7011 section 8 asks and as exporters in
+ * the wild need (collectors that ignored the domain decoded garbage).  A UDP
+ * exporter is keyed by address only: source ports change when an exporter
+ * restarts or sits behind NAT, while its templates stay meaningful.  An
+ * IPFIX-over-TCP connection is a transport session of its own and gets an
+ * exporter object that dies with the connection.
+ *
+ * Two template tables exist for one exporter and are kept in step:
+ * libfixbuf's session (the authority that decodes records) and ours, a
+ * small hash of (domain, template id) that the message sanitizer consults
+ * to gate data sets and to bound how many templates an exporter may hold.
+ */
+#ifndef SF_EXPORTER_H
+#define SF_EXPORTER_H
+
+#include <fixbuf/public.h>
+#include <glib.h>
+
+#include "flow.h"
+#include "stats.h"
+
+#define SF_MAX_DOMAINS 64
+
+typedef struct sf_domain {
+    uint32_t id;
+    bool     seq_valid;
+    uint32_t next_seq;          /* v5: flows, v9: packets, IPFIX: records */
+    uint32_t sampling;          /* from options records; 0 unknown */
+    int64_t  sys_init_ms;       /* IE 160 from options records; 0 unknown */
+    int64_t  last_ms;
+} sf_domain_t;
+
+typedef struct sf_exporter {
+    sf_addr_t    addr;
+    fbSession_t *session;
+    fBuf_t      *fbuf;
+    GHashTable  *templates;     /* SF_TKEY(domain, tid) -> SF_TVAL */
+    sf_domain_t  domains[SF_MAX_DOMAINS];
+    unsigned     n_domains;
+    int64_t      last_ms;
+    uint64_t     packets;
+    uint64_t     records;
+    uint64_t     lost;
+} sf_exporter_t;
+
+#define SF_TKEY(dom, tid) GSIZE_TO_POINTER(((gsize)(dom) << 16) | (tid))
+/* Template value: bit 0 set (never NULL), bit 1 options, bits 2.. hash. */
+#define SF_TVAL(hash, opt) GSIZE_TO_POINTER(((gsize)(hash) << 2) | ((opt) ? 2u : 0u) | 1u)
+#define SF_TVAL_IS_OPTIONS(v) ((GPOINTER_TO_SIZE(v) & 2u) != 0)
+
+/* Finds or adds the state of one observation domain; NULL past the cap. */
+sf_domain_t *sf_exporter_domain(sf_exporter_t *e, uint32_t id);
+
+/* Updates the sequence state of a domain: seq is the header's sequence
+ * number, next is what the following message should carry (seq plus the
+ * flows, packets or records this one held).  Counts losses in st. */
+void sf_domain_sequence(sf_domain_t *d, uint32_t seq, uint32_t next,
+                        sf_stats_t *st, sf_exporter_t *e);
+
+#endif

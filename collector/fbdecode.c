@@ -1,0 +1,529 @@
+/*
+ * fbdecode.c - reading NetFlow v9 and IPFIX records through libfixbuf.
+ *
+ * One internal template (the FB_* lists below) covers every element
+ * scanflow reads, from flow records and from options records alike; its
+ * memory layout is struct fbrec, ordered by size so that it has no padding.
+ * fixbuf copies each external record into it, expanding reduced-size
+ * integers (RFC 7011 section 6.2) and zero-filling what the template lacks.
+ * Which elements were really present is known per template: a bit mask
+ * computed once when fixbuf reports a new template (new-template callback)
+ * and kept as the template's context.
+ *
+ * Time fields arrive in nine encodings; flow_times() turns each into
+ * absolute Unix milliseconds:
+ *   150/151 seconds, 152/153 milliseconds, 154-157 NTP-format micro/nano
+ *   seconds (RFC 7011 section 6.1.9/10), 158/159 microseconds before the
+ *   message's export time, 21/22 sysUpTime milliseconds (relative to IE 160
+ *   systemInitTimeMilliseconds from the record or an options record, or for
+ *   NetFlow v9 to the header's sysUpTime and export time), and 161/162
+ *   durations when only the start is given.
+ */
+#include "fbdecode.h"
+#include "cursor.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* Elements by size: name, member. */
+#define FB16(X) X("sourceIPv6Address", src6) X("destinationIPv6Address", dst6)
+#define FB8(X) \
+    X("packetDeltaCount", pkts) X("octetDeltaCount", octs) \
+    X("packetTotalCount", pkts_tot) X("octetTotalCount", octs_tot) \
+    X("initiatorPackets", init_pkts) X("initiatorOctets", init_octs) \
+    X("flowStartMilliseconds", start_ms) X("flowEndMilliseconds", end_ms) \
+    X("flowStartMicroseconds", start_us) X("flowEndMicroseconds", end_us) \
+    X("flowStartNanoseconds", start_ns) X("flowEndNanoseconds", end_ns) \
+    X("systemInitTimeMilliseconds", sys_init) \
+    X("reversePacketDeltaCount", r_pkts) X("reverseOctetDeltaCount", r_octs) \
+    X("reversePacketTotalCount", r_pkts_tot) X("reverseOctetTotalCount", r_octs_tot) \
+    X("reverseFlowStartMilliseconds", r_start_ms) X("reverseFlowEndMilliseconds", r_end_ms)
+#define FB4(X) \
+    X("sourceIPv4Address", src4) X("destinationIPv4Address", dst4) \
+    X("ingressInterface", in_if) X("egressInterface", out_if) \
+    X("ingressPhysicalInterface", in_phys) X("egressPhysicalInterface", out_phys) \
+    X("flowStartSeconds", start_s) X("flowEndSeconds", end_s) \
+    X("flowStartDeltaMicroseconds", start_dus) X("flowEndDeltaMicroseconds", end_dus) \
+    X("flowStartSysUpTime", start_up) X("flowEndSysUpTime", end_up) \
+    X("flowDurationMilliseconds", dur_ms) X("flowDurationMicroseconds", dur_us) \
+    X("samplingInterval", samp_int) X("samplerRandomInterval", samp_rand) \
+    X("samplingPacketInterval", samp_pint) X("samplingPacketSpace", samp_pspace) \
+    X("scanflowForwardingStatus32", fwd32)
+#define FB2(X) \
+    X("sourceTransportPort", sport) X("destinationTransportPort", dport) \
+    X("udpSourcePort", udp_sport) X("udpDestinationPort", udp_dport) \
+    X("tcpSourcePort", tcp_sport) X("tcpDestinationPort", tcp_dport) \
+    X("tcpControlBits", flags) X("reverseTcpControlBits", r_flags) \
+    X("icmpTypeCodeIPv4", icmp4) X("icmpTypeCodeIPv6", icmp6) \
+    X("selectorAlgorithm", sel_alg) X("scanflowNselExtEvent", ext_event)
+#define FB1(X) \
+    X("protocolIdentifier", proto) X("firewallEvent", fw_event) \
+    X("scanflowNselFwEvent84", fw_event84) X("forwardingStatus", fwd8) \
+    X("samplingAlgorithm", samp_alg) X("icmpTypeIPv4", icmp_t4) \
+    X("icmpCodeIPv4", icmp_c4) X("icmpTypeIPv6", icmp_t6) \
+    X("icmpCodeIPv6", icmp_c6) X("ipVersion", ipver)
+
+struct fbrec {
+#define M16(n, m) uint8_t m[16];
+#define M8(n, m) uint64_t m;
+#define M4(n, m) uint32_t m;
+#define M2(n, m) uint16_t m;
+#define M1(n, m) uint8_t m;
+    FB16(M16) FB8(M8) FB4(M4) FB2(M2) FB1(M1)
+};
+
+/* Bit index of each element in a template's presence mask. */
+enum {
+#define E(n, m) F_##m,
+    FB16(E) FB8(E) FB4(E) FB2(E) FB1(E)
+#undef E
+    F_COUNT
+};
+G_STATIC_ASSERT(F_COUNT <= 64);
+#define HAS(t, m) (((t)->mask >> F_##m) & 1u)
+
+static fbInfoElementSpec_t rec_spec[] = {
+#define S16(n, m) { (char *)n, 16, 0 },
+#define S8(n, m) { (char *)n, 8, 0 },
+#define S4(n, m) { (char *)n, 4, 0 },
+#define S2(n, m) { (char *)n, 2, 0 },
+#define S1(n, m) { (char *)n, 1, 0 },
+    FB16(S16) FB8(S8) FB4(S4) FB2(S2) FB1(S1)
+    FB_IESPEC_NULL
+};
+
+/* Elements scanflow adds to fixbuf's model. */
+static fbInfoElement_t extra_ies[] = {
+    FB_IE_INIT_FULL("scanflowOpaque", SF_PEN, SF_IE_OPAQUE, FB_IE_VARLEN,
+                    FB_IE_DEFAULT, 0, 0, FB_OCTET_ARRAY, NULL),
+    FB_IE_INIT_FULL("scanflowNselExtEvent", SF_PEN, SF_IE_NSEL_EXT_EVENT, 2,
+                    FB_IE_DEFAULT | FB_IE_IDENTIFIER, 0, 0, FB_UINT_16, NULL),
+    FB_IE_INIT_FULL("scanflowNselFwEvent84", SF_PEN, SF_IE_NSEL_FW_EVENT84, 1,
+                    FB_IE_DEFAULT | FB_IE_IDENTIFIER, 0, 0, FB_UINT_8, NULL),
+    FB_IE_INIT_FULL("scanflowForwardingStatus32", SF_PEN, SF_IE_FWD_STATUS32, 4,
+                    FB_IE_DEFAULT | FB_IE_IDENTIFIER, 0, 0, FB_UINT_32, NULL),
+    FB_IE_NULL
+};
+
+#define SF_INTERNAL_TID 0xF100
+
+/* Per external template: which elements it has. */
+typedef struct tctx {
+    uint64_t mask;
+    bool     options;
+    bool     reverse;           /* carries RFC 5103 reverse counters */
+} tctx_t;
+
+static fbInfoModel_t *model;
+/* (ent, num) of each element in rec_spec order. */
+static uint32_t spec_ent[F_COUNT];
+static uint16_t spec_num[F_COUNT];
+static uint16_t spec_len[F_COUNT];
+
+void sf_fb_global_init(void)
+{
+    if (model)
+        return;
+    model = fbInfoModelAlloc();
+    fbInfoModelAddElementArray(model, extra_ies);
+    for (int i = 0; i < F_COUNT; i++) {
+        const fbInfoElement_t *ie =
+            fbInfoModelGetElementByName(model, rec_spec[i].name);
+        if (ie == NULL)
+            g_error("fixbuf information model lacks %s", rec_spec[i].name);
+        spec_ent[i] = ie->ent;
+        spec_num[i] = ie->num;
+        spec_len[i] = ie->len;
+    }
+    G_STATIC_ASSERT(offsetof(struct fbrec, ipver) + 1 ==
+                    2 * 16 + 19 * 8 + 19 * 4 + 12 * 2 + 10);
+}
+
+fbInfoModel_t *sf_fb_model(void)
+{
+    return model;
+}
+
+static int spec_index(uint32_t ent, uint16_t num)
+{
+    for (int i = 0; i < F_COUNT; i++)
+        if (spec_num[i] == num && spec_ent[i] == ent)
+            return i;
+    return -1;
+}
+
+bool sf_fb_field_known(uint32_t ent, uint16_t num)
+{
+    return spec_index(ent, num) >= 0 ||
+           (ent == 0 && num == 89);
+}
+
+/*
+ * Lengths fixbuf can decode into our struct: addresses and timestamps at
+ * their full size, integers at their size or reduced (RFC 7011 6.2).  A
+ * field at any other length is not read (renamed opaque) and counted.
+ */
+bool sf_fb_field_wanted(uint32_t *ent, uint16_t *num, uint16_t len)
+{
+    if (*ent == 0 && *num == 89 && len == 4) {
+        *ent = SF_PEN;
+        *num = SF_IE_FWD_STATUS32;
+    }
+    int i = spec_index(*ent, *num);
+    if (i < 0 || len == 0 || len == FB_IE_VARLEN)
+        return false;
+    const fbInfoElement_t *ie = fbInfoModelGetElementByID(model, *num, *ent);
+    switch (ie->type) {
+    case FB_UINT_8: case FB_UINT_16: case FB_UINT_32: case FB_UINT_64:
+        return len <= spec_len[i];
+    default:
+        return len == spec_len[i];
+    }
+}
+
+static void tctx_free(void *tmpl_ctx, void *app_ctx)
+{
+    g_free(tmpl_ctx);
+}
+
+static void tctx_build(fbSession_t *session, uint16_t tid, fbTemplate_t *tmpl,
+                       void *app_ctx, void **tmpl_ctx,
+                       fbTemplateCtxFree_fn *free_fn)
+{
+    tctx_t *t = g_new0(tctx_t, 1);
+    uint32_t n = fbTemplateCountElements(tmpl);
+
+    for (uint32_t i = 0; i < n; i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(tmpl, i);
+        int k = spec_index(ie->ent, ie->num);
+        if (k >= 0)
+            t->mask |= UINT64_C(1) << k;
+    }
+    t->options = fbTemplateGetOptionsScope(tmpl) > 0;
+    t->reverse = HAS(t, r_pkts) || HAS(t, r_octs) || HAS(t, r_pkts_tot) ||
+                 HAS(t, r_octs_tot);
+    *tmpl_ctx = t;
+    *free_fn = tctx_free;
+}
+
+gboolean sf_fb_exporter_init(sf_exporter_t *e, GError **err)
+{
+    fbTemplate_t *tmpl = NULL;
+
+    e->session = fbSessionAlloc(model);
+    fbSessionAddNewTemplateCallback(e->session, tctx_build, e);
+    tmpl = fbTemplateAlloc(model);
+    if (!fbTemplateAppendSpecArray(tmpl, rec_spec, 0, err))
+        goto err;
+    if (!fbSessionAddTemplate(e->session, TRUE, SF_INTERNAL_TID, tmpl, err))
+        goto err;
+    tmpl = NULL;
+    e->fbuf = fBufAllocForCollection(e->session, NULL);
+    fBufSetAutomaticMode(e->fbuf, FALSE);
+    if (!fBufSetInternalTemplate(e->fbuf, SF_INTERNAL_TID, err))
+        goto err;
+    return TRUE;
+err:
+    if (tmpl)
+        fbTemplateFreeUnused(tmpl);
+    sf_fb_exporter_clear(e);
+    return FALSE;
+}
+
+void sf_fb_exporter_clear(sf_exporter_t *e)
+{
+    if (e->fbuf)
+        fBufFree(e->fbuf);          /* frees the session too */
+    else if (e->session)
+        fbSessionFree(e->session);
+    e->fbuf = NULL;
+    e->session = NULL;
+}
+
+void sf_fb_forget_template(sf_exporter_t *e, uint32_t domain, uint16_t tid)
+{
+    uint32_t saved = fbSessionGetDomain(e->session);
+
+    fbSessionSetDomain(e->session, domain);
+    fbSessionRemoveTemplate(e->session, FALSE, tid, NULL);
+    fbSessionSetDomain(e->session, saved);
+}
+
+/* NTP-format timestamp (RFC 7011 6.1.9) to Unix milliseconds. */
+static int64_t ntp_ms(uint64_t ntp)
+{
+    if (ntp == 0)
+        return 0;
+    int64_t sec = (int64_t)(ntp >> 32) - INT64_C(2208988800);
+    return sec * 1000 + (int64_t)(((ntp & 0xffffffffu) * 1000) >> 32);
+}
+
+/* sysUpTime-relative time to Unix milliseconds. */
+static int64_t uptime_ms(const sf_msg_t *m, const struct fbrec *r,
+                         const tctx_t *t, uint32_t up)
+{
+    if (HAS(t, sys_init) && r->sys_init)
+        return (int64_t)r->sys_init + up;
+    if (m->version == 9)            /* wraps with sysUpTime: signed delta */
+        return m->export_ms + (int32_t)(up - m->uptime_ms);
+    if (m->dom && m->dom->sys_init_ms)
+        return m->dom->sys_init_ms + up;
+    return 0;
+}
+
+static void flow_times(const sf_msg_t *m, const struct fbrec *r,
+                       const tctx_t *t, sf_flow_t *f)
+{
+    int64_t s = 0, e = 0;
+
+    if (HAS(t, start_ms) || HAS(t, end_ms)) {
+        s = (int64_t)r->start_ms;
+        e = (int64_t)r->end_ms;
+    } else if (HAS(t, start_s) || HAS(t, end_s)) {
+        s = (int64_t)r->start_s * 1000;
+        e = (int64_t)r->end_s * 1000;
+    } else if (HAS(t, start_us) || HAS(t, end_us)) {
+        s = ntp_ms(r->start_us);
+        e = ntp_ms(r->end_us);
+    } else if (HAS(t, start_ns) || HAS(t, end_ns)) {
+        s = ntp_ms(r->start_ns);
+        e = ntp_ms(r->end_ns);
+    } else if (HAS(t, start_dus) || HAS(t, end_dus)) {
+        s = HAS(t, start_dus) ? m->export_ms - r->start_dus / 1000 : 0;
+        e = HAS(t, end_dus) ? m->export_ms - r->end_dus / 1000 : 0;
+    } else if (HAS(t, start_up) || HAS(t, end_up)) {
+        s = HAS(t, start_up) ? uptime_ms(m, r, t, r->start_up) : 0;
+        e = HAS(t, end_up) ? uptime_ms(m, r, t, r->end_up) : 0;
+    }
+    if (s && !e) {
+        if (HAS(t, dur_ms))
+            e = s + r->dur_ms;
+        else if (HAS(t, dur_us))
+            e = s + r->dur_us / 1000;
+    }
+    if (s || e) {
+        f->start_ms = s ? s : e;
+        f->end_ms = e ? e : s;
+        f->fields |= SF_HAS_TIMES;
+    }
+}
+
+static uint32_t sampling_of(const struct fbrec *r, const tctx_t *t)
+{
+    if (HAS(t, samp_int) && r->samp_int)
+        return r->samp_int;
+    if (HAS(t, samp_rand) && r->samp_rand)
+        return r->samp_rand;
+    if (HAS(t, samp_pint) && r->samp_pint)  /* n selected, then m skipped */
+        return (uint32_t)(((uint64_t)r->samp_pint + r->samp_pspace) / r->samp_pint);
+    return 0;
+}
+
+static void options_record(const sf_msg_t *m, const struct fbrec *r,
+                           const tctx_t *t)
+{
+    uint32_t s = sampling_of(r, t);
+
+    if (m->dom == NULL)
+        return;
+    if (s)
+        m->dom->sampling = s;
+    if (HAS(t, sys_init) && r->sys_init)
+        m->dom->sys_init_ms = (int64_t)r->sys_init;
+}
+
+static void flow_addresses(const struct fbrec *r, const tctx_t *t, sf_flow_t *f)
+{
+    static const uint8_t zero16[16];
+    bool v6 = (HAS(t, src6) || HAS(t, dst6)) &&
+              (!(HAS(t, src4) || HAS(t, dst4)) || r->ipver == 6 ||
+               memcmp(r->src6, zero16, 16) || memcmp(r->dst6, zero16, 16));
+
+    if (v6) {
+        memcpy(f->src.b, r->src6, 16);
+        memcpy(f->dst.b, r->dst6, 16);
+    } else {
+        uint8_t a[4];
+        sf_put32(a, r->src4);
+        sf_addr_set_v4(&f->src, a);
+        sf_put32(a, r->dst4);
+        sf_addr_set_v4(&f->dst, a);
+    }
+    f->is_v4 = !v6;
+}
+
+static void flow_ports(const struct fbrec *r, const tctx_t *t, sf_flow_t *f)
+{
+    if (HAS(t, sport) || HAS(t, dport)) {
+        f->src_port = r->sport;
+        f->dst_port = r->dport;
+    } else if (HAS(t, tcp_sport) || HAS(t, tcp_dport)) {
+        f->src_port = r->tcp_sport;
+        f->dst_port = r->tcp_dport;
+    } else if (HAS(t, udp_sport) || HAS(t, udp_dport)) {
+        f->src_port = r->udp_sport;
+        f->dst_port = r->udp_dport;
+    } else {
+        return;
+    }
+    f->fields |= SF_HAS_PORTS;
+}
+
+static void flow_icmp(const struct fbrec *r, const tctx_t *t, sf_flow_t *f)
+{
+    if (f->proto != 1 && f->proto != 58)
+        return;
+    if (HAS(t, icmp4) && (r->icmp4 || !HAS(t, icmp6)))
+        f->icmp_type_code = r->icmp4;
+    else if (HAS(t, icmp6))
+        f->icmp_type_code = r->icmp6;
+    else if (HAS(t, icmp_t4))
+        f->icmp_type_code = (uint16_t)(r->icmp_t4 << 8 | r->icmp_c4);
+    else if (HAS(t, icmp_t6))
+        f->icmp_type_code = (uint16_t)(r->icmp_t6 << 8 | r->icmp_c6);
+    else if (f->fields & SF_HAS_PORTS)  /* v5 habit: type and code in dport */
+        f->icmp_type_code = f->dst_port;
+    else
+        return;
+    f->fields |= SF_HAS_ICMP;
+}
+
+static void flow_counters(const struct fbrec *r, const tctx_t *t, sf_flow_t *f)
+{
+    if (HAS(t, pkts))
+        f->packets = r->pkts;
+    else if (HAS(t, pkts_tot))
+        f->packets = r->pkts_tot;
+    else if (HAS(t, init_pkts))
+        f->packets = r->init_pkts;
+    if (HAS(t, pkts) || HAS(t, pkts_tot) || HAS(t, init_pkts))
+        f->fields |= SF_HAS_PACKETS;
+    if (HAS(t, octs))
+        f->bytes = r->octs;
+    else if (HAS(t, octs_tot))
+        f->bytes = r->octs_tot;
+    else if (HAS(t, init_octs))
+        f->bytes = r->init_octs;
+    if (HAS(t, octs) || HAS(t, octs_tot) || HAS(t, init_octs))
+        f->fields |= SF_HAS_BYTES;
+}
+
+static void flow_misc(const sf_msg_t *m, const struct fbrec *r,
+                      const tctx_t *t, sf_flow_t *f)
+{
+    if (HAS(t, flags)) {
+        f->tcp_flags = r->flags;
+        f->fields |= SF_HAS_TCP_FLAGS;
+    }
+    if (HAS(t, in_if) || HAS(t, in_phys)) {
+        f->in_if = HAS(t, in_if) ? r->in_if : r->in_phys;
+        f->fields |= SF_HAS_IN_IF;
+    }
+    if (HAS(t, out_if) || HAS(t, out_phys)) {
+        f->out_if = HAS(t, out_if) ? r->out_if : r->out_phys;
+        f->fields |= SF_HAS_OUT_IF;
+    }
+    if (HAS(t, fw_event) || HAS(t, fw_event84)) {
+        f->fw_event = HAS(t, fw_event) ? r->fw_event : r->fw_event84;
+        f->fields |= SF_HAS_FW_EVENT;
+    }
+    if (HAS(t, ext_event))
+        f->fw_ext_event = r->ext_event;
+    if (HAS(t, fwd8) || HAS(t, fwd32)) {
+        /* v9 and RFC 7270: status in the top two bits of the low byte */
+        uint8_t v = HAS(t, fwd8) ? r->fwd8 : (uint8_t)r->fwd32;
+        f->fwd_status = v >> 6;
+        f->fields |= SF_HAS_FWD_STATUS;
+    }
+    f->sampling_interval = sampling_of(r, t);
+    if (!f->sampling_interval && m->dom)
+        f->sampling_interval = m->dom->sampling;
+}
+
+/* The second direction of an RFC 5103 biflow, if it saw any traffic. */
+static bool flow_reverse(const struct fbrec *r, const tctx_t *t,
+                         const sf_flow_t *fwd, sf_flow_t *rev)
+{
+    uint64_t pk = HAS(t, r_pkts) ? r->r_pkts : r->r_pkts_tot;
+    uint64_t oc = HAS(t, r_octs) ? r->r_octs : r->r_octs_tot;
+
+    if (!t->reverse || (pk == 0 && oc == 0))
+        return false;
+    *rev = *fwd;
+    rev->src = fwd->dst;
+    rev->dst = fwd->src;
+    rev->src_port = fwd->dst_port;
+    rev->dst_port = fwd->src_port;
+    rev->packets = pk;
+    rev->bytes = oc;
+    rev->tcp_flags = HAS(t, r_flags) ? r->r_flags : 0;
+    if (!HAS(t, r_flags))
+        rev->fields &= ~(uint32_t)SF_HAS_TCP_FLAGS;
+    if (HAS(t, r_start_ms) && r->r_start_ms) {
+        rev->start_ms = (int64_t)r->r_start_ms;
+        rev->end_ms = HAS(t, r_end_ms) && r->r_end_ms ? (int64_t)r->r_end_ms
+                                                       : rev->start_ms;
+    }
+    rev->reverse = true;
+    return true;
+}
+
+static void flow_build(const sf_msg_t *m, const struct fbrec *r,
+                       const tctx_t *t, sf_flow_t *f)
+{
+    memset(f, 0, sizeof *f);
+    f->exporter = m->exp->addr;
+    f->version = m->version;
+    f->obs_domain = m->domain_id;
+    f->arrival_ms = m->arrival_ms;
+    f->proto = r->proto;
+    flow_addresses(r, t, f);
+    flow_ports(r, t, f);
+    flow_icmp(r, t, f);
+    flow_counters(r, t, f);
+    flow_times(m, r, t, f);
+    flow_misc(m, r, t, f);
+}
+
+unsigned sf_fb_decode(const sf_msg_t *m, uint8_t *buf, size_t len,
+                      sf_flow_sink_fn sink, void *ctx, sf_stats_t *st)
+{
+    fBuf_t *fbuf = m->exp->fbuf;
+    struct fbrec rec;
+    unsigned records = 0;
+    GError *err = NULL;
+
+    fBufSetBuffer(fbuf, buf, len);
+    for (;;) {
+        uint16_t tid;
+        fbTemplate_t *tmpl = fBufNextCollectionTemplate(fbuf, &tid, &err);
+        size_t rlen = sizeof rec;
+
+        if (tmpl == NULL)
+            break;
+        const tctx_t *t = fbTemplateGetContext(tmpl);
+        if (t == NULL || !fBufNext(fbuf, (uint8_t *)&rec, &rlen, &err))
+            break;
+        records++;
+        if (t->options) {
+            sf_count(st, SF_C_OPTIONS_RECORDS, 1);
+            options_record(m, &rec, t);
+            continue;
+        }
+        sf_flow_t f, rev;
+        flow_build(m, &rec, t, &f);
+        sf_count(st, SF_C_RECORDS, 1);
+        sink(&f, ctx);
+        if (flow_reverse(&rec, t, &f, &rev)) {
+            sf_count(st, SF_C_BIFLOW_REVERSE, 1);
+            sink(&rev, ctx);
+        }
+    }
+    if (err != NULL) {
+        if (!g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM) &&
+            !g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_BUFSZ))
+            sf_count(st, SF_C_ERR_RECORD, 1);
+        g_clear_error(&err);
+    }
+    return records;
+}

@@ -1,0 +1,326 @@
+/*
+ * listener.c - UDP and TCP sockets and the receive loop.
+ *
+ * UDP datagrams are read 64 at a time with recvmmsg() into buffers that
+ * are allocated once: nothing is allocated per packet or per flow.  Each
+ * TCP connection is an IPFIX transport session with its own template state
+ * (sf_decoder_session_new) and a 64 KiB reassembly buffer; a message whose
+ * header is not IPFIX or whose length is impossible closes the connection
+ * (the stream cannot be resynchronised), counted as malformed_tcp_framing.
+ * One poll() loop serves all sockets; decoding never waits on Redis, whose
+ * I/O lives on the correlator's own thread.
+ */
+#include "listener.h"
+
+#include "cursor.h"
+#include "sanitize.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SF_ERROR g_quark_from_static_string("scanflow-listener")
+#define BATCH 64
+#define DGRAM_MAX 65536
+#define MAX_TCP 256
+
+typedef struct tcp_conn {
+    int            fd;
+    sf_exporter_t *exp;
+    size_t         have;
+    uint8_t        buf[SF_MSG_MAX + 1];
+} tcp_conn_t;
+
+typedef struct sock {
+    int  fd;
+    bool tcp;
+} sock_t;
+
+struct sf_listener {
+    sf_decoder_t   *dec;
+    GArray         *socks;          /* sock_t */
+    GPtrArray      *conns;          /* tcp_conn_t* */
+    uint8_t        *bufs;           /* BATCH * DGRAM_MAX */
+    struct mmsghdr  msgs[BATCH];
+    struct iovec    iov[BATCH];
+    struct sockaddr_storage from[BATCH];
+};
+
+sf_listener_t *sf_listener_new(sf_decoder_t *d)
+{
+    sf_listener_t *l = g_new0(sf_listener_t, 1);
+
+    l->dec = d;
+    l->socks = g_array_new(FALSE, FALSE, sizeof(sock_t));
+    l->conns = g_ptr_array_new();
+    l->bufs = g_malloc((size_t)BATCH * DGRAM_MAX);
+    for (int i = 0; i < BATCH; i++) {
+        l->iov[i].iov_base = l->bufs + (size_t)i * DGRAM_MAX;
+        l->iov[i].iov_len = DGRAM_MAX;
+        l->msgs[i].msg_hdr.msg_iov = &l->iov[i];
+        l->msgs[i].msg_hdr.msg_iovlen = 1;
+        l->msgs[i].msg_hdr.msg_name = &l->from[i];
+    }
+    return l;
+}
+
+static void conn_close(sf_listener_t *l, tcp_conn_t *c)
+{
+    close(c->fd);
+    sf_decoder_session_free(l->dec, c->exp);
+    g_ptr_array_remove_fast(l->conns, c);
+    g_free(c);
+}
+
+void sf_listener_free(sf_listener_t *l)
+{
+    if (l == NULL)
+        return;
+    while (l->conns->len > 0)
+        conn_close(l, g_ptr_array_index(l->conns, 0));
+    for (guint i = 0; i < l->socks->len; i++)
+        close(g_array_index(l->socks, sock_t, i).fd);
+    g_array_free(l->socks, TRUE);
+    g_ptr_array_free(l->conns, TRUE);
+    g_free(l->bufs);
+    g_free(l);
+}
+
+gboolean sf_listen_spec_parse(const char *spec, char **proto, char **host,
+                              char **port, GError **err)
+{
+    const char *rest = strstr(spec, "://");
+    const char *colon;
+
+    if (rest == NULL || (strncmp(spec, "udp", 3) && strncmp(spec, "tcp", 3)) ||
+        rest - spec != 3)
+        goto bad;
+    rest += 3;
+    if (*rest == '[') {
+        const char *end = strchr(rest, ']');
+        if (end == NULL || end[1] != ':')
+            goto bad;
+        *host = g_strndup(rest + 1, (gsize)(end - rest - 1));
+        colon = end + 1;
+    } else {
+        colon = strrchr(rest, ':');
+        if (colon == NULL)
+            goto bad;
+        *host = g_strndup(rest, (gsize)(colon - rest));
+    }
+    char *endp;
+    long p = strtol(colon + 1, &endp, 10);
+    if (colon[1] == '\0' || *endp != '\0' || p < 0 || p > 65535) {
+        g_free(*host);
+        goto bad;
+    }
+    *proto = g_strndup(spec, 3);
+    *port = g_strdup(colon + 1);
+    return TRUE;
+bad:
+    g_set_error(err, SF_ERROR, 1,
+                "bad listen address '%s': expected udp://ADDR:PORT or tcp://ADDR:PORT",
+                spec);
+    return FALSE;
+}
+
+static int open_socket(const struct addrinfo *ai, bool tcp, GError **err)
+{
+    int fd = socket(ai->ai_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
+                    SOCK_CLOEXEC, 0);
+    int one = 1, zero = 0, rcv = 32 << 20;
+
+    if (fd < 0)
+        goto err;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (ai->ai_family == AF_INET6)      /* [::] takes IPv4 too */
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+    if (!tcp && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
+        goto err;
+    if (tcp && listen(fd, 64) < 0)
+        goto err;
+    return fd;
+err:
+    g_set_error(err, SF_ERROR, 2, "%s", g_strerror(errno));
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+gboolean sf_listener_add(sf_listener_t *l, const char *spec, GError **err)
+{
+    char *proto = NULL, *host = NULL, *port = NULL;
+    struct addrinfo hints, *res = NULL;
+    gboolean ok = FALSE;
+    int rc;
+
+    if (!sf_listen_spec_parse(spec, &proto, &host, &port, err))
+        return FALSE;
+    bool tcp = strcmp(proto, "tcp") == 0;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    hints.ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM;
+    rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
+    if (rc != 0) {
+        g_set_error(err, SF_ERROR, 3, "%s: %s", spec, gai_strerror(rc));
+        goto out;
+    }
+    GError *e2 = NULL;
+    int fd = open_socket(res, tcp, &e2);
+    if (fd < 0) {
+        g_set_error(err, SF_ERROR, 4, "cannot listen on %s: %s", spec, e2->message);
+        g_error_free(e2);
+        goto out;
+    }
+    sock_t s = { fd, tcp };
+    g_array_append_val(l->socks, s);
+    g_message("listening on %s", spec);
+    ok = TRUE;
+out:
+    if (res)
+        freeaddrinfo(res);
+    g_free(proto);
+    g_free(host);
+    g_free(port);
+    return ok;
+}
+
+static void to_addr(const struct sockaddr_storage *ss, sf_addr_t *a)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        sf_addr_set_v4(a, (const uint8_t *)&s4->sin_addr);
+    } else {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        memcpy(a->b, &s6->sin6_addr, 16);
+    }
+}
+
+static int64_t now_ms(void)
+{
+    return g_get_real_time() / 1000;
+}
+
+static void udp_read(sf_listener_t *l, int fd)
+{
+    for (int rounds = 0; rounds < 16; rounds++) {
+        for (int i = 0; i < BATCH; i++)
+            l->msgs[i].msg_hdr.msg_namelen = sizeof l->from[i];
+        int n = recvmmsg(fd, l->msgs, BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return;
+        int64_t t = now_ms();
+        for (int i = 0; i < n; i++) {
+            sf_addr_t from;
+            to_addr(&l->from[i], &from);
+            sf_decoder_packet(l->dec, &from, l->iov[i].iov_base, l->msgs[i].msg_len, t);
+        }
+        if (n < BATCH)
+            return;
+    }
+}
+
+static void tcp_accept(sf_listener_t *l, int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+    if (c < 0)
+        return;
+    if (l->conns->len >= MAX_TCP) {
+        close(c);
+        return;
+    }
+    tcp_conn_t *conn = g_new0(tcp_conn_t, 1);
+    sf_addr_t from;
+    to_addr(&ss, &from);
+    conn->fd = c;
+    conn->exp = sf_decoder_session_new(l->dec, &from);
+    g_ptr_array_add(l->conns, conn);
+}
+
+/* Reads what the connection has; false if it must be closed. */
+static bool tcp_read(sf_listener_t *l, tcp_conn_t *c)
+{
+    ssize_t n = read(c->fd, c->buf + c->have, SF_MSG_MAX - c->have);
+
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        return false;
+    if (n < 0)
+        return true;
+    c->have += (size_t)n;
+    size_t off = 0;
+    int64_t t = now_ms();
+    while (c->have - off >= SF_IPFIX_HDR) {
+        const uint8_t *m = c->buf + off;
+        size_t mlen = sf_get16(m + 2);
+        if (sf_get16(m) != 10 || mlen < SF_IPFIX_HDR) {
+            sf_decoder_count(l->dec, SF_C_TCP_BAD_FRAMING);
+            return false;
+        }
+        if (c->have - off < mlen)
+            break;
+        sf_decoder_session_packet(l->dec, c->exp, m, mlen, t);
+        off += mlen;
+    }
+    memmove(c->buf, c->buf + off, c->have - off);
+    c->have -= off;
+    return true;
+}
+
+void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
+                     sf_tick_fn tick, void *tick_ctx)
+{
+    GArray *pfds = g_array_new(FALSE, TRUE, sizeof(struct pollfd));
+    int64_t last_tick = 0;
+
+    while (!*stop) {
+        guint ns = l->socks->len, nc = l->conns->len;
+        g_array_set_size(pfds, ns + nc);
+        for (guint i = 0; i < ns; i++) {
+            struct pollfd *p = &g_array_index(pfds, struct pollfd, i);
+            p->fd = g_array_index(l->socks, sock_t, i).fd;
+            p->events = POLLIN;
+            p->revents = 0;
+        }
+        for (guint i = 0; i < nc; i++) {
+            struct pollfd *p = &g_array_index(pfds, struct pollfd, ns + i);
+            p->fd = ((tcp_conn_t *)g_ptr_array_index(l->conns, i))->fd;
+            p->events = POLLIN;
+            p->revents = 0;
+        }
+        int rc = poll((struct pollfd *)pfds->data, ns + nc, 100);
+        for (guint i = 0; rc > 0 && i < ns; i++) {
+            const struct pollfd *p = &g_array_index(pfds, struct pollfd, i);
+            if (!(p->revents & POLLIN))
+                continue;
+            if (g_array_index(l->socks, sock_t, i).tcp)
+                tcp_accept(l, p->fd);
+            else
+                udp_read(l, p->fd);
+        }
+        /* connections accepted above are polled next round */
+        for (guint i = nc; rc > 0 && i-- > 0;) {
+            const struct pollfd *p = &g_array_index(pfds, struct pollfd, ns + i);
+            tcp_conn_t *c = g_ptr_array_index(l->conns, i);
+            if (c->fd != p->fd || !(p->revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            if (!tcp_read(l, c))
+                conn_close(l, c);
+        }
+        int64_t t = now_ms();
+        if (tick && t - last_tick >= 100) {
+            tick(tick_ctx, t);
+            last_tick = t;
+        }
+    }
+    g_array_free(pfds, TRUE);
+}

@@ -1,0 +1,34 @@
+/*
+ * listener.h - the daemon's sockets: UDP for NetFlow v5, v9 and IPFIX on
+ * the same port (dispatched by the version field), TCP for IPFIX (RFC 7011
+ * section 10.4 framing, many exporters at once).
+ */
+#ifndef SF_LISTENER_H
+#define SF_LISTENER_H
+
+#include <signal.h>
+
+#include "decoder.h"
+
+typedef struct sf_listener sf_listener_t;
+
+sf_listener_t *sf_listener_new(sf_decoder_t *d);
+void sf_listener_free(sf_listener_t *l);
+
+/* Binds "udp://ADDR:PORT" or "tcp://ADDR:PORT"; ADDR is an IPv4 address,
+ * an IPv6 address in brackets, or a host name.  [::] takes IPv4 too. */
+gboolean sf_listener_add(sf_listener_t *l, const char *spec, GError **err);
+
+/* Called between batches, at least every 100 ms. */
+typedef void (*sf_tick_fn)(void *ctx, int64_t now_ms);
+
+/* Receives until *stop becomes non-zero. */
+void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
+                     sf_tick_fn tick, void *tick_ctx);
+
+/* Splits "proto://host:port" into its parts (for callers that validate
+ * configuration before binding). */
+gboolean sf_listen_spec_parse(const char *spec, char **proto, char **host,
+                              char **port, GError **err);
+
+#endif
