@@ -193,6 +193,8 @@ static bool ipfix_template(walk_t *w, sf_cursor_t *c, bool options, uint16_t set
 
     if (!sf_cur_u16(c, &tid) || !sf_cur_u16(c, &count))
         return false;
+    if (tid == 0 && count == 0)         /* padding (RFC 7011 3.3.1) */
+        return false;
     if (count == 0) {                   /* withdrawal */
         if (tid == set_id)
             withdraw_all(w, options);
@@ -230,6 +232,8 @@ static bool v9_template(walk_t *w, sf_cursor_t *c)
     uint16_t tid, count;
 
     if (!sf_cur_u16(c, &tid) || !sf_cur_u16(c, &count))
+        return false;
+    if (tid == 0 && count == 0)         /* padding */
         return false;
     if (count == 0) {
         sf_count(w->st, SF_C_ERR_TEMPLATE_EMPTY, 1);

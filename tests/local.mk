@@ -2,3 +2,10 @@
 # (tests/*.sh) printing TAP.  Each area keeps its list in its own fragment.
 EXTRA_DIST += .ci/lsan.supp
 include $(srcdir)/tests/reference.mk
+include $(srcdir)/tests/decoder.mk
+include $(srcdir)/tests/fuzz.mk
+include $(srcdir)/tests/correlate.mk
+
+# The running daemon on UDP (v4, v6) and TCP sockets.
+TESTS += tests/daemon-listen.sh
+EXTRA_DIST += tests/daemon-listen.sh
