@@ -10,17 +10,19 @@
 #include <stdio.h>
 #include <string.h>
 
+typedef enum { FMT_JSON, FMT_CSV, FMT_NONE } fmt_t;
+
 typedef struct decode_ctx {
     sf_decoder_t *dec;
-    bool          csv;
+    fmt_t         fmt;
 } decode_ctx_t;
 
 static void print_flow(const sf_flow_t *f, void *p)
 {
     const decode_ctx_t *c = p;
-    if (c->csv)
+    if (c->fmt == FMT_CSV)
         sf_flow_print_csv(f, stdout);
-    else
+    else if (c->fmt == FMT_JSON)
         sf_flow_print_json(f, stdout);
 }
 
@@ -35,7 +37,8 @@ static int cmd_decode(int argc, char **argv)
     char *format = NULL, *raw_from = NULL;
     gboolean stats = FALSE;
     GOptionEntry entries[] = {
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "json (default) or csv", "FMT" },
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+          "json (default), csv, or none (decode and count only)", "FMT" },
         { "stats", 's', 0, G_OPTION_ARG_NONE, &stats,
           "Print counters (messages, records, templates, errors by reason) to stderr", NULL },
         { "raw-exporter", 0, 0, G_OPTION_ARG_STRING, &raw_from,
@@ -46,7 +49,7 @@ static int cmd_decode(int argc, char **argv)
         "FILE... - decode pcap/pcapng captures and raw export payload files; "
         "all files share template state, in the order given");
     sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
-    decode_ctx_t c = { NULL, false };
+    decode_ctx_t c = { NULL, FMT_JSON };
     GError *err = NULL;
     sf_addr_t from;
     int rc = 1;
@@ -54,9 +57,10 @@ static int cmd_decode(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err))
         goto fail;
-    if (format && strcmp(format, "json") && strcmp(format, "csv")) {
+    if (format && strcmp(format, "json") && strcmp(format, "csv") &&
+        strcmp(format, "none")) {
         g_set_error(&err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--format: '%s' is neither json nor csv", format);
+                    "--format: '%s' is not json, csv or none", format);
         goto fail;
     }
     if (!sf_addr_parse(raw_from ? raw_from : "0.0.0.0", &from)) {
@@ -68,9 +72,12 @@ static int cmd_decode(int argc, char **argv)
         g_set_error(&err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE, "no FILE given");
         goto fail;
     }
-    c.csv = format && strcmp(format, "csv") == 0;
+    if (format && strcmp(format, "csv") == 0)
+        c.fmt = FMT_CSV;
+    else if (format && strcmp(format, "none") == 0)
+        c.fmt = FMT_NONE;
     c.dec = sf_decoder_new(&cfg, print_flow, &c);
-    if (c.csv)
+    if (c.fmt == FMT_CSV)
         puts(SF_FLOW_CSV_HEADER);
     sf_stats_t capture = { { 0 } };
     for (int i = 1; i < argc; i++)

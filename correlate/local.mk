@@ -1,1 +1,14 @@
 # correlate/: evidence filter, sketches, Redis state, rules, notifier.
+noinst_LIBRARIES += correlate/libcorrelate.a
+correlate_libcorrelate_a_SOURCES = \
+	correlate/correlator.h correlate/correlator.c \
+	correlate/config.h correlate/config.c \
+	correlate/cidr.h correlate/cidr.c \
+	correlate/redisurl.h correlate/redisurl.c \
+	correlate/evidence.h correlate/evidence.c \
+	correlate/aggregate.h correlate/aggregate.c \
+	correlate/pipe.h correlate/pipe.c \
+	correlate/window.h correlate/window.c \
+	correlate/alert.h correlate/alert.c \
+	correlate/watch.c
+EXTRA_DIST += correlate/README-design.md

@@ -1,1 +1,2 @@
 # schemas/: JSON contracts (alert schema).
+dist_noinst_DATA += schemas/alert.schema.json

@@ -1,0 +1,387 @@
+/*
+ * aggregate.c - the local aggregate of one flush interval (see aggregate.h).
+ *
+ * Layout: a source table and an element pool, both fixed-size.
+ *
+ *  - Sources: open addressing over a power-of-two table, but a lookup only
+ *    ever probes PROBES slots.  When those are all taken, the one with the
+ *    fewest flows is evicted (its generation is bumped, so its elements
+ *    become unreachable) and counted.  A flood of spoofed one-flow sources
+ *    thus churns among itself while a real scanner, with many flows, stays.
+ *  - Elements (ports, nets, hosts in a net, destination addresses): an
+ *    append-only pool; each element is linked into its source's list (hosts
+ *    into their net's list) and indexed in a hash set keyed by (slot,
+ *    generation, kind, parent, value) for de-duplication.  A full pool or a
+ *    source over its net cap drops the element and counts it.
+ *
+ * Reset clears only the slots used in the interval and memsets the index:
+ * about 2 MB at the default caps, once per flush, on the Redis thread.
+ */
+#include "aggregate.h"
+
+#include <string.h>
+
+#define PROBES 8
+
+enum { EL_PORT, EL_NET, EL_HOST, EL_ADDR };
+
+typedef struct src_slot {
+    sf_addr_t addr;
+    guint32   gen;
+    guint32   flows;
+    gint64    first_ms, last_ms;
+    guint32   ports, nets, addrs;   /* list heads: element index + 1 */
+    guint32   n_nets;
+    sf_addr_t exporters[SF_AGG_MAX_EXPORTERS];
+    guint8    n_exporters;
+    gboolean  used;
+} src_slot_t;
+
+typedef struct elem {
+    guint32 next;       /* index + 1 of the next in the list */
+    guint32 hosts;      /* nets: head of the hosts list; hosts: no */
+    guint32 slot;
+    guint32 gen;
+    guint32 parent;     /* hosts: index + 1 of their net */
+    guint8  kind;
+    guint8  len;
+    guint8  tracked;    /* nets: hosts tracked (under the cap) */
+    guint8  v[16];
+} elem_t;
+
+struct sf_agg {
+    src_slot_t *slots;
+    guint32     slot_mask;
+    guint32    *order;          /* slots used this interval */
+    guint       n_order;
+    elem_t     *pool;
+    guint       n_pool, max_pool;
+    guint32    *index;          /* element index + 1, 0 empty */
+    guint32     index_mask;
+    guint       max_nets;
+    guint64     seed;
+    gint64      last_arrival;
+    guint64     evicted, dropped;
+    /* walk scratch */
+    guint16      *s_ports;
+    sf_agg_net_t *s_nets;
+    guint8       *s_hosts;
+    sf_addr_t    *s_addrs;
+};
+
+static guint32 pow2_at_least(guint n)
+{
+    guint32 p = 1;
+    while (p < n)
+        p <<= 1;
+    return p;
+}
+
+/* MurmurHash3's finaliser. */
+static guint64 mix64(guint64 k)
+{
+    k ^= k >> 33;
+    k *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
+    k ^= k >> 33;
+    k *= G_GUINT64_CONSTANT(0xc4ceb9fe1a85ec53);
+    k ^= k >> 33;
+    return k;
+}
+
+static guint64 hash_bytes(guint64 h, const guint8 *p, guint len)
+{
+    guint64 w[2] = {0, 0};
+    memcpy(w, p, len);
+    return mix64(h ^ mix64(w[0] ^ mix64(w[1] + len)));
+}
+
+sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
+                     guint max_nets_per_source)
+{
+    sf_agg_t *a = g_new0(sf_agg_t, 1);
+    /* at most half full: probing 8 slots then evicts only under floods */
+    guint32 nslots = pow2_at_least(MAX(max_sources, PROBES) * 2);
+
+    a->slots = g_new0(src_slot_t, nslots);
+    a->slot_mask = nslots - 1;
+    a->order = g_new(guint32, nslots);
+    a->max_pool = max_elements;
+    a->pool = g_new(elem_t, max_elements);
+    a->index_mask = pow2_at_least(max_elements * 2) - 1;
+    a->index = g_new0(guint32, a->index_mask + 1);
+    a->max_nets = max_nets_per_source;
+    a->seed = ((guint64)g_random_int() << 32) | g_random_int();
+    a->s_ports = g_new(guint16, max_elements);
+    a->s_nets = g_new(sf_agg_net_t, max_elements);
+    a->s_hosts = g_new(guint8, (gsize)max_elements * 8);
+    a->s_addrs = g_new(sf_addr_t, max_elements);
+    return a;
+}
+
+void sf_agg_free(sf_agg_t *a)
+{
+    if (a == NULL)
+        return;
+    g_free(a->slots);
+    g_free(a->order);
+    g_free(a->pool);
+    g_free(a->index);
+    g_free(a->s_ports);
+    g_free(a->s_nets);
+    g_free(a->s_hosts);
+    g_free(a->s_addrs);
+    g_free(a);
+}
+
+static void slot_claim(sf_agg_t *a, guint32 i, const sf_addr_t *src)
+{
+    src_slot_t *s = &a->slots[i];
+    guint32 gen = s->gen + 1;
+
+    if (!s->used)
+        a->order[a->n_order++] = i;
+    memset(s, 0, sizeof *s);
+    s->addr = *src;
+    s->gen = gen;
+    s->used = TRUE;
+}
+
+static src_slot_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint32 *idx)
+{
+    guint32 h = (guint32)hash_bytes(a->seed, src->b, 16);
+    guint32 free_i = G_MAXUINT32, victim = G_MAXUINT32;
+
+    for (guint p = 0; p < PROBES; p++) {
+        guint32 i = (h + p) & a->slot_mask;
+        src_slot_t *s = &a->slots[i];
+
+        if (!s->used) {
+            if (free_i == G_MAXUINT32)
+                free_i = i;
+            continue;
+        }
+        if (memcmp(s->addr.b, src->b, 16) == 0) {
+            *idx = i;
+            return s;
+        }
+        if (victim == G_MAXUINT32 || s->flows < a->slots[victim].flows)
+            victim = i;
+    }
+    if (free_i == G_MAXUINT32) {
+        free_i = victim;
+        a->evicted++;
+    }
+    slot_claim(a, free_i, src);
+    *idx = free_i;
+    return &a->slots[free_i];
+}
+
+/* Finds or adds an element; returns its index + 1, 0 when dropped.  *added
+ * tells whether it is new. */
+static guint32 find_elem(sf_agg_t *a, guint32 slot, guint32 gen, guint8 kind,
+                         guint32 parent, const guint8 *v, guint8 len,
+                         gboolean *added)
+{
+    guint64 h = hash_bytes(a->seed ^ ((guint64)slot << 32 | gen),
+                           v, len) ^ mix64((guint64)parent << 8 | kind);
+    guint32 i = (guint32)h & a->index_mask;
+
+    *added = FALSE;
+    for (;; i = (i + 1) & a->index_mask) {
+        guint32 e = a->index[i];
+        if (e == 0)
+            break;
+        const elem_t *el = &a->pool[e - 1];
+        if (el->slot == slot && el->gen == gen && el->kind == kind
+            && el->parent == parent && el->len == len
+            && memcmp(el->v, v, len) == 0)
+            return e;
+    }
+    if (a->n_pool >= a->max_pool) {
+        a->dropped++;
+        return 0;
+    }
+    elem_t *el = &a->pool[a->n_pool];
+    memset(el, 0, sizeof *el);
+    el->slot = slot;
+    el->gen = gen;
+    el->kind = kind;
+    el->parent = parent;
+    el->len = len;
+    memcpy(el->v, v, len);
+    a->index[i] = ++a->n_pool;
+    *added = TRUE;
+    return a->n_pool;
+}
+
+static void add_port(sf_agg_t *a, src_slot_t *s, guint32 si, guint16 port)
+{
+    guint8 v[2] = {(guint8)(port >> 8), (guint8)port};
+    gboolean added;
+    guint32 e = find_elem(a, si, s->gen, EL_PORT, 0, v, 2, &added);
+
+    if (added) {
+        a->pool[e - 1].next = s->ports;
+        s->ports = e;
+    }
+}
+
+static void add_addr(sf_agg_t *a, src_slot_t *s, guint32 si,
+                     const sf_addr_t *dst)
+{
+    gboolean added;
+    guint32 e = find_elem(a, si, s->gen, EL_ADDR, 0, dst->b, 16, &added);
+
+    if (added) {
+        a->pool[e - 1].next = s->addrs;
+        s->addrs = e;
+    }
+}
+
+static void add_net_host(sf_agg_t *a, src_slot_t *s, guint32 si,
+                         const sf_addr_t *dst, gboolean v4)
+{
+    const guint8 *net = v4 ? dst->b + 12 : dst->b;
+    const guint8 *host = v4 ? dst->b + 15 : dst->b + 8;
+    guint8 nlen = v4 ? 3 : 8, hlen = v4 ? 1 : 8;
+    gboolean added;
+    guint32 n = find_elem(a, si, s->gen, EL_NET, 0, net, nlen, &added);
+
+    if (n == 0)
+        return;
+    if (added) {
+        a->pool[n - 1].next = s->nets;
+        a->pool[n - 1].tracked = s->n_nets < a->max_nets;
+        s->nets = n;
+        s->n_nets++;
+    }
+    if (!a->pool[n - 1].tracked) {
+        a->dropped++;
+        return;
+    }
+    guint32 h = find_elem(a, si, s->gen, EL_HOST, n, host, hlen, &added);
+    if (added) {
+        a->pool[h - 1].next = a->pool[n - 1].hosts;
+        a->pool[n - 1].hosts = h;
+    }
+}
+
+static void add_exporter(src_slot_t *s, const sf_addr_t *exp)
+{
+    for (guint i = 0; i < s->n_exporters; i++)
+        if (memcmp(s->exporters[i].b, exp->b, 16) == 0)
+            return;
+    if (s->n_exporters < SF_AGG_MAX_EXPORTERS)
+        s->exporters[s->n_exporters++] = *exp;
+}
+
+void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
+{
+    guint32 si;
+    src_slot_t *s = find_source(a, &f->src, &si);
+    gboolean timed = (f->fields & SF_HAS_TIMES) && f->start_ms > 0;
+    gint64 first = timed ? f->start_ms : f->arrival_ms;
+    gint64 last = timed && f->end_ms > 0 ? f->end_ms : first;
+
+    if (s->flows == 0 || first < s->first_ms)
+        s->first_ms = first;
+    if (s->flows == 0 || last > s->last_ms)
+        s->last_ms = last;
+    s->flows++;
+    if (f->arrival_ms > a->last_arrival)
+        a->last_arrival = f->arrival_ms;
+    add_exporter(s, &f->exporter);
+    if (with_port)
+        add_port(a, s, si, f->dst_port);
+    add_net_host(a, s, si, &f->dst, sf_addr_is_v4(&f->dst));
+    add_addr(a, s, si, &f->dst);
+}
+
+gboolean sf_agg_is_empty(const sf_agg_t *a)
+{
+    return a->n_order == 0;
+}
+
+guint sf_agg_source_count(const sf_agg_t *a)
+{
+    return a->n_order;
+}
+
+gint64 sf_agg_last_arrival(const sf_agg_t *a)
+{
+    return a->last_arrival;
+}
+
+/* Fills the scratch nets array: tracked nets (with hosts) first. */
+static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked)
+{
+    guint n = 0, hb = 0;
+
+    *tracked = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (guint32 e = s->nets; e; e = a->pool[e - 1].next) {
+            const elem_t *el = &a->pool[e - 1];
+            if (el->tracked != (pass == 0))
+                continue;
+            sf_agg_net_t *net = &a->s_nets[n++];
+            memcpy(net->net, el->v, el->len);
+            net->net_len = el->len;
+            net->host_len = el->len == 3 ? 1 : 8;
+            net->hosts = a->s_hosts + hb;
+            net->n_hosts = 0;
+            for (guint32 h = el->hosts; h; h = a->pool[h - 1].next) {
+                memcpy(a->s_hosts + hb, a->pool[h - 1].v, net->host_len);
+                hb += net->host_len;
+                net->n_hosts++;
+            }
+            if (pass == 0)
+                (*tracked)++;
+        }
+    }
+    return n;
+}
+
+void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
+{
+    for (guint o = 0; o < a->n_order; o++) {
+        const src_slot_t *s = &a->slots[a->order[o]];
+        sf_agg_source_t v = {0};
+
+        if (!s->used)
+            continue;
+        v.src = s->addr;
+        v.flows = s->flows;
+        v.first_ms = s->first_ms;
+        v.last_ms = s->last_ms;
+        v.exporters = s->exporters;
+        v.n_exporters = s->n_exporters;
+        v.ports = a->s_ports;
+        for (guint32 e = s->ports; e; e = a->pool[e - 1].next)
+            a->s_ports[v.n_ports++] =
+                (guint16)(a->pool[e - 1].v[0] << 8 | a->pool[e - 1].v[1]);
+        v.addrs = a->s_addrs;
+        for (guint32 e = s->addrs; e; e = a->pool[e - 1].next)
+            memcpy(a->s_addrs[v.n_addrs++].b, a->pool[e - 1].v, 16);
+        v.nets = a->s_nets;
+        v.n_nets = gather_nets(a, s, &v.n_nets_tracked);
+        fn(&v, user);
+    }
+}
+
+void sf_agg_reset(sf_agg_t *a)
+{
+    for (guint o = 0; o < a->n_order; o++)
+        a->slots[a->order[o]].used = FALSE;
+    a->n_order = 0;
+    if (a->n_pool)
+        memset(a->index, 0, sizeof(guint32) * (a->index_mask + 1));
+    a->n_pool = 0;
+    a->last_arrival = 0;
+}
+
+void sf_agg_take_counters(sf_agg_t *a, guint64 *evicted, guint64 *dropped)
+{
+    *evicted += a->evicted;
+    *dropped += a->dropped;
+    a->evicted = a->dropped = 0;
+}

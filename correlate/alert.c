@@ -1,0 +1,127 @@
+/*
+ * alert.c - alert JSON (schemas/alert.schema.json) built with json-glib.
+ *
+ * Severity grows with how far past its threshold the scan went: below 4x
+ * "low", below 16x "medium", beyond "high" (a 64-port threshold: a full
+ * 1,000-port nmap scan is "high"; a /24 sweep of 32-127 hosts is "low" or
+ * "medium").  Technique: MITRE ATT&CK T1595.001 (Scanning IP Blocks) for
+ * sweeps, T1595 (Active Scanning) for port scans.
+ */
+#include "alert.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+const char *sf_alert_kind_name(sf_alert_kind_t kind)
+{
+    return kind == SF_ALERT_PORT_SCAN ? "port_scan" : "host_sweep";
+}
+
+void sf_alert_facts_clear(sf_alert_facts_t *f)
+{
+    for (guint i = 0; i < f->n_sample_hosts; i++)
+        g_free(f->sample_hosts[i]);
+    for (guint i = 0; i < f->n_exporters; i++)
+        g_free(f->exporters[i]);
+    memset(f, 0, sizeof *f);
+}
+
+static char *rfc3339(gint64 ms)
+{
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(ms / 1000);
+    g_autofree char *base = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S");
+
+    return g_strdup_printf("%s.%03dZ", base, (int)(ms % 1000));
+}
+
+static const char *severity(const sf_alert_facts_t *f)
+{
+    gint64 value = f->kind == SF_ALERT_PORT_SCAN ? f->distinct_ports
+                                                 : f->hosts_in_top_net24;
+
+    if (value < 4 * f->threshold)
+        return "low";
+    return value < 16 * f->threshold ? "medium" : "high";
+}
+
+static void add_time(JsonBuilder *b, const char *name, gint64 ms)
+{
+    g_autofree char *text = rfc3339(ms > 0 ? ms : 0);
+
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, text);
+}
+
+static void add_int(JsonBuilder *b, const char *name, gint64 v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, v);
+}
+
+static void add_str(JsonBuilder *b, const char *name, const char *v)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, v);
+}
+
+static void add_strings(JsonBuilder *b, const char *name,
+                        char *const *v, guint n)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < n; i++)
+        json_builder_add_string_value(b, v[i]);
+    json_builder_end_array(b);
+}
+
+static void add_samples(JsonBuilder *b, const sf_alert_facts_t *f)
+{
+    json_builder_set_member_name(b, "sample_ports");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < f->n_sample_ports; i++)
+        json_builder_add_int_value(b, f->sample_ports[i]);
+    json_builder_end_array(b);
+    add_strings(b, "sample_hosts", f->sample_hosts, f->n_sample_hosts);
+    add_strings(b, "exporters", f->exporters, f->n_exporters);
+}
+
+char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
+                       const char *const *tags, gint64 now_ms)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *id = g_uuid_string_random();
+    char src[SF_ADDR_STRLEN];
+
+    json_builder_begin_object(b);
+    add_str(b, "schema", "scanflow.alert/1");
+    add_str(b, "id", id);
+    add_time(b, "time", now_ms);
+    add_str(b, "kind", sf_alert_kind_name(f->kind));
+    add_str(b, "src", sf_addr_to_string(&f->src, src));
+    add_str(b, "technique",
+            f->kind == SF_ALERT_HOST_SWEEP ? "T1595.001" : "T1595");
+    add_str(b, "severity", severity(f));
+    add_int(b, "window_s", f->window_s);
+    add_int(b, "distinct_ports", f->distinct_ports);
+    add_int(b, "distinct_hosts", f->distinct_hosts);
+    add_int(b, "distinct_nets24", f->distinct_nets24);
+    json_builder_set_member_name(b, "top_net24");
+    if (f->top_net24[0])
+        json_builder_add_string_value(b, f->top_net24);
+    else
+        json_builder_add_null_value(b);
+    add_int(b, "hosts_in_top_net24", f->hosts_in_top_net24);
+    add_int(b, "flows", f->flows);
+    add_time(b, "first_seen", f->first_seen_ms);
+    add_time(b, "last_seen", f->last_seen_ms);
+    add_samples(b, f);
+    add_str(b, "collector", collector);
+    add_strings(b, "tags", (char *const *)tags,
+                tags ? g_strv_length((char **)tags) : 0);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    return json_generator_to_data(gen, NULL);
+}

@@ -1,0 +1,48 @@
+/*
+ * alert.h - the alert: what is known when a (source, kind) crosses its
+ * threshold, and its JSON form (schemas/alert.schema.json,
+ * "scanflow.alert/1").
+ */
+#ifndef SF_ALERT_H
+#define SF_ALERT_H
+
+#include <glib.h>
+#include "flow.h"
+
+typedef enum sf_alert_kind {
+    SF_ALERT_PORT_SCAN,
+    SF_ALERT_HOST_SWEEP,
+    SF_ALERT_N_KINDS
+} sf_alert_kind_t;
+
+#define SF_ALERT_MAX_SAMPLES 20
+
+typedef struct sf_alert_facts {
+    sf_alert_kind_t kind;
+    sf_addr_t       src;
+    gint64          window_s;
+    gint64          threshold;
+    gint64          distinct_ports;
+    gint64          distinct_hosts;
+    gint64          distinct_nets24;
+    char            top_net24[64];      /* "" when unknown */
+    gint64          hosts_in_top_net24;
+    gint64          flows;
+    gint64          first_seen_ms;      /* flow times */
+    gint64          last_seen_ms;
+    guint16         sample_ports[SF_ALERT_MAX_SAMPLES];
+    guint           n_sample_ports;
+    char           *sample_hosts[SF_ALERT_MAX_SAMPLES];
+    guint           n_sample_hosts;
+    char           *exporters[8];
+    guint           n_exporters;
+} sf_alert_facts_t;
+
+const char *sf_alert_kind_name(sf_alert_kind_t kind);
+/* Frees the strings the facts own (samples, exporters) and zeroes them. */
+void sf_alert_facts_clear(sf_alert_facts_t *f);
+/* The alert's JSON text: a fresh id, time = now_ms.  tags may be NULL. */
+char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
+                       const char *const *tags, gint64 now_ms);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * cidr.c - address prefixes (see cidr.h).  Parsing is done once at start,
+ * matching on the receive thread for --home-net: a byte loop with no
+ * allocation.
+ */
+#include "cidr.h"
+#include "correlator.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+gboolean sf_cidr_parse(const char *text, sf_cidr_t *out, GError **err)
+{
+    g_autofree char *addr = g_strdup(text);
+    char *slash = strchr(addr, '/');
+    guint64 len = 0;
+    gboolean v4;
+
+    if (slash)
+        *slash = '\0';
+    if (!sf_addr_parse(addr, &out->net))
+        goto bad;
+    v4 = sf_addr_is_v4(&out->net) && strchr(addr, ':') == NULL;
+    if (slash) {
+        if (!g_ascii_string_to_unsigned(slash + 1, 10, 0, v4 ? 32 : 128,
+                                        &len, NULL))
+            goto bad;
+    } else {
+        len = v4 ? 32 : 128;
+    }
+    out->plen = (guint)len + (v4 ? 96 : 0);
+    for (guint bit = out->plen; bit < 128; bit++) {
+        if (out->net.b[bit / 8] & (0x80u >> (bit % 8)))
+            goto bad;
+    }
+    return TRUE;
+bad:
+    g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
+                "'%s' is not an address prefix (a.b.c.d/n or x:y::/n, "
+                "host bits zero)", text);
+    return FALSE;
+}
+
+gboolean sf_cidr_contains(const sf_cidr_t *c, const sf_addr_t *a)
+{
+    guint full = c->plen / 8, rest = c->plen % 8;
+
+    if (memcmp(c->net.b, a->b, full) != 0)
+        return FALSE;
+    if (rest == 0)
+        return TRUE;
+    guint8 mask = (guint8)(0xffu << (8 - rest));
+    return (a->b[full] & mask) == c->net.b[full];
+}
+
+gboolean sf_cidr_list_contains(const GArray *list, const sf_addr_t *a)
+{
+    for (guint i = 0; list && i < list->len; i++)
+        if (sf_cidr_contains(&g_array_index(list, sf_cidr_t, i), a))
+            return TRUE;
+    return FALSE;
+}

@@ -1,0 +1,26 @@
+/*
+ * cidr.h - address prefixes for --home-net, --allow and --tag.
+ *
+ * Prefixes live in the same 128-bit space as sf_addr_t: an IPv4 /24 is
+ * stored as ::ffff:a.b.c.0/120, so one comparison serves both families and
+ * an IPv4 prefix never matches an IPv6 address.
+ */
+#ifndef SF_CIDR_H
+#define SF_CIDR_H
+
+#include <glib.h>
+#include "flow.h"
+
+typedef struct sf_cidr {
+    sf_addr_t net;      /* host bits cleared */
+    guint     plen;     /* 0..128 in the mapped space */
+} sf_cidr_t;
+
+/* Parses "a.b.c.d/n", "x::/n" or a bare address (full length).  Host bits
+ * set beyond the prefix are an error: "10.0.0.1/8" is usually a typo. */
+gboolean sf_cidr_parse(const char *text, sf_cidr_t *out, GError **err);
+gboolean sf_cidr_contains(const sf_cidr_t *c, const sf_addr_t *a);
+/* TRUE if any prefix of the array (of sf_cidr_t) contains a. */
+gboolean sf_cidr_list_contains(const GArray *list, const sf_addr_t *a);
+
+#endif

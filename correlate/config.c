@@ -1,0 +1,214 @@
+/*
+ * config.c - defaults, command-line options and validation of the
+ * correlator's settings.
+ *
+ * Defaults follow issue 3 and the anchors in FACTS.md: a 300 s window
+ * (Zeek's scan.zeek window), 64 distinct ports (between Zeek's 15 and
+ * Elastic's 250: a SYN scan of nmap's top 100 ports trips it, a busy client
+ * does not), 32 hosts in one /24 (Zeek's 25 rounded to a power of two), a
+ * 1 s flush interval, suppression for one window.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+G_DEFINE_QUARK(sf-correlate-error-quark, sf_correlate_error)
+
+sf_correlate_config_t *sf_correlate_config_new(void)
+{
+    sf_correlate_config_t *cfg = g_new0(sf_correlate_config_t, 1);
+
+    cfg->flush_s = 1.0;
+    cfg->window_s = 300;
+    cfg->port_threshold = 64;
+    cfg->sweep_threshold = 32;
+    cfg->stream_maxlen = 100000;
+    cfg->max_sources = 16384;
+    cfg->max_elements = 131072;
+    cfg->max_nets_per_source = 256;
+    cfg->max_pending_alerts = 1024;
+    return cfg;
+}
+
+void sf_correlate_config_free(sf_correlate_config_t *cfg)
+{
+    if (cfg == NULL)
+        return;
+    g_free(cfg->redis_url);
+    g_strfreev(cfg->home_net_s);
+    g_strfreev(cfg->allow_s);
+    g_strfreev(cfg->tag_s);
+    g_free(cfg->channel);
+    g_free(cfg->stream);
+    sf_redis_target_free(cfg->redis);
+    if (cfg->home_nets)
+        g_array_unref(cfg->home_nets);
+    if (cfg->allow)
+        g_array_unref(cfg->allow);
+    if (cfg->tags) {
+        for (guint i = 0; i < cfg->tags->len; i++)
+            g_free(g_array_index(cfg->tags, sf_tag_t, i).name);
+        g_array_unref(cfg->tags);
+    }
+    g_free(cfg);
+}
+
+GOptionGroup *sf_correlate_option_group(sf_correlate_config_t *cfg)
+{
+    const GOptionEntry entries[] = {
+        {"redis", 0, 0, G_OPTION_ARG_STRING, &cfg->redis_url,
+         "Redis: redis://[user:password@]host:port/db or unix:///path "
+         "(password also from SCANFLOW_REDIS_PASSWORD)", "URL"},
+        {"home-net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->home_net_s,
+         "Home network; count only flows from outside into it (repeatable)",
+         "CIDR"},
+        {"window", 0, 0, G_OPTION_ARG_INT, &cfg->window_s,
+         "Sliding window in seconds (300)", "S"},
+        {"port-threshold", 0, 0, G_OPTION_ARG_INT, &cfg->port_threshold,
+         "Distinct destination ports of one source for port_scan (64)", "N"},
+        {"sweep-threshold", 0, 0, G_OPTION_ARG_INT, &cfg->sweep_threshold,
+         "Distinct hosts of one source in one /24 for host_sweep (32)", "N"},
+        {"suppress", 0, 0, G_OPTION_ARG_INT, &cfg->suppress_s,
+         "Seconds between alerts of one (source, kind) (the window)", "S"},
+        {"allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->allow_s,
+         "Authorised scanner: counted, never alerted (repeatable)", "CIDR"},
+        {"tag", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->tag_s,
+         "Known scanner: alerts carry NAME in tags (repeatable)", "CIDR=NAME"},
+        {"channel", 0, 0, G_OPTION_ARG_STRING, &cfg->channel,
+         "Pub/sub channel for alerts (scanflow:alerts)", "NAME"},
+        {"stream", 0, 0, G_OPTION_ARG_STRING, &cfg->stream,
+         "Stream for alerts (scanflow:alerts)", "KEY"},
+        {"stream-maxlen", 0, 0, G_OPTION_ARG_INT, &cfg->stream_maxlen,
+         "Approximate length cap of the stream (100000)", "N"},
+        {"flush-interval", 0, 0, G_OPTION_ARG_DOUBLE, &cfg->flush_s,
+         "Seconds of local aggregation between Redis updates (1)", "S"},
+        {"max-sources", 0, 0, G_OPTION_ARG_INT, &cfg->max_sources,
+         "Sources tracked locally per flush interval (16384)", "N"},
+        {"max-elements", 0, 0, G_OPTION_ARG_INT, &cfg->max_elements,
+         "Distinct ports, nets and hosts kept locally per flush (131072)",
+         "N"},
+        {"max-nets-per-source", 0, 0, G_OPTION_ARG_INT,
+         &cfg->max_nets_per_source,
+         "Destination /24s tracked per source per flush (256)", "N"},
+        {"max-pending-alerts", 0, 0, G_OPTION_ARG_INT,
+         &cfg->max_pending_alerts,
+         "Alerts kept while Redis is unreachable (1024)", "N"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    GOptionGroup *g = g_option_group_new("correlate",
+        "Correlator options:", "Show correlator options", NULL, NULL);
+
+    g_option_group_add_entries(g, entries);
+    return g;
+}
+
+static gboolean bad_value(GError **err, const char *option, const char *value,
+                          const char *why)
+{
+    g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
+                "--%s %s: %s", option, value, why);
+    return FALSE;
+}
+
+static gboolean parse_cidrs(char **texts, const char *option, GArray **out,
+                            GError **err)
+{
+    *out = g_array_new(FALSE, FALSE, sizeof(sf_cidr_t));
+    for (guint i = 0; texts && texts[i]; i++) {
+        sf_cidr_t c;
+        g_autoptr(GError) e = NULL;
+
+        if (!sf_cidr_parse(texts[i], &c, &e))
+            return bad_value(err, option, texts[i], e->message);
+        g_array_append_val(*out, c);
+    }
+    return TRUE;
+}
+
+static gboolean parse_tags(sf_correlate_config_t *cfg, GError **err)
+{
+    cfg->tags = g_array_new(FALSE, FALSE, sizeof(sf_tag_t));
+    for (guint i = 0; cfg->tag_s && cfg->tag_s[i]; i++) {
+        const char *eq = strchr(cfg->tag_s[i], '=');
+        g_autofree char *prefix = NULL;
+        g_autoptr(GError) e = NULL;
+        sf_tag_t t;
+
+        if (eq == NULL || eq[1] == '\0')
+            return bad_value(err, "tag", cfg->tag_s[i],
+                             "expected CIDR=NAME");
+        prefix = g_strndup(cfg->tag_s[i], (gsize)(eq - cfg->tag_s[i]));
+        if (!sf_cidr_parse(prefix, &t.cidr, &e))
+            return bad_value(err, "tag", cfg->tag_s[i], e->message);
+        t.name = g_strdup(eq + 1);
+        g_array_append_val(cfg->tags, t);
+    }
+    return TRUE;
+}
+
+static gboolean check_range(GError **err, const char *option, int v, int lo,
+                            int hi)
+{
+    char text[32];
+
+    if (v >= lo && v <= hi)
+        return TRUE;
+    g_snprintf(text, sizeof text, "%d", v);
+    g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
+                "--%s %s: must be between %d and %d", option, text, lo, hi);
+    return FALSE;
+}
+
+static gboolean check_numbers(const sf_correlate_config_t *cfg, GError **err)
+{
+    return check_range(err, "window", cfg->window_s, 10, 86400)
+        && check_range(err, "port-threshold", cfg->port_threshold, 2, 65536)
+        && check_range(err, "sweep-threshold", cfg->sweep_threshold, 2, 65536)
+        && check_range(err, "suppress", cfg->suppress_s, 0, 7 * 86400)
+        && check_range(err, "stream-maxlen", cfg->stream_maxlen, 1, 1 << 30)
+        && check_range(err, "max-sources", cfg->max_sources, 16, 1 << 24)
+        && check_range(err, "max-elements", cfg->max_elements, 64, 1 << 26)
+        && check_range(err, "max-nets-per-source", cfg->max_nets_per_source,
+                       1, 1 << 20)
+        && check_range(err, "max-pending-alerts", cfg->max_pending_alerts,
+                       1, 1 << 20);
+}
+
+gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
+{
+    g_autoptr(GError) e = NULL;
+    const char *url = cfg->redis_url ? cfg->redis_url
+                                     : "redis://127.0.0.1:6379/0";
+
+    g_return_val_if_fail(!cfg->finished, FALSE);
+    if (!check_numbers(cfg, err))
+        return FALSE;
+    if (!(cfg->flush_s >= 0.01 && cfg->flush_s <= 60.0)) {
+        g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
+                    "--flush-interval %g: must be between 0.01 and 60",
+                    cfg->flush_s);
+        return FALSE;
+    }
+    cfg->redis = sf_redis_target_parse(url, &e);
+    if (cfg->redis == NULL) {
+        /* The message names the URL without its password. */
+        g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
+                    "--redis: %s", e->message);
+        return FALSE;
+    }
+    if (!parse_cidrs(cfg->home_net_s, "home-net", &cfg->home_nets, err)
+        || !parse_cidrs(cfg->allow_s, "allow", &cfg->allow, err)
+        || !parse_tags(cfg, err))
+        return FALSE;
+    if (cfg->channel == NULL)
+        cfg->channel = g_strdup("scanflow:alerts");
+    if (cfg->stream == NULL)
+        cfg->stream = g_strdup("scanflow:alerts");
+    if (cfg->suppress_s == 0)
+        cfg->suppress_s = cfg->window_s;
+    cfg->bucket_s = MAX(1, cfg->window_s / 10);
+    cfg->flush_ms = (int)(cfg->flush_s * 1000.0 + 0.5);
+    cfg->finished = TRUE;
+    return TRUE;
+}

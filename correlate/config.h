@@ -1,0 +1,51 @@
+/*
+ * config.h - the correlator's settings, shared by the modules of
+ * correlate/ (the daemon only sees the opaque type of correlator.h).
+ *
+ * Option values land in the raw fields while GOptionContext parses;
+ * sf_correlate_config_finish() turns them into the parsed fields below and
+ * rejects bad values with one error naming the option and the value.
+ */
+#ifndef SF_CONFIG_H
+#define SF_CONFIG_H
+
+#include <glib.h>
+#include "correlator.h"
+#include "cidr.h"
+#include "redisurl.h"
+
+typedef struct sf_tag {
+    sf_cidr_t cidr;
+    char     *name;
+} sf_tag_t;
+
+struct sf_correlate_config {
+    /* raw option values */
+    char   *redis_url;
+    char  **home_net_s;
+    char  **allow_s;
+    char  **tag_s;
+    double  flush_s;
+    int     window_s;
+    int     suppress_s;         /* 0: the window */
+    int     port_threshold;
+    int     sweep_threshold;
+    char   *channel;
+    char   *stream;
+    int     stream_maxlen;
+    int     max_sources;
+    int     max_elements;
+    int     max_nets_per_source;
+    int     max_pending_alerts;
+
+    /* parsed by sf_correlate_config_finish() */
+    gboolean          finished;
+    sf_redis_target_t *redis;
+    GArray           *home_nets;    /* sf_cidr_t */
+    GArray           *allow;        /* sf_cidr_t */
+    GArray           *tags;         /* sf_tag_t */
+    int               bucket_s;     /* window / 10, at least 1 */
+    int               flush_ms;
+};
+
+#endif

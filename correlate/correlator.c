@@ -1,0 +1,456 @@
+/*
+ * correlator.c - threads, rules and the notifier.
+ *
+ * Two threads touch a correlator:
+ *
+ *  - the receive thread calls sf_correlator_flow() for every decoded
+ *    record.  It classifies the flow (evidence.c), checks direction against
+ *    --home-net and files probes into the active local aggregate
+ *    (aggregate.c) under agg_lock.  No Redis I/O, no allocation, no log.
+ *  - the correlator's Redis thread wakes every flush interval, swaps the
+ *    active aggregate with the spare under the same lock (a pointer swap:
+ *    the lock is held for nanoseconds), writes the spare into the window in
+ *    Redis (window.c, phase 1), applies the rules to the counts that come
+ *    back, claims crossings atomically (phase 2: SET NX EX) and publishes
+ *    the alerts it won (PUBLISH + XADD MAXLEN ~).
+ *
+ * When Redis is unreachable or fails mid-batch, the Redis thread drops the
+ * connection and retries with exponential backoff (100 ms to 5 s).  The
+ * spare stays unsent (re-sending is safe: PFADD is idempotent; only flow
+ * counters may count twice) and is not swapped again until it is sent, so
+ * the receive thread keeps aggregating into the active one, whose caps
+ * bound memory.  Alerts won but not yet published wait in a bounded queue
+ * (--max-pending-alerts); beyond it they are dropped and counted.
+ * Publishing is at-least-once: a connection lost between PUBLISH and its
+ * reply republishes on reconnect.
+ */
+#include "correlator.h"
+#include "aggregate.h"
+#include "alert.h"
+#include "cidr.h"
+#include "config.h"
+#include "evidence.h"
+#include "pipe.h"
+#include "window.h"
+
+#include <string.h>
+
+#define REDIS_TIMEOUT_MS 2000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+#define PUBLISH_BATCH 64
+#define ALERTED_CAP 65536
+
+struct sf_correlator {
+    const sf_correlate_config_t *cfg;
+    char            *name;
+
+    /* shared with the receive thread */
+    GMutex           agg_lock;
+    sf_agg_t        *active;
+    guint64          flows;             /* atomic */
+    guint64          evidence;          /* under agg_lock */
+
+    /* Redis thread */
+    GThread         *thread;
+    GMutex           state_lock;
+    GCond            cond;
+    gboolean         stop;
+    sf_agg_t        *spare;
+    gboolean         spare_pending;
+    redisContext    *rc;
+    gint64           retry_at;          /* monotonic us */
+    gint             backoff_ms;
+    gboolean         outage_logged;
+    sf_pipe_t       *pipe;
+    sf_window_t     *window;
+    GArray          *counts;
+    GArray          *claims;
+    GQueue          *pending;           /* alert JSON texts */
+    GHashTable      *alerted;           /* "src|kind" -> expiry ms */
+    sf_correlator_stats_t st;           /* Redis-thread fields, state_lock */
+};
+
+static void count(sf_correlator_t *c, guint64 *field, guint64 n)
+{
+    g_mutex_lock(&c->state_lock);
+    *field += n;
+    g_mutex_unlock(&c->state_lock);
+}
+
+/* Receive thread ---------------------------------------------------------- */
+
+void sf_correlator_flow(const sf_flow_t *flow, void *correlator)
+{
+    sf_correlator_t *c = correlator;
+    const GArray *home = c->cfg->home_nets;
+
+    __atomic_fetch_add(&c->flows, 1, __ATOMIC_RELAXED);
+    if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
+        return;
+    if (home->len && (sf_cidr_list_contains(home, &flow->src)
+                      || !sf_cidr_list_contains(home, &flow->dst)))
+        return;
+    g_mutex_lock(&c->agg_lock);
+    sf_agg_add(c->active, flow, sf_evidence_has_port(flow));
+    c->evidence++;
+    g_mutex_unlock(&c->agg_lock);
+}
+
+/* Connection -------------------------------------------------------------- */
+
+static gboolean ensure_connected(sf_correlator_t *c, gboolean force)
+{
+    g_autoptr(GError) err = NULL;
+    gint64 now = g_get_monotonic_time();
+    const char *where = sf_redis_target_describe(c->cfg->redis);
+
+    if (c->rc)
+        return TRUE;
+    if (!force && now < c->retry_at)
+        return FALSE;
+    c->rc = sf_redis_target_connect(c->cfg->redis, REDIS_TIMEOUT_MS, &err);
+    if (c->rc == NULL) {
+        c->backoff_ms = c->backoff_ms ? MIN(c->backoff_ms * 2, BACKOFF_MAX_MS)
+                                      : BACKOFF_MIN_MS;
+        c->retry_at = now + (gint64)c->backoff_ms * 1000;
+        if (!c->outage_logged)
+            g_warning("redis unreachable (%s); retrying with backoff",
+                      err->message);
+        c->outage_logged = TRUE;
+        return FALSE;
+    }
+    if (c->outage_logged)
+        g_message("redis %s: connected again", where);
+    c->outage_logged = FALSE;
+    c->backoff_ms = 0;
+    return TRUE;
+}
+
+static void drop_connection(sf_correlator_t *c, const GError *err)
+{
+    if (!c->outage_logged)
+        g_warning("redis %s: %s; reconnecting with backoff",
+                  sf_redis_target_describe(c->cfg->redis),
+                  err ? err->message : "error");
+    c->outage_logged = TRUE;
+    redisFree(c->rc);
+    c->rc = NULL;
+    c->backoff_ms = BACKOFF_MIN_MS;
+    c->retry_at = g_get_monotonic_time() + BACKOFF_MIN_MS * 1000;
+    count(c, &c->st.redis_errors, 1);
+}
+
+/* Rules -------------------------------------------------------------------- */
+
+static char *alerted_key(const sf_addr_t *src, sf_alert_kind_t kind)
+{
+    char text[SF_ADDR_STRLEN];
+
+    return g_strdup_printf("%s|%d", sf_addr_to_string(src, text), kind);
+}
+
+static gboolean recently_alerted(sf_correlator_t *c, const sf_addr_t *src,
+                                 sf_alert_kind_t kind, gint64 now_ms)
+{
+    g_autofree char *key = alerted_key(src, kind);
+    const gint64 *until = g_hash_table_lookup(c->alerted, key);
+
+    return until && *until > now_ms;
+}
+
+static gboolean drop_expired(gpointer key, gpointer value, gpointer now)
+{
+    return *(gint64 *)value <= *(gint64 *)now;
+}
+
+static void remember_alerted(sf_correlator_t *c, const sf_addr_t *src,
+                             sf_alert_kind_t kind, gint64 now_ms)
+{
+    gint64 *until = g_new(gint64, 1);
+
+    if (g_hash_table_size(c->alerted) >= ALERTED_CAP) {
+        g_hash_table_foreach_remove(c->alerted, drop_expired, &now_ms);
+        if (g_hash_table_size(c->alerted) >= ALERTED_CAP)
+            g_hash_table_remove_all(c->alerted);
+    }
+    *until = now_ms + (gint64)c->cfg->suppress_s * 1000;
+    g_hash_table_replace(c->alerted, alerted_key(src, kind), until);
+}
+
+static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
+                     gint64 now_ms)
+{
+    const sf_window_counts_t *w =
+        &g_array_index(c->counts, sf_window_counts_t, ci);
+    sf_window_claim_t cl = {.counts_index = ci, .kind = kind};
+
+    if (recently_alerted(c, &w->src, kind, now_ms))
+        return;
+    if (sf_cidr_list_contains(c->cfg->allow, &w->src)) {
+        count(c, &c->st.allowed, 1);
+        remember_alerted(c, &w->src, kind, now_ms);
+        return;
+    }
+    g_array_append_val(c->claims, cl);
+}
+
+static void find_crossings(sf_correlator_t *c, gint64 now_ms)
+{
+    g_array_set_size(c->claims, 0);
+    for (guint i = 0; i < c->counts->len; i++) {
+        const sf_window_counts_t *w =
+            &g_array_index(c->counts, sf_window_counts_t, i);
+        if (w->ports >= c->cfg->port_threshold)
+            consider(c, i, SF_ALERT_PORT_SCAN, now_ms);
+        if (w->top_hosts >= c->cfg->sweep_threshold)
+            consider(c, i, SF_ALERT_HOST_SWEEP, now_ms);
+    }
+}
+
+/* Notifier ------------------------------------------------------------------ */
+
+static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
+                          gint64 now_ms)
+{
+    const char *tags[16];
+    guint n = 0;
+    const GArray *t = c->cfg->tags;
+
+    for (guint i = 0; i < t->len && n + 1 < G_N_ELEMENTS(tags); i++)
+        if (sf_cidr_contains(&g_array_index(t, sf_tag_t, i).cidr, &f->src))
+            tags[n++] = g_array_index(t, sf_tag_t, i).name;
+    tags[n] = NULL;
+    f->window_s = c->cfg->window_s;
+    f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->cfg->port_threshold
+                                                 : c->cfg->sweep_threshold;
+    if (g_queue_get_length(c->pending) >= (guint)c->cfg->max_pending_alerts) {
+        count(c, &c->st.alerts_dropped, 1);
+        return;
+    }
+    g_queue_push_tail(c->pending, sf_alert_to_json(f, c->name, tags, now_ms));
+    count(c, &c->st.alerts, 1);
+}
+
+static gboolean publish_pending(sf_correlator_t *c, GError **err)
+{
+    while (!g_queue_is_empty(c->pending)) {
+        guint n = MIN(g_queue_get_length(c->pending), PUBLISH_BATCH);
+        char maxlen[24];
+
+        g_snprintf(maxlen, sizeof maxlen, "%d", c->cfg->stream_maxlen);
+        sf_pipe_begin(c->pipe, c->rc);
+        for (guint i = 0; i < n; i++) {
+            const char *json = g_queue_peek_nth(c->pending, i);
+            sf_pipe_cmd(c->pipe, "PUBLISH");
+            sf_pipe_str(c->pipe, c->cfg->channel);
+            sf_pipe_str(c->pipe, json);
+            sf_pipe_end(c->pipe);
+            sf_pipe_cmd(c->pipe, "XADD");
+            sf_pipe_str(c->pipe, c->cfg->stream);
+            sf_pipe_str(c->pipe, "MAXLEN");
+            sf_pipe_str(c->pipe, "~");
+            sf_pipe_str(c->pipe, maxlen);
+            sf_pipe_str(c->pipe, "*");
+            sf_pipe_str(c->pipe, "alert");
+            sf_pipe_str(c->pipe, json);
+            sf_pipe_end(c->pipe);
+        }
+        if (!sf_pipe_drain(c->pipe, err))
+            return FALSE;
+        for (guint i = 0; i < n; i++)
+            g_free(g_queue_pop_head(c->pending));
+        count(c, &c->st.alerts_published, n);
+    }
+    return TRUE;
+}
+
+/* Flushing ------------------------------------------------------------------ */
+
+static gboolean write_aggregate(sf_correlator_t *c, sf_agg_t *agg,
+                                GError **err)
+{
+    gint64 now_ms = g_get_real_time() / 1000;
+
+    g_array_set_size(c->counts, 0);
+    sf_pipe_begin(c->pipe, c->rc);
+    if (!sf_window_update(c->window, c->pipe, agg, c->counts, err))
+        return FALSE;
+    find_crossings(c, now_ms);
+    sf_pipe_begin(c->pipe, c->rc);
+    if (!sf_window_claim(c->window, c->pipe, now_ms, c->counts, c->claims,
+                         err))
+        goto fail;
+    for (guint i = 0; i < c->claims->len; i++) {
+        sf_window_claim_t *cl = &g_array_index(c->claims, sf_window_claim_t, i);
+        const sf_window_counts_t *w =
+            &g_array_index(c->counts, sf_window_counts_t, cl->counts_index);
+
+        remember_alerted(c, &w->src, cl->kind, now_ms);
+        if (cl->won) {
+            cl->facts.kind = cl->kind;
+            cl->facts.src = w->src;
+            enqueue_alert(c, &cl->facts, now_ms);
+        }
+        sf_alert_facts_clear(&cl->facts);
+    }
+    return TRUE;
+fail:
+    for (guint i = 0; i < c->claims->len; i++)
+        sf_alert_facts_clear(&g_array_index(c->claims, sf_window_claim_t,
+                                            i).facts);
+    return FALSE;
+}
+
+static void swap_aggregates(sf_correlator_t *c)
+{
+    guint64 evicted = 0, dropped = 0;
+    sf_agg_t *t;
+
+    g_mutex_lock(&c->agg_lock);
+    t = c->active;
+    c->active = c->spare;
+    c->spare = t;
+    g_mutex_unlock(&c->agg_lock);
+    sf_agg_take_counters(c->spare, &evicted, &dropped);
+    g_mutex_lock(&c->state_lock);
+    c->st.evicted_sources += evicted;
+    c->st.dropped_elements += dropped;
+    g_mutex_unlock(&c->state_lock);
+    c->spare_pending = !sf_agg_is_empty(c->spare);
+}
+
+static void flush_once(sf_correlator_t *c, gboolean force)
+{
+    g_autoptr(GError) err = NULL;
+    guint64 cmds, bytes;
+
+    if (!ensure_connected(c, force))
+        return;
+    if (!c->spare_pending)
+        swap_aggregates(c);
+    if (c->spare_pending) {
+        if (!write_aggregate(c, c->spare, &err)) {
+            drop_connection(c, err);
+            return;
+        }
+        sf_agg_reset(c->spare);
+        c->spare_pending = FALSE;
+        count(c, &c->st.flushes, 1);
+    }
+    if (!publish_pending(c, &err))
+        drop_connection(c, err);
+    sf_pipe_counters(c->pipe, &cmds, &bytes);
+    g_mutex_lock(&c->state_lock);
+    c->st.redis_commands = cmds;
+    c->st.redis_bytes = bytes;
+    g_mutex_unlock(&c->state_lock);
+}
+
+static gpointer redis_main(gpointer data)
+{
+    sf_correlator_t *c = data;
+    gint64 period = (gint64)c->cfg->flush_ms * 1000;
+    gint64 next = g_get_monotonic_time() + period;
+
+    for (;;) {
+        gboolean stopping;
+        gint64 now;
+
+        g_mutex_lock(&c->state_lock);
+        while (!c->stop && g_get_monotonic_time() < next)
+            g_cond_wait_until(&c->cond, &c->state_lock, next);
+        stopping = c->stop;
+        g_mutex_unlock(&c->state_lock);
+        if (stopping)
+            break;
+        flush_once(c, FALSE);
+        now = g_get_monotonic_time();
+        next += period;
+        if (next <= now)
+            next = now + period;
+    }
+    /* Final flush: what is pending, then what the receive thread left in
+     * the active aggregate (it no longer calls us).  One connection
+     * attempt, bounded by the Redis timeout. */
+    flush_once(c, TRUE);
+    if (c->rc && !c->spare_pending)
+        flush_once(c, TRUE);
+    return NULL;
+}
+
+/* Life cycle ------------------------------------------------------------------ */
+
+sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
+                                   const char *collector_name, GError **err)
+{
+    sf_correlator_t *c;
+
+    g_return_val_if_fail(cfg && cfg->finished, NULL);
+    c = g_new0(sf_correlator_t, 1);
+    c->cfg = cfg;
+    c->name = g_strdup(collector_name ? collector_name : g_get_host_name());
+    g_mutex_init(&c->agg_lock);
+    g_mutex_init(&c->state_lock);
+    g_cond_init(&c->cond);
+    c->active = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
+                           (guint)cfg->max_nets_per_source);
+    c->spare = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
+                          (guint)cfg->max_nets_per_source);
+    c->pipe = sf_pipe_new();
+    c->window = sf_window_new(cfg, c->name);
+    c->counts = g_array_new(FALSE, FALSE, sizeof(sf_window_counts_t));
+    c->claims = g_array_new(FALSE, TRUE, sizeof(sf_window_claim_t));
+    c->pending = g_queue_new();
+    c->alerted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       g_free);
+    c->thread = g_thread_try_new("sf-redis", redis_main, c, err);
+    if (c->thread == NULL) {
+        c->stop = TRUE;
+        sf_correlator_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void sf_correlator_free(sf_correlator_t *c)
+{
+    if (c == NULL)
+        return;
+    if (c->thread) {
+        g_mutex_lock(&c->state_lock);
+        c->stop = TRUE;
+        g_cond_signal(&c->cond);
+        g_mutex_unlock(&c->state_lock);
+        g_thread_join(c->thread);
+    }
+    if (!g_queue_is_empty(c->pending))
+        g_warning("%u alerts not published: redis unreachable at exit",
+                  g_queue_get_length(c->pending));
+    if (c->rc)
+        redisFree(c->rc);
+    g_queue_free_full(c->pending, g_free);
+    g_hash_table_unref(c->alerted);
+    g_array_unref(c->counts);
+    g_array_unref(c->claims);
+    sf_window_free(c->window);
+    sf_pipe_free(c->pipe);
+    sf_agg_free(c->active);
+    sf_agg_free(c->spare);
+    g_mutex_clear(&c->agg_lock);
+    g_mutex_clear(&c->state_lock);
+    g_cond_clear(&c->cond);
+    g_free(c->name);
+    g_free(c);
+}
+
+void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
+{
+    g_mutex_lock(&c->state_lock);
+    *out = c->st;
+    g_mutex_unlock(&c->state_lock);
+    g_mutex_lock(&c->agg_lock);
+    out->evidence = c->evidence;
+    g_mutex_unlock(&c->agg_lock);
+    out->flows = __atomic_load_n(&c->flows, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,62 @@
+/*
+ * correlator.h - the scan correlator and notifier: the public face of
+ * correlate/.
+ *
+ * The daemon adds sf_correlate_option_group() to its option context, calls
+ * sf_correlate_config_finish() after parsing, creates one correlator and
+ * passes sf_correlator_flow() as the sink of every decoded flow.  The sink
+ * runs on the receive thread and only files evidence into a local
+ * aggregate; a thread of the correlator's own does all Redis I/O (see
+ * correlator.c and README-design.md for why).
+ */
+#ifndef SF_CORRELATOR_H
+#define SF_CORRELATOR_H
+
+#include <glib.h>
+#include "flow.h"
+
+#define SF_CORRELATE_ERROR (sf_correlate_error_quark())
+GQuark sf_correlate_error_quark(void);
+typedef enum {
+    SF_CORRELATE_ERROR_CONFIG,      /* bad option value */
+    SF_CORRELATE_ERROR_REDIS,       /* connection or protocol failure */
+    SF_CORRELATE_ERROR_REPLY,       /* unexpected reply from Redis */
+} sf_correlate_error_t;
+
+typedef struct sf_correlate_config sf_correlate_config_t;
+sf_correlate_config_t *sf_correlate_config_new(void);
+void sf_correlate_config_free(sf_correlate_config_t *cfg);
+/* The group fills cfg while the context parses; cfg must outlive it. */
+GOptionGroup *sf_correlate_option_group(sf_correlate_config_t *cfg);
+gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err);
+
+typedef struct sf_correlator sf_correlator_t;
+/* Never fails because Redis is unreachable: the Redis thread keeps
+ * reconnecting with backoff while the sink keeps aggregating. */
+sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
+                                   const char *collector_name, GError **err);
+void sf_correlator_flow(const sf_flow_t *flow, void *correlator);
+void sf_correlator_free(sf_correlator_t *c);
+
+/* Counters, for logs, tests and benchmarks.  A snapshot; each field only
+ * grows. */
+typedef struct sf_correlator_stats {
+    guint64 flows;              /* records offered to the sink */
+    guint64 evidence;           /* ... of which probes, inbound */
+    guint64 evicted_sources;    /* local aggregate: sources pushed out */
+    guint64 dropped_elements;   /* local aggregate: pool or per-source cap */
+    guint64 flushes;            /* aggregates written to Redis */
+    guint64 redis_commands;     /* commands sent (all phases) */
+    guint64 redis_bytes;        /* request bytes sent */
+    guint64 redis_errors;       /* connection losses */
+    guint64 alerts;             /* alerts this collector won and queued */
+    guint64 alerts_published;   /* PUBLISH + XADD done */
+    guint64 alerts_dropped;     /* pending queue full */
+    guint64 allowed;            /* threshold crossings of --allow sources */
+} sf_correlator_stats_t;
+void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out);
+
+int sf_cmd_watch(int argc, char **argv);
+int sf_cmd_top(int argc, char **argv);
+
+#endif

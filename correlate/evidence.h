@@ -1,0 +1,30 @@
+/*
+ * evidence.h - is this flow a probe?  The filter in front of all counting.
+ *
+ * Only probes count towards a scan: a flow that tried to reach something
+ * and got nowhere, or was refused.  Conversations and replies never count,
+ * so a web server answering a thousand clients, or a client fetching 300
+ * pages, has no fan-out at all.  The rules and the reason for each are in
+ * evidence.c and correlate/README-design.md.
+ */
+#ifndef SF_EVIDENCE_H
+#define SF_EVIDENCE_H
+
+#include <glib.h>
+#include "flow.h"
+
+typedef enum sf_evidence {
+    SF_EVIDENCE_NONE = 0,       /* conversation, reply, or cannot tell */
+    SF_EVIDENCE_TCP_PROBE,      /* SYN never acknowledged; SYN..ACK..RST, no data */
+    SF_EVIDENCE_TCP_STEALTH,    /* FIN, Xmas and other SYN-less, ACK-less probes */
+    SF_EVIDENCE_FW_DENY,        /* firewall deny (IE 233) or dropped (IE 89) */
+    SF_EVIDENCE_ICMP_REQUEST,   /* echo, timestamp or address mask request */
+    SF_EVIDENCE_UDP_PROBE,      /* one or two datagrams, not from a service port */
+} sf_evidence_t;
+
+sf_evidence_t sf_evidence_classify(const sf_flow_t *f);
+/* Whether the flow's destination port is a dimension (TCP, UDP, SCTP). */
+gboolean sf_evidence_has_port(const sf_flow_t *f);
+const char *sf_evidence_name(sf_evidence_t e);
+
+#endif

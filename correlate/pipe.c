@@ -1,0 +1,152 @@
+/*
+ * pipe.c - pipelined command batches (see pipe.h).
+ *
+ * Arguments of the command being built are copied into one byte buffer and
+ * their offsets recorded; at sf_pipe_end() the argv is pointed into the
+ * buffer and handed to redisAppendCommandArgv(), which formats a copy into
+ * the context.  Nothing is written to the socket until the first reply is
+ * asked for: one write per batch instead of one per command.
+ */
+#include "pipe.h"
+#include "correlator.h"
+
+#include <hiredis/sds.h>
+#include <stdarg.h>
+#include <string.h>
+
+struct sf_pipe {
+    redisContext *rc;
+    GByteArray   *buf;
+    GArray       *offsets;  /* gsize */
+    GPtrArray    *argv;
+    GArray       *lens;     /* size_t */
+    guint         pending;
+    guint64       commands;
+    guint64       bytes;
+};
+
+sf_pipe_t *sf_pipe_new(void)
+{
+    sf_pipe_t *p = g_new0(sf_pipe_t, 1);
+
+    p->buf = g_byte_array_new();
+    p->offsets = g_array_new(FALSE, FALSE, sizeof(gsize));
+    p->argv = g_ptr_array_new();
+    p->lens = g_array_new(FALSE, FALSE, sizeof(size_t));
+    return p;
+}
+
+void sf_pipe_free(sf_pipe_t *p)
+{
+    if (p == NULL)
+        return;
+    g_byte_array_unref(p->buf);
+    g_array_unref(p->offsets);
+    g_ptr_array_unref(p->argv);
+    g_array_unref(p->lens);
+    g_free(p);
+}
+
+void sf_pipe_begin(sf_pipe_t *p, redisContext *rc)
+{
+    p->rc = rc;
+    p->pending = 0;
+}
+
+void sf_pipe_cmd(sf_pipe_t *p, const char *name)
+{
+    g_byte_array_set_size(p->buf, 0);
+    g_array_set_size(p->offsets, 0);
+    sf_pipe_str(p, name);
+}
+
+void sf_pipe_arg(sf_pipe_t *p, const void *data, gsize len)
+{
+    gsize off = p->buf->len;
+
+    g_array_append_val(p->offsets, off);
+    g_byte_array_append(p->buf, data, (guint)len);
+}
+
+void sf_pipe_str(sf_pipe_t *p, const char *s)
+{
+    sf_pipe_arg(p, s, strlen(s));
+}
+
+void sf_pipe_int(sf_pipe_t *p, gint64 v)
+{
+    char text[24];
+    int n = g_snprintf(text, sizeof text, "%" G_GINT64_FORMAT, v);
+
+    sf_pipe_arg(p, text, (gsize)n);
+}
+
+void sf_pipe_argf(sf_pipe_t *p, const char *fmt, ...)
+{
+    char text[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = g_vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    g_return_if_fail(n >= 0 && (gsize)n < sizeof text);
+    sf_pipe_arg(p, text, (gsize)n);
+}
+
+void sf_pipe_end(sf_pipe_t *p)
+{
+    guint argc = p->offsets->len;
+    size_t before = p->rc->obuf ? sdslen(p->rc->obuf) : 0;
+
+    g_ptr_array_set_size(p->argv, argc);
+    g_array_set_size(p->lens, argc);
+    for (guint i = 0; i < argc; i++) {
+        gsize off = g_array_index(p->offsets, gsize, i);
+        gsize end = i + 1 < argc ? g_array_index(p->offsets, gsize, i + 1)
+                                 : p->buf->len;
+        p->argv->pdata[i] = p->buf->data + off;
+        g_array_index(p->lens, size_t, i) = end - off;
+    }
+    redisAppendCommandArgv(p->rc, (int)argc, (const char **)p->argv->pdata,
+                           (const size_t *)p->lens->data);
+    p->pending++;
+    p->commands++;
+    p->bytes += sdslen(p->rc->obuf) - before;
+}
+
+guint sf_pipe_pending(const sf_pipe_t *p)
+{
+    return p->pending;
+}
+
+redisReply *sf_pipe_reply(sf_pipe_t *p, GError **err)
+{
+    void *r = NULL;
+
+    g_return_val_if_fail(p->pending > 0, NULL);
+    if (redisGetReply(p->rc, &r) != REDIS_OK || r == NULL) {
+        g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
+                    "%s", p->rc->errstr[0] ? p->rc->errstr : "no reply");
+        return NULL;
+    }
+    p->pending--;
+    return r;
+}
+
+gboolean sf_pipe_drain(sf_pipe_t *p, GError **err)
+{
+    while (p->pending > 0) {
+        redisReply *r = sf_pipe_reply(p, err);
+        if (r == NULL)
+            return FALSE;
+        freeReplyObject(r);
+    }
+    return TRUE;
+}
+
+void sf_pipe_counters(const sf_pipe_t *p, guint64 *commands, guint64 *bytes)
+{
+    *commands = p->commands;
+    *bytes = p->bytes;
+}

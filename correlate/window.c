@@ -1,0 +1,587 @@
+/*
+ * window.c - the sliding window in Redis.
+ *
+ * Design (measured; see README-design.md): time buckets of window/10
+ * seconds (30 s by default) on the collectors' arrival clock.  Each flush
+ * PFADDs its distinct elements into the current bucket's HyperLogLog and
+ * the window's count is a multi-key PFCOUNT over the last 11 buckets (the
+ * union is computed server-side and never cached, which is why the count
+ * is asked only for dimensions that grew in this flush).  The window thus
+ * slides in steps of one bucket: it covers between 300 and 330 s.  Merging
+ * locally built sketches (PFMERGE) was the alternative; a flush holds few
+ * elements per source, and PFADD of 2-16 byte elements costs fewer bytes
+ * than a sparse sketch string (3+ bytes per register run plus a 16-byte
+ * header) in all but the densest flushes.
+ *
+ * Keys of source S (every key of S carries the {S} hash tag: one slot, so
+ * multi-key PFCOUNT works on Redis Cluster; every key has a TTL of
+ * window + 2 buckets, refreshed on write):
+ *
+ *   sf:{S}:p:B        HLL  destination ports (2 bytes, big endian), bucket B
+ *   sf:{S}:n:B        HLL  destination nets (IPv4 /24: 3 bytes, IPv6 /64: 8)
+ *   sf:{S}:h:NET:B    HLL  hosts inside NET (last byte, or low 64 bits)
+ *   sf:{S}:d:B        HLL  destination addresses (4 or 16 bytes)
+ *   sf:{S}:f:B        int  flows
+ *   sf:{S}:m          zset "first" (score -ms: ZADD GT keeps the minimum),
+ *                          "last" (ms), "x:EXPORTER" (last ms seen)
+ *   sf:{S}:s          list samples "p:PORT" / "h:HOST", newest first, 80
+ *   sf:{S}:top        zset NET -> most hosts counted in NET (top 8)
+ *   sf:{S}:c          hash last counts: ports nets hosts net
+ *   sf:{S}:a:KIND     string, the (source, kind) alert claim: SET NX EX
+ *                     for the suppression period; holds the collector name
+ *   sf:top:MINUTE     zset S -> fan-out, for `scanflow top` (TTL 180 s)
+ */
+#include "window.h"
+
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TOP_MIN_FANOUT 2
+#define SAMPLES_PER_FLUSH 10
+
+enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS };
+
+typedef struct plan {
+    guint  ci;          /* index in counts */
+    guint8 what;
+    guint8 net_len;
+    guint8 net[8];
+} plan_t;
+
+struct sf_window {
+    const sf_correlate_config_t *cfg;
+    char       *collector;
+    gint64      bucket;         /* of the flush being written */
+    gint64      n_back;         /* buckets before the current one */
+    gint64      ttl;
+    sf_pipe_t  *pipe;           /* during update */
+    GArray     *counts;         /* during update */
+    GArray     *plan;
+    GByteArray *elems;
+};
+
+sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
+                           const char *collector)
+{
+    sf_window_t *w = g_new0(sf_window_t, 1);
+
+    w->cfg = cfg;
+    w->collector = g_strdup(collector);
+    w->n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
+    w->ttl = cfg->window_s + 2 * cfg->bucket_s;
+    w->plan = g_array_new(FALSE, FALSE, sizeof(plan_t));
+    w->elems = g_byte_array_new();
+    return w;
+}
+
+void sf_window_free(sf_window_t *w)
+{
+    if (w == NULL)
+        return;
+    g_free(w->collector);
+    g_array_unref(w->plan);
+    g_byte_array_unref(w->elems);
+    g_free(w);
+}
+
+const char *sf_window_net_text(const guint8 *net, guint len, char *buf)
+{
+    guint8 a[16] = {0};
+    char addr[SF_ADDR_STRLEN];
+
+    memcpy(a, net, len);
+    inet_ntop(len == 3 ? AF_INET : AF_INET6, a, addr, sizeof addr);
+    g_snprintf(buf, SF_ADDR_STRLEN + 4, "%s/%d", addr, len == 3 ? 24 : 64);
+    return buf;
+}
+
+static void add_plan(sf_window_t *w, guint ci, guint8 what,
+                     const sf_agg_net_t *net)
+{
+    plan_t pl = {ci, what, 0, {0}};
+
+    if (net) {
+        pl.net_len = net->net_len;
+        memcpy(pl.net, net->net, net->net_len);
+    }
+    g_array_append_val(w->plan, pl);
+}
+
+/* Sends cmd, plans an ignored reply; then EXPIRE key, ignored too. */
+static void end_and_expire(sf_window_t *w, guint ci, const char *key)
+{
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_IGNORE, NULL);
+    sf_pipe_cmd(w->pipe, "EXPIRE");
+    sf_pipe_str(w->pipe, key);
+    sf_pipe_int(w->pipe, w->ttl);
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_IGNORE, NULL);
+}
+
+/* PFCOUNT over the window's buckets of "sf:{S}:<dim>:". */
+static void count_union(sf_window_t *w, const char *prefix, guint ci,
+                        guint8 what, const sf_agg_net_t *net)
+{
+    sf_pipe_cmd(w->pipe, "PFCOUNT");
+    for (gint64 b = w->bucket - w->n_back; b <= w->bucket; b++)
+        sf_pipe_argf(w->pipe, "%s%" G_GINT64_FORMAT, prefix, b);
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, what, net);
+}
+
+static void pfadd(sf_window_t *w, const char *key, guint ci,
+                  const guint8 *elems, guint n, guint len)
+{
+    sf_pipe_cmd(w->pipe, "PFADD");
+    sf_pipe_str(w->pipe, key);
+    for (guint i = 0; i < n; i++)
+        sf_pipe_arg(w->pipe, elems + (gsize)i * len, len);
+    end_and_expire(w, ci, key);
+}
+
+/* Elements of differing lengths (a source with IPv4 and IPv6 targets
+ * cannot occur in one flow, but costs nothing to get right). */
+static void pfadd_begin(sf_window_t *w, const char *key)
+{
+    sf_pipe_cmd(w->pipe, "PFADD");
+    sf_pipe_str(w->pipe, key);
+}
+
+static void write_ports(sf_window_t *w, const char *sk,
+                        const sf_agg_source_t *s, guint ci)
+{
+    char key[128];
+
+    g_byte_array_set_size(w->elems, s->n_ports * 2);
+    for (guint i = 0; i < s->n_ports; i++) {
+        w->elems->data[2 * i] = (guint8)(s->ports[i] >> 8);
+        w->elems->data[2 * i + 1] = (guint8)s->ports[i];
+    }
+    g_snprintf(key, sizeof key, "%sp:%" G_GINT64_FORMAT, sk, w->bucket);
+    pfadd(w, key, ci, w->elems->data, s->n_ports, 2);
+}
+
+static void write_nets(sf_window_t *w, const char *sk,
+                       const sf_agg_source_t *s, guint ci)
+{
+    char key[160], net[SF_ADDR_STRLEN + 4];
+
+    g_snprintf(key, sizeof key, "%sn:%" G_GINT64_FORMAT, sk, w->bucket);
+    pfadd_begin(w, key);
+    for (guint i = 0; i < s->n_nets; i++)
+        sf_pipe_arg(w->pipe, s->nets[i].net, s->nets[i].net_len);
+    end_and_expire(w, ci, key);
+    for (guint i = 0; i < s->n_nets_tracked; i++) {
+        const sf_agg_net_t *n = &s->nets[i];
+        sf_window_net_text(n->net, n->net_len, net);
+        g_snprintf(key, sizeof key, "%sh:%s:%" G_GINT64_FORMAT, sk, net,
+                   w->bucket);
+        pfadd(w, key, ci, n->hosts, n->n_hosts, n->host_len);
+    }
+}
+
+static void write_addrs(sf_window_t *w, const char *sk,
+                        const sf_agg_source_t *s, guint ci)
+{
+    char key[128];
+
+    g_snprintf(key, sizeof key, "%sd:%" G_GINT64_FORMAT, sk, w->bucket);
+    pfadd_begin(w, key);
+    for (guint i = 0; i < s->n_addrs; i++) {
+        gboolean v4 = sf_addr_is_v4(&s->addrs[i]);
+        sf_pipe_arg(w->pipe, s->addrs[i].b + (v4 ? 12 : 0), v4 ? 4 : 16);
+    }
+    end_and_expire(w, ci, key);
+}
+
+static void write_meta(sf_window_t *w, const char *sk,
+                       const sf_agg_source_t *s, guint ci)
+{
+    char key[128], addr[SF_ADDR_STRLEN];
+
+    g_snprintf(key, sizeof key, "%sf:%" G_GINT64_FORMAT, sk, w->bucket);
+    sf_pipe_cmd(w->pipe, "INCRBY");
+    sf_pipe_str(w->pipe, key);
+    sf_pipe_int(w->pipe, s->flows);
+    end_and_expire(w, ci, key);
+
+    g_snprintf(key, sizeof key, "%sm", sk);
+    sf_pipe_cmd(w->pipe, "ZADD");
+    sf_pipe_str(w->pipe, key);
+    sf_pipe_str(w->pipe, "GT");
+    sf_pipe_int(w->pipe, -s->first_ms);
+    sf_pipe_str(w->pipe, "first");
+    sf_pipe_int(w->pipe, s->last_ms);
+    sf_pipe_str(w->pipe, "last");
+    for (guint i = 0; i < s->n_exporters; i++) {
+        sf_pipe_int(w->pipe, s->last_ms);
+        sf_pipe_argf(w->pipe, "x:%s",
+                     sf_addr_to_string(&s->exporters[i], addr));
+    }
+    end_and_expire(w, ci, key);
+}
+
+static void write_samples(sf_window_t *w, const char *sk,
+                          const sf_agg_source_t *s, guint ci)
+{
+    char key[128], addr[SF_ADDR_STRLEN];
+
+    g_snprintf(key, sizeof key, "%ss", sk);
+    sf_pipe_cmd(w->pipe, "LPUSH");
+    sf_pipe_str(w->pipe, key);
+    for (guint i = 0; i < s->n_ports && i < SAMPLES_PER_FLUSH; i++)
+        sf_pipe_argf(w->pipe, "p:%u", s->ports[i]);
+    for (guint i = 0; i < s->n_addrs && i < SAMPLES_PER_FLUSH; i++)
+        sf_pipe_argf(w->pipe, "h:%s", sf_addr_to_string(&s->addrs[i], addr));
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_IGNORE, NULL);
+    sf_pipe_cmd(w->pipe, "LTRIM");
+    sf_pipe_str(w->pipe, key);
+    sf_pipe_str(w->pipe, "0");
+    sf_pipe_str(w->pipe, "79");
+    end_and_expire(w, ci, key);
+}
+
+static void write_counts(sf_window_t *w, const char *sk,
+                         const sf_agg_source_t *s, guint ci)
+{
+    char prefix[192], net[SF_ADDR_STRLEN + 4];
+
+    if (s->n_ports) {
+        g_snprintf(prefix, sizeof prefix, "%sp:", sk);
+        count_union(w, prefix, ci, PLAN_PORTS, NULL);
+    }
+    g_snprintf(prefix, sizeof prefix, "%sn:", sk);
+    count_union(w, prefix, ci, PLAN_NETS, NULL);
+    for (guint i = 0; i < s->n_nets_tracked; i++) {
+        sf_window_net_text(s->nets[i].net, s->nets[i].net_len, net);
+        g_snprintf(prefix, sizeof prefix, "%sh:%s:", sk, net);
+        count_union(w, prefix, ci, PLAN_HOSTS, &s->nets[i]);
+    }
+}
+
+static void visit_source(const sf_agg_source_t *s, void *user)
+{
+    sf_window_t *w = user;
+    sf_window_counts_t c = {.src = s->src, .ports = -1, .nets = -1,
+                            .top_hosts = -1};
+    char src[SF_ADDR_STRLEN], sk[SF_ADDR_STRLEN + 8];
+    guint ci = w->counts->len;
+
+    if (s->n_addrs == 0 || s->n_nets == 0)
+        return;
+    g_array_append_val(w->counts, c);
+    g_snprintf(sk, sizeof sk, "sf:{%s}:", sf_addr_to_string(&s->src, src));
+    if (s->n_ports)
+        write_ports(w, sk, s, ci);
+    write_nets(w, sk, s, ci);
+    write_addrs(w, sk, s, ci);
+    write_meta(w, sk, s, ci);
+    write_samples(w, sk, s, ci);
+    write_counts(w, sk, s, ci);
+}
+
+static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
+                        const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_INTEGER)
+        return;
+    switch (pl->what) {
+    case PLAN_PORTS:
+        c->ports = r->integer;
+        break;
+    case PLAN_NETS:
+        c->nets = r->integer;
+        break;
+    case PLAN_HOSTS:
+        if (r->integer > c->top_hosts) {
+            c->top_hosts = r->integer;
+            c->top_net_len = pl->net_len;
+            memcpy(c->top_net, pl->net, pl->net_len);
+        }
+        break;
+    }
+}
+
+gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
+                          GArray *counts, GError **err)
+{
+    w->bucket = sf_agg_last_arrival(agg) / (w->cfg->bucket_s * 1000);
+    w->pipe = p;
+    w->counts = counts;
+    g_array_set_size(w->plan, 0);
+    sf_agg_walk(agg, visit_source, w);
+    for (guint i = 0; i < w->plan->len; i++) {
+        const plan_t *pl = &g_array_index(w->plan, plan_t, i);
+        redisReply *r = sf_pipe_reply(p, err);
+
+        if (r == NULL)
+            return FALSE;
+        if (pl->what != PLAN_IGNORE)
+            apply_reply(&g_array_index(counts, sf_window_counts_t, pl->ci),
+                        pl, r);
+        freeReplyObject(r);
+    }
+    return TRUE;
+}
+
+/* Phase 2 ---------------------------------------------------------------- */
+
+static gint64 fanout(const sf_window_counts_t *c)
+{
+    return MAX(MAX(c->ports, c->nets), c->top_hosts);
+}
+
+static guint record_fanout(sf_window_t *w, sf_pipe_t *p,
+                           const sf_window_counts_t *c, gint64 minute)
+{
+    char src[SF_ADDR_STRLEN], key[128], net[SF_ADDR_STRLEN + 4];
+    guint sent = 0;
+
+    sf_addr_to_string(&c->src, src);
+    if (c->top_net_len) {
+        sf_window_net_text(c->top_net, c->top_net_len, net);
+        g_snprintf(key, sizeof key, "sf:{%s}:top", src);
+        sf_pipe_cmd(p, "ZADD");
+        sf_pipe_str(p, key);
+        sf_pipe_str(p, "GT");
+        sf_pipe_int(p, c->top_hosts);
+        sf_pipe_str(p, net);
+        sf_pipe_end(p);
+        sf_pipe_cmd(p, "ZREMRANGEBYRANK");
+        sf_pipe_str(p, key);
+        sf_pipe_str(p, "0");
+        sf_pipe_str(p, "-9");
+        sf_pipe_end(p);
+        sf_pipe_cmd(p, "EXPIRE");
+        sf_pipe_str(p, key);
+        sf_pipe_int(p, w->ttl);
+        sf_pipe_end(p);
+        sent += 3;
+    }
+    g_snprintf(key, sizeof key, "sf:{%s}:c", src);
+    sf_pipe_cmd(p, "HSET");
+    sf_pipe_str(p, key);
+    sf_pipe_str(p, "nets");
+    sf_pipe_int(p, c->nets);
+    if (c->ports >= 0) {
+        sf_pipe_str(p, "ports");
+        sf_pipe_int(p, c->ports);
+    }
+    if (c->top_net_len) {
+        sf_pipe_str(p, "hosts");
+        sf_pipe_int(p, c->top_hosts);
+        sf_pipe_str(p, "net");
+        sf_pipe_str(p, net);
+    }
+    sf_pipe_end(p);
+    sf_pipe_cmd(p, "EXPIRE");
+    sf_pipe_str(p, key);
+    sf_pipe_int(p, w->ttl);
+    sf_pipe_end(p);
+    sf_pipe_cmd(p, "ZADD");
+    sf_pipe_argf(p, "sf:top:%" G_GINT64_FORMAT, minute);
+    sf_pipe_str(p, "GT");
+    sf_pipe_int(p, fanout(c));
+    sf_pipe_str(p, src);
+    sf_pipe_end(p);
+    return sent + 3;
+}
+
+static guint record_all(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
+                        const GArray *counts)
+{
+    gint64 minute = now_ms / 60000;
+    guint sent = 0;
+
+    for (guint i = 0; i < counts->len; i++) {
+        const sf_window_counts_t *c =
+            &g_array_index(counts, sf_window_counts_t, i);
+        if (fanout(c) >= TOP_MIN_FANOUT)
+            sent += record_fanout(w, p, c, minute);
+    }
+    if (sent == 0)
+        return 0;
+    sf_pipe_cmd(p, "EXPIRE");
+    sf_pipe_argf(p, "sf:top:%" G_GINT64_FORMAT, minute);
+    sf_pipe_str(p, "180");
+    sf_pipe_end(p);
+    sf_pipe_cmd(p, "ZREMRANGEBYRANK");
+    sf_pipe_argf(p, "sf:top:%" G_GINT64_FORMAT, minute);
+    sf_pipe_str(p, "0");
+    sf_pipe_str(p, "-10001");
+    sf_pipe_end(p);
+    return sent + 2;
+}
+
+#define N_CLAIM_REPLIES 8
+
+static void claim_commands(sf_window_t *w, sf_pipe_t *p,
+                           const sf_window_claim_t *cl,
+                           const sf_window_counts_t *c)
+{
+    char src[SF_ADDR_STRLEN], sk[SF_ADDR_STRLEN + 8], prefix[128];
+    static const char dims[] = {'p', 'd', 'n'};
+
+    g_snprintf(sk, sizeof sk, "sf:{%s}:", sf_addr_to_string(&c->src, src));
+    sf_pipe_cmd(p, "SET");
+    sf_pipe_argf(p, "%sa:%s", sk, sf_alert_kind_name(cl->kind));
+    sf_pipe_str(p, w->collector);
+    sf_pipe_str(p, "NX");
+    sf_pipe_str(p, "EX");
+    sf_pipe_int(p, w->cfg->suppress_s);
+    sf_pipe_end(p);
+    for (guint d = 0; d < G_N_ELEMENTS(dims); d++) {
+        sf_pipe_cmd(p, "PFCOUNT");
+        for (gint64 b = w->bucket - w->n_back; b <= w->bucket; b++)
+            sf_pipe_argf(p, "%s%c:%" G_GINT64_FORMAT, sk, dims[d], b);
+        sf_pipe_end(p);
+    }
+    sf_pipe_cmd(p, "MGET");
+    for (gint64 b = w->bucket - w->n_back; b <= w->bucket; b++)
+        sf_pipe_argf(p, "%sf:%" G_GINT64_FORMAT, sk, b);
+    sf_pipe_end(p);
+    g_snprintf(prefix, sizeof prefix, "%sm", sk);
+    sf_pipe_cmd(p, "ZRANGE");
+    sf_pipe_str(p, prefix);
+    sf_pipe_str(p, "0");
+    sf_pipe_str(p, "-1");
+    sf_pipe_str(p, "WITHSCORES");
+    sf_pipe_end(p);
+    g_snprintf(prefix, sizeof prefix, "%stop", sk);
+    sf_pipe_cmd(p, "ZREVRANGE");
+    sf_pipe_str(p, prefix);
+    sf_pipe_str(p, "0");
+    sf_pipe_str(p, "0");
+    sf_pipe_str(p, "WITHSCORES");
+    sf_pipe_end(p);
+    g_snprintf(prefix, sizeof prefix, "%ss", sk);
+    sf_pipe_cmd(p, "LRANGE");
+    sf_pipe_str(p, prefix);
+    sf_pipe_str(p, "0");
+    sf_pipe_str(p, "-1");
+    sf_pipe_end(p);
+}
+
+static gint64 reply_int(const redisReply *r)
+{
+    if (r->type == REDIS_REPLY_INTEGER)
+        return r->integer;
+    if (r->type == REDIS_REPLY_STRING)
+        return g_ascii_strtoll(r->str, NULL, 10);
+    return 0;
+}
+
+static void parse_meta(sf_alert_facts_t *f, const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const char *name = r->element[i]->str;
+        gint64 score = reply_int(r->element[i + 1]);
+
+        if (name == NULL)
+            continue;
+        if (strcmp(name, "first") == 0)
+            f->first_seen_ms = -score;
+        else if (strcmp(name, "last") == 0)
+            f->last_seen_ms = score;
+        else if (g_str_has_prefix(name, "x:")
+                 && f->n_exporters < G_N_ELEMENTS(f->exporters))
+            f->exporters[f->n_exporters++] = g_strdup(name + 2);
+    }
+}
+
+static gboolean has_host(const sf_alert_facts_t *f, const char *h)
+{
+    for (guint i = 0; i < f->n_sample_hosts; i++)
+        if (strcmp(f->sample_hosts[i], h) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean has_port(const sf_alert_facts_t *f, guint16 port)
+{
+    for (guint i = 0; i < f->n_sample_ports; i++)
+        if (f->sample_ports[i] == port)
+            return TRUE;
+    return FALSE;
+}
+
+static void parse_samples(sf_alert_facts_t *f, const redisReply *r)
+{
+    if (r->type != REDIS_REPLY_ARRAY)
+        return;
+    for (size_t i = 0; i < r->elements; i++) {
+        const char *e = r->element[i]->str;
+        guint64 port;
+
+        if (e == NULL)
+            continue;
+        if (g_str_has_prefix(e, "p:")
+            && g_ascii_string_to_unsigned(e + 2, 10, 0, 65535, &port, NULL)
+            && f->n_sample_ports < SF_ALERT_MAX_SAMPLES
+            && !has_port(f, (guint16)port))
+            f->sample_ports[f->n_sample_ports++] = (guint16)port;
+        else if (g_str_has_prefix(e, "h:")
+                 && f->n_sample_hosts < SF_ALERT_MAX_SAMPLES
+                 && !has_host(f, e + 2))
+            f->sample_hosts[f->n_sample_hosts++] = g_strdup(e + 2);
+    }
+}
+
+static void parse_claim(sf_window_claim_t *cl, redisReply **r)
+{
+    sf_alert_facts_t *f = &cl->facts;
+
+    cl->won = r[0]->type == REDIS_REPLY_STATUS;
+    f->distinct_ports = reply_int(r[1]);
+    f->distinct_hosts = reply_int(r[2]);
+    f->distinct_nets24 = reply_int(r[3]);
+    if (r[4]->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < r[4]->elements; i++)
+            f->flows += reply_int(r[4]->element[i]);
+    parse_meta(f, r[5]);
+    if (r[6]->type == REDIS_REPLY_ARRAY && r[6]->elements == 2
+        && r[6]->element[0]->str) {
+        g_strlcpy(f->top_net24, r[6]->element[0]->str, sizeof f->top_net24);
+        f->hosts_in_top_net24 = reply_int(r[6]->element[1]);
+    }
+    parse_samples(f, r[7]);
+}
+
+gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
+                         const GArray *counts, GArray *claims, GError **err)
+{
+    guint records = record_all(w, p, now_ms, counts);
+
+    for (guint i = 0; i < claims->len; i++) {
+        sf_window_claim_t *cl = &g_array_index(claims, sf_window_claim_t, i);
+        claim_commands(w, p, cl, &g_array_index(counts, sf_window_counts_t,
+                                                cl->counts_index));
+    }
+    for (guint i = 0; i < records; i++) {
+        redisReply *r = sf_pipe_reply(p, err);
+        if (r == NULL)
+            return FALSE;
+        freeReplyObject(r);
+    }
+    for (guint i = 0; i < claims->len; i++) {
+        sf_window_claim_t *cl = &g_array_index(claims, sf_window_claim_t, i);
+        redisReply *r[N_CLAIM_REPLIES] = {NULL};
+        gboolean ok = TRUE;
+
+        for (guint k = 0; k < N_CLAIM_REPLIES && ok; k++)
+            ok = (r[k] = sf_pipe_reply(p, err)) != NULL;
+        if (ok)
+            parse_claim(cl, r);
+        for (guint k = 0; k < N_CLAIM_REPLIES; k++)
+            if (r[k])
+                freeReplyObject(r[k]);
+        if (!ok)
+            return FALSE;
+    }
+    return TRUE;
+}

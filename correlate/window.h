@@ -1,0 +1,49 @@
+/*
+ * window.h - the sliding window in Redis: key layout, the per-flush update
+ * and the atomic alert claim.  The layout is drawn at the top of window.c.
+ */
+#ifndef SF_WINDOW_H
+#define SF_WINDOW_H
+
+#include <glib.h>
+#include "aggregate.h"
+#include "alert.h"
+#include "config.h"
+#include "pipe.h"
+
+/* What one flush learnt about one source, over the whole window. */
+typedef struct sf_window_counts {
+    sf_addr_t src;
+    gint64    ports;            /* distinct ports; -1: no port this flush */
+    gint64    nets;             /* distinct nets; -1: not asked */
+    gint64    top_hosts;        /* most hosts in one of this flush's nets */
+    guint8    top_net[8];
+    guint8    top_net_len;      /* 0: none */
+} sf_window_counts_t;
+
+/* A threshold crossing to claim.  won: this collector holds the alert
+ * (SET NX succeeded) and facts are filled. */
+typedef struct sf_window_claim {
+    guint            counts_index;
+    sf_alert_kind_t  kind;
+    gboolean         won;
+    sf_alert_facts_t facts;
+} sf_window_claim_t;
+
+typedef struct sf_window sf_window_t;
+
+sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
+                           const char *collector);
+void sf_window_free(sf_window_t *w);
+/* Phase 1: writes agg into the window and reads back the counts of every
+ * source in it (appended to counts, an array of sf_window_counts_t). */
+gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
+                          GArray *counts, GError **err);
+/* Phase 2: records fan-out for `scanflow top`, then claims each crossing
+ * (SET NX EX on the dedup key) and reads the alert's facts. */
+gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
+                         const GArray *counts, GArray *claims, GError **err);
+/* "192.0.2.0/24" or "2001:db8:0:1::/64"; buf of SF_ADDR_STRLEN + 4. */
+const char *sf_window_net_text(const guint8 *net, guint len, char *buf);
+
+#endif

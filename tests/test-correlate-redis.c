@@ -1,0 +1,650 @@
+/*
+ * test-correlate-redis.c - the correlator against a real redis-server
+ * (started by correlate-redis.sh; SF_TEST_REDIS_URL says where).
+ *
+ * Sketch accuracy against exact counts, TTLs on every key, one alert per
+ * (source, kind) across three correlators sharing one Redis, alert JSON
+ * valid against schemas/alert.schema.json, counting resumed by a restarted
+ * correlator, alert latency, allow-list and tags, and a Redis outage that
+ * must not block the sink.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <hiredis/hiredis.h>
+#include <sys/socket.h>
+#include <string.h>
+
+#include "config.h"
+#include "correlate-testlib.h"
+#include "correlator.h"
+#include "redisurl.h"
+
+static const char *redis_url;
+
+/* Alerts received on the channel, by a subscriber thread. */
+typedef struct listener {
+    redisContext *rc;
+    GThread      *thread;
+    GAsyncQueue  *queue;        /* alert JSON texts */
+} listener_t;
+
+static redisContext *connect_test(void)
+{
+    g_autoptr(GError) err = NULL;
+    sf_redis_target_t *t = sf_redis_target_parse(redis_url, &err);
+    redisContext *rc;
+
+    g_assert_no_error(err);
+    rc = sf_redis_target_connect(t, 5000, &err);
+    g_assert_no_error(err);
+    sf_redis_target_free(t);
+    return rc;
+}
+
+static void flushall(void)
+{
+    redisContext *rc = connect_test();
+    freeReplyObject(redisCommand(rc, "FLUSHALL"));
+    redisFree(rc);
+}
+
+static gpointer listen_main(gpointer data)
+{
+    listener_t *l = data;
+    void *v;
+
+    while (redisGetReply(l->rc, &v) == REDIS_OK && v) {
+        redisReply *r = v;
+        if (r->type == REDIS_REPLY_ARRAY && r->elements == 3
+            && strcmp(r->element[0]->str, "message") == 0) {
+            gint64 *t = g_malloc(sizeof(gint64) + r->element[2]->len + 1);
+            *t = g_get_monotonic_time();
+            memcpy(t + 1, r->element[2]->str, r->element[2]->len + 1);
+            g_async_queue_push(l->queue, t);
+        }
+        freeReplyObject(r);
+    }
+    return NULL;
+}
+
+static listener_t *listen_start(void)
+{
+    listener_t *l = g_new0(listener_t, 1);
+    struct timeval forever = {0, 0};
+    redisReply *r;
+
+    l->rc = connect_test();
+    r = redisCommand(l->rc, "SUBSCRIBE scanflow:alerts");
+    g_assert_nonnull(r);
+    freeReplyObject(r);
+    redisSetTimeout(l->rc, forever);
+    l->queue = g_async_queue_new_full(g_free);
+    l->thread = g_thread_new("listener", listen_main, l);
+    return l;
+}
+
+static void listen_stop(listener_t *l)
+{
+    shutdown(l->rc->fd, SHUT_RDWR);
+    g_thread_join(l->thread);
+    redisFree(l->rc);
+    g_async_queue_unref(l->queue);
+    g_free(l);
+}
+
+/* Next alert within timeout_ms; NULL if none.  *when: monotonic us. */
+static char *next_alert(listener_t *l, guint timeout_ms, gint64 *when)
+{
+    gint64 *t = g_async_queue_timeout_pop(l->queue,
+                                          (guint64)timeout_ms * 1000);
+    char *json;
+
+    if (t == NULL)
+        return NULL;
+    if (when)
+        *when = *t;
+    json = g_strdup((char *)(t + 1));
+    g_free(t);
+    return json;
+}
+
+/* All alerts until quiet_ms pass without one. */
+static GPtrArray *collect(listener_t *l, guint quiet_ms)
+{
+    GPtrArray *all = g_ptr_array_new_with_free_func(g_free);
+    char *json;
+
+    while ((json = next_alert(l, quiet_ms, NULL)) != NULL)
+        g_ptr_array_add(all, json);
+    return all;
+}
+
+static JsonObject *parse_alert(const char *json, JsonParser **keep)
+{
+    GError *err = NULL;
+
+    *keep = json_parser_new();
+    json_parser_load_from_data(*keep, json, -1, &err);
+    g_assert_no_error(err);
+    return json_node_get_object(json_parser_get_root(*keep));
+}
+
+static gint64 member_int(const char *json, const char *name)
+{
+    JsonParser *p;
+    gint64 v = json_object_get_int_member(parse_alert(json, &p), name);
+    g_object_unref(p);
+    return v;
+}
+
+static char *member_str(const char *json, const char *name)
+{
+    JsonParser *p;
+    JsonObject *o = parse_alert(json, &p);
+    char *v = g_strdup(json_object_get_string_member(o, name));
+    g_object_unref(p);
+    return v;
+}
+
+/* Validates every alert against the schema with python3-jsonschema. */
+static void validate(GPtrArray *alerts)
+{
+    const char *schema = g_getenv("SF_TEST_SCHEMA");
+    g_autofree char *path = NULL;
+    g_autofree char *out = NULL, *errout = NULL;
+    g_autoptr(GString) lines = g_string_new(NULL);
+    g_autoptr(GError) err = NULL;
+    int fd, status = 0;
+    const char *script =
+        "import json, sys, jsonschema\n"
+        "v = jsonschema.Draft202012Validator(json.load(open(sys.argv[1])),"
+        " format_checker=jsonschema.FormatChecker())\n"
+        "n = 0\n"
+        "for line in open(sys.argv[2]):\n"
+        "    v.validate(json.loads(line)); n += 1\n"
+        "print(n)\n";
+
+    if (schema == NULL || alerts->len == 0)
+        return;
+    for (guint i = 0; i < alerts->len; i++)
+        g_string_append_printf(lines, "%s\n", (char *)alerts->pdata[i]);
+    fd = g_file_open_tmp("sf-alerts-XXXXXX", &path, &err);
+    g_assert_no_error(err);
+    close(fd);
+    g_file_set_contents(path, lines->str, -1, &err);
+    g_assert_no_error(err);
+    const char *argv[] = {"python3", "-c", script, schema, path, NULL};
+    g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                 &out, &errout, &status, &err);
+    g_assert_no_error(err);
+    g_unlink(path);
+    if (!g_spawn_check_wait_status(status, NULL))
+        g_error("schema validation failed: %s", errout);
+    g_assert_cmpint(atoi(out), ==, alerts->len);
+}
+
+static sf_correlate_config_t *config(const char *args)
+{
+    g_autofree char *line = g_strdup_printf("t --redis %s %s", redis_url,
+                                            args);
+    g_auto(GStrv) argv = g_strsplit(line, " ", -1);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) err = NULL;
+    sf_correlate_config_t *cfg = sf_correlate_config_new();
+
+    g_option_context_add_group(ctx, sf_correlate_option_group(cfg));
+    g_option_context_parse_strv(ctx, &argv, &err);
+    g_assert_no_error(err);
+    sf_correlate_config_finish(cfg, &err);
+    g_assert_no_error(err);
+    return cfg;
+}
+
+static sf_correlator_t *correlator(const sf_correlate_config_t *cfg,
+                                   const char *name)
+{
+    g_autoptr(GError) err = NULL;
+    sf_correlator_t *c = sf_correlator_new(cfg, name, &err);
+
+    g_assert_no_error(err);
+    return c;
+}
+
+static void feed_ports(sf_correlator_t *c, const char *src, const char *dst,
+                       guint from, guint to)
+{
+    for (guint p = from; p <= to; p++) {
+        sf_flow_t f = test_syn(src, dst, (guint16)p);
+        sf_correlator_flow(&f, c);
+    }
+}
+
+static gint64 hget(redisContext *rc, const char *src, const char *field)
+{
+    redisReply *r = redisCommand(rc, "HGET sf:{%s}:c %s", src, field);
+    gint64 v = -1;
+
+    if (r && r->type == REDIS_REPLY_STRING)
+        v = g_ascii_strtoll(r->str, NULL, 10);
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+static void assert_close(gint64 est, gint64 exact, double rel)
+{
+    double err = (double)(est > exact ? est - exact : exact - est) / exact;
+
+    if (err > rel)
+        g_error("estimate %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+                " is %.2f%% off", est, exact, 100 * err);
+}
+
+static void test_accuracy(void)
+{
+    sf_correlate_config_t *cfg = config("--port-threshold 65536 "
+                                        "--sweep-threshold 65536 "
+                                        "--flush-interval 0.1");
+    sf_correlator_t *c = correlator(cfg, "acc");
+    const guint small[] = {2, 10, 50, 99};
+    const guint large[] = {1000, 5000, 20000, 60000};
+    const guint nets[] = {1500, 5000};
+    redisContext *rc;
+    char src[32], dst[32];
+
+    flushall();
+    for (guint i = 0; i < G_N_ELEMENTS(small); i++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 1);
+        feed_ports(c, src, "192.0.2.1", 1, small[i]);
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 101);
+        for (guint h = 1; h <= small[i]; h++) {
+            g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
+            sf_flow_t f = test_syn(src, dst, 22);
+            sf_correlator_flow(&f, c);
+        }
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(large); i++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 201);
+        feed_ports(c, src, "192.0.2.1", 1, large[i]);
+        g_usleep(150000);       /* spread over flushes, as in real life */
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(nets); i++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 211);
+        for (guint n = 0; n < nets[i]; n++) {
+            g_snprintf(dst, sizeof dst, "10.%u.%u.1", n >> 8, n & 255);
+            sf_flow_t f = test_syn(src, dst, 80);
+            sf_correlator_flow(&f, c);
+        }
+    }
+    sf_correlator_free(c);
+    rc = connect_test();
+    for (guint i = 0; i < G_N_ELEMENTS(small); i++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 1);
+        g_assert_cmpint(hget(rc, src, "ports"), ==, small[i]);
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 101);
+        g_assert_cmpint(hget(rc, src, "hosts"), ==, small[i]);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(large); i++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 201);
+        g_test_message("%u ports -> %" G_GINT64_FORMAT, large[i],
+                       hget(rc, src, "ports"));
+        assert_close(hget(rc, src, "ports"), large[i], 0.02);
+    }
+    for (guint i = 0; i < G_N_ELEMENTS(nets); i++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 211);
+        g_test_message("%u nets -> %" G_GINT64_FORMAT, nets[i],
+                       hget(rc, src, "nets"));
+        assert_close(hget(rc, src, "nets"), nets[i], 0.02);
+    }
+    redisFree(rc);
+    sf_correlate_config_free(cfg);
+}
+
+/* Every key the correlator wrote has a TTL. */
+static void test_ttls(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    sf_correlator_t *c = correlator(cfg, "ttl");
+    redisContext *rc;
+    guint64 cursor = 0;
+    guint keys = 0;
+    char dst[32];
+
+    flushall();
+    feed_ports(c, "203.0.113.5", "192.0.2.9", 1, 100);
+    for (guint h = 1; h <= 40; h++) {
+        g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
+        sf_flow_t f = test_syn("203.0.113.6", dst, 443);
+        sf_correlator_flow(&f, c);
+    }
+    sf_correlator_free(c);
+    rc = connect_test();
+    do {
+        redisReply *r = redisCommand(rc, "SCAN %llu MATCH sf:* COUNT 1000",
+                                     (unsigned long long)cursor);
+        g_assert_true(r && r->type == REDIS_REPLY_ARRAY);
+        cursor = g_ascii_strtoull(r->element[0]->str, NULL, 10);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            redisReply *t = redisCommand(rc, "TTL %s", key);
+            if (t->integer <= 0 || t->integer > 360)
+                g_error("key %s has TTL %lld", key, t->integer);
+            freeReplyObject(t);
+            keys++;
+        }
+        freeReplyObject(r);
+    } while (cursor != 0);
+    g_test_message("%u keys, all with a TTL", keys);
+    g_assert_cmpuint(keys, >, 20);
+    redisFree(rc);
+    sf_correlate_config_free(cfg);
+}
+
+/* Three correlators on one Redis, each fed a third: one alert per (source,
+ * kind), and the window's counts within HyperLogLog error. */
+static void test_three_collectors(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.2");
+    sf_correlator_t *c[3];
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) alerts = NULL;
+    guint n = 0, port_scans = 0, sweeps = 0;
+    redisContext *rc;
+    char dst[32], client[32];
+
+    flushall();
+    for (guint i = 0; i < 3; i++) {
+        char name[16];
+        g_snprintf(name, sizeof name, "collector-%u", i);
+        c[i] = correlator(cfg, name);
+    }
+    for (guint p = 1; p <= 1000; p++) {            /* SYN scan */
+        sf_flow_t f = test_syn("203.0.113.10", "192.0.2.5", (guint16)p);
+        sf_correlator_flow(&f, c[n++ % 3]);
+    }
+    for (guint h = 1; h <= 254; h++) {             /* sweep of a /24 */
+        g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
+        sf_flow_t f = test_syn("203.0.113.20", dst, 22);
+        sf_correlator_flow(&f, c[n++ % 3]);
+    }
+    for (guint i = 0; i < 300; i++) {              /* benign */
+        /* a busy web client fetching 300 pages */
+        sf_flow_t f = test_flow("203.0.113.30", (guint16)(30000 + i),
+                                "192.0.2.80", 443, 6,
+                                T_SYN | T_ACK | T_PSH | T_FIN, 14, 9000);
+        sf_correlator_flow(&f, c[n++ % 3]);
+        /* a server answering 300 clients */
+        g_snprintf(client, sizeof client, "198.51.100.%u", 1 + i % 250);
+        f = test_flow("192.0.2.80", 443, client, (guint16)(40000 + i), 6,
+                      T_SYN | T_ACK | T_PSH | T_FIN, 20, 30000);
+        sf_correlator_flow(&f, c[n++ % 3]);
+        /* a DNS server answering clients */
+        f = test_flow("192.0.2.53", 53, client, (guint16)(40000 + i), 17, 0,
+                      1, 120);
+        sf_correlator_flow(&f, c[n++ % 3]);
+    }
+    for (guint i = 0; i < 3; i++)
+        sf_correlator_free(c[i]);
+    alerts = collect(l, 1500);
+    listen_stop(l);
+    for (guint i = 0; i < alerts->len; i++) {
+        const char *a = alerts->pdata[i];
+        g_autofree char *kind = member_str(a, "kind");
+        g_autofree char *src = member_str(a, "src");
+
+        g_test_message("%s", a);
+        if (g_str_equal(kind, "port_scan")) {
+            g_assert_cmpstr(src, ==, "203.0.113.10");
+            g_assert_cmpint(member_int(a, "distinct_ports"), >=, 64);
+            g_assert_cmpint(member_int(a, "distinct_ports"), <=, 1020);
+            port_scans++;
+        } else {
+            g_assert_cmpstr(kind, ==, "host_sweep");
+            g_assert_cmpstr(src, ==, "203.0.113.20");
+            g_assert_cmpint(member_int(a, "hosts_in_top_net24"), >=, 32);
+            sweeps++;
+        }
+    }
+    g_assert_cmpuint(port_scans, ==, 1);
+    g_assert_cmpuint(sweeps, ==, 1);
+    validate(alerts);
+    rc = connect_test();
+    assert_close(hget(rc, "203.0.113.10", "ports"), 1000, 0.02);
+    assert_close(hget(rc, "203.0.113.20", "hosts"), 254, 0.02);
+    redisReply *r = redisCommand(rc, "XLEN scanflow:alerts");
+    g_assert_cmpint(r->integer, ==, 2);
+    freeReplyObject(r);
+    redisFree(rc);
+    sf_correlate_config_free(cfg);
+}
+
+/* A new correlator continues from the state in Redis. */
+static void test_restart(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    sf_correlator_t *c = correlator(cfg, "first");
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) before = NULL, after = NULL;
+
+    flushall();
+    feed_ports(c, "203.0.113.40", "192.0.2.7", 1, 40);
+    sf_correlator_free(c);
+    before = collect(l, 500);
+    g_assert_cmpuint(before->len, ==, 0);
+    c = correlator(cfg, "second");
+    feed_ports(c, "203.0.113.40", "192.0.2.7", 41, 80);
+    sf_correlator_free(c);
+    after = collect(l, 1000);
+    listen_stop(l);
+    g_assert_cmpuint(after->len, ==, 1);
+    g_assert_cmpint(member_int(after->pdata[0], "distinct_ports"), ==, 80);
+    validate(after);
+    sf_correlate_config_free(cfg);
+}
+
+/* The alert leaves within flush interval + 1 s of the crossing flow. */
+static void test_latency(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.25");
+    sf_correlator_t *c = correlator(cfg, "latency");
+    listener_t *l = listen_start();
+    gint64 t0, t1 = 0;
+    g_autofree char *none = NULL, *alert = NULL;
+
+    flushall();
+    feed_ports(c, "203.0.113.50", "192.0.2.8", 1, 63);
+    none = next_alert(l, 700, NULL);
+    g_assert_null(none);
+    t0 = g_get_monotonic_time();
+    feed_ports(c, "203.0.113.50", "192.0.2.8", 64, 64);
+    alert = next_alert(l, 5000, &t1);
+    g_assert_nonnull(alert);
+    g_test_message("alert %.0f ms after the crossing flow",
+                   (double)(t1 - t0) / 1000.0);
+    g_assert_cmpint(t1 - t0, <=, 250000 + 1000000);
+    sf_correlator_free(c);
+    listen_stop(l);
+    sf_correlate_config_free(cfg);
+}
+
+/* Allow-listed scanners are counted, never alerted; tagged ones are
+ * alerted with their tag; IPv6 sweeps use /64s. */
+static void test_allow_tag_v6(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 --allow "
+                                        "203.0.113.128/25 --tag "
+                                        "198.51.100.0/24=research");
+    sf_correlator_t *c = correlator(cfg, "allow");
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) alerts = NULL;
+    sf_correlator_stats_t st;
+    char dst[64];
+    JsonParser *p;
+
+    flushall();
+    feed_ports(c, "203.0.113.200", "192.0.2.1", 1, 100);
+    feed_ports(c, "198.51.100.7", "192.0.2.1", 1, 100);
+    for (guint h = 1; h <= 40; h++) {
+        g_snprintf(dst, sizeof dst, "2001:db8:1:2::%x", h);
+        sf_flow_t f = test_flow("2001:db8:ff::1", 40000, dst, 22, 6, T_SYN,
+                                1, 80);
+        sf_correlator_flow(&f, c);
+    }
+    g_usleep(500000);
+    sf_correlator_get_stats(c, &st);
+    sf_correlator_free(c);
+    alerts = collect(l, 1000);
+    listen_stop(l);
+    g_assert_cmpuint(st.allowed, ==, 1);
+    g_assert_cmpuint(alerts->len, ==, 2);
+    for (guint i = 0; i < alerts->len; i++) {
+        JsonObject *o = parse_alert(alerts->pdata[i], &p);
+        const char *src = json_object_get_string_member(o, "src");
+        JsonArray *tags = json_object_get_array_member(o, "tags");
+
+        if (g_str_equal(src, "198.51.100.7")) {
+            g_assert_cmpuint(json_array_get_length(tags), ==, 1);
+            g_assert_cmpstr(json_array_get_string_element(tags, 0), ==,
+                            "research");
+        } else {
+            g_assert_cmpstr(src, ==, "2001:db8:ff::1");
+            g_assert_cmpstr(json_object_get_string_member(o, "kind"), ==,
+                            "host_sweep");
+            g_assert_cmpstr(json_object_get_string_member(o, "top_net24"),
+                            ==, "2001:db8:1:2::/64");
+            g_assert_cmpint(json_object_get_int_member(o,
+                            "hosts_in_top_net24"), ==, 40);
+        }
+        g_object_unref(p);
+    }
+    validate(alerts);
+    sf_correlate_config_free(cfg);
+}
+
+/* Redis unreachable: the sink stays cheap and free() returns promptly. */
+static void test_redis_down(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("sf-nored-XXXXXX", NULL);
+    g_autofree char *args = g_strdup_printf("t --redis unix://%s/none.sock "
+                                            "--flush-interval 0.05", dir);
+    sf_correlate_config_t *cfg = sf_correlate_config_new();
+    g_auto(GStrv) argv = g_strsplit(args, " ", -1);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) err = NULL;
+    sf_correlator_t *c;
+    sf_correlator_stats_t st;
+    char src[32];
+    gint64 t0;
+
+    g_option_context_add_group(ctx, sf_correlate_option_group(cfg));
+    g_option_context_parse_strv(ctx, &argv, &err);
+    g_assert_no_error(err);
+    g_assert_true(sf_correlate_config_finish(cfg, &err));
+    /* the outage is logged once, as a warning: expected here */
+    GLogLevelFlags fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK
+                                                  | G_LOG_LEVEL_CRITICAL);
+    c = correlator(cfg, "down");
+    t0 = g_get_monotonic_time();
+    for (guint i = 0; i < 200000; i++) {
+        g_snprintf(src, sizeof src, "100.64.%u.%u", (i >> 8) & 255, i & 255);
+        sf_flow_t f = test_syn(src, "192.0.2.1", (guint16)(1 + i % 1000));
+        sf_correlator_flow(&f, c);
+    }
+    g_test_message("200,000 flows filed in %.0f ms with redis down",
+                   (double)(g_get_monotonic_time() - t0) / 1000.0);
+    g_usleep(300000);
+    sf_correlator_get_stats(c, &st);
+    g_assert_cmpuint(st.evidence, ==, 200000);
+    g_assert_cmpuint(st.flushes, ==, 0);
+    t0 = g_get_monotonic_time();
+    sf_correlator_free(c);
+    g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
+    g_log_set_always_fatal(fatal);
+    sf_correlate_config_free(cfg);
+    g_rmdir(dir);
+}
+
+/* Measured cost of the window design: Redis commands and request bytes
+ * per flow for a port scan, a sweep and a flood of one-flow sources. */
+static void test_cost(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.2");
+    const struct { const char *what; guint flows; } cases[] = {
+        {"port scan, 10,000 ports", 10000},
+        {"sweep of a /16, port 22", 65536},
+        {"20,000 one-flow sources", 20000},
+    };
+    char dst[32], src[32];
+
+    for (guint k = 0; k < G_N_ELEMENTS(cases); k++) {
+        sf_correlator_t *c = correlator(cfg, "cost");
+        sf_correlator_stats_t st;
+        redisContext *rc;
+
+        flushall();
+        rc = connect_test();
+        freeReplyObject(redisCommand(rc, "CONFIG RESETSTAT"));
+        for (guint i = 0; i < cases[k].flows; i++) {
+            sf_flow_t f;
+            if (k == 0) {
+                f = test_syn("203.0.113.60", "192.0.2.1", (guint16)(i + 1));
+            } else if (k == 1) {
+                g_snprintf(dst, sizeof dst, "10.1.%u.%u", i >> 8, i & 255);
+                f = test_syn("203.0.113.61", dst, 22);
+            } else {
+                g_snprintf(src, sizeof src, "100.%u.%u.%u", i >> 16,
+                           (i >> 8) & 255, i & 255);
+                f = test_syn(src, "192.0.2.1", 23);
+            }
+            sf_correlator_flow(&f, c);
+            if (i % 5000 == 4999)       /* about 5,000 flows per flush */
+                g_usleep(200000);
+        }
+        /* until the Redis thread has caught up */
+        guint64 last = G_MAXUINT64;
+        for (guint wait = 0; wait < 50; wait++) {
+            g_usleep(600000);
+            sf_correlator_get_stats(c, &st);
+            if (st.flushes == last)
+                break;
+            last = st.flushes;
+        }
+        g_assert_cmpuint(st.evidence, ==, cases[k].flows);
+        redisReply *r = redisCommand(rc, "INFO commandstats");
+        double usec = 0;
+        for (const char *q = r->str; (q = strstr(q, "usec=")) != NULL; q += 5)
+            usec += g_ascii_strtod(q + 5, NULL);
+        freeReplyObject(r);
+        g_test_message("cost: %s: %.3f commands/flow, %.1f bytes/flow, "
+                       "%.2f us redis CPU/flow (%" G_GUINT64_FORMAT
+                       " flushes)", cases[k].what,
+                       (double)st.redis_commands / cases[k].flows,
+                       (double)st.redis_bytes / cases[k].flows,
+                       usec / cases[k].flows, st.flushes);
+        sf_correlator_free(c);
+        redisFree(rc);
+    }
+    sf_correlate_config_free(cfg);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    redis_url = g_getenv("SF_TEST_REDIS_URL");
+    if (redis_url == NULL) {
+        g_test_skip("SF_TEST_REDIS_URL not set: run tests/correlate-redis.sh");
+        printf("1..0 # SKIP SF_TEST_REDIS_URL not set\n");
+        return 0;
+    }
+    g_test_add_func("/correlate/redis/accuracy", test_accuracy);
+    g_test_add_func("/correlate/redis/ttls", test_ttls);
+    g_test_add_func("/correlate/redis/three-collectors",
+                    test_three_collectors);
+    g_test_add_func("/correlate/redis/restart", test_restart);
+    g_test_add_func("/correlate/redis/latency", test_latency);
+    g_test_add_func("/correlate/redis/allow-tag-v6", test_allow_tag_v6);
+    g_test_add_func("/correlate/redis/redis-down", test_redis_down);
+    g_test_add_func("/correlate/redis/cost", test_cost);
+    return g_test_run();
+}

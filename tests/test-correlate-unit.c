@@ -1,0 +1,315 @@
+/*
+ * test-correlate-unit.c - the correlator's pieces without Redis: the
+ * evidence filter (probes count, replies and conversations never do),
+ * prefixes, option validation, and the local aggregate's caps.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "aggregate.h"
+#include "cidr.h"
+#include "config.h"
+#include "correlate-testlib.h"
+#include "evidence.h"
+#include "redisurl.h"
+
+static sf_evidence_t ev(sf_flow_t f)
+{
+    return sf_evidence_classify(&f);
+}
+
+static void test_tcp_probes(void)
+{
+    /* nmap -sS against a closed port: SYN alone; open port: SYN then RST */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
+                                 T_SYN, 1, 44)), ==, SF_EVIDENCE_TCP_PROBE);
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
+                                 T_SYN | T_RST, 2, 84)), ==,
+                    SF_EVIDENCE_TCP_PROBE);
+    /* SYN retransmitted to a filtered port */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
+                                 T_SYN, 3, 180)), ==, SF_EVIDENCE_TCP_PROBE);
+    /* connect() scan of an open port: SYN, ACK, RST, no data */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
+                                 T_SYN | T_ACK | T_RST, 3, 152)), ==,
+                    SF_EVIDENCE_TCP_PROBE);
+    /* FIN and Xmas scans */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
+                                 T_FIN, 1, 40)), ==, SF_EVIDENCE_TCP_STEALTH);
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
+                                 T_FIN | T_PSH | 0x20, 1, 40)), ==,
+                    SF_EVIDENCE_TCP_STEALTH);
+    /* IPv6 SYN probe: 60 bytes of headers plus options */
+    g_assert_cmpint(ev(test_flow("2001:db8::1", 40000, "2001:db8:1::5", 80,
+                                 6, T_SYN, 1, 80)), ==,
+                    SF_EVIDENCE_TCP_PROBE);
+}
+
+static void test_tcp_not_probes(void)
+{
+    /* a web client fetching a page: full conversation */
+    g_assert_cmpint(ev(test_flow("198.51.100.7", 51000, "192.0.2.80", 443, 6,
+                                 T_SYN | T_ACK | T_PSH | T_FIN, 12, 3400)),
+                    ==, SF_EVIDENCE_NONE);
+    /* the server's half: SYN-ACK, data, FIN, from 443 to an ephemeral port */
+    g_assert_cmpint(ev(test_flow("192.0.2.80", 443, "198.51.100.7", 51000, 6,
+                                 T_SYN | T_ACK | T_PSH | T_FIN, 20, 24000)),
+                    ==, SF_EVIDENCE_NONE);
+    /* the target's reply to a SYN probe: SYN-ACK, or RST-ACK */
+    g_assert_cmpint(ev(test_flow("192.0.2.1", 22, "203.0.113.1", 40000, 6,
+                                 T_SYN | T_ACK, 1, 44)), ==,
+                    SF_EVIDENCE_NONE);
+    g_assert_cmpint(ev(test_flow("192.0.2.1", 23, "203.0.113.1", 40000, 6,
+                                 T_RST | T_ACK, 1, 40)), ==,
+                    SF_EVIDENCE_NONE);
+    /* RST alone: reply to an ACK probe */
+    g_assert_cmpint(ev(test_flow("192.0.2.1", 23, "203.0.113.1", 40000, 6,
+                                 T_RST, 1, 40)), ==, SF_EVIDENCE_NONE);
+    /* trailing ACK exported as a flow of its own after FIN expiry */
+    g_assert_cmpint(ev(test_flow("192.0.2.80", 443, "198.51.100.7", 51000, 6,
+                                 T_ACK, 1, 40)), ==, SF_EVIDENCE_NONE);
+    /* SYN carrying data (TCP Fast Open): not header-sized */
+    g_assert_cmpint(ev(test_flow("198.51.100.7", 51000, "192.0.2.80", 443, 6,
+                                 T_SYN, 1, 600)), ==, SF_EVIDENCE_NONE);
+    /* flags unknown (0): cannot tell */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
+                                 0, 1, 40)), ==, SF_EVIDENCE_NONE);
+    /* the reverse half of a biflow, whatever it looks like */
+    sf_flow_t f = test_syn("203.0.113.1", "192.0.2.1", 22);
+    f.reverse = true;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+}
+
+static void test_firewall(void)
+{
+    /* Cisco ASA NSEL deny: no TCP flags, no packet counts */
+    sf_flow_t f = test_flow("203.0.113.1", 40000, "192.0.2.1", 445, 6, 0, 0,
+                            0);
+    f.fields = SF_HAS_PORTS | SF_HAS_FW_EVENT;
+    f.fw_event = SF_FW_DENIED;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_FW_DENY);
+    /* a denied reply (from a service port to an ephemeral one) */
+    f = test_flow("192.0.2.1", 445, "203.0.113.1", 40000, 6, 0, 0, 0);
+    f.fields = SF_HAS_PORTS | SF_HAS_FW_EVENT;
+    f.fw_event = SF_FW_DENIED;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+    /* flow created (not denied): not evidence without flags */
+    f.fw_event = SF_FW_CREATED;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+    /* forwarding status dropped (IE 89), a SYN */
+    f = test_flow("203.0.113.1", 40000, "192.0.2.1", 3389, 6, T_SYN, 1, 44);
+    f.fields |= SF_HAS_FWD_STATUS;
+    f.fwd_status = 2;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_FW_DENY);
+    /* a dropped SYN-ACK is a reply */
+    f.tcp_flags = T_SYN | T_ACK;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+    /* a denied GRE packet */
+    f = test_flow("203.0.113.1", 0, "192.0.2.1", 0, 47, 0, 1, 60);
+    f.fields |= SF_HAS_FW_EVENT;
+    f.fw_event = SF_FW_DENIED;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_FW_DENY);
+}
+
+static void test_icmp_udp(void)
+{
+    /* echo request, type in the destination port field (v5 style) */
+    sf_flow_t f = test_flow("203.0.113.1", 0, "192.0.2.1", 8 << 8, 1, 0, 1,
+                            84);
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_ICMP_REQUEST);
+    /* echo reply and port unreachable: replies */
+    f.dst_port = 0;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+    f.dst_port = 3 << 8 | 3;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+    /* timestamp request from IE 32 */
+    f.fields |= SF_HAS_ICMP;
+    f.icmp_type_code = 13 << 8;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_ICMP_REQUEST);
+    /* ICMPv6 echo request and reply */
+    f = test_flow("2001:db8::1", 0, "2001:db8:1::5", 128 << 8, 58, 0, 1, 104);
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_ICMP_REQUEST);
+    f.dst_port = 129 << 8;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+    /* UDP probe to a port; a DNS answer to a client; a conversation */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 53211, "192.0.2.1", 161, 17,
+                                 0, 1, 68)), ==, SF_EVIDENCE_UDP_PROBE);
+    g_assert_cmpint(ev(test_flow("192.0.2.53", 53, "198.51.100.7", 53211, 17,
+                                 0, 1, 120)), ==, SF_EVIDENCE_NONE);
+    g_assert_cmpint(ev(test_flow("198.51.100.7", 50000, "192.0.2.9", 443, 17,
+                                 0, 40, 30000)), ==, SF_EVIDENCE_NONE);
+    g_assert_true(sf_evidence_has_port(&f) == FALSE);
+}
+
+static void test_cidr(void)
+{
+    sf_cidr_t c;
+    sf_addr_t a;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(sf_cidr_parse("192.0.2.0/24", &c, NULL));
+    g_assert_true(sf_addr_parse("192.0.2.77", &a));
+    g_assert_true(sf_cidr_contains(&c, &a));
+    g_assert_true(sf_addr_parse("192.0.3.1", &a));
+    g_assert_false(sf_cidr_contains(&c, &a));
+    g_assert_true(sf_addr_parse("2001:db8::1", &a));
+    g_assert_false(sf_cidr_contains(&c, &a));
+    g_assert_true(sf_cidr_parse("2001:db8::/32", &c, NULL));
+    g_assert_true(sf_cidr_contains(&c, &a));
+    g_assert_true(sf_cidr_parse("0.0.0.0/0", &c, NULL));
+    g_assert_false(sf_cidr_contains(&c, &a));
+    g_assert_false(sf_cidr_parse("10.0.0.1/8", &c, &err));
+    g_assert_nonnull(strstr(err->message, "10.0.0.1/8"));
+    g_assert_false(sf_cidr_parse("10.0.0.0/33", &c, NULL));
+    g_assert_false(sf_cidr_parse("example.com/8", &c, NULL));
+}
+
+/* Parses argv through the option group, then finishes. */
+static gboolean parse(const char *args, sf_correlate_config_t **cfg,
+                      GError **err)
+{
+    g_autofree char *line = g_strdup_printf("scanflowd %s", args);
+    g_auto(GStrv) argv = g_strsplit(line, " ", -1);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+
+    *cfg = sf_correlate_config_new();
+    g_option_context_add_group(ctx, sf_correlate_option_group(*cfg));
+    return g_option_context_parse_strv(ctx, &argv, err)
+        && sf_correlate_config_finish(*cfg, err);
+}
+
+static void test_config(void)
+{
+    sf_correlate_config_t *cfg;
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(parse("--window 60 --home-net 192.0.2.0/24 --home-net "
+                        "2001:db8::/32 --allow 198.51.100.0/24 --tag "
+                        "203.0.113.0/24=censys --redis "
+                        "redis://u:secret@127.0.0.1:6380/2", &cfg, &err));
+    g_assert_cmpint(cfg->home_nets->len, ==, 2);
+    g_assert_cmpint(cfg->bucket_s, ==, 6);
+    g_assert_cmpint(cfg->suppress_s, ==, 60);
+    g_assert_cmpstr(g_array_index(cfg->tags, sf_tag_t, 0).name, ==, "censys");
+    /* the password never appears in the printable form */
+    g_assert_null(strstr(sf_redis_target_describe(cfg->redis), "secret"));
+    g_assert_cmpstr(sf_redis_target_describe(cfg->redis), ==,
+                    "redis://u:***@127.0.0.1:6380/2");
+    sf_correlate_config_free(cfg);
+
+    g_assert_false(parse("--home-net 192.0.2.0/33", &cfg, &err));
+    g_assert_nonnull(strstr(err->message, "--home-net 192.0.2.0/33"));
+    sf_correlate_config_free(cfg);
+    g_clear_error(&err);
+    g_assert_false(parse("--redis http://x:hunter2@host/", &cfg, &err));
+    g_assert_nonnull(strstr(err->message, "--redis"));
+    g_assert_null(strstr(err->message, "hunter2"));
+    sf_correlate_config_free(cfg);
+    g_clear_error(&err);
+    g_assert_false(parse("--tag 10.0.0.0/8", &cfg, &err));
+    g_assert_nonnull(strstr(err->message, "--tag 10.0.0.0/8"));
+    sf_correlate_config_free(cfg);
+    g_clear_error(&err);
+    g_assert_false(parse("--port-threshold 0", &cfg, &err));
+    sf_correlate_config_free(cfg);
+    g_clear_error(&err);
+
+    g_setenv("SCANFLOW_REDIS_PASSWORD", "fromenv", TRUE);
+    g_assert_true(parse("--redis unix:///run/redis.sock?db=3", &cfg, &err));
+    g_assert_cmpstr(sf_redis_target_describe(cfg->redis), ==,
+                    "unix:///run/redis.sock?db=3");
+    sf_correlate_config_free(cfg);
+    g_unsetenv("SCANFLOW_REDIS_PASSWORD");
+}
+
+typedef struct seen {
+    guint sources, ports, nets, hosts, addrs;
+} seen_t;
+
+static void count_source(const sf_agg_source_t *s, void *user)
+{
+    seen_t *n = user;
+
+    n->sources++;
+    n->ports += s->n_ports;
+    n->nets += s->n_nets;
+    n->addrs += s->n_addrs;
+    for (guint i = 0; i < s->n_nets_tracked; i++)
+        n->hosts += s->nets[i].n_hosts;
+}
+
+static void test_aggregate_dedup(void)
+{
+    sf_agg_t *a = sf_agg_new(64, 1024, 4);
+    seen_t n = {0};
+    guint64 evicted = 0, dropped = 0;
+    char dst[32];
+
+    /* 10 ports x 2 repeats on 6 nets of 3 hosts: nets over the cap of 4
+     * are counted but their hosts are not tracked */
+    for (int rep = 0; rep < 2; rep++)
+        for (int net = 0; net < 6; net++)
+            for (int h = 1; h <= 3; h++)
+                for (int p = 1; p <= 10; p++) {
+                    g_snprintf(dst, sizeof dst, "10.0.%d.%d", net, h);
+                    sf_flow_t f = test_syn("203.0.113.9", dst, (guint16)p);
+                    sf_agg_add(a, &f, TRUE);
+                }
+    sf_agg_walk(a, count_source, &n);
+    g_assert_cmpuint(n.sources, ==, 1);
+    g_assert_cmpuint(n.ports, ==, 10);
+    g_assert_cmpuint(n.nets, ==, 6);
+    g_assert_cmpuint(n.hosts, ==, 4 * 3);
+    g_assert_cmpuint(n.addrs, ==, 18);
+    sf_agg_take_counters(a, &evicted, &dropped);
+    g_assert_cmpuint(evicted, ==, 0);
+    g_assert_cmpuint(dropped, ==, 2 * 2 * 3 * 10);
+    sf_agg_reset(a);
+    g_assert_true(sf_agg_is_empty(a));
+    sf_agg_free(a);
+}
+
+static void test_aggregate_flood(void)
+{
+    /* 100,000 one-flow spoofed sources against a 64-slot table while one
+     * scanner keeps probing: the scanner survives, evictions are counted */
+    sf_agg_t *a = sf_agg_new(64, 4096, 16);
+    seen_t n = {0};
+    guint64 evicted = 0, dropped = 0;
+    char src[32];
+    guint scanner_ports = 0;
+
+    for (guint i = 0; i < 100000; i++) {
+        g_snprintf(src, sizeof src, "100.%u.%u.%u", (i >> 16) & 255,
+                   (i >> 8) & 255, i & 255);
+        sf_flow_t f = test_syn(src, "192.0.2.1", 22);
+        sf_agg_add(a, &f, TRUE);
+        if (i % 100 == 0) {
+            sf_flow_t s = test_syn("203.0.113.66", "192.0.2.1",
+                                   (guint16)(1 + i / 100));
+            sf_agg_add(a, &s, TRUE);
+        }
+    }
+    sf_agg_take_counters(a, &evicted, &dropped);
+    g_assert_cmpuint(evicted, >, 90000);
+    g_assert_cmpuint(dropped, >, 0);        /* element pool is 4096 */
+    g_assert_cmpuint(sf_agg_source_count(a), <=, 128);
+    sf_agg_walk(a, count_source, &n);
+    (void)scanner_ports;
+    g_assert_cmpuint(n.sources, <=, 128);
+    sf_agg_free(a);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/correlate/evidence/tcp-probes", test_tcp_probes);
+    g_test_add_func("/correlate/evidence/tcp-not-probes", test_tcp_not_probes);
+    g_test_add_func("/correlate/evidence/firewall", test_firewall);
+    g_test_add_func("/correlate/evidence/icmp-udp", test_icmp_udp);
+    g_test_add_func("/correlate/cidr", test_cidr);
+    g_test_add_func("/correlate/config", test_config);
+    g_test_add_func("/correlate/aggregate/dedup", test_aggregate_dedup);
+    g_test_add_func("/correlate/aggregate/flood", test_aggregate_flood);
+    return g_test_run();
+}
