@@ -92,16 +92,17 @@ static fbInfoElementSpec_t rec_spec[] = {
     FB_IESPEC_NULL
 };
 
-/* Elements scanflow adds to fixbuf's model. */
+/* Elements scanflow adds to fixbuf's model.  Integers need FB_IE_F_ENDIAN,
+ * or fixbuf copies their bytes unconverted (network order). */
 static fbInfoElement_t extra_ies[] = {
     FB_IE_INIT_FULL("scanflowOpaque", SF_PEN, SF_IE_OPAQUE, FB_IE_VARLEN,
                     FB_IE_DEFAULT, 0, 0, FB_OCTET_ARRAY, NULL),
     FB_IE_INIT_FULL("scanflowNselExtEvent", SF_PEN, SF_IE_NSEL_EXT_EVENT, 2,
-                    FB_IE_DEFAULT | FB_IE_IDENTIFIER, 0, 0, FB_UINT_16, NULL),
+                    FB_IE_F_ENDIAN | FB_IE_IDENTIFIER, 0, 0, FB_UINT_16, NULL),
     FB_IE_INIT_FULL("scanflowNselFwEvent84", SF_PEN, SF_IE_NSEL_FW_EVENT84, 1,
-                    FB_IE_DEFAULT | FB_IE_IDENTIFIER, 0, 0, FB_UINT_8, NULL),
+                    FB_IE_F_ENDIAN | FB_IE_IDENTIFIER, 0, 0, FB_UINT_8, NULL),
     FB_IE_INIT_FULL("scanflowForwardingStatus32", SF_PEN, SF_IE_FWD_STATUS32, 4,
-                    FB_IE_DEFAULT | FB_IE_IDENTIFIER, 0, 0, FB_UINT_32, NULL),
+                    FB_IE_F_ENDIAN | FB_IE_IDENTIFIER, 0, 0, FB_UINT_32, NULL),
     FB_IE_NULL
 };
 
@@ -499,10 +500,15 @@ unsigned sf_fb_decode(const sf_msg_t *m, uint8_t *buf, size_t len,
         fbTemplate_t *tmpl = fBufNextCollectionTemplate(fbuf, &tid, &err);
         size_t rlen = sizeof rec;
 
-        if (tmpl == NULL)
+        if (tmpl == NULL || fbTemplateGetContext(tmpl) == NULL ||
+            !fBufNext(fbuf, (uint8_t *)&rec, &rlen, &err))
             break;
-        const tctx_t *t = fbTemplateGetContext(tmpl);
-        if (t == NULL || !fBufNext(fbuf, (uint8_t *)&rec, &rlen, &err))
+        /* fBufNext can step over a set's padding to a later data set; a
+         * template set in between may replace (and free) the template
+         * peeked above when it reuses its id.  Use the one really read. */
+        tmpl = fBufGetCollectionTemplate(fbuf, &tid);
+        const tctx_t *t = tmpl ? fbTemplateGetContext(tmpl) : NULL;
+        if (t == NULL)
             break;
         records++;
         if (t->options) {

@@ -1,0 +1,37 @@
+# tests/fuzz.mk: `make fuzz` builds the libFuzzer targets of the v5, v9 and
+# IPFIX paths with clang, whatever compiler configure chose for the rest
+# (libFuzzer and its sanitizers come with clang only).  The targets are
+# compiled straight from the collector's decode sources, instrumented as a
+# whole; tests/fuzz/run.sh builds and runs them.  Override the compiler
+# with `make fuzz CLANG=clang-14`.
+CLANG = clang
+SF_FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	-I$(srcdir)/collector -I$(srcdir)/tests/fuzz -D_GNU_SOURCE \
+	$(FIXBUF_CFLAGS) $(GLIB_CFLAGS)
+SF_FUZZ_LIBS = $(FIXBUF_LIBS) $(GLIB_LIBS) -lm
+SF_FUZZ_SRCS = $(srcdir)/collector/decoder.c $(srcdir)/collector/v5.c \
+	$(srcdir)/collector/sanitize.c $(srcdir)/collector/fbdecode.c \
+	$(srcdir)/collector/stats.c $(srcdir)/collector/addr.c
+SF_FUZZ_DEPS = $(SF_FUZZ_SRCS) $(srcdir)/tests/fuzz/fuzz-common.h \
+	$(srcdir)/collector/decoder.h $(srcdir)/collector/exporter.h \
+	$(srcdir)/collector/flow.h $(srcdir)/collector/stats.h \
+	$(srcdir)/collector/cursor.h $(srcdir)/collector/v5.h \
+	$(srcdir)/collector/sanitize.h $(srcdir)/collector/fbdecode.h
+SF_FUZZ_TARGETS = tests/fuzz/fuzz-v5 tests/fuzz/fuzz-v9 tests/fuzz/fuzz-ipfix
+
+fuzz: $(SF_FUZZ_TARGETS)
+.PHONY: fuzz
+
+tests/fuzz/fuzz-v5: $(srcdir)/tests/fuzz/fuzz-v5.c $(SF_FUZZ_DEPS)
+	@$(MKDIR_P) tests/fuzz
+	$(CLANG) $(SF_FUZZ_FLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz-v5.c $(SF_FUZZ_SRCS) $(SF_FUZZ_LIBS)
+tests/fuzz/fuzz-v9: $(srcdir)/tests/fuzz/fuzz-v9.c $(SF_FUZZ_DEPS)
+	@$(MKDIR_P) tests/fuzz
+	$(CLANG) $(SF_FUZZ_FLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz-v9.c $(SF_FUZZ_SRCS) $(SF_FUZZ_LIBS)
+tests/fuzz/fuzz-ipfix: $(srcdir)/tests/fuzz/fuzz-ipfix.c $(SF_FUZZ_DEPS)
+	@$(MKDIR_P) tests/fuzz
+	$(CLANG) $(SF_FUZZ_FLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz-ipfix.c $(SF_FUZZ_SRCS) $(SF_FUZZ_LIBS)
+
+CLEANFILES += $(SF_FUZZ_TARGETS)
+EXTRA_DIST += tests/fuzz/fuzz-v5.c tests/fuzz/fuzz-v9.c tests/fuzz/fuzz-ipfix.c
