@@ -43,27 +43,29 @@ static void fixbuf_log(const gchar *domain, GLogLevelFlags level,
     g_log_default_handler(domain, level, msg, data);
 }
 
-static guint addr_hash(gconstpointer k)
+static guint key_hash(gconstpointer k)
 {
-    const sf_addr_t *a = k;
-    guint h = 2166136261u;
+    const sf_exporter_key_t *key = k;
+    guint h = 2166136261u ^ key->version;
     for (int i = 0; i < 16; i++)
-        h = (h ^ a->b[i]) * 16777619u;
+        h = (h ^ key->addr.b[i]) * 16777619u;
     return h;
 }
 
-static gboolean addr_equal(gconstpointer a, gconstpointer b)
+static gboolean key_equal(gconstpointer a, gconstpointer b)
 {
-    return memcmp(a, b, sizeof(sf_addr_t)) == 0;
+    const sf_exporter_key_t *x = a, *y = b;
+    return x->version == y->version && memcmp(&x->addr, &y->addr, sizeof x->addr) == 0;
 }
 
-static sf_exporter_t *exporter_new(const sf_addr_t *addr)
+static sf_exporter_t *exporter_new(const sf_addr_t *addr, uint8_t version)
 {
     sf_exporter_t *e = g_new0(sf_exporter_t, 1);
     GError *err = NULL;
 
-    e->addr = *addr;
-    e->templates = g_hash_table_new(g_direct_hash, g_direct_equal);
+    e->key.addr = *addr;
+    e->key.version = version;
+    e->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     if (!sf_fb_exporter_init(e, &err))
         g_error("fixbuf session: %s", err->message);   /* programmer error */
     return e;
@@ -95,9 +97,10 @@ sf_decoder_t *sf_decoder_new(const sf_decoder_config_t *cfg,
     d->cfg = *cfg;
     d->lim.max_templates = cfg->max_templates;
     d->lim.max_fields = CLAMP(cfg->max_fields, 1, 4096);
+    d->lim.fixbuf_only = cfg->fixbuf_only;
     d->sink = sink;
     d->sink_ctx = sink_ctx;
-    d->exporters = g_hash_table_new_full(addr_hash, addr_equal, NULL, exporter_free);
+    d->exporters = g_hash_table_new_full(key_hash, key_equal, NULL, exporter_free);
     d->allowed = g_array_new(FALSE, FALSE, sizeof(netmask_t));
     return d;
 }
@@ -223,22 +226,29 @@ static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version
         sf_count(&d->st, SF_C_DOMAIN_CAP, 1);
         return;
     }
-    size_t out = sf_sanitize(e, &d->lim, version, m.domain_id, p + hdr, len - hdr,
-                             d->scratch, &d->st);
-    unsigned data = 0;
     uint64_t before = d->st.c[SF_C_RECORDS];
+    uint64_t dropped = d->st.c[SF_C_SETS_NO_TEMPLATE] + d->st.c[SF_C_ERR_SET_LENGTH] +
+                       d->st.c[SF_C_ERR_TOO_LARGE] + d->st.c[SF_C_ERR_RECORD];
+    unsigned data = 0;
+    size_t out = sf_sanitize(&m, &d->lim, p + hdr, len - hdr, d->scratch, &data,
+                             d->sink, d->sink_ctx, &d->st);
     if (out > SF_IPFIX_HDR) {
         sf_put16(d->scratch, 10);
         sf_put16(d->scratch + 2, (uint16_t)out);
         sf_put32(d->scratch + 4, (uint32_t)(m.export_ms / 1000));
         sf_put32(d->scratch + 8, seq);
         sf_put32(d->scratch + 12, m.domain_id);
-        data = sf_fb_decode(&m, d->scratch, out, d->sink, d->sink_ctx, &d->st);
+        data += sf_fb_decode(&m, d->scratch, out, d->sink, d->sink_ctx, &d->st);
     }
     uint64_t flows = d->st.c[SF_C_RECORDS] - before;
     sf_count(&d->st, version == 9 ? SF_C_RECORDS_V9 : SF_C_RECORDS_IPFIX, flows);
     e->records += flows;
     sf_domain_sequence(m.dom, seq, version == 9 ? seq + 1 : seq + data, &d->st, e);
+    /* IPFIX numbers records: after a set we could not decode, the next
+     * message's number cannot be predicted, only taken as it comes. */
+    if (version == 10 && d->st.c[SF_C_SETS_NO_TEMPLATE] + d->st.c[SF_C_ERR_SET_LENGTH] +
+                         d->st.c[SF_C_ERR_TOO_LARGE] + d->st.c[SF_C_ERR_RECORD] != dropped)
+        m.dom->seq_valid = false;
 }
 
 static void decode(sf_decoder_t *d, sf_exporter_t *e, const uint8_t *p,
@@ -276,21 +286,25 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
         sf_count(&d->st, len < 2 ? SF_C_ERR_SHORT_HEADER : SF_C_ERR_BAD_VERSION, 1);
         return;
     }
-    sf_exporter_t *e = g_hash_table_lookup(d->exporters, addr);
+    sf_exporter_key_t key;
+    memset(&key, 0, sizeof key);
+    key.addr = *addr;
+    key.version = (uint8_t)version;
+    sf_exporter_t *e = g_hash_table_lookup(d->exporters, &key);
     if (e == NULL) {
         if (g_hash_table_size(d->exporters) >= d->cfg.max_exporters) {
             sf_count(&d->st, SF_C_EXPORTER_CAP, 1);
             return;
         }
-        e = exporter_new(addr);
-        g_hash_table_insert(d->exporters, &e->addr, e);
+        e = exporter_new(addr, (uint8_t)version);
+        g_hash_table_insert(d->exporters, &e->key, e);
     }
     decode(d, e, p, len, arrival_ms);
 }
 
 sf_exporter_t *sf_decoder_session_new(sf_decoder_t *d, const sf_addr_t *addr)
 {
-    return exporter_new(addr);
+    return exporter_new(addr, 10);
 }
 
 void sf_decoder_session_free(sf_decoder_t *d, sf_exporter_t *e)

@@ -17,9 +17,11 @@ typedef struct sf_decoder_config {
     unsigned max_templates;     /* per exporter, all domains */
     unsigned max_fields;        /* per template */
     unsigned exporter_idle_s;   /* forget an exporter silent this long */
+    bool     fixbuf_only;       /* no fast path: every v9/IPFIX record
+                                 * through fBufNext (tests compare both) */
 } sf_decoder_config_t;
 
-#define SF_DECODER_CONFIG_DEFAULT { 1024, 1024, 512, 3600 }
+#define SF_DECODER_CONFIG_DEFAULT { 1024, 1024, 512, 3600, false }
 
 typedef struct sf_decoder sf_decoder_t;
 

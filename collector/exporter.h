@@ -4,7 +4,7 @@
  * Collector-internal.  Templates live per (exporter address, observation
  * domain or v9 source id), as RFC 7011 section 8 asks and as exporters in
  * the wild need (collectors that ignored the domain decoded garbage).  A UDP
- * exporter is keyed by address only: source ports change when an exporter
+ * exporter is keyed by address (and version family) only: source ports change when an exporter
  * restarts or sits behind NAT, while its templates stay meaningful.  An
  * IPFIX-over-TCP connection is a transport session of its own and gets an
  * exporter object that dies with the connection.
@@ -34,11 +34,17 @@ typedef struct sf_domain {
     int64_t  last_ms;
 } sf_domain_t;
 
+typedef struct sf_exporter_key {
+    sf_addr_t addr;
+    uint8_t   version;          /* v9 and IPFIX from one address are kept
+                                 * apart: their domain ids are unrelated */
+} sf_exporter_key_t;
+
 typedef struct sf_exporter {
-    sf_addr_t    addr;
+    sf_exporter_key_t key;
     fbSession_t *session;
     fBuf_t      *fbuf;
-    GHashTable  *templates;     /* SF_TKEY(domain, tid) -> SF_TVAL */
+    GHashTable  *templates;     /* SF_TKEY(domain, tid) -> sf_tmpl_t* */
     sf_domain_t  domains[SF_MAX_DOMAINS];
     unsigned     n_domains;
     int64_t      last_ms;
@@ -48,9 +54,29 @@ typedef struct sf_exporter {
 } sf_exporter_t;
 
 #define SF_TKEY(dom, tid) GSIZE_TO_POINTER(((gsize)(dom) << 16) | (tid))
-/* Template value: bit 0 set (never NULL), bit 1 options, bits 2.. hash. */
-#define SF_TVAL(hash, opt) GSIZE_TO_POINTER(((gsize)(hash) << 2) | ((opt) ? 2u : 0u) | 1u)
-#define SF_TVAL_IS_OPTIONS(v) ((GPOINTER_TO_SIZE(v) & 2u) != 0)
+
+/* One field of a fixed-length template that scanflow reads: where it is in
+ * the record, its wire length, and which element it is (fbdecode.c). */
+typedef struct sf_plan_field {
+    uint16_t off;
+    uint8_t  len;
+    uint8_t  elem;
+} sf_plan_field_t;
+
+/* What scanflow keeps of one template.  A template whose fields all have a
+ * fixed length is decoded by fbdecode.c's fast path, reading the fields it
+ * wants at these precomputed offsets; libfixbuf still receives every
+ * template, stays the authority on sessions, and decodes the rest. */
+typedef struct sf_tmpl {
+    uint32_t        hash;       /* of the clean template record */
+    bool            options;
+    bool            fast;       /* fixed-length: plan below is usable */
+    bool            reverse;    /* carries RFC 5103 reverse counters */
+    uint16_t        reclen;     /* minimum: variable-length fields as 1 */
+    uint16_t        nplan;
+    uint64_t        mask;       /* elements present (fbdecode.c F_*) */
+    sf_plan_field_t plan[];
+} sf_tmpl_t;
 
 /* Finds or adds the state of one observation domain; NULL past the cap. */
 sf_domain_t *sf_exporter_domain(sf_exporter_t *e, uint32_t id);

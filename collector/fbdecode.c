@@ -108,18 +108,21 @@ static fbInfoElement_t extra_ies[] = {
 
 #define SF_INTERNAL_TID 0xF100
 
-/* Per external template: which elements it has. */
-typedef struct tctx {
-    uint64_t mask;
-    bool     options;
-    bool     reverse;           /* carries RFC 5103 reverse counters */
-} tctx_t;
+/* Per external template: which elements it has (the same record as the
+ * fast path's, without a plan). */
+typedef sf_tmpl_t tctx_t;
 
 static fbInfoModel_t *model;
 /* (ent, num) of each element in rec_spec order. */
 static uint32_t spec_ent[F_COUNT];
 static uint16_t spec_num[F_COUNT];
 static uint16_t spec_len[F_COUNT];
+/* Offset of each element's member in struct fbrec. */
+static const uint16_t spec_off[F_COUNT] = {
+#define O(n, m) offsetof(struct fbrec, m),
+    FB16(O) FB8(O) FB4(O) FB2(O) FB1(O)
+#undef O
+};
 
 void sf_fb_global_init(void)
 {
@@ -187,6 +190,13 @@ static void tctx_free(void *tmpl_ctx, void *app_ctx)
     g_free(tmpl_ctx);
 }
 
+static void tctx_finish(tctx_t *t, bool options)
+{
+    t->options = options;
+    t->reverse = HAS(t, r_pkts) || HAS(t, r_octs) || HAS(t, r_pkts_tot) ||
+                 HAS(t, r_octs_tot);
+}
+
 static void tctx_build(fbSession_t *session, uint16_t tid, fbTemplate_t *tmpl,
                        void *app_ctx, void **tmpl_ctx,
                        fbTemplateCtxFree_fn *free_fn)
@@ -200,11 +210,37 @@ static void tctx_build(fbSession_t *session, uint16_t tid, fbTemplate_t *tmpl,
         if (k >= 0)
             t->mask |= UINT64_C(1) << k;
     }
-    t->options = fbTemplateGetOptionsScope(tmpl) > 0;
-    t->reverse = HAS(t, r_pkts) || HAS(t, r_octs) || HAS(t, r_pkts_tot) ||
-                 HAS(t, r_octs_tot);
+    tctx_finish(t, fbTemplateGetOptionsScope(tmpl) > 0);
     *tmpl_ctx = t;
     *free_fn = tctx_free;
+}
+
+sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
+                      uint32_t hash)
+{
+    sf_tmpl_t *t = g_malloc0(sizeof *t + n * sizeof t->plan[0]);
+    unsigned off = 0;
+
+    t->hash = hash;
+    t->fast = true;
+    for (unsigned i = 0; i < n; i++) {
+        int k = spec_index(fields[i].ent, fields[i].num);
+        if (fields[i].len == FB_IE_VARLEN)
+            t->fast = false;
+        /* fixbuf fills the first occurrence of a repeated element */
+        if (k >= 0 && !(t->mask >> k & 1) && fields[i].len != FB_IE_VARLEN) {
+            t->mask |= UINT64_C(1) << k;
+            t->plan[t->nplan++] = (sf_plan_field_t){ (uint16_t)off,
+                                                     (uint8_t)fields[i].len,
+                                                     (uint8_t)k };
+        }
+        off += fields[i].len == FB_IE_VARLEN ? 1 : fields[i].len;
+    }
+    t->reclen = off > 0xffff ? 0xffff : (uint16_t)off;
+    if (off == 0 || off > 0xffff)
+        t->fast = false;
+    tctx_finish(t, options);
+    return t;
 }
 
 gboolean sf_fb_exporter_init(sf_exporter_t *e, GError **err)
@@ -473,7 +509,7 @@ static void flow_build(const sf_msg_t *m, const struct fbrec *r,
                        const tctx_t *t, sf_flow_t *f)
 {
     memset(f, 0, sizeof *f);
-    f->exporter = m->exp->addr;
+    f->exporter = m->exp->key.addr;
     f->version = m->version;
     f->obs_domain = m->domain_id;
     f->arrival_ms = m->arrival_ms;
@@ -484,6 +520,83 @@ static void flow_build(const sf_msg_t *m, const struct fbrec *r,
     flow_counters(r, t, f);
     flow_times(m, r, t, f);
     flow_misc(m, r, t, f);
+}
+
+/* Big-endian unsigned integer of 1..8 bytes. */
+static uint64_t be_uint(const uint8_t *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+static void plan_fill(const sf_tmpl_t *t, const uint8_t *r, struct fbrec *rec)
+{
+    uint8_t *base = (uint8_t *)rec;
+
+    memset(rec, 0, sizeof *rec);
+    for (unsigned i = 0; i < t->nplan; i++) {
+        const sf_plan_field_t *pf = &t->plan[i];
+        uint8_t *dst = base + spec_off[pf->elem];
+        uint64_t v;
+
+        switch (spec_len[pf->elem]) {
+        case 16:
+            memcpy(dst, r + pf->off, 16);
+            break;
+        case 8:
+            v = be_uint(r + pf->off, pf->len);
+            memcpy(dst, &v, 8);
+            break;
+        case 4: {
+            uint32_t v4 = (uint32_t)be_uint(r + pf->off, pf->len);
+            memcpy(dst, &v4, 4);
+            break;
+        }
+        case 2: {
+            uint16_t v2 = (uint16_t)be_uint(r + pf->off, pf->len);
+            memcpy(dst, &v2, 2);
+            break;
+        }
+        default:
+            *dst = r[pf->off];
+        }
+    }
+}
+
+/* One decoded record, either path: options update the domain; a flow
+ * goes to the sink, and its reverse half too when it is a biflow. */
+static void record_out(const sf_msg_t *m, const struct fbrec *rec, const tctx_t *t,
+                       sf_flow_sink_fn sink, void *ctx, sf_stats_t *st)
+{
+    if (t->options) {
+        sf_count(st, SF_C_OPTIONS_RECORDS, 1);
+        options_record(m, rec, t);
+        return;
+    }
+    sf_flow_t f, rev;
+    flow_build(m, rec, t, &f);
+    sf_count(st, SF_C_RECORDS, 1);
+    sink(&f, ctx);
+    if (flow_reverse(rec, t, &f, &rev)) {
+        sf_count(st, SF_C_BIFLOW_REVERSE, 1);
+        sink(&rev, ctx);
+    }
+}
+
+unsigned sf_fb_fast_decode(const sf_msg_t *m, const sf_tmpl_t *t,
+                           const uint8_t *p, size_t len,
+                           sf_flow_sink_fn sink, void *ctx, sf_stats_t *st)
+{
+    struct fbrec rec;
+    unsigned n = 0;
+
+    for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
+        plan_fill(t, p, &rec);
+        record_out(m, &rec, t, sink, ctx, st);
+    }
+    return n;
 }
 
 unsigned sf_fb_decode(const sf_msg_t *m, uint8_t *buf, size_t len,
@@ -511,19 +624,7 @@ unsigned sf_fb_decode(const sf_msg_t *m, uint8_t *buf, size_t len,
         if (t == NULL)
             break;
         records++;
-        if (t->options) {
-            sf_count(st, SF_C_OPTIONS_RECORDS, 1);
-            options_record(m, &rec, t);
-            continue;
-        }
-        sf_flow_t f, rev;
-        flow_build(m, &rec, t, &f);
-        sf_count(st, SF_C_RECORDS, 1);
-        sink(&f, ctx);
-        if (flow_reverse(&rec, t, &f, &rev)) {
-            sf_count(st, SF_C_BIFLOW_REVERSE, 1);
-            sink(&rev, ctx);
-        }
+        record_out(m, &rec, t, sink, ctx, st);
     }
     if (err != NULL) {
         if (!g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOM) &&

@@ -44,6 +44,27 @@ fbInfoModel_t *sf_fb_model(void);
  * rewritten (forwardingStatus at 4 bytes). */
 bool sf_fb_field_wanted(uint32_t *ent, uint16_t *num, uint16_t len);
 
+/* A field specifier after translation (enterprise bit removed). */
+typedef struct sf_field {
+    uint32_t ent;
+    uint16_t num;
+    uint16_t len;               /* 65535: variable length */
+} sf_field_t;
+
+/* Builds what scanflow keeps of a clean template (g_free() it): the
+ * elements present and, when every field has a fixed length, the plan of
+ * the fast path. */
+sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
+                      uint32_t hash);
+
+/* The fast path: decodes the records of one data set of a fixed-length
+ * template t, exactly as libfixbuf would (reduced-size integers widened,
+ * trailing bytes shorter than a record taken as padding).  Returns the
+ * data records it held; flow records also count as SF_C_RECORDS. */
+unsigned sf_fb_fast_decode(const sf_msg_t *m, const sf_tmpl_t *t,
+                           const uint8_t *p, size_t len,
+                           sf_flow_sink_fn sink, void *ctx, sf_stats_t *st);
+
 /* Is (ent, num) an element scanflow reads, at some length? */
 bool sf_fb_field_known(uint32_t ent, uint16_t num);
 

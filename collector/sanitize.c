@@ -16,13 +16,10 @@
 
 #include <string.h>
 
-typedef struct field {
-    uint32_t ent;
-    uint16_t num;
-    uint16_t len;
-} field_t;
+typedef sf_field_t field_t;
 
 typedef struct walk {
+    const sf_msg_t    *m;
     sf_exporter_t     *e;
     const sf_limits_t *lim;
     sf_stats_t        *st;
@@ -31,6 +28,9 @@ typedef struct walk {
     uint8_t           *out;     /* start of the message being written */
     size_t             pos;     /* bytes written so far */
     field_t           *fields;  /* scratch, lim->max_fields long */
+    sf_flow_sink_fn    sink;
+    void              *ctx;
+    unsigned           fast;    /* data records decoded on the fast path */
 } walk_t;
 
 static uint32_t fnv1a(const uint8_t *p, size_t n)
@@ -99,7 +99,7 @@ static void withdraw_all(walk_t *w, bool options)
     while (g_hash_table_iter_next(&it, &k, &v)) {
         gsize key = GPOINTER_TO_SIZE(k);
         uint16_t tid = (uint16_t)(key & 0xffff);
-        if ((uint32_t)(key >> 16) == w->domain && SF_TVAL_IS_OPTIONS(v) == options)
+        if ((uint32_t)(key >> 16) == w->domain && ((sf_tmpl_t *)v)->options == options)
             g_array_append_val(gone, tid);
     }
     for (guint i = 0; i < gone->len; i++)
@@ -108,20 +108,23 @@ static void withdraw_all(walk_t *w, bool options)
 }
 
 /* Records a template in scanflow's table; false if the cap refuses it. */
-static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash)
+static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
+                     unsigned nfields)
 {
     gpointer key = SF_TKEY(w->domain, tid);
-    gpointer old = g_hash_table_lookup(w->e->templates, key);
-    gpointer val = SF_TVAL(hash & 0x3fffffffu, options);
+    const sf_tmpl_t *old = g_hash_table_lookup(w->e->templates, key);
 
     if (old == NULL && g_hash_table_size(w->e->templates) >= w->lim->max_templates) {
         sf_count(w->st, SF_C_TEMPLATE_CAP, 1);
         return false;
     }
-    if (old != NULL && old != val)
+    if (old != NULL && (old->hash != hash || old->options != options))
         sf_count(w->st, SF_C_TEMPLATES_REDEFINED, 1);
-    g_hash_table_insert(w->e->templates, key, val);
     sf_count(w->st, options ? SF_C_OPTIONS_TEMPLATES : SF_C_TEMPLATES, 1);
+    if (old != NULL && old->hash == hash && old->options == options)
+        return true;                    /* a refresh: the plan stands */
+    g_hash_table_insert(w->e->templates, key,
+                        sf_fb_plan(w->fields, nfields, options, hash));
     return true;
 }
 
@@ -154,6 +157,7 @@ static bool emit_template(walk_t *w, uint16_t tid, unsigned count,
         f.ent = ent;
         f.num = num;
         put_field(w->out, &pos, &f);
+        w->fields[out_count] = f;       /* i >= out_count: not yet read */
         out_count++;
         if (i < scope)
             out_scope++;
@@ -169,7 +173,7 @@ static bool emit_template(walk_t *w, uint16_t tid, unsigned count,
     sf_put16(w->out + start + 2, (uint16_t)out_count);
     if (options)
         sf_put16(w->out + start + 4, (uint16_t)out_scope);
-    if (!remember(w, tid, options, fnv1a(w->out + start, pos - start)))
+    if (!remember(w, tid, options, fnv1a(w->out + start, pos - start), out_count))
         return false;
     w->pos = pos;
     return true;
@@ -316,8 +320,20 @@ static void template_set(walk_t *w, sf_cursor_t body, bool options, uint16_t set
 
 static void data_set(walk_t *w, uint16_t id, sf_cursor_t body)
 {
-    if (g_hash_table_lookup(w->e->templates, SF_TKEY(w->domain, id)) == NULL) {
+    const sf_tmpl_t *t = g_hash_table_lookup(w->e->templates, SF_TKEY(w->domain, id));
+
+    if (t == NULL) {
         sf_count(w->st, SF_C_SETS_NO_TEMPLATE, 1);
+        return;
+    }
+    if (body.left < t->reclen) {
+        /* shorter than one record: libfixbuf would end the whole message
+         * here; drop just this set */
+        sf_count(w->st, SF_C_ERR_SET_LENGTH, 1);
+        return;
+    }
+    if (t->fast && !w->lim->fixbuf_only) {
+        w->fast += sf_fb_fast_decode(w->m, t, body.p, body.left, w->sink, w->ctx, w->st);
         return;
     }
     if (w->pos + 4 + body.left > SF_MSG_MAX) {
@@ -330,12 +346,15 @@ static void data_set(walk_t *w, uint16_t id, sf_cursor_t body)
     w->pos += 4 + body.left;
 }
 
-size_t sf_sanitize(sf_exporter_t *e, const sf_limits_t *lim, int version,
-                   uint32_t domain, const uint8_t *sets, size_t len,
-                   uint8_t *out, sf_stats_t *st)
+size_t sf_sanitize(const sf_msg_t *m, const sf_limits_t *lim,
+                   const uint8_t *sets, size_t len, uint8_t *out,
+                   unsigned *fast_records, sf_flow_sink_fn sink, void *ctx,
+                   sf_stats_t *st)
 {
     field_t fields[lim->max_fields ? lim->max_fields : 1];
-    walk_t w = { e, lim, st, domain, version, out, SF_IPFIX_HDR, fields };
+    int version = m->version;
+    walk_t w = { m, m->exp, lim, st, m->domain_id, version, out, SF_IPFIX_HDR,
+                 fields, sink, ctx, 0 };
     sf_cursor_t c = sf_cursor(sets, len);
     uint16_t tmpl_id = version == 9 ? 0 : 2, opt_id = version == 9 ? 1 : 3;
 
@@ -358,5 +377,6 @@ size_t sf_sanitize(sf_exporter_t *e, const sf_limits_t *lim, int version,
         else
             sf_count(st, SF_C_ERR_SET_ID, 1);
     }
+    *fast_records = w.fast;
     return w.pos;
 }

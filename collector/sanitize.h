@@ -24,6 +24,7 @@
 #define SF_SANITIZE_H
 
 #include "exporter.h"
+#include "fbdecode.h"
 
 #define SF_IPFIX_HDR 16
 #define SF_V9_HDR    20
@@ -32,14 +33,18 @@
 typedef struct sf_limits {
     unsigned max_templates;     /* per exporter, all domains */
     unsigned max_fields;        /* per template */
+    bool     fixbuf_only;       /* no fast path */
 } sf_limits_t;
 
-/* Walks the sets of one message (after its header) of the given version
- * (9 or 10) and domain, and writes the sets of the clean IPFIX message to
- * out + SF_IPFIX_HDR.  Returns the total length the message will have,
- * header included (SF_IPFIX_HDR if no set survived). */
-size_t sf_sanitize(sf_exporter_t *e, const sf_limits_t *lim, int version,
-                   uint32_t domain, const uint8_t *sets, size_t len,
-                   uint8_t *out, sf_stats_t *st);
+/* Walks the sets of message m (the bytes after its header) and writes the
+ * sets of the clean IPFIX message to out + SF_IPFIX_HDR.  Data sets of
+ * fixed-length templates are decoded on the way (fast path, see
+ * exporter.h) and their data records added to *fast_records; the rest is
+ * left in out for libfixbuf.  Returns the total length the clean message
+ * will have, header included (SF_IPFIX_HDR if no set is left). */
+size_t sf_sanitize(const sf_msg_t *m, const sf_limits_t *lim,
+                   const uint8_t *sets, size_t len, uint8_t *out,
+                   unsigned *fast_records, sf_flow_sink_fn sink, void *ctx,
+                   sf_stats_t *st);
 
 #endif

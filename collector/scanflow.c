@@ -35,12 +35,15 @@ static void feed(const sf_packet_t *pkt, void *p)
 static int cmd_decode(int argc, char **argv)
 {
     char *format = NULL, *raw_from = NULL;
-    gboolean stats = FALSE;
+    gboolean stats = FALSE, fixbuf_only = FALSE;
     GOptionEntry entries[] = {
         { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
           "json (default), csv, or none (decode and count only)", "FMT" },
         { "stats", 's', 0, G_OPTION_ARG_NONE, &stats,
           "Print counters (messages, records, templates, errors by reason) to stderr", NULL },
+        { "fixbuf-only", 0, 0, G_OPTION_ARG_NONE, &fixbuf_only,
+          "Decode every v9/IPFIX record with libfixbuf's fBufNext, not the "
+          "fixed-length fast path (for comparing the two)", NULL },
         { "raw-exporter", 0, 0, G_OPTION_ARG_STRING, &raw_from,
           "Exporter address for raw payload files (default 0.0.0.0)", "ADDR" },
         G_OPTION_ENTRY_NULL
@@ -76,6 +79,7 @@ static int cmd_decode(int argc, char **argv)
         c.fmt = FMT_CSV;
     else if (format && strcmp(format, "none") == 0)
         c.fmt = FMT_NONE;
+    cfg.fixbuf_only = fixbuf_only;
     c.dec = sf_decoder_new(&cfg, print_flow, &c);
     if (c.fmt == FMT_CSV)
         puts(SF_FLOW_CSV_HEADER);

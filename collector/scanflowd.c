@@ -137,7 +137,8 @@ int main(int argc, char **argv)
     if (cor == NULL)
         goto fail;
     sf_decoder_config_t dcfg = { (unsigned)o.max_exporters, (unsigned)o.max_templates,
-                                 (unsigned)o.max_fields, (unsigned)o.exporter_idle };
+                                 (unsigned)o.max_fields, (unsigned)o.exporter_idle,
+                                 false };
     dec = sf_decoder_new(&dcfg, sf_correlator_flow, cor);
     if (!add_exporters(dec, o.exporters, &err))
         goto fail;

@@ -60,7 +60,7 @@ unsigned sf_v5_decode(sf_exporter_t *e, const uint8_t *p, size_t len,
         sf_flow_t f;
 
         memset(&f, 0, sizeof f);
-        f.exporter = e->addr;
+        f.exporter = e->key.addr;
         f.version = 5;
         f.obs_domain = domain;
         f.arrival_ms = arrival_ms;
