@@ -387,6 +387,8 @@ static void flow_addresses(const struct fbrec *r, const tctx_t *t, sf_flow_t *f)
         sf_addr_set_v4(&f->dst, a);
     }
     f->is_v4 = !v6;
+    if (HAS(t, src4) || HAS(t, dst4) || HAS(t, src6) || HAS(t, dst6))
+        f->fields |= SF_HAS_ADDRS;
 }
 
 static void flow_ports(const struct fbrec *r, const tctx_t *t, sf_flow_t *f)
@@ -514,6 +516,8 @@ static void flow_build(const sf_msg_t *m, const struct fbrec *r,
     f->obs_domain = m->domain_id;
     f->arrival_ms = m->arrival_ms;
     f->proto = r->proto;
+    if (HAS(t, proto))
+        f->fields |= SF_HAS_PROTO;
     flow_addresses(r, t, f);
     flow_ports(r, t, f);
     flow_icmp(r, t, f);

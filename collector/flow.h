@@ -32,6 +32,8 @@ enum {
     SF_HAS_ICMP      = 1u << 7,
     SF_HAS_PACKETS   = 1u << 8,
     SF_HAS_BYTES     = 1u << 9,
+    SF_HAS_ADDRS     = 1u << 10,    /* src and dst (some exporters send none) */
+    SF_HAS_PROTO     = 1u << 11,
 };
 
 /* Firewall events, unified: IPFIX IE 233 (firewallEvent) values, which

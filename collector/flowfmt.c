@@ -24,11 +24,13 @@ static int values(const sf_flow_t *f, val_t *v, char bufs[3][SF_ADDR_STRLEN])
     T("exporter", sf_addr_to_string(&f->exporter, bufs[0]));
     U("version", true, f->version);
     U("obs_domain", true, f->obs_domain);
-    T("src_addr", sf_addr_to_string(&f->src, bufs[1]));
-    T("dst_addr", sf_addr_to_string(&f->dst, bufs[2]));
+    v[n++] = (val_t){ "src_addr", h & SF_HAS_ADDRS, true,
+                      sf_addr_to_string(&f->src, bufs[1]), 0, 0, false };
+    v[n++] = (val_t){ "dst_addr", h & SF_HAS_ADDRS, true,
+                      sf_addr_to_string(&f->dst, bufs[2]), 0, 0, false };
     U("src_port", h & SF_HAS_PORTS, f->src_port);
     U("dst_port", h & SF_HAS_PORTS, f->dst_port);
-    U("proto", true, f->proto);
+    U("proto", h & SF_HAS_PROTO, f->proto);
     U("tcp_flags", h & SF_HAS_TCP_FLAGS, f->tcp_flags);
     U("packets", h & SF_HAS_PACKETS, f->packets);
     U("bytes", h & SF_HAS_BYTES, f->bytes);

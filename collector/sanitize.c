@@ -31,6 +31,7 @@ typedef struct walk {
     sf_flow_sink_fn    sink;
     void              *ctx;
     unsigned           fast;    /* data records decoded on the fast path */
+    bool               slow;    /* a data set was left for libfixbuf */
 } walk_t;
 
 static uint32_t fnv1a(const uint8_t *p, size_t n)
@@ -332,10 +333,14 @@ static void data_set(walk_t *w, uint16_t id, sf_cursor_t body)
         sf_count(w->st, SF_C_ERR_SET_LENGTH, 1);
         return;
     }
-    if (t->fast && !w->lim->fixbuf_only) {
+    /* Records leave in wire order: once a set is left for libfixbuf (which
+     * runs after this walk), the sets behind it are too, so an options
+     * record still applies to the flows that follow it. */
+    if (t->fast && !w->slow && !w->lim->fixbuf_only) {
         w->fast += sf_fb_fast_decode(w->m, t, body.p, body.left, w->sink, w->ctx, w->st);
         return;
     }
+    w->slow = true;
     if (w->pos + 4 + body.left > SF_MSG_MAX) {
         sf_count(w->st, SF_C_ERR_TOO_LARGE, 1);
         return;
@@ -354,7 +359,7 @@ size_t sf_sanitize(const sf_msg_t *m, const sf_limits_t *lim,
     field_t fields[lim->max_fields ? lim->max_fields : 1];
     int version = m->version;
     walk_t w = { m, m->exp, lim, st, m->domain_id, version, out, SF_IPFIX_HDR,
-                 fields, sink, ctx, 0 };
+                 fields, sink, ctx, 0, false };
     sf_cursor_t c = sf_cursor(sets, len);
     uint16_t tmpl_id = version == 9 ? 0 : 2, opt_id = version == 9 ? 1 : 3;
 

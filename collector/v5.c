@@ -78,8 +78,9 @@ unsigned sf_v5_decode(sf_exporter_t *e, const uint8_t *p, size_t len,
         f.tcp_flags = r[37];
         f.proto = r[38];
         f.sampling_interval = sampling ? sampling : 1;
-        f.fields = SF_HAS_PORTS | SF_HAS_TCP_FLAGS | SF_HAS_TIMES |
-                   SF_HAS_IN_IF | SF_HAS_OUT_IF | SF_HAS_PACKETS | SF_HAS_BYTES;
+        f.fields = SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS | SF_HAS_TCP_FLAGS |
+                   SF_HAS_TIMES | SF_HAS_IN_IF | SF_HAS_OUT_IF | SF_HAS_PACKETS |
+                   SF_HAS_BYTES;
         if (f.proto == 1 || f.proto == 58) {
             f.icmp_type_code = f.dst_port;
             f.fields |= SF_HAS_ICMP;

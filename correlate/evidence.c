@@ -130,8 +130,9 @@ sf_evidence_t sf_evidence_classify(const sf_flow_t *f)
 {
     gboolean fw;
 
-    if (f->reverse)
-        return SF_EVIDENCE_NONE;
+    if (f->reverse || (f->fields & (SF_HAS_ADDRS | SF_HAS_PROTO)) !=
+                      (SF_HAS_ADDRS | SF_HAS_PROTO))
+        return SF_EVIDENCE_NONE;    /* no addresses or protocol: nothing to count */
     fw = denied(f);
     switch (f->proto) {
     case PROTO_TCP:

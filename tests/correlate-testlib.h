@@ -35,7 +35,8 @@ static inline sf_flow_t test_flow(const char *src, guint16 sport,
     f.end_ms = f.arrival_ms - 500;
     f.version = 10;
     f.sampling_interval = 1;
-    f.fields = SF_HAS_PORTS | SF_HAS_PACKETS | SF_HAS_BYTES | SF_HAS_TIMES
+    f.fields = SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS | SF_HAS_PACKETS
+             | SF_HAS_BYTES | SF_HAS_TIMES
              | (proto == 6 ? SF_HAS_TCP_FLAGS : 0);
     return f;
 }

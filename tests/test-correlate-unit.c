@@ -85,12 +85,12 @@ static void test_firewall(void)
     /* Cisco ASA NSEL deny: no TCP flags, no packet counts */
     sf_flow_t f = test_flow("203.0.113.1", 40000, "192.0.2.1", 445, 6, 0, 0,
                             0);
-    f.fields = SF_HAS_PORTS | SF_HAS_FW_EVENT;
+    f.fields = SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS | SF_HAS_FW_EVENT;
     f.fw_event = SF_FW_DENIED;
     g_assert_cmpint(ev(f), ==, SF_EVIDENCE_FW_DENY);
     /* a denied reply (from a service port to an ephemeral one) */
     f = test_flow("192.0.2.1", 445, "203.0.113.1", 40000, 6, 0, 0, 0);
-    f.fields = SF_HAS_PORTS | SF_HAS_FW_EVENT;
+    f.fields = SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS | SF_HAS_FW_EVENT;
     f.fw_event = SF_FW_DENIED;
     g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
     /* flow created (not denied): not evidence without flags */

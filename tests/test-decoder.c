@@ -860,7 +860,7 @@ static void flood_msg(pkt_t *p, uint32_t dom, unsigned first, unsigned n)
 
 static void test_template_flood(fx_t *fx, gconstpointer data)
 {
-    sf_decoder_config_t cfg = { 16, 100, 64, 3600 };
+    sf_decoder_config_t cfg = { 16, 100, 64, 3600, false };
     pkt_t p;
 
     fx_decoder(fx, &cfg);
@@ -933,7 +933,7 @@ static void test_domain_cap(fx_t *fx, gconstpointer data)
 
 static void test_exporter_cap(fx_t *fx, gconstpointer data)
 {
-    sf_decoder_config_t cfg = { 4, 1024, 512, 3600 };
+    sf_decoder_config_t cfg = { 4, 1024, 512, 3600, false };
     pkt_t p;
 
     fx_decoder(fx, &cfg);
