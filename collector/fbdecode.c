@@ -55,7 +55,8 @@
     X("tcpSourcePort", tcp_sport) X("tcpDestinationPort", tcp_dport) \
     X("tcpControlBits", flags) X("reverseTcpControlBits", r_flags) \
     X("icmpTypeCodeIPv4", icmp4) X("icmpTypeCodeIPv6", icmp6) \
-    X("selectorAlgorithm", sel_alg) X("scanflowNselExtEvent", ext_event)
+    X("selectorAlgorithm", sel_alg) X("scanflowNselExtEvent", ext_event) \
+    X("reverseIcmpTypeCodeIPv4", r_icmp4) X("reverseIcmpTypeCodeIPv6", r_icmp6)
 #define FB1(X) \
     X("protocolIdentifier", proto) X("firewallEvent", fw_event) \
     X("scanflowNselFwEvent84", fw_event84) X("forwardingStatus", fwd8) \
@@ -140,7 +141,7 @@ void sf_fb_global_init(void)
         spec_len[i] = ie->len;
     }
     G_STATIC_ASSERT(offsetof(struct fbrec, ipver) + 1 ==
-                    2 * 16 + 19 * 8 + 19 * 4 + 12 * 2 + 10);
+                    2 * 16 + 19 * 8 + 19 * 4 + 14 * 2 + 10);
 }
 
 fbInfoModel_t *sf_fb_model(void)
@@ -498,6 +499,14 @@ static bool flow_reverse(const struct fbrec *r, const tctx_t *t,
     rev->tcp_flags = HAS(t, r_flags) ? r->r_flags : 0;
     if (!HAS(t, r_flags))
         rev->fields &= ~(uint32_t)SF_HAS_TCP_FLAGS;
+    /* the forward ICMP type says nothing of the other direction */
+    rev->fields &= ~(uint32_t)SF_HAS_ICMP;
+    rev->icmp_type_code = 0;
+    if ((fwd->fields & SF_HAS_ICMP) && (HAS(t, r_icmp4) || HAS(t, r_icmp6))) {
+        rev->icmp_type_code = HAS(t, r_icmp4) && (r->r_icmp4 || !HAS(t, r_icmp6))
+                                  ? r->r_icmp4 : r->r_icmp6;
+        rev->fields |= SF_HAS_ICMP;
+    }
     if (HAS(t, r_start_ms) && r->r_start_ms) {
         rev->start_ms = (int64_t)r->r_start_ms;
         rev->end_ms = HAS(t, r_end_ms) && r->r_end_ms ? (int64_t)r->r_end_ms

@@ -5,7 +5,11 @@
  * Rules, in order (cumulative TCP flags as exported; F S R P A = FIN SYN
  * RST PSH ACK):
  *
- *  1. The reverse half of an RFC 5103 biflow is a reply: never evidence.
+ *  1. The two halves of an RFC 5103 biflow are judged alike, each on its
+ *     own flags: the "forward" half is not always the initiator (softflowd
+ *     -b orders the pair by address, so a scanner above its target is the
+ *     reverse half), and a responder's half (SYN-ACK, RST, service-port
+ *     reply) fails the tests below anyway.
  *  2. TCP, SYN without ACK: the initiator never acknowledged anything, so
  *     no connection was established (SYN alone: no answer or filtered;
  *     SYN+RST: nmap/masscan/zmap half-open scans, the kernel or scanner
@@ -130,8 +134,7 @@ sf_evidence_t sf_evidence_classify(const sf_flow_t *f)
 {
     gboolean fw;
 
-    if (f->reverse || (f->fields & (SF_HAS_ADDRS | SF_HAS_PROTO)) !=
-                      (SF_HAS_ADDRS | SF_HAS_PROTO))
+    if ((f->fields & (SF_HAS_ADDRS | SF_HAS_PROTO)) != (SF_HAS_ADDRS | SF_HAS_PROTO))
         return SF_EVIDENCE_NONE;    /* no addresses or protocol: nothing to count */
     fw = denied(f);
     switch (f->proto) {

@@ -9,3 +9,7 @@ include $(srcdir)/tests/correlate.mk
 # The running daemon on UDP (v4, v6) and TCP sockets.
 TESTS += tests/daemon-listen.sh
 EXTRA_DIST += tests/daemon-listen.sh
+
+# Real scanners' exports replayed to running scanflowd and a real Redis.
+TESTS += tests/scan-e2e.sh
+EXTRA_DIST += tests/scan-e2e.sh tests/e2e/scan_e2e.py tests/e2e/sfredis.py

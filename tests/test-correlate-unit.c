@@ -74,9 +74,13 @@ static void test_tcp_not_probes(void)
     /* flags unknown (0): cannot tell */
     g_assert_cmpint(ev(test_flow("203.0.113.1", 40000, "192.0.2.1", 22, 6,
                                  0, 1, 40)), ==, SF_EVIDENCE_NONE);
-    /* the reverse half of a biflow, whatever it looks like */
+    /* a biflow's halves are judged on their own flags: softflowd -b puts
+     * the lower address first, so a scanner's SYN may be the reverse half,
+     * and the responder's RST+ACK half is a reply either way */
     sf_flow_t f = test_syn("203.0.113.1", "192.0.2.1", 22);
     f.reverse = true;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_TCP_PROBE);
+    f = test_flow("192.0.2.1", 22, "203.0.113.1", 40000, 6, T_RST | T_ACK, 1, 40);
     g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
 }
 

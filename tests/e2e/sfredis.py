@@ -1,0 +1,91 @@
+"""Minimal helpers for scanflow's end-to-end tests: a private redis-server,
+a RESP client over its unix socket, free ports, and the daemon."""
+import os, socket, subprocess, tempfile, time
+
+
+class Redis:
+    """A private redis-server on a unix socket, killed by stop()."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix='sf-redis.')
+        self.sock = os.path.join(self.dir, 'redis.sock')
+        self.proc = subprocess.Popen(
+            ['redis-server', '--port', '0', '--unixsocket', self.sock, '--save', '',
+             '--appendonly', 'no', '--dir', self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            if os.path.exists(self.sock):
+                break
+            time.sleep(0.05)
+        self.url = 'unix://' + self.sock
+
+    def cmd(self, *args):
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(self.sock)
+        out = b'*%d\r\n' % len(args)
+        for a in args:
+            a = a if isinstance(a, bytes) else str(a).encode()
+            out += b'$%d\r\n%s\r\n' % (len(a), a)
+        s.sendall(out)
+        f = s.makefile('rb')
+        try:
+            return _read(f)
+        finally:
+            f.close()
+            s.close()
+
+    def stop(self):
+        self.proc.kill()
+        self.proc.wait()
+        subprocess.run(['rm', '-rf', self.dir])
+
+
+def _read(f):
+    line = f.readline()
+    t, rest = line[:1], line[1:-2]
+    if t == b'+':
+        return rest.decode()
+    if t == b'-':
+        raise RuntimeError(rest.decode())
+    if t == b':':
+        return int(rest)
+    if t == b'$':
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode()
+    if t == b'*':
+        n = int(rest)
+        return None if n < 0 else [_read(f) for _ in range(n)]
+    raise RuntimeError('bad reply %r' % line)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(('127.0.0.1', 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def start_daemon(builddir, port, redis_url, args=(), log=None):
+    cmd = [os.path.join(builddir, 'scanflowd'), '--listen', 'udp://127.0.0.1:%d' % port,
+           '--redis', redis_url] + list(args)
+    logf = open(log, 'w') if log else subprocess.DEVNULL
+    p = subprocess.Popen(cmd, stdout=logf, stderr=subprocess.STDOUT)
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        if log and 'listening on' in open(log).read():
+            break
+        time.sleep(0.05)
+    return p
+
+
+def stream_alerts(r, stream='scanflow:alerts'):
+    import json
+    out = []
+    for _id, fields in r.cmd('XRANGE', stream, '-', '+') or []:
+        kv = dict(zip(fields[::2], fields[1::2]))
+        out.append(json.loads(kv['alert']))
+    return out
