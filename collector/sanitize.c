@@ -191,6 +191,33 @@ static bool read_fields(walk_t *w, sf_cursor_t *c, unsigned count, unsigned v9_s
     return true;
 }
 
+/*
+ * The part of every template record after its header: the field
+ * specifiers, checked against the caps and the bytes left, then emitted.
+ * v9_scope fields at the front are v9 scope types.  False stops the set
+ * (its remaining bytes cannot be trusted); true goes on to the next record.
+ */
+static bool template_body(walk_t *w, sf_cursor_t *c, uint16_t tid, unsigned count,
+                          unsigned scope, bool options, unsigned v9_scope)
+{
+    if (count > w->lim->max_fields) {
+        sf_count(w->st, SF_C_ERR_TEMPLATE_FIELDS, 1);
+        return false;
+    }
+    if (!read_fields(w, c, count, v9_scope))
+        return false;
+    if (tid < 256) {
+        sf_count(w->st, SF_C_ERR_TEMPLATE_ID, 1);
+        return true;
+    }
+    if (options && (scope == 0 || scope > count)) {
+        sf_count(w->st, SF_C_ERR_OPTIONS_SCOPE, 1);
+        return true;
+    }
+    emit_template(w, tid, count, scope, options);
+    return true;
+}
+
 /* One IPFIX template or options template record; false stops the set. */
 static bool ipfix_template(walk_t *w, sf_cursor_t *c, bool options, uint16_t set_id)
 {
@@ -213,22 +240,7 @@ static bool ipfix_template(walk_t *w, sf_cursor_t *c, bool options, uint16_t set
         sf_count(w->st, SF_C_ERR_TEMPLATE_OVERRUN, 1);
         return false;
     }
-    if (count > w->lim->max_fields) {
-        sf_count(w->st, SF_C_ERR_TEMPLATE_FIELDS, 1);
-        return false;
-    }
-    if (!read_fields(w, c, count, 0))
-        return false;
-    if (tid < 256) {
-        sf_count(w->st, SF_C_ERR_TEMPLATE_ID, 1);
-        return true;
-    }
-    if (options && (scope == 0 || scope > count)) {
-        sf_count(w->st, SF_C_ERR_OPTIONS_SCOPE, 1);
-        return true;
-    }
-    emit_template(w, tid, count, scope, options);
-    return true;
+    return template_body(w, c, tid, count, scope, options, 0);
 }
 
 /* One v9 template record (RFC 3954 5.2); false stops the flowset. */
@@ -244,21 +256,12 @@ static bool v9_template(walk_t *w, sf_cursor_t *c)
         sf_count(w->st, SF_C_ERR_TEMPLATE_EMPTY, 1);
         return true;
     }
-    if (count > w->lim->max_fields) {
-        sf_count(w->st, SF_C_ERR_TEMPLATE_FIELDS, 1);
-        return false;
-    }
-    if (!read_fields(w, c, count, 0))
-        return false;
-    if (tid < 256) {
-        sf_count(w->st, SF_C_ERR_TEMPLATE_ID, 1);
-        return true;
-    }
-    emit_template(w, tid, count, 0, false);
-    return true;
+    return template_body(w, c, tid, count, 0, false, 0);
 }
 
-/* One v9 options template record (RFC 3954 6.1); false stops the flowset. */
+/* One v9 options template record (RFC 3954 6.1); false stops the flowset.
+ * Scope and option lengths are in bytes; a v9 scope may be empty, IPFIX
+ * needs one scope field, so the first field stands in for it. */
 static bool v9_options_template(walk_t *w, sf_cursor_t *c)
 {
     uint16_t tid, scope_len, opt_len;
@@ -275,25 +278,11 @@ static bool v9_options_template(walk_t *w, sf_cursor_t *c)
         return false;
     }
     unsigned scope = scope_len / 4u, count = scope + opt_len / 4u;
-    if (count > w->lim->max_fields) {
-        sf_count(w->st, SF_C_ERR_TEMPLATE_FIELDS, 1);
-        return false;
-    }
-    if ((size_t)scope_len + opt_len > c->left) {
-        sf_count(w->st, SF_C_ERR_TEMPLATE_OVERRUN, 1);
-        return false;
-    }
-    read_fields(w, c, count, scope);
-    if (tid < 256) {
-        sf_count(w->st, SF_C_ERR_TEMPLATE_ID, 1);
-        return false;
-    }
     if (count == 0) {
         sf_count(w->st, SF_C_ERR_TEMPLATE_EMPTY, 1);
         return false;
     }
-    emit_template(w, tid, count, scope, true);
-    return true;
+    return template_body(w, c, tid, count, scope ? scope : 1, true, scope);
 }
 
 /* A template or options template set: records until only padding is left. */
