@@ -8,6 +8,10 @@
  *    fewest flows is evicted (its generation is bumped, so its elements
  *    become unreachable) and counted.  A flood of spoofed one-flow sources
  *    thus churns among itself while a real scanner, with many flows, stays.
+ *  - A source's first flow is kept inline in its slot (destination, port);
+ *    only its second flow moves it into the element pool.  A flood of
+ *    one-flow spoofed sources therefore costs slots, never pool entries,
+ *    and cannot crowd out the elements of a real scanner.
  *  - Elements (ports, nets, hosts in a net, destination addresses): an
  *    append-only pool; each element is linked into its source's list (hosts
  *    into their net's list) and indexed in a hash set keyed by (slot,
@@ -35,6 +39,11 @@ typedef struct src_slot {
     sf_addr_t exporters[SF_AGG_MAX_EXPORTERS];
     guint8    n_exporters;
     gboolean  used;
+    gboolean  listed;           /* in order[] (used may be cleared) */
+    /* the first flow, inline while flows == 1 */
+    sf_addr_t one_dst;
+    guint16   one_port;
+    guint8    one_has_port;
 } src_slot_t;
 
 typedef struct elem {
@@ -137,13 +146,15 @@ static void slot_claim(sf_agg_t *a, guint32 i, const sf_addr_t *src)
 {
     src_slot_t *s = &a->slots[i];
     guint32 gen = s->gen + 1;
+    gboolean listed = s->listed;
 
-    if (!s->used)
+    if (!listed)
         a->order[a->n_order++] = i;
     memset(s, 0, sizeof *s);
     s->addr = *src;
     s->gen = gen;
     s->used = TRUE;
+    s->listed = TRUE;
 }
 
 static src_slot_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint32 *idx)
@@ -275,6 +286,16 @@ static void add_exporter(src_slot_t *s, const sf_addr_t *exp)
         s->exporters[s->n_exporters++] = *exp;
 }
 
+static void add_elements(sf_agg_t *a, src_slot_t *s, guint32 si,
+                         const sf_addr_t *dst, guint16 port,
+                         gboolean with_port)
+{
+    if (with_port)
+        add_port(a, s, si, port);
+    add_net_host(a, s, si, dst, sf_addr_is_v4(dst));
+    add_addr(a, s, si, dst);
+}
+
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
 {
     guint32 si;
@@ -291,10 +312,15 @@ void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
     if (f->arrival_ms > a->last_arrival)
         a->last_arrival = f->arrival_ms;
     add_exporter(s, &f->exporter);
-    if (with_port)
-        add_port(a, s, si, f->dst_port);
-    add_net_host(a, s, si, &f->dst, sf_addr_is_v4(&f->dst));
-    add_addr(a, s, si, &f->dst);
+    if (s->flows == 1) {
+        s->one_dst = f->dst;
+        s->one_port = f->dst_port;
+        s->one_has_port = with_port != FALSE;
+        return;
+    }
+    if (s->flows == 2)
+        add_elements(a, s, si, &s->one_dst, s->one_port, s->one_has_port);
+    add_elements(a, s, si, &f->dst, f->dst_port, with_port);
 }
 
 gboolean sf_agg_is_empty(const sf_agg_t *a)
@@ -341,6 +367,50 @@ static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked)
     return n;
 }
 
+/* The view of a one-flow source, from its inline copy. */
+static void walk_single(sf_agg_t *a, const src_slot_t *s, sf_agg_source_t *v)
+{
+    gboolean v4 = sf_addr_is_v4(&s->one_dst);
+    sf_agg_net_t *net = &a->s_nets[0];
+
+    v->ports = a->s_ports;
+    a->s_ports[0] = s->one_port;
+    v->n_ports = s->one_has_port ? 1 : 0;
+    v->addrs = a->s_addrs;
+    a->s_addrs[0] = s->one_dst;
+    v->n_addrs = 1;
+    net->net_len = v4 ? 3 : 8;
+    net->host_len = v4 ? 1 : 8;
+    memcpy(net->net, s->one_dst.b + (v4 ? 12 : 0), net->net_len);
+    memcpy(a->s_hosts, s->one_dst.b + (v4 ? 15 : 8), net->host_len);
+    net->hosts = a->s_hosts;
+    net->n_hosts = 1;
+    v->nets = a->s_nets;
+    v->n_nets = 1;
+    v->n_nets_tracked = a->max_nets > 0 ? 1 : 0;
+}
+
+void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, void *user)
+{
+    for (guint o = 0; o < a->n_order; o++) {
+        src_slot_t *s = &a->slots[a->order[o]];
+        sf_agg_brief_t b;
+
+        if (!s->used)
+            continue;
+        b.src = s->addr;
+        b.flows = s->flows;
+        b.dst = s->one_dst;
+        b.port = s->one_port;
+        b.has_port = s->one_has_port;
+        b.exporter = s->exporters[0];
+        b.first_ms = s->first_ms;
+        b.last_ms = s->last_ms;
+        if (fn(&b, user))
+            s->used = FALSE;
+    }
+}
+
 void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
 {
     for (guint o = 0; o < a->n_order; o++) {
@@ -355,6 +425,11 @@ void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
         v.last_ms = s->last_ms;
         v.exporters = s->exporters;
         v.n_exporters = s->n_exporters;
+        if (s->flows == 1) {
+            walk_single(a, s, &v);
+            fn(&v, user);
+            continue;
+        }
         v.ports = a->s_ports;
         for (guint32 e = s->ports; e; e = a->pool[e - 1].next)
             a->s_ports[v.n_ports++] =
@@ -371,7 +446,7 @@ void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
 void sf_agg_reset(sf_agg_t *a)
 {
     for (guint o = 0; o < a->n_order; o++)
-        a->slots[a->order[o]].used = FALSE;
+        a->slots[a->order[o]].used = a->slots[a->order[o]].listed = FALSE;
     a->n_order = 0;
     if (a->n_pool)
         memset(a->index, 0, sizeof(guint32) * (a->index_mask + 1));

@@ -24,10 +24,12 @@ sf_correlate_config_t *sf_correlate_config_new(void)
     cfg->port_threshold = 64;
     cfg->sweep_threshold = 32;
     cfg->stream_maxlen = 100000;
+    cfg->stream_shards = 1;
     cfg->max_sources = 16384;
     cfg->max_elements = 131072;
     cfg->max_nets_per_source = 256;
     cfg->max_pending_alerts = 1024;
+    cfg->probation_slots = 65536;
     return cfg;
 }
 
@@ -54,11 +56,12 @@ void sf_correlate_config_free(sf_correlate_config_t *cfg)
     g_free(cfg);
 }
 
-GOptionGroup *sf_correlate_option_group(sf_correlate_config_t *cfg)
+GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
 {
     const GOptionEntry entries[] = {
         {"redis", 0, 0, G_OPTION_ARG_STRING, &cfg->redis_url,
-         "Redis: redis://[user:password@]host:port/db or unix:///path "
+         "Redis: redis://[user:password@]host:port/db, unix:///path or "
+         "redis+cluster://host:port[,host:port...] "
          "(password also from SCANFLOW_REDIS_PASSWORD)", "URL"},
         {"home-net", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->home_net_s,
          "Home network; count only flows from outside into it (repeatable)",
@@ -81,6 +84,8 @@ GOptionGroup *sf_correlate_option_group(sf_correlate_config_t *cfg)
          "Stream for alerts (scanflow:alerts)", "KEY"},
         {"stream-maxlen", 0, 0, G_OPTION_ARG_INT, &cfg->stream_maxlen,
          "Approximate length cap of the stream (100000)", "N"},
+        {"stream-shards", 0, 0, G_OPTION_ARG_INT, &cfg->stream_shards,
+         "Spread alerts over N streams KEY:0..N-1 (1: the stream KEY)", "N"},
         {"flush-interval", 0, 0, G_OPTION_ARG_DOUBLE, &cfg->flush_s,
          "Seconds of local aggregation between Redis updates (1)", "S"},
         {"max-sources", 0, 0, G_OPTION_ARG_INT, &cfg->max_sources,
@@ -94,8 +99,20 @@ GOptionGroup *sf_correlate_option_group(sf_correlate_config_t *cfg)
         {"max-pending-alerts", 0, 0, G_OPTION_ARG_INT,
          &cfg->max_pending_alerts,
          "Alerts kept while Redis is unreachable (1024)", "N"},
+        {"probation-slots", 0, 0, G_OPTION_ARG_INT, &cfg->probation_slots,
+         "One-flow sources remembered, not written, until seen again "
+         "(65536; 0: write every source)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
+    GOptionEntry *copy = g_new(GOptionEntry, G_N_ELEMENTS(entries));
+
+    memcpy(copy, entries, sizeof entries);
+    return copy;
+}
+
+GOptionGroup *sf_correlate_option_group(sf_correlate_config_t *cfg)
+{
+    g_autofree GOptionEntry *entries = sf_correlate_option_entries(cfg);
     GOptionGroup *g = g_option_group_new("correlate",
         "Correlator options:", "Show correlator options", NULL, NULL);
 
@@ -167,12 +184,15 @@ static gboolean check_numbers(const sf_correlate_config_t *cfg, GError **err)
         && check_range(err, "sweep-threshold", cfg->sweep_threshold, 2, 65536)
         && check_range(err, "suppress", cfg->suppress_s, 0, 7 * 86400)
         && check_range(err, "stream-maxlen", cfg->stream_maxlen, 1, 1 << 30)
+        && check_range(err, "stream-shards", cfg->stream_shards, 1, 1024)
         && check_range(err, "max-sources", cfg->max_sources, 16, 1 << 24)
         && check_range(err, "max-elements", cfg->max_elements, 64, 1 << 26)
         && check_range(err, "max-nets-per-source", cfg->max_nets_per_source,
                        1, 1 << 20)
         && check_range(err, "max-pending-alerts", cfg->max_pending_alerts,
-                       1, 1 << 20);
+                       1, 1 << 20)
+        && check_range(err, "probation-slots", cfg->probation_slots, 0,
+                       1 << 24);
 }
 
 gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)

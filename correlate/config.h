@@ -33,10 +33,12 @@ struct sf_correlate_config {
     char   *channel;
     char   *stream;
     int     stream_maxlen;
+    int     stream_shards;      /* alerts spread over STREAM:0..N-1 */
     int     max_sources;
     int     max_elements;
     int     max_nets_per_source;
     int     max_pending_alerts;
+    int     probation_slots;
 
     /* parsed by sf_correlate_config_finish() */
     gboolean          finished;

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "evidence.h"
 #include "pipe.h"
+#include "probation.h"
 #include "window.h"
 
 #include <string.h>
@@ -39,10 +40,53 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 #define PUBLISH_BATCH 64
+/* How long a batch on Redis Cluster keeps retrying the commands of a failed
+ * master: cluster-node-timeout (15 s by default) plus the election. */
+#define CLUSTER_RETRY_MS 20000
 #define ALERTED_CAP 65536
+
+/* What SIGHUP may change (sf_correlator_reload): a private copy, swapped
+ * under agg_lock (the receive thread reads home) and rules_lock (the Redis
+ * thread holds it through a flush). */
+typedef struct rules {
+    GArray *home;               /* sf_cidr_t */
+    GArray *allow;              /* sf_cidr_t */
+    GArray *tags;               /* sf_tag_t, names owned */
+    int     port_threshold;
+    int     sweep_threshold;
+} rules_t;
+
+static rules_t *rules_new(const sf_correlate_config_t *cfg)
+{
+    rules_t *r = g_new0(rules_t, 1);
+
+    r->home = g_array_copy(cfg->home_nets);
+    r->allow = g_array_copy(cfg->allow);
+    r->tags = g_array_copy(cfg->tags);
+    for (guint i = 0; i < r->tags->len; i++)
+        g_array_index(r->tags, sf_tag_t, i).name =
+            g_strdup(g_array_index(cfg->tags, sf_tag_t, i).name);
+    r->port_threshold = cfg->port_threshold;
+    r->sweep_threshold = cfg->sweep_threshold;
+    return r;
+}
+
+static void rules_free(rules_t *r)
+{
+    if (r == NULL)
+        return;
+    for (guint i = 0; i < r->tags->len; i++)
+        g_free(g_array_index(r->tags, sf_tag_t, i).name);
+    g_array_unref(r->home);
+    g_array_unref(r->allow);
+    g_array_unref(r->tags);
+    g_free(r);
+}
 
 struct sf_correlator {
     const sf_correlate_config_t *cfg;
+    rules_t         *rules;
+    GMutex           rules_lock;
     char            *name;
 
     /* shared with the receive thread */
@@ -59,11 +103,14 @@ struct sf_correlator {
     sf_agg_t        *spare;
     gboolean         spare_pending;
     redisContext    *rc;
+    sf_rcluster_t   *cluster;           /* instead of rc on Redis Cluster */
     gint64           retry_at;          /* monotonic us */
     gint             backoff_ms;
     gboolean         outage_logged;
+    gboolean         drop_logged;       /* pending queue overflow */
     sf_pipe_t       *pipe;
     sf_window_t     *window;
+    sf_probation_t  *probation;         /* Redis thread */
     GArray          *counts;
     GArray          *claims;
     GQueue          *pending;           /* alert JSON texts */
@@ -83,15 +130,18 @@ static void count(sf_correlator_t *c, guint64 *field, guint64 n)
 void sf_correlator_flow(const sf_flow_t *flow, void *correlator)
 {
     sf_correlator_t *c = correlator;
-    const GArray *home = c->cfg->home_nets;
+    const GArray *home;
 
     __atomic_fetch_add(&c->flows, 1, __ATOMIC_RELAXED);
     if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
         return;
-    if (home->len && (sf_cidr_list_contains(home, &flow->src)
-                      || !sf_cidr_list_contains(home, &flow->dst)))
-        return;
     g_mutex_lock(&c->agg_lock);
+    home = c->rules->home;
+    if (home->len && (sf_cidr_list_contains(home, &flow->src)
+                      || !sf_cidr_list_contains(home, &flow->dst))) {
+        g_mutex_unlock(&c->agg_lock);
+        return;
+    }
     sf_agg_add(c->active, flow, sf_evidence_has_port(flow));
     c->evidence++;
     g_mutex_unlock(&c->agg_lock);
@@ -99,18 +149,36 @@ void sf_correlator_flow(const sf_flow_t *flow, void *correlator)
 
 /* Connection -------------------------------------------------------------- */
 
+/* One context, or on Redis Cluster the slot map and a context per master. */
+static gboolean connect_redis(sf_correlator_t *c, GError **err)
+{
+    if (sf_redis_target_is_cluster(c->cfg->redis))
+        c->cluster = sf_rcluster_connect(c->cfg->redis, REDIS_TIMEOUT_MS,
+                                         CLUSTER_RETRY_MS, err);
+    else
+        c->rc = sf_redis_target_connect(c->cfg->redis, REDIS_TIMEOUT_MS, err);
+    return c->rc != NULL || c->cluster != NULL;
+}
+
+static void begin_batch(sf_correlator_t *c)
+{
+    if (c->cluster)
+        sf_pipe_begin_cluster(c->pipe, c->cluster);
+    else
+        sf_pipe_begin(c->pipe, c->rc);
+}
+
 static gboolean ensure_connected(sf_correlator_t *c, gboolean force)
 {
     g_autoptr(GError) err = NULL;
     gint64 now = g_get_monotonic_time();
     const char *where = sf_redis_target_describe(c->cfg->redis);
 
-    if (c->rc)
+    if (c->rc || c->cluster)
         return TRUE;
     if (!force && now < c->retry_at)
         return FALSE;
-    c->rc = sf_redis_target_connect(c->cfg->redis, REDIS_TIMEOUT_MS, &err);
-    if (c->rc == NULL) {
+    if (!connect_redis(c, &err)) {
         c->backoff_ms = c->backoff_ms ? MIN(c->backoff_ms * 2, BACKOFF_MAX_MS)
                                       : BACKOFF_MIN_MS;
         c->retry_at = now + (gint64)c->backoff_ms * 1000;
@@ -136,6 +204,8 @@ static void drop_connection(sf_correlator_t *c, const GError *err)
     c->outage_logged = TRUE;
     redisFree(c->rc);
     c->rc = NULL;
+    sf_rcluster_free(c->cluster);
+    c->cluster = NULL;
     c->backoff_ms = BACKOFF_MIN_MS;
     c->retry_at = g_get_monotonic_time() + BACKOFF_MIN_MS * 1000;
     count(c, &c->st.redis_errors, 1);
@@ -187,7 +257,7 @@ static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
 
     if (recently_alerted(c, &w->src, kind, now_ms))
         return;
-    if (sf_cidr_list_contains(c->cfg->allow, &w->src)) {
+    if (sf_cidr_list_contains(c->rules->allow, &w->src)) {
         count(c, &c->st.allowed, 1);
         remember_alerted(c, &w->src, kind, now_ms);
         return;
@@ -201,9 +271,9 @@ static void find_crossings(sf_correlator_t *c, gint64 now_ms)
     for (guint i = 0; i < c->counts->len; i++) {
         const sf_window_counts_t *w =
             &g_array_index(c->counts, sf_window_counts_t, i);
-        if (w->ports >= c->cfg->port_threshold)
+        if (w->ports >= c->rules->port_threshold)
             consider(c, i, SF_ALERT_PORT_SCAN, now_ms);
-        if (w->top_hosts >= c->cfg->sweep_threshold)
+        if (w->top_hosts >= c->rules->sweep_threshold)
             consider(c, i, SF_ALERT_HOST_SWEEP, now_ms);
     }
 }
@@ -215,21 +285,38 @@ static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
 {
     const char *tags[16];
     guint n = 0;
-    const GArray *t = c->cfg->tags;
+    const GArray *t = c->rules->tags;
 
     for (guint i = 0; i < t->len && n + 1 < G_N_ELEMENTS(tags); i++)
         if (sf_cidr_contains(&g_array_index(t, sf_tag_t, i).cidr, &f->src))
             tags[n++] = g_array_index(t, sf_tag_t, i).name;
     tags[n] = NULL;
     f->window_s = c->cfg->window_s;
-    f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->cfg->port_threshold
-                                                 : c->cfg->sweep_threshold;
+    f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->rules->port_threshold
+                                                 : c->rules->sweep_threshold;
     if (g_queue_get_length(c->pending) >= (guint)c->cfg->max_pending_alerts) {
         count(c, &c->st.alerts_dropped, 1);
+        if (!c->drop_logged)
+            g_warning("%d alerts wait for redis: dropping new alerts until "
+                      "they are published (counted in alerts_dropped)",
+                      c->cfg->max_pending_alerts);
+        c->drop_logged = TRUE;
         return;
     }
     g_queue_push_tail(c->pending, sf_alert_to_json(f, c->name, tags, now_ms));
     count(c, &c->st.alerts, 1);
+    count(c, f->kind == SF_ALERT_PORT_SCAN ? &c->st.alerts_port_scan
+                                           : &c->st.alerts_host_sweep, 1);
+}
+
+/* --stream-shards N > 1: the alert goes to STREAM:i, i = a hash of its
+ * text mod N (the same when it is sent again); NULL: STREAM itself. */
+static char *stream_shard(const sf_correlator_t *c, const char *json)
+{
+    if (c->cfg->stream_shards <= 1)
+        return NULL;
+    return g_strdup_printf("%s:%u", c->cfg->stream,
+                           g_str_hash(json) % (guint)c->cfg->stream_shards);
 }
 
 static gboolean publish_pending(sf_correlator_t *c, GError **err)
@@ -239,15 +326,16 @@ static gboolean publish_pending(sf_correlator_t *c, GError **err)
         char maxlen[24];
 
         g_snprintf(maxlen, sizeof maxlen, "%d", c->cfg->stream_maxlen);
-        sf_pipe_begin(c->pipe, c->rc);
+        begin_batch(c);
         for (guint i = 0; i < n; i++) {
             const char *json = g_queue_peek_nth(c->pending, i);
+            g_autofree char *shard = stream_shard(c, json);
             sf_pipe_cmd(c->pipe, "PUBLISH");
             sf_pipe_str(c->pipe, c->cfg->channel);
             sf_pipe_str(c->pipe, json);
             sf_pipe_end(c->pipe);
             sf_pipe_cmd(c->pipe, "XADD");
-            sf_pipe_str(c->pipe, c->cfg->stream);
+            sf_pipe_str(c->pipe, shard ? shard : c->cfg->stream);
             sf_pipe_str(c->pipe, "MAXLEN");
             sf_pipe_str(c->pipe, "~");
             sf_pipe_str(c->pipe, maxlen);
@@ -262,6 +350,7 @@ static gboolean publish_pending(sf_correlator_t *c, GError **err)
             g_free(g_queue_pop_head(c->pending));
         count(c, &c->st.alerts_published, n);
     }
+    c->drop_logged = FALSE;
     return TRUE;
 }
 
@@ -273,11 +362,11 @@ static gboolean write_aggregate(sf_correlator_t *c, sf_agg_t *agg,
     gint64 now_ms = g_get_real_time() / 1000;
 
     g_array_set_size(c->counts, 0);
-    sf_pipe_begin(c->pipe, c->rc);
+    begin_batch(c);
     if (!sf_window_update(c->window, c->pipe, agg, c->counts, err))
         return FALSE;
     find_crossings(c, now_ms);
-    sf_pipe_begin(c->pipe, c->rc);
+    begin_batch(c);
     if (!sf_window_claim(c->window, c->pipe, now_ms, c->counts, c->claims,
                          err))
         goto fail;
@@ -305,6 +394,7 @@ fail:
 static void swap_aggregates(sf_correlator_t *c)
 {
     guint64 evicted = 0, dropped = 0;
+    sf_probation_stats_t ps;
     sf_agg_t *t;
 
     g_mutex_lock(&c->agg_lock);
@@ -313,14 +403,28 @@ static void swap_aggregates(sf_correlator_t *c)
     c->spare = t;
     g_mutex_unlock(&c->agg_lock);
     sf_agg_take_counters(c->spare, &evicted, &dropped);
+    sf_probation_apply(c->probation, c->spare, g_get_real_time() / 1000);
+    sf_probation_get_stats(c->probation, &ps);
     g_mutex_lock(&c->state_lock);
     c->st.evicted_sources += evicted;
     c->st.dropped_elements += dropped;
+    c->st.probation_held = ps.held;
+    c->st.probation_promoted = ps.promoted;
+    c->st.probation_forgotten = ps.forgotten;
     g_mutex_unlock(&c->state_lock);
     c->spare_pending = !sf_agg_is_empty(c->spare);
 }
 
+static void flush_once_locked(sf_correlator_t *c, gboolean force);
+
 static void flush_once(sf_correlator_t *c, gboolean force)
+{
+    g_mutex_lock(&c->rules_lock);
+    flush_once_locked(c, force);
+    g_mutex_unlock(&c->rules_lock);
+}
+
+static void flush_once_locked(sf_correlator_t *c, gboolean force)
 {
     g_autoptr(GError) err = NULL;
     guint64 cmds, bytes;
@@ -330,13 +434,19 @@ static void flush_once(sf_correlator_t *c, gboolean force)
     if (!c->spare_pending)
         swap_aggregates(c);
     if (c->spare_pending) {
+        gint64 t0 = g_get_monotonic_time();
+
         if (!write_aggregate(c, c->spare, &err)) {
             drop_connection(c, err);
             return;
         }
         sf_agg_reset(c->spare);
         c->spare_pending = FALSE;
-        count(c, &c->st.flushes, 1);
+        g_mutex_lock(&c->state_lock);
+        c->st.flushes++;
+        c->st.flush_us += (guint64)(g_get_monotonic_time() - t0);
+        c->st.sources = c->counts->len;
+        g_mutex_unlock(&c->state_lock);
     }
     if (!publish_pending(c, &err))
         drop_connection(c, err);
@@ -374,7 +484,7 @@ static gpointer redis_main(gpointer data)
      * the active aggregate (it no longer calls us).  One connection
      * attempt, bounded by the Redis timeout. */
     flush_once(c, TRUE);
-    if (c->rc && !c->spare_pending)
+    if ((c->rc || c->cluster) && !c->spare_pending)
         flush_once(c, TRUE);
     return NULL;
 }
@@ -392,6 +502,8 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
     c->name = g_strdup(collector_name ? collector_name : g_get_host_name());
     g_mutex_init(&c->agg_lock);
     g_mutex_init(&c->state_lock);
+    g_mutex_init(&c->rules_lock);
+    c->rules = rules_new(cfg);
     g_cond_init(&c->cond);
     c->active = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
                            (guint)cfg->max_nets_per_source);
@@ -399,6 +511,8 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                           (guint)cfg->max_nets_per_source);
     c->pipe = sf_pipe_new();
     c->window = sf_window_new(cfg, c->name);
+    c->probation = sf_probation_new((guint)cfg->probation_slots,
+                                    (gint64)cfg->window_s * 500);
     c->counts = g_array_new(FALSE, FALSE, sizeof(sf_window_counts_t));
     c->claims = g_array_new(FALSE, TRUE, sizeof(sf_window_claim_t));
     c->pending = g_queue_new();
@@ -429,16 +543,20 @@ void sf_correlator_free(sf_correlator_t *c)
                   g_queue_get_length(c->pending));
     if (c->rc)
         redisFree(c->rc);
+    sf_rcluster_free(c->cluster);
     g_queue_free_full(c->pending, g_free);
     g_hash_table_unref(c->alerted);
     g_array_unref(c->counts);
     g_array_unref(c->claims);
     sf_window_free(c->window);
+    sf_probation_free(c->probation);
     sf_pipe_free(c->pipe);
     sf_agg_free(c->active);
     sf_agg_free(c->spare);
+    rules_free(c->rules);
     g_mutex_clear(&c->agg_lock);
     g_mutex_clear(&c->state_lock);
+    g_mutex_clear(&c->rules_lock);
     g_cond_clear(&c->cond);
     g_free(c->name);
     g_free(c);
@@ -453,4 +571,22 @@ void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
     out->evidence = c->evidence;
     g_mutex_unlock(&c->agg_lock);
     out->flows = __atomic_load_n(&c->flows, __ATOMIC_RELAXED);
+}
+
+/* Takes --home-net, --allow, --tag and the thresholds from cfg (finished,
+ * and free to be released on return); the window, counts in Redis, the
+ * local aggregates and the "already alerted" memory are kept. */
+void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
+{
+    rules_t *fresh, *old;
+
+    g_return_if_fail(c && cfg && cfg->finished);
+    fresh = rules_new(cfg);
+    g_mutex_lock(&c->rules_lock);
+    g_mutex_lock(&c->agg_lock);
+    old = c->rules;
+    c->rules = fresh;
+    g_mutex_unlock(&c->agg_lock);
+    g_mutex_unlock(&c->rules_lock);
+    rules_free(old);
 }

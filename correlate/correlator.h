@@ -28,6 +28,9 @@ sf_correlate_config_t *sf_correlate_config_new(void);
 void sf_correlate_config_free(sf_correlate_config_t *cfg);
 /* The group fills cfg while the context parses; cfg must outlive it. */
 GOptionGroup *sf_correlate_option_group(sf_correlate_config_t *cfg);
+/* The same entries (NULL-terminated, g_free the array) for callers that
+ * map them elsewhere: the daemon's config file keys, --check-config. */
+GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg);
 gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err);
 
 typedef struct sf_correlator sf_correlator_t;
@@ -37,6 +40,10 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                                    const char *collector_name, GError **err);
 void sf_correlator_flow(const sf_flow_t *flow, void *correlator);
 void sf_correlator_free(sf_correlator_t *c);
+/* For SIGHUP: takes the allow-list, tags, home networks and thresholds of
+ * cfg (a finished config, which the caller may free afterwards); state in
+ * Redis and in memory is kept.  Waits for a flush in progress. */
+void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg);
 
 /* Counters, for logs, tests and benchmarks.  A snapshot; each field only
  * grows. */
@@ -53,6 +60,13 @@ typedef struct sf_correlator_stats {
     guint64 alerts_published;   /* PUBLISH + XADD done */
     guint64 alerts_dropped;     /* pending queue full */
     guint64 allowed;            /* threshold crossings of --allow sources */
+    guint64 probation_held;     /* one-flow sources not written (yet) */
+    guint64 probation_promoted; /* ... written when seen again */
+    guint64 probation_forgotten; /* remembered first flows pushed out */
+    guint64 alerts_port_scan;   /* alerts, by kind */
+    guint64 alerts_host_sweep;
+    guint64 sources;            /* sources in the last flush (a gauge) */
+    guint64 flush_us;           /* time spent in flushes' Redis round trips */
 } sf_correlator_stats_t;
 void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out);
 

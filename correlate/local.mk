@@ -5,10 +5,12 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/config.h correlate/config.c \
 	correlate/cidr.h correlate/cidr.c \
 	correlate/redisurl.h correlate/redisurl.c \
+	correlate/rcluster.h correlate/rcluster.c \
 	correlate/evidence.h correlate/evidence.c \
 	correlate/aggregate.h correlate/aggregate.c \
 	correlate/pipe.h correlate/pipe.c \
 	correlate/window.h correlate/window.c \
+	correlate/probation.h correlate/probation.c \
 	correlate/alert.h correlate/alert.c \
 	correlate/watch.c
 EXTRA_DIST += correlate/README-design.md

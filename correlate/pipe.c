@@ -16,6 +16,7 @@
 
 struct sf_pipe {
     redisContext *rc;
+    sf_rcluster_t *cluster;     /* instead of rc on Redis Cluster */
     GByteArray   *buf;
     GArray       *offsets;  /* gsize */
     GPtrArray    *argv;
@@ -50,7 +51,16 @@ void sf_pipe_free(sf_pipe_t *p)
 void sf_pipe_begin(sf_pipe_t *p, redisContext *rc)
 {
     p->rc = rc;
+    p->cluster = NULL;
     p->pending = 0;
+}
+
+void sf_pipe_begin_cluster(sf_pipe_t *p, sf_rcluster_t *cluster)
+{
+    p->rc = NULL;
+    p->cluster = cluster;
+    p->pending = 0;
+    sf_rcluster_begin(cluster);
 }
 
 void sf_pipe_cmd(sf_pipe_t *p, const char *name)
@@ -97,7 +107,7 @@ void sf_pipe_argf(sf_pipe_t *p, const char *fmt, ...)
 void sf_pipe_end(sf_pipe_t *p)
 {
     guint argc = p->offsets->len;
-    size_t before = p->rc->obuf ? sdslen(p->rc->obuf) : 0;
+    size_t before = p->rc && p->rc->obuf ? sdslen(p->rc->obuf) : 0;
 
     g_ptr_array_set_size(p->argv, argc);
     g_array_set_size(p->lens, argc);
@@ -108,10 +118,16 @@ void sf_pipe_end(sf_pipe_t *p)
         p->argv->pdata[i] = p->buf->data + off;
         g_array_index(p->lens, size_t, i) = end - off;
     }
-    redisAppendCommandArgv(p->rc, (int)argc, (const char **)p->argv->pdata,
-                           (const size_t *)p->lens->data);
     p->pending++;
     p->commands++;
+    if (p->cluster) {
+        p->bytes += sf_rcluster_append(p->cluster, (int)argc,
+                                       (const char **)p->argv->pdata,
+                                       (const size_t *)p->lens->data);
+        return;
+    }
+    redisAppendCommandArgv(p->rc, (int)argc, (const char **)p->argv->pdata,
+                           (const size_t *)p->lens->data);
     p->bytes += sdslen(p->rc->obuf) - before;
 }
 
@@ -125,6 +141,12 @@ redisReply *sf_pipe_reply(sf_pipe_t *p, GError **err)
     void *r = NULL;
 
     g_return_val_if_fail(p->pending > 0, NULL);
+    if (p->cluster) {
+        r = sf_rcluster_reply(p->cluster, err);
+        if (r)
+            p->pending--;
+        return r;
+    }
     if (redisGetReply(p->rc, &r) != REDIS_OK || r == NULL) {
         g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
                     "%s", p->rc->errstr[0] ? p->rc->errstr : "no reply");

@@ -5,13 +5,16 @@
  * context's output buffer, and written in one go by the first read; the
  * replies then come back in order.  It counts commands and request bytes,
  * which is where the "Redis operations and bytes per flow" figures come
- * from.
+ * from.  On Redis Cluster a batch goes to an sf_rcluster_t instead: each
+ * command is routed by its key (its first argument; see rcluster.h), and
+ * the replies still come back in the order the commands were built.
  */
 #ifndef SF_PIPE_H
 #define SF_PIPE_H
 
 #include <glib.h>
 #include <hiredis/hiredis.h>
+#include "rcluster.h"
 
 typedef struct sf_pipe sf_pipe_t;
 
@@ -20,6 +23,9 @@ void sf_pipe_free(sf_pipe_t *p);
 /* Starts a batch on rc; replies left unread by an earlier batch are an
  * error of the caller (the context must be dropped instead). */
 void sf_pipe_begin(sf_pipe_t *p, redisContext *rc);
+/* The same on a cluster: what was appended is routed and sent when the
+ * next reply is asked for (rcluster.h). */
+void sf_pipe_begin_cluster(sf_pipe_t *p, sf_rcluster_t *cluster);
 void sf_pipe_cmd(sf_pipe_t *p, const char *name);
 void sf_pipe_arg(sf_pipe_t *p, const void *data, gsize len);
 void sf_pipe_str(sf_pipe_t *p, const char *s);

@@ -19,6 +19,8 @@ struct sf_redis_target {
     char *user;
     char *password;
     char *described;
+    GPtrArray *seed_hosts;  /* redis+cluster:// only */
+    GArray    *seed_ports;  /* int */
 };
 
 void sf_redis_target_free(sf_redis_target_t *t)
@@ -32,6 +34,10 @@ void sf_redis_target_free(sf_redis_target_t *t)
         memset(t->password, 0, strlen(t->password));
     g_free(t->password);
     g_free(t->described);
+    if (t->seed_hosts) {
+        g_ptr_array_unref(t->seed_hosts);
+        g_array_unref(t->seed_ports);
+    }
     g_free(t);
 }
 
@@ -111,7 +117,16 @@ static gboolean parse_unix(sf_redis_target_t *t, const char *rest)
 {
     g_autofree char *path = g_strdup(rest);
     char *q = strchr(path, '?');
+    char *at = strchr(path, '@');
 
+    /* unix://[user[:password]@]/path: an ACL user over a socket */
+    if (at && (q == NULL || at < q)) {
+        *at = '\0';
+        if (!parse_userinfo(t, path))
+            return FALSE;
+        memmove(path, at + 1, strlen(at + 1) + 1);
+        q = strchr(path, '?');
+    }
     if (q) {
         *q = '\0';
         if (!g_str_has_prefix(q + 1, "db=") || !parse_int(q + 4, 0, 1 << 20,
@@ -124,12 +139,62 @@ static gboolean parse_unix(sf_redis_target_t *t, const char *rest)
     return TRUE;
 }
 
+/* [user:password@]host:port[,host:port...][/0] of redis+cluster://; the
+ * first seed is also t->host and t->port.  A cluster has only db 0. */
+static gboolean parse_cluster(sf_redis_target_t *t, const char *rest)
+{
+    g_autofree char *auth = g_strdup(rest);
+    g_auto(GStrv) hosts = NULL;
+    char *slash = strchr(auth, '/'), *at, *list = auth;
+
+    if (slash) {
+        if (slash[1] != '\0' && strcmp(slash + 1, "0") != 0)
+            return FALSE;
+        *slash = '\0';
+    }
+    at = strrchr(auth, '@');
+    if (at) {
+        *at = '\0';
+        if (!parse_userinfo(t, auth))
+            return FALSE;
+        list = at + 1;
+    }
+    t->seed_hosts = g_ptr_array_new_with_free_func(g_free);
+    t->seed_ports = g_array_new(FALSE, FALSE, sizeof(int));
+    hosts = g_strsplit(list, ",", -1);
+    for (guint i = 0; hosts[i]; i++) {
+        sf_redis_target_t one = {0};
+
+        if (!parse_hostport(&one, hosts[i])) {
+            g_free(one.host);
+            return FALSE;
+        }
+        g_ptr_array_add(t->seed_hosts, one.host);
+        g_array_append_val(t->seed_ports, one.port);
+    }
+    if (t->seed_hosts->len == 0)
+        return FALSE;
+    t->host = g_strdup(g_ptr_array_index(t->seed_hosts, 0));
+    t->port = g_array_index(t->seed_ports, int, 0);
+    return TRUE;
+}
+
 static void describe(sf_redis_target_t *t)
 {
     const char *user = t->user ? t->user : "";
     const char *pw = t->password ? ":***@" : (t->user ? "@" : "");
 
-    if (t->path)
+    if (t->seed_hosts) {
+        GString *d = g_string_new("redis+cluster://");
+        g_string_append_printf(d, "%s%s", user, pw);
+        for (guint i = 0; i < t->seed_hosts->len; i++) {
+            const char *h = g_ptr_array_index(t->seed_hosts, i);
+            g_string_append_printf(d, strchr(h, ':') ? "%s[%s]:%d" : "%s%s:%d",
+                                   i ? "," : "", h,
+                                   g_array_index(t->seed_ports, int, i));
+        }
+        t->described = g_string_free(d, FALSE);
+    } else if (t->path)
         t->described = g_strdup_printf("unix://%s?db=%d", t->path, t->db);
     else if (strchr(t->host, ':'))
         t->described = g_strdup_printf("redis://%s%s[%s]:%d/%d", user, pw,
@@ -149,17 +214,22 @@ sf_redis_target_t *sf_redis_target_parse(const char *url, GError **err)
         ok = parse_tcp(t, url + strlen("redis://"));
     else if (g_str_has_prefix(url, "unix://"))
         ok = parse_unix(t, url + strlen("unix://"));
+    else if (g_str_has_prefix(url, "redis+cluster://"))
+        ok = parse_cluster(t, url + strlen("redis+cluster://"));
     if (!ok) {
         /* Never echo the URL: it may hold a password. */
         g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
                     "not a Redis URL (expected redis://[user:password@]"
-                    "host[:port][/db] or unix:///path[?db=N])");
+                    "host[:port][/db], unix:///path[?db=N] or "
+                    "redis+cluster://[user:password@]host:port[,host:port])");
         sf_redis_target_free(t);
         return NULL;
     }
     env = g_getenv("SCANFLOW_REDIS_PASSWORD");
-    if (t->password == NULL && env && *env)
+    if ((t->password == NULL || *t->password == '\0') && env && *env) {
+        g_free(t->password);            /* "user:@host": password from env */
         t->password = g_strdup(env);
+    }
     describe(t);
     return t;
 }
@@ -201,19 +271,26 @@ fail:
     return FALSE;
 }
 
-redisContext *sf_redis_target_connect(const sf_redis_target_t *t,
-                                      int timeout_ms, GError **err)
+/* The connection to host:port (or t's socket when host is NULL). */
+static redisContext *connect_to(const sf_redis_target_t *t, const char *host,
+                                int port, int timeout_ms, GError **err)
 {
     struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
     redisContext *rc;
 
-    if (t->path)
+    if (host == NULL)
         rc = redisConnectUnixWithTimeout(t->path, tv);
     else
-        rc = redisConnectWithTimeout(t->host, t->port, tv);
+        rc = redisConnectWithTimeout(host, port, tv);
     if (rc == NULL || rc->err) {
-        g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
-                    "%s: %s", t->described, rc ? rc->errstr : "out of memory");
+        if (t->seed_hosts)      /* name the node, not the seed list */
+            g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
+                        "cluster node %s:%d: %s", host, port,
+                        rc ? rc->errstr : "out of memory");
+        else
+            g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
+                        "%s: %s", t->described,
+                        rc ? rc->errstr : "out of memory");
         goto fail;
     }
     if (redisSetTimeout(rc, tv) != REDIS_OK) {
@@ -228,4 +305,48 @@ fail:
     if (rc)
         redisFree(rc);
     return NULL;
+}
+
+redisContext *sf_redis_target_connect(const sf_redis_target_t *t,
+                                      int timeout_ms, GError **err)
+{
+    if (t->seed_hosts) {
+        for (guint i = 0; i + 1 < t->seed_hosts->len; i++) {
+            redisContext *rc = sf_redis_target_connect_node(
+                t, g_ptr_array_index(t->seed_hosts, i),
+                g_array_index(t->seed_ports, int, i), timeout_ms, NULL);
+            if (rc)
+                return rc;
+        }
+        return sf_redis_target_connect_node(
+            t, g_ptr_array_index(t->seed_hosts, t->seed_hosts->len - 1),
+            g_array_index(t->seed_ports, int, t->seed_hosts->len - 1),
+            timeout_ms, err);
+    }
+    return connect_to(t, t->path ? NULL : t->host, t->port, timeout_ms, err);
+}
+
+gboolean sf_redis_target_is_cluster(const sf_redis_target_t *t)
+{
+    return t->seed_hosts != NULL;
+}
+
+guint sf_redis_target_n_seeds(const sf_redis_target_t *t)
+{
+    return t->seed_hosts ? t->seed_hosts->len : 0;
+}
+
+const char *sf_redis_target_seed(const sf_redis_target_t *t, guint i,
+                                 int *port)
+{
+    g_return_val_if_fail(i < sf_redis_target_n_seeds(t), NULL);
+    *port = g_array_index(t->seed_ports, int, i);
+    return g_ptr_array_index(t->seed_hosts, i);
+}
+
+redisContext *sf_redis_target_connect_node(const sf_redis_target_t *t,
+                                           const char *host, int port,
+                                           int timeout_ms, GError **err)
+{
+    return connect_to(t, host, port, timeout_ms, err);
 }

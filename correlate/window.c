@@ -27,8 +27,13 @@
  *   sf:{S}:s          list samples "p:PORT" / "h:HOST", newest first, 80
  *   sf:{S}:top        zset NET -> most hosts counted in NET (top 8)
  *   sf:{S}:c          hash last counts: ports nets hosts net
- *   sf:{S}:a:KIND     string, the (source, kind) alert claim: SET NX EX
- *                     for the suppression period; holds the collector name
+ *   sf:{S}:a:KIND     string, the (source, kind) alert claim: SET NX GET EX
+ *                     for the suppression period; holds
+ *                     "COLLECTOR/RUN/SEQ" (RUN random per process, SEQ the
+ *                     claim round), so that a claim whose reply was lost
+ *                     with the connection is recognised as ours when the
+ *                     same flush is retried, and only then (Redis >= 7.0
+ *                     accepts NX with GET)
  *   sf:top:MINUTE     zset S -> fan-out, for `scanflow top` (TTL 180 s)
  */
 #include "window.h"
@@ -39,6 +44,11 @@
 
 #define TOP_MIN_FANOUT 2
 #define SAMPLES_PER_FLUSH 10
+/* Replies are read after every CHUNK commands of phase 1: a flush of
+ * thousands of sources never sits whole in hiredis's output buffer nor its
+ * replies in Redis's client output buffer (a client-output-buffer-limit
+ * would otherwise close the connection on every retry of the same flush). */
+#define CHUNK 2048
 
 enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS };
 
@@ -58,6 +68,11 @@ struct sf_window {
     sf_pipe_t  *pipe;           /* during update */
     GArray     *counts;         /* during update */
     GArray     *plan;
+    guint       plan_read;      /* replies of plan[0..plan_read) read */
+    guint32     run;            /* claim token: random per process */
+    guint64     seq;            /* claim token: rounds completed */
+    char        token[160];
+    GError     *error;          /* first failure while walking */
     GByteArray *elems;
 };
 
@@ -68,6 +83,7 @@ sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
 
     w->cfg = cfg;
     w->collector = g_strdup(collector);
+    w->run = g_random_int();
     w->n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
     w->ttl = cfg->window_s + 2 * cfg->bucket_s;
     w->plan = g_array_new(FALSE, FALSE, sizeof(plan_t));
@@ -80,6 +96,7 @@ void sf_window_free(sf_window_t *w)
     if (w == NULL)
         return;
     g_free(w->collector);
+    g_clear_error(&w->error);
     g_array_unref(w->plan);
     g_byte_array_unref(w->elems);
     g_free(w);
@@ -262,6 +279,8 @@ static void write_counts(sf_window_t *w, const char *sk,
     }
 }
 
+static gboolean read_replies(sf_window_t *w, GError **err);
+
 static void visit_source(const sf_agg_source_t *s, void *user)
 {
     sf_window_t *w = user;
@@ -270,7 +289,7 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     char src[SF_ADDR_STRLEN], sk[SF_ADDR_STRLEN + 8];
     guint ci = w->counts->len;
 
-    if (s->n_addrs == 0 || s->n_nets == 0)
+    if (s->n_addrs == 0 || s->n_nets == 0 || w->error)
         return;
     g_array_append_val(w->counts, c);
     g_snprintf(sk, sizeof sk, "sf:{%s}:", sf_addr_to_string(&s->src, src));
@@ -281,6 +300,8 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     write_meta(w, sk, s, ci);
     write_samples(w, sk, s, ci);
     write_counts(w, sk, s, ci);
+    if (w->plan->len - w->plan_read >= CHUNK && w->error == NULL)
+        read_replies(w, &w->error);
 }
 
 static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
@@ -312,16 +333,29 @@ gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
     w->pipe = p;
     w->counts = counts;
     g_array_set_size(w->plan, 0);
+    w->plan_read = 0;
+    g_clear_error(&w->error);
     sf_agg_walk(agg, visit_source, w);
-    for (guint i = 0; i < w->plan->len; i++) {
-        const plan_t *pl = &g_array_index(w->plan, plan_t, i);
-        redisReply *r = sf_pipe_reply(p, err);
+    if (w->error) {
+        g_propagate_error(err, w->error);
+        w->error = NULL;
+        return FALSE;
+    }
+    return read_replies(w, err);
+}
+
+/* Reads the replies of the plan sent so far. */
+static gboolean read_replies(sf_window_t *w, GError **err)
+{
+    for (; w->plan_read < w->plan->len; w->plan_read++) {
+        const plan_t *pl = &g_array_index(w->plan, plan_t, w->plan_read);
+        redisReply *r = sf_pipe_reply(w->pipe, err);
 
         if (r == NULL)
             return FALSE;
         if (pl->what != PLAN_IGNORE)
-            apply_reply(&g_array_index(counts, sf_window_counts_t, pl->ci),
-                        pl, r);
+            apply_reply(&g_array_index(w->counts, sf_window_counts_t,
+                                       pl->ci), pl, r);
         freeReplyObject(r);
     }
     return TRUE;
@@ -390,8 +424,9 @@ static guint record_fanout(sf_window_t *w, sf_pipe_t *p,
     return sent + 3;
 }
 
-static guint record_all(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
-                        const GArray *counts)
+/* Sends the fan-out records and reads their replies, CHUNK at a time. */
+static gboolean record_all(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
+                           const GArray *counts, GError **err)
 {
     gint64 minute = now_ms / 60000;
     guint sent = 0;
@@ -401,9 +436,11 @@ static guint record_all(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
             &g_array_index(counts, sf_window_counts_t, i);
         if (fanout(c) >= TOP_MIN_FANOUT)
             sent += record_fanout(w, p, c, minute);
+        if (sf_pipe_pending(p) >= CHUNK && !sf_pipe_drain(p, err))
+            return FALSE;
     }
     if (sent == 0)
-        return 0;
+        return sf_pipe_drain(p, err);
     sf_pipe_cmd(p, "EXPIRE");
     sf_pipe_argf(p, "sf:top:%" G_GINT64_FORMAT, minute);
     sf_pipe_str(p, "180");
@@ -413,7 +450,7 @@ static guint record_all(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
     sf_pipe_str(p, "0");
     sf_pipe_str(p, "-10001");
     sf_pipe_end(p);
-    return sent + 2;
+    return sf_pipe_drain(p, err);
 }
 
 #define N_CLAIM_REPLIES 8
@@ -428,8 +465,9 @@ static void claim_commands(sf_window_t *w, sf_pipe_t *p,
     g_snprintf(sk, sizeof sk, "sf:{%s}:", sf_addr_to_string(&c->src, src));
     sf_pipe_cmd(p, "SET");
     sf_pipe_argf(p, "%sa:%s", sk, sf_alert_kind_name(cl->kind));
-    sf_pipe_str(p, w->collector);
+    sf_pipe_str(p, w->token);
     sf_pipe_str(p, "NX");
+    sf_pipe_str(p, "GET");
     sf_pipe_str(p, "EX");
     sf_pipe_int(p, w->cfg->suppress_s);
     sf_pipe_end(p);
@@ -532,11 +570,15 @@ static void parse_samples(sf_alert_facts_t *f, const redisReply *r)
     }
 }
 
-static void parse_claim(sf_window_claim_t *cl, redisReply **r)
+static void parse_claim(sf_window_t *w, sf_window_claim_t *cl, redisReply **r)
 {
     sf_alert_facts_t *f = &cl->facts;
 
-    cl->won = r[0]->type == REDIS_REPLY_STATUS;
+    /* NX GET: nil when this SET created the claim; the holder's token
+     * otherwise, ours when an earlier try of this flush set it. */
+    cl->won = r[0]->type == REDIS_REPLY_NIL
+              || (r[0]->type == REDIS_REPLY_STRING
+                  && strcmp(r[0]->str, w->token) == 0);
     f->distinct_ports = reply_int(r[1]);
     f->distinct_hosts = reply_int(r[2]);
     f->distinct_nets24 = reply_int(r[3]);
@@ -552,23 +594,37 @@ static void parse_claim(sf_window_claim_t *cl, redisReply **r)
     parse_samples(f, r[7]);
 }
 
+#define CLAIM_CHUNK 64
+
+static gboolean claim_some(sf_window_t *w, sf_pipe_t *p, const GArray *counts,
+                           GArray *claims, guint i0, guint i1, GError **err);
+
 gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
                          const GArray *counts, GArray *claims, GError **err)
 {
-    guint records = record_all(w, p, now_ms, counts);
+    if (!record_all(w, p, now_ms, counts, err))
+        return FALSE;
+    g_snprintf(w->token, sizeof w->token, "%s/%08x/%" G_GUINT64_FORMAT,
+               w->collector, w->run, w->seq);
+    for (guint i0 = 0; i0 < claims->len; i0 += CLAIM_CHUNK)
+        if (!claim_some(w, p, counts, claims, i0,
+                        MIN(claims->len, i0 + CLAIM_CHUNK), err))
+            return FALSE;
+    if (claims->len)
+        w->seq++;
+    return TRUE;
+}
 
-    for (guint i = 0; i < claims->len; i++) {
+/* Claims [i0, i1): a few at a time, as each reads back up to 80 samples. */
+static gboolean claim_some(sf_window_t *w, sf_pipe_t *p, const GArray *counts,
+                           GArray *claims, guint i0, guint i1, GError **err)
+{
+    for (guint i = i0; i < i1; i++) {
         sf_window_claim_t *cl = &g_array_index(claims, sf_window_claim_t, i);
         claim_commands(w, p, cl, &g_array_index(counts, sf_window_counts_t,
                                                 cl->counts_index));
     }
-    for (guint i = 0; i < records; i++) {
-        redisReply *r = sf_pipe_reply(p, err);
-        if (r == NULL)
-            return FALSE;
-        freeReplyObject(r);
-    }
-    for (guint i = 0; i < claims->len; i++) {
+    for (guint i = i0; i < i1; i++) {
         sf_window_claim_t *cl = &g_array_index(claims, sf_window_claim_t, i);
         redisReply *r[N_CLAIM_REPLIES] = {NULL};
         gboolean ok = TRUE;
@@ -576,7 +632,7 @@ gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
         for (guint k = 0; k < N_CLAIM_REPLIES && ok; k++)
             ok = (r[k] = sf_pipe_reply(p, err)) != NULL;
         if (ok)
-            parse_claim(cl, r);
+            parse_claim(w, cl, r);
         for (guint k = 0; k < N_CLAIM_REPLIES; k++)
             if (r[k])
                 freeReplyObject(r[k]);

@@ -14,3 +14,22 @@ tests_test_correlate_redis_LDADD = $(CORRELATE_TEST_LIBS)
 
 TESTS += tests/test-correlate-unit tests/correlate-redis.sh
 EXTRA_DIST += tests/redis-helper.sh tests/correlate-redis.sh
+
+# scanflow watch / top against a running scanflowd and a real Redis.
+TESTS += tests/watch-top.sh
+EXTRA_DIST += tests/watch-top.sh tests/e2e/watch_top.py
+
+# Redis faults (unreachable, killed, restarted empty, slow, output buffer
+# limit, password and ACL logins) against a running scanflowd.
+TESTS += tests/reliability-redis.sh
+EXTRA_DIST += tests/reliability-redis.sh tests/e2e/reliability.py \
+	tests/e2e/sfflood.py
+
+# 1 M spoofed one-flow sources with real and slow scans inside.
+TESTS += tests/reliability-flood.sh
+EXTRA_DIST += tests/reliability-flood.sh tests/e2e/flood.py
+
+# SIGTERM flushes and exits 0 in bounded time, even with Redis hung.
+TESTS += tests/reliability-signals.sh
+EXTRA_DIST += tests/reliability-signals.sh tests/e2e/signals.py
+EXTRA_DIST += tests/soak/soak.sh

@@ -522,6 +522,50 @@ static void test_allow_tag_v6(void)
     sf_correlate_config_free(cfg);
 }
 
+/* SIGHUP's reload: new thresholds, allow-list and tags apply to the next
+ * flush, and the counts gathered before the reload are kept (50 ports
+ * before, 20 after, threshold 1000 then 64: one alert with ~70 ports). */
+static void test_reload(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 "
+                                        "--port-threshold 1000");
+    sf_correlate_config_t *cfg2 = config("--flush-interval 0.1 "
+                                         "--port-threshold 64 --allow "
+                                         "203.0.113.80/32 --tag "
+                                         "203.0.113.81/32=research");
+    sf_correlator_t *c = correlator(cfg, "reload");
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) before = NULL, after = NULL;
+    sf_correlator_stats_t st;
+    JsonParser *p;
+
+    flushall();
+    feed_ports(c, "203.0.113.80", "192.0.2.1", 1, 100);
+    feed_ports(c, "203.0.113.81", "192.0.2.1", 1, 50);
+    before = collect(l, 800);
+    g_assert_cmpuint(before->len, ==, 0);
+    sf_correlator_reload(c, cfg2);
+    sf_correlate_config_free(cfg2);     /* the correlator keeps a copy */
+    feed_ports(c, "203.0.113.80", "192.0.2.1", 101, 120);
+    feed_ports(c, "203.0.113.81", "192.0.2.1", 51, 70);
+    after = collect(l, 1000);
+    sf_correlator_get_stats(c, &st);
+    sf_correlator_free(c);
+    listen_stop(l);
+    g_assert_cmpuint(st.allowed, ==, 1);
+    g_assert_cmpuint(after->len, ==, 1);
+    JsonObject *o = parse_alert(after->pdata[0], &p);
+    g_assert_cmpstr(json_object_get_string_member(o, "src"), ==,
+                    "203.0.113.81");
+    assert_close(json_object_get_int_member(o, "distinct_ports"), 70, 0.05);
+    g_assert_cmpstr(json_array_get_string_element(
+                        json_object_get_array_member(o, "tags"), 0), ==,
+                    "research");
+    g_object_unref(p);
+    validate(after);
+    sf_correlate_config_free(cfg);
+}
+
 /* Redis unreachable: the sink stays cheap and free() returns promptly. */
 static void test_redis_down(void)
 {
@@ -645,6 +689,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/latency", test_latency);
     g_test_add_func("/correlate/redis/allow-tag-v6", test_allow_tag_v6);
     g_test_add_func("/correlate/redis/redis-down", test_redis_down);
+    g_test_add_func("/correlate/redis/reload", test_reload);
     g_test_add_func("/correlate/redis/cost", test_cost);
     return g_test_run();
 }
