@@ -129,6 +129,18 @@ unsigned sf_decoder_exporter_count(const sf_decoder_t *d)
     return g_hash_table_size(d->exporters);
 }
 
+void sf_decoder_foreach_exporter(const sf_decoder_t *d,
+                                 void (*fn)(const sf_exporter_t *e, void *ctx),
+                                 void *ctx)
+{
+    GHashTableIter it;
+    gpointer v;
+
+    g_hash_table_iter_init(&it, d->exporters);
+    while (g_hash_table_iter_next(&it, NULL, &v))
+        fn(v, ctx);
+}
+
 void sf_decoder_allow_exporter(sf_decoder_t *d, const sf_addr_t *net, unsigned plen)
 {
     netmask_t m = { *net, MIN(plen, 128u) };

@@ -48,6 +48,11 @@ const sf_stats_t *sf_decoder_stats(const sf_decoder_t *d);
 /* Counts an event seen outside the decoder (socket framing). */
 void sf_decoder_count(sf_decoder_t *d, sf_counter_t id);
 unsigned sf_decoder_exporter_count(const sf_decoder_t *d);
+/* Calls fn for every exporter in the table (UDP exporters; TCP sessions
+ * are not in it), on the decoder's thread: for metrics snapshots. */
+void sf_decoder_foreach_exporter(const sf_decoder_t *d,
+                                 void (*fn)(const sf_exporter_t *e, void *ctx),
+                                 void *ctx);
 
 /* Restricts accepted exporters to the given networks (addr, prefix length
  * on the 128-bit mapped form); an empty list accepts all. */

@@ -9,6 +9,17 @@
  * (the stream cannot be resynchronised), counted as malformed_tcp_framing.
  * One poll() loop serves all sockets; decoding never waits on Redis, whose
  * I/O lives on the correlator's own thread.
+ *
+ * Workers (scanflowd --workers N): each is a listener of its own, with its
+ * own decoder, on its own thread (sf_listener_spawn), with one socket per
+ * address bound with SO_REUSEPORT.  The kernel picks the socket of a UDP
+ * datagram by a hash of its 4-tuple, so one exporter address:port always
+ * lands on one worker and that worker's decoder holds all of its template
+ * and sequence state.  An exporter that changes its source port (a
+ * restart) may move to another worker and re-learns templates there from
+ * its next template refresh, as after any restart.  TCP connections are
+ * spread by the same hash at accept time.  All workers feed the one
+ * correlator sink, which takes a mutex per evidence flow.
  */
 #include "listener.h"
 
@@ -43,6 +54,7 @@ typedef struct sock {
 
 struct sf_listener {
     sf_decoder_t   *dec;
+    bool            reuseport;
     GArray         *socks;          /* sock_t */
     GPtrArray      *conns;          /* tcp_conn_t* */
     uint8_t        *bufs;           /* BATCH * DGRAM_MAX */
@@ -67,6 +79,11 @@ sf_listener_t *sf_listener_new(sf_decoder_t *d)
         l->msgs[i].msg_hdr.msg_name = &l->from[i];
     }
     return l;
+}
+
+void sf_listener_set_reuseport(sf_listener_t *l, gboolean on)
+{
+    l->reuseport = on;
 }
 
 static void conn_close(sf_listener_t *l, tcp_conn_t *c)
@@ -129,7 +146,8 @@ bad:
     return FALSE;
 }
 
-static int open_socket(const struct addrinfo *ai, bool tcp, GError **err)
+static int open_socket(const struct addrinfo *ai, bool tcp, bool reuseport,
+                       GError **err)
 {
     int fd = socket(ai->ai_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
                     SOCK_CLOEXEC, 0);
@@ -138,6 +156,8 @@ static int open_socket(const struct addrinfo *ai, bool tcp, GError **err)
     if (fd < 0)
         goto err;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+        goto err;
     if (ai->ai_family == AF_INET6)      /* [::] takes IPv4 too */
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
     if (!tcp && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
@@ -173,7 +193,7 @@ gboolean sf_listener_add(sf_listener_t *l, const char *spec, GError **err)
         goto out;
     }
     GError *e2 = NULL;
-    int fd = open_socket(res, tcp, &e2);
+    int fd = open_socket(res, tcp, l->reuseport, &e2);
     if (fd < 0) {
         g_set_error(err, SF_ERROR, 4, "cannot listen on %s: %s", spec, e2->message);
         g_error_free(e2);
@@ -323,4 +343,29 @@ void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
         }
     }
     g_array_free(pfds, TRUE);
+}
+
+typedef struct spawn_args {
+    sf_listener_t               *l;
+    volatile sig_atomic_t       *stop;
+    sf_tick_fn                   tick;
+    void                        *tick_ctx;
+} spawn_args_t;
+
+static gpointer worker_main(gpointer p)
+{
+    spawn_args_t *a = p;
+
+    sf_listener_run(a->l, a->stop, a->tick, a->tick_ctx);
+    g_free(a);
+    return NULL;
+}
+
+GThread *sf_listener_spawn(sf_listener_t *l, volatile sig_atomic_t *stop,
+                           sf_tick_fn tick, void *tick_ctx)
+{
+    spawn_args_t *a = g_new(spawn_args_t, 1);
+
+    *a = (spawn_args_t){ l, stop, tick, tick_ctx };
+    return g_thread_new("sf-receive", worker_main, a);
 }

@@ -15,6 +15,15 @@ typedef struct sf_listener sf_listener_t;
 sf_listener_t *sf_listener_new(sf_decoder_t *d);
 void sf_listener_free(sf_listener_t *l);
 
+/* Receive workers (scanflowd --workers N): N listeners, each with its own
+ * decoder and its own socket per address, all bound with SO_REUSEPORT so
+ * the kernel spreads datagrams over them.  Its hash of the sender's
+ * address and port keeps one exporter socket on one worker, so template
+ * and sequence state stays whole inside that worker's decoder.  Call
+ * before sf_listener_add; off by default (any process of the same user
+ * could otherwise bind the port too and take a share of the exports). */
+void sf_listener_set_reuseport(sf_listener_t *l, gboolean on);
+
 /* Binds "udp://ADDR:PORT" or "tcp://ADDR:PORT"; ADDR is an IPv4 address,
  * an IPv6 address in brackets, or a host name.  [::] takes IPv4 too. */
 gboolean sf_listener_add(sf_listener_t *l, const char *spec, GError **err);
@@ -25,6 +34,10 @@ typedef void (*sf_tick_fn)(void *ctx, int64_t now_ms);
 /* Receives until *stop becomes non-zero. */
 void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
                      sf_tick_fn tick, void *tick_ctx);
+
+/* Runs sf_listener_run on a new thread (join it after setting *stop). */
+GThread *sf_listener_spawn(sf_listener_t *l, volatile sig_atomic_t *stop,
+                           sf_tick_fn tick, void *tick_ctx);
 
 /* Splits "proto://host:port" into its parts (for callers that validate
  * configuration before binding). */

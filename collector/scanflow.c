@@ -1,9 +1,10 @@
 /*
- * scanflow.c - the operator's tool: decode, replay, watch, top.
+ * scanflow.c - the operator's tool: decode, replay, watch, top, stats.
  */
 #include "correlator.h"
 #include "decoder.h"
 #include "flowfmt.h"
+#include "metrics.h"
 #include "replay.h"
 #include "source.h"
 
@@ -115,6 +116,7 @@ static const struct {
     { "replay", sf_cmd_replay, "send export captures to a collector over UDP" },
     { "watch", sf_cmd_watch, "print alerts as they are published" },
     { "top", sf_cmd_top, "list the sources with the highest fan-out now" },
+    { "stats", sf_cmd_stats, "print a running scanflowd's metrics (--metrics)" },
 };
 
 static int usage(FILE *out)

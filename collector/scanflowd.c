@@ -5,9 +5,13 @@
  * loop runs on the main thread; the correlator owns a thread for Redis, so
  * a slow or absent Redis never stalls receiving.
  */
+#include "conffile.h"
 #include "correlator.h"
+#include "daemon.h"
 #include "decoder.h"
 #include "listener.h"
+#include "logging.h"
+#include "metrics.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -31,11 +35,20 @@ typedef struct daemon_opts {
     gint     exporter_idle;
     char    *name;
     gboolean verbose;
+    char    *config;            /* read by conffile.c before parsing */
+    gboolean check_config;
+    char    *log_level;
+    gboolean daemonize;
+    char    *pidfile;
+    char    *metrics;
+    gint     workers;
 } daemon_opts_t;
 
 typedef struct tick_ctx {
     sf_decoder_t *dec;
     int64_t       last_expire;
+    sf_metrics_t *metrics;      /* NULL without --metrics */
+    guint         slot;         /* receive worker: its metrics slot */
 } tick_ctx_t;
 
 static void tick(void *p, int64_t now_ms)
@@ -46,6 +59,8 @@ static void tick(void *p, int64_t now_ms)
         sf_decoder_expire(t->dec, now_ms);
         t->last_expire = now_ms;
     }
+    if (t->metrics)
+        sf_metrics_publish(t->metrics, t->slot, t->dec, now_ms, FALSE);
 }
 
 static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
@@ -76,12 +91,103 @@ static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
     return TRUE;
 }
 
+/* Receive workers after the first (--workers): a decoder and a listener
+ * each, sockets bound with SO_REUSEPORT (listener.c says why per-worker
+ * template state is safe), all feeding the one correlator. */
+typedef struct worker {
+    sf_decoder_t  *dec;
+    sf_listener_t *lis;
+    tick_ctx_t     t;
+    GThread       *thread;
+} worker_t;
+
+static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
+                            sf_correlator_t *cor, char **exporters,
+                            const char *const *specs, GError **err)
+{
+    w->dec = sf_decoder_new(dcfg, sf_correlator_flow, cor);
+    w->lis = sf_listener_new(w->dec);
+    sf_listener_set_reuseport(w->lis, TRUE);
+    if (!add_exporters(w->dec, exporters, err))
+        return FALSE;
+    for (; *specs; specs++)
+        if (!sf_listener_add(w->lis, *specs, err))
+            return FALSE;
+    return TRUE;
+}
+
+/* The stopping lines: all workers' decoders summed, and the correlator's
+ * counters (benchmarks read both). */
+static void log_stopping(sf_decoder_t *dec, const worker_t *more, int n,
+                         sf_correlator_t *cor)
+{
+    guint64 packets = sf_decoder_stats(dec)->c[SF_C_PACKETS];
+    guint64 records = sf_decoder_stats(dec)->c[SF_C_RECORDS];
+    sf_correlator_stats_t cs;
+
+    for (int i = 1; i < n; i++) {
+        guint64 p = sf_decoder_stats(more[i].dec)->c[SF_C_PACKETS];
+        g_message("worker %d: %llu packets", i, (unsigned long long)p);
+        packets += p;
+        records += sf_decoder_stats(more[i].dec)->c[SF_C_RECORDS];
+    }
+    if (n > 1)
+        g_message("worker 0: %llu packets",
+                  (unsigned long long)sf_decoder_stats(dec)->c[SF_C_PACKETS]);
+    g_message("stopping: %llu packets, %llu records", (unsigned long long)packets,
+              (unsigned long long)records);
+    sf_correlator_get_stats(cor, &cs);
+    g_message("correlator: %llu flows, %llu evidence, %llu sources evicted, "
+              "%llu elements dropped, %llu flushes, %llu redis commands",
+              (unsigned long long)cs.flows, (unsigned long long)cs.evidence,
+              (unsigned long long)cs.evicted_sources,
+              (unsigned long long)cs.dropped_elements,
+              (unsigned long long)cs.flushes, (unsigned long long)cs.redis_commands);
+}
+
+static gboolean check_range(const char *option, int v, int lo, int hi, GError **err)
+{
+    if (v >= lo && v <= hi)
+        return TRUE;
+    g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                "--%s %d: must be between %d and %d", option, v, lo, hi);
+    return FALSE;
+}
+
+/* Checks what binding or connecting would find wrong later, so that
+ * --check-config and a daemon that detaches see it first. */
+static gboolean check_collector(daemon_opts_t *o, const char *const *default_listen,
+                                GError **err)
+{
+    sf_decoder_config_t dcfg = SF_DECODER_CONFIG_DEFAULT;
+    sf_decoder_t *probe = sf_decoder_new(&dcfg, NULL, NULL);
+    gboolean ok = add_exporters(probe, o->exporters, err);
+
+    sf_decoder_free(probe);
+    if (o->listen == NULL)
+        o->listen = g_strdupv((char **)default_listen);
+    for (char **l = o->listen; ok && *l; l++) {
+        g_autofree char *proto = NULL, *host = NULL, *port = NULL;
+        g_autoptr(GError) e = NULL;
+        if (!sf_listen_spec_parse(*l, &proto, &host, &port, &e)) {
+            g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--listen %s: %s", *l, e->message);
+            ok = FALSE;
+        }
+    }
+    if (ok && o->metrics) {
+        g_autofree char *host = NULL, *port = NULL;
+        ok = sf_metrics_spec_parse(o->metrics, &host, &port, err);
+    }
+    return ok;
+}
+
 int main(int argc, char **argv)
 {
     static const char *default_listen[] = {
         "udp://[::]:2055", "udp://[::]:4739", "tcp://[::]:4739", NULL };
     daemon_opts_t o = { .max_exporters = 1024, .max_templates = 1024,
-                        .max_fields = 512, .exporter_idle = 3600 };
+                        .max_fields = 512, .exporter_idle = 3600, .workers = 1 };
     GOptionEntry entries[] = {
         { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o.listen,
           "Receive on udp://ADDR:PORT (v5, v9, IPFIX) or tcp://ADDR:PORT (IPFIX); "
@@ -100,7 +206,28 @@ int main(int argc, char **argv)
           "(default 3600)", "S" },
         { "name", 0, 0, G_OPTION_ARG_STRING, &o.name,
           "Collector name in alerts (default: host name)", "NAME" },
-        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Log debug messages", NULL },
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
+          "Log debug messages (as --log-level debug)", NULL },
+        { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config,
+          "Read options from an INI file: groups [collector] and [correlate], keys "
+          "named as the long options, lists as a;b; the command line wins", "FILE" },
+        { "check-config", 0, 0, G_OPTION_ARG_NONE, &o.check_config,
+          "Validate the configuration, print it (passwords masked) and exit", NULL },
+        { "log-level", 0, 0, G_OPTION_ARG_STRING, &o.log_level,
+          "error, warning, info (default) or debug; to the journal when stderr "
+          "is the journal", "LEVEL" },
+        { "daemon", 0, 0, G_OPTION_ARG_NONE, &o.daemonize,
+          "Detach once listening and log to syslog (default: stay in the "
+          "foreground, log to stderr)", NULL },
+        { "pidfile", 0, 0, G_OPTION_ARG_FILENAME, &o.pidfile,
+          "Write the pid to FILE, locked against a second instance; removed at exit",
+          "FILE" },
+        { "metrics", 0, 0, G_OPTION_ARG_STRING, &o.metrics,
+          "Serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9477 "
+          "(default: off)", "ADDR:PORT" },
+        { "workers", 0, 0, G_OPTION_ARG_INT, &o.workers,
+          "Receive threads, each with its own decoder and its own SO_REUSEPORT "
+          "socket per --listen address (default 1)", "N" },
         G_OPTION_ENTRY_NULL
     };
     GOptionContext *ctx = g_option_context_new("- receive NetFlow/IPFIX, detect scans, alert via Redis");
@@ -110,9 +237,26 @@ int main(int argc, char **argv)
     sf_decoder_t *dec = NULL;
     sf_listener_t *lis = NULL;
     sf_correlator_t *cor = NULL;
+    g_autofree GOptionEntry *centries = sf_correlate_option_entries(ccfg);
+    const sf_conf_group_t groups[] = { { "collector", entries },
+                                       { "correlate", centries } };
+    sf_conffile_t *cf = NULL;
+    sf_pidfile_t *pidfile = NULL;
+    sf_metrics_t *metrics = NULL;
+    worker_t *more = NULL;              /* workers 1.. (0 is dec, lis) */
+    sf_log_level_t level = SF_LOG_INFO;
 
+    sf_log_init(SF_LOG_INFO);
+    for (int i = 1; i < argc; i++)      /* --help shows every group */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            argv[i] = (char *)"--help-all";
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_context_add_group(ctx, sf_correlate_option_group(ccfg));
+    cf = sf_conffile_load(sf_conffile_find(argc, argv), groups,
+                          G_N_ELEMENTS(groups), argc, argv, &err);
+    if (cf == NULL)
+        goto fail;
+    argv = sf_conffile_argv(cf, &argc);
     if (!g_option_context_parse(ctx, &argc, &argv, &err) ||
         !sf_correlate_config_finish(ccfg, &err))
         goto fail;
@@ -121,15 +265,24 @@ int main(int argc, char **argv)
                     "unexpected argument '%s'", argv[1]);
         goto fail;
     }
-    if (o.max_exporters < 1 || o.max_templates < 1 || o.max_fields < 1 ||
-        o.max_fields > 4096 || o.exporter_idle < 1) {
-        g_set_error(&err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--max-exporters, --max-templates, --exporter-idle must be >= 1 "
-                    "and --max-fields within 1..4096");
+    if (!check_range("max-exporters", o.max_exporters, 1, G_MAXINT, &err) ||
+        !check_range("max-templates", o.max_templates, 1, G_MAXINT, &err) ||
+        !check_range("max-fields", o.max_fields, 1, 4096, &err) ||
+        !check_range("exporter-idle", o.exporter_idle, 1, G_MAXINT, &err) ||
+        !check_range("workers", o.workers, 1, 64, &err) ||
+        !check_collector(&o, default_listen, &err) ||
+        (o.log_level && !sf_log_level_parse(o.log_level, &level, &err)))
         goto fail;
+    sf_log_init(o.verbose ? SF_LOG_DEBUG : level);
+    if (o.check_config) {
+        sf_conffile_print(groups, G_N_ELEMENTS(groups), stdout);
+        rc = 0;
+        goto out;
     }
-    if (o.verbose)
-        g_setenv("G_MESSAGES_DEBUG", "scanflow", TRUE);
+    if (o.daemonize && !sf_daemon_start(&err))
+        goto fail;
+    if (o.pidfile && (pidfile = sf_pidfile_new(o.pidfile, &err)) == NULL)
+        goto fail;
 
     char host[256] = "scanflowd";
     gethostname(host, sizeof host - 1);
@@ -143,10 +296,21 @@ int main(int argc, char **argv)
     if (!add_exporters(dec, o.exporters, &err))
         goto fail;
     lis = sf_listener_new(dec);
+    sf_listener_set_reuseport(lis, o.workers > 1);
     const char *const *specs = o.listen ? (const char *const *)o.listen : default_listen;
     for (; *specs; specs++)
         if (!sf_listener_add(lis, *specs, &err))
             goto fail;
+    more = g_new0(worker_t, o.workers);
+    for (int i = 1; i < o.workers; i++)
+        if (!worker_open(&more[i], &dcfg, cor, o.exporters,
+                         o.listen ? (const char *const *)o.listen : default_listen, &err))
+            goto fail;
+    if (o.metrics) {
+        metrics = sf_metrics_new((guint)o.workers, cor);
+        if (!sf_metrics_serve(metrics, o.metrics, &err))
+            goto fail;
+    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -155,24 +319,44 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    tick_ctx_t t = { dec, g_get_real_time() / 1000 };
+    tick_ctx_t t = { dec, g_get_real_time() / 1000, metrics, 0 };
+    if (o.daemonize)
+        sf_log_to_syslog("scanflowd");
+    sf_daemon_ready();                  /* --daemon: the parent exits 0 */
+    for (int i = 1; i < o.workers; i++) {
+        more[i].t = (tick_ctx_t){ more[i].dec, t.last_expire, metrics, (guint)i };
+        more[i].thread = sf_listener_spawn(more[i].lis, &stop, tick, &more[i].t);
+    }
     sf_listener_run(lis, &stop, tick, &t);
-    g_message("stopping: %llu packets, %llu records",
-              (unsigned long long)sf_decoder_stats(dec)->c[SF_C_PACKETS],
-              (unsigned long long)sf_decoder_stats(dec)->c[SF_C_RECORDS]);
+    for (int i = 1; i < o.workers; i++)
+        g_thread_join(more[i].thread);
+    log_stopping(dec, more, o.workers, cor);
     rc = 0;
     goto out;
 fail:
+    sf_conffile_annotate(cf, err);
     fprintf(stderr, "scanflowd: %s\n", err ? err->message : "failed");
     g_clear_error(&err);
 out:
+    sf_metrics_free(metrics);           /* before the correlator it reads */
     sf_listener_free(lis);
+    for (int i = 1; more && i < o.workers; i++)
+        sf_listener_free(more[i].lis);
     sf_correlator_free(cor);        /* flushes aggregates and pending alerts */
     sf_decoder_free(dec);
+    for (int i = 1; more && i < o.workers; i++)
+        sf_decoder_free(more[i].dec);
+    g_free(more);
     sf_correlate_config_free(ccfg);
     g_option_context_free(ctx);
     g_strfreev(o.listen);
     g_strfreev(o.exporters);
     g_free(o.name);
+    g_free(o.config);
+    g_free(o.log_level);
+    g_free(o.pidfile);
+    g_free(o.metrics);
+    sf_pidfile_free(pidfile);
+    sf_conffile_free(cf);
     return rc;
 }

@@ -5,6 +5,8 @@ include $(srcdir)/tests/reference.mk
 include $(srcdir)/tests/decoder.mk
 include $(srcdir)/tests/fuzz.mk
 include $(srcdir)/tests/correlate.mk
+include $(srcdir)/tests/ops.mk
+include $(srcdir)/tests/cluster.mk
 
 # The running daemon on UDP (v4, v6) and TCP sockets.
 TESTS += tests/daemon-listen.sh
