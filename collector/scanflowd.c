@@ -13,6 +13,9 @@
 #include "logging.h"
 #include "metrics.h"
 
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,9 +24,89 @@
 
 static volatile sig_atomic_t stop;
 
+static volatile sig_atomic_t reload;
+
 static void on_signal(int sig)
 {
-    stop = 1;
+    if (sig == SIGHUP)
+        reload = 1;
+    else
+        stop = 1;
+}
+
+/* What SIGHUP needs: the configuration file and the command line as
+ * given, read again for the correlator's rules. */
+static struct {
+    sf_correlator_t       *cor;
+    const GOptionEntry    *collector_entries;
+    char                 **argv;
+    int                    argc;
+} hup;
+
+/*
+ * SIGHUP: --home-net, --allow, --tag and the thresholds are read again
+ * from the configuration file and the original command line and handed to
+ * the running correlator; its windows, counts and alert memory stay.  The
+ * other options (sockets, Redis, caps) need a restart.  A configuration
+ * that no longer parses is logged and the current rules stay.
+ */
+static void reload_rules(void)
+{
+    sf_correlate_config_t *cfg = sf_correlate_config_new();
+    g_autofree GOptionEntry *centries = sf_correlate_option_entries(cfg);
+    const sf_conf_group_t groups[] = { { "collector", hup.collector_entries },
+                                       { "correlate", centries } };
+    GOptionContext *ctx = g_option_context_new(NULL);
+    GOptionGroup *g = g_option_group_new("correlate", "", "", NULL, NULL);
+    GError *err = NULL;
+    char **argv = g_strdupv(hup.argv);
+    sf_conffile_t *cf = sf_conffile_load(sf_conffile_find(hup.argc, argv), groups,
+                                         G_N_ELEMENTS(groups), hup.argc, argv, &err);
+
+    g_option_group_add_entries(g, centries);
+    g_option_context_set_main_group(ctx, g);
+    g_option_context_set_ignore_unknown_options(ctx, TRUE);
+    g_option_context_set_help_enabled(ctx, FALSE);
+    if (cf != NULL) {
+        int argc;
+        char **args = sf_conffile_argv(cf, &argc);
+        if (g_option_context_parse(ctx, &argc, &args, &err) &&
+            sf_correlate_config_finish(cfg, &err)) {
+            sf_correlator_reload(hup.cor, cfg);
+            g_message("SIGHUP: allow-lists, tags and thresholds reloaded");
+        }
+    }
+    if (err != NULL) {
+        sf_conffile_annotate(cf, err);
+        g_warning("SIGHUP: configuration not reloaded, keeping the current rules: %s",
+                  err->message);
+        g_error_free(err);
+    }
+    sf_conffile_free(cf);
+    g_option_context_free(ctx);
+    g_strfreev(argv);
+    sf_correlate_config_free(cfg);
+}
+
+/* --user: after the ports are bound, give up root for good. */
+static gboolean drop_privileges(const char *user, GError **err)
+{
+    struct passwd *pw = getpwnam(user);
+
+    if (pw == NULL) {
+        g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                    "--user %s: no such user", user);
+        return FALSE;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0 || (pw->pw_uid != 0 && setuid(0) == 0)) {
+        g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                    "--user %s: cannot switch to uid %u: %s", user,
+                    (unsigned)pw->pw_uid, g_strerror(errno));
+        return FALSE;
+    }
+    g_message("running as %s (uid %u)", pw->pw_name, (unsigned)pw->pw_uid);
+    return TRUE;
 }
 
 typedef struct daemon_opts {
@@ -42,6 +125,7 @@ typedef struct daemon_opts {
     char    *pidfile;
     char    *metrics;
     gint     workers;
+    char    *user;
 } daemon_opts_t;
 
 typedef struct tick_ctx {
@@ -61,6 +145,10 @@ static void tick(void *p, int64_t now_ms)
     }
     if (t->metrics)
         sf_metrics_publish(t->metrics, t->slot, t->dec, now_ms, FALSE);
+    if (t->slot == 0 && reload) {       /* the main receive thread only */
+        reload = 0;
+        reload_rules();
+    }
 }
 
 static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
@@ -228,6 +316,9 @@ int main(int argc, char **argv)
         { "workers", 0, 0, G_OPTION_ARG_INT, &o.workers,
           "Receive threads, each with its own decoder and its own SO_REUSEPORT "
           "socket per --listen address (default 1)", "N" },
+        { "user", 0, 0, G_OPTION_ARG_STRING, &o.user,
+          "After binding the ports, run as this unprivileged user (default: "
+          "stay as started)", "NAME" },
         G_OPTION_ENTRY_NULL
     };
     GOptionContext *ctx = g_option_context_new("- receive NetFlow/IPFIX, detect scans, alert via Redis");
@@ -247,6 +338,9 @@ int main(int argc, char **argv)
     sf_log_level_t level = SF_LOG_INFO;
 
     sf_log_init(SF_LOG_INFO);
+    hup.argv = g_strdupv(argv);
+    hup.argc = argc;
+    hup.collector_entries = entries;
     for (int i = 1; i < argc; i++)      /* --help shows every group */
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             argv[i] = (char *)"--help-all";
@@ -311,12 +405,16 @@ int main(int argc, char **argv)
         if (!sf_metrics_serve(metrics, o.metrics, &err))
             goto fail;
     }
+    if (o.user && !drop_privileges(o.user, &err))
+        goto fail;
+    hup.cor = cor;
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     tick_ctx_t t = { dec, g_get_real_time() / 1000, metrics, 0 };
@@ -356,6 +454,8 @@ out:
     g_free(o.log_level);
     g_free(o.pidfile);
     g_free(o.metrics);
+    g_free(o.user);
+    g_strfreev(hup.argv);
     sf_pidfile_free(pidfile);
     sf_conffile_free(cf);
     return rc;

@@ -586,6 +586,10 @@ void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
     g_mutex_lock(&c->agg_lock);
     old = c->rules;
     c->rules = fresh;
+    /* The local memory of alerts also holds allow-listed sources: a source
+     * taken off the list must be judged again.  Redis's claims still keep
+     * real alerts to one per suppression period. */
+    g_hash_table_remove_all(c->alerted);
     g_mutex_unlock(&c->agg_lock);
     g_mutex_unlock(&c->rules_lock);
     rules_free(old);
