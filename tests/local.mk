@@ -19,3 +19,4 @@ EXTRA_DIST += tests/scan-e2e.sh tests/e2e/scan_e2e.py tests/e2e/sfredis.py
 # SIGHUP reloads the rules, --user drops root (running daemon, real Redis).
 TESTS += tests/reliability-hup.sh
 EXTRA_DIST += tests/reliability-hup.sh tests/e2e/hup_user.py
+include $(srcdir)/tests/bench.mk

@@ -1,0 +1,29 @@
+# tests/bench.mk - `make bench`: scanflowd against nfcapd (nfdump) and
+# nfacctd (pmacct) on the same real exporter bytes (issue 4).  Not part of
+# `make check`: it takes minutes, needs root (tcpdump on lo, taskset,
+# SO_RCVBUFFORCE) and prints numbers for people, not a verdict.
+#
+#   make bench                       table, lossless rate, workers, memory
+#   make bench BENCH_MODE=table      one part: table|lossless|workers|memory
+#   make bench BENCH_RATE=50000 BENCH_LOOPS=60
+#
+# Inputs are built once into $(BENCH_INPUTS) (softflowd exports of a
+# synthetic capture, tests/bench/make-inputs.sh) and rebuilt only when the
+# generators change.
+BENCH_MODE = all
+BENCH_RATE = 30000
+BENCH_LOOPS = 40
+BENCH_INPUTS = $(abs_top_builddir)/bench-inputs
+BENCH_DIST = tests/bench/bench.sh tests/bench/make-inputs.sh \
+	tests/bench/gen-traffic.py tests/bench/gen-flood.py
+EXTRA_DIST += $(BENCH_DIST)
+
+.PHONY: bench bench-inputs
+bench-inputs:
+	$(SHELL) $(top_srcdir)/tests/bench/make-inputs.sh $(BENCH_INPUTS)
+
+bench: scanflowd$(EXEEXT) scanflow$(EXEEXT) bench-inputs
+	SCANFLOWD=$(abs_top_builddir)/scanflowd$(EXEEXT) \
+	SCANFLOW=$(abs_top_builddir)/scanflow$(EXEEXT) \
+	BENCH_INPUTS=$(BENCH_INPUTS) BENCH_RATE=$(BENCH_RATE) BENCH_LOOPS=$(BENCH_LOOPS) \
+	$(SHELL) $(top_srcdir)/tests/bench/bench.sh $(BENCH_MODE)

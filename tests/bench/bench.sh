@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# bench.sh [table|lossless|memory|workers|all] - scanflow's benchmark (issue 4).
+#
+#   table     per version (NetFlow v5, v9, IPFIX), the same export bytes
+#             (softflowd's, tests/bench/make-inputs.sh) are replayed with
+#             `scanflow replay --rate R --loops N` to scanflowd with detection
+#             on and a private redis-server, then to nfcapd (nfdump: decode +
+#             store), then to nfacctd (pmacct: decode + aggregate by src_host,
+#             dst_host, dst_port, proto).  Prints flows offered and counted,
+#             loss, CPU seconds (utime+stime from /proc/PID/stat, summed over
+#             the process and its children, read when the input is drained,
+#             before SIGTERM), flows per CPU-second, peak RSS (VmHWM) and the
+#             ratios scanflowd / nfcapd and scanflowd / nfacctd; redis-server's
+#             CPU over the whole scanflowd run (its final flush included).
+#   lossless  scanflowd pinned to CPU 1 (taskset), the sender to CPU 0; steps
+#             the v5 rate up and reports the highest rate without loss (kernel
+#             UDP drops of the socket from /proc/net/udp, and records counted
+#             by scanflowd against records offered).
+#   memory    bytes per tracked low-fan-out source inside scanflowd (VmHWM
+#             growth over an idle daemon, per source held in one flush) and
+#             in Redis (INFO used_memory growth per source, one window), and
+#             a flood of 1 M spoofed sources against --max-sources, with the
+#             evictions scanflowd counts.
+#   workers   scaling of --workers 1 -> 2 with four senders (v5), both
+#             workers and senders unpinned: on 2 CPUs they share the cores.
+#   all       all of the above (the default; `make bench`).
+#
+# Environment: SCANFLOWD, SCANFLOW (programs; default ./scanflowd,
+# ./scanflow), BENCH_INPUTS (cache, default ./bench-inputs), BENCH_RATE
+# (packets/s for the table, default 30000), BENCH_LOOPS (default 40),
+# BENCH_PORT (first UDP port, default 39400).  Sends only to 127.0.0.1.
+# Needs root (tcpdump for the inputs, taskset, SO_RCVBUFFORCE).
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+mode=${1:-all}
+SCANFLOWD=${SCANFLOWD:-$PWD/scanflowd}
+SCANFLOW=${SCANFLOW:-$PWD/scanflow}
+INPUTS=${BENCH_INPUTS:-$PWD/bench-inputs}
+RATE=${BENCH_RATE:-30000}
+LOOPS=${BENCH_LOOPS:-40}
+PORT=${BENCH_PORT:-39400}
+HOME_NET=198.18.0.0/15
+HZ=$(getconf CLK_TCK)
+
+for tool in redis-server redis-cli nfcapd nfdump nfacctd taskset; do
+    command -v $tool >/dev/null || { echo "bench: $tool not installed (see .ci/packages)" >&2; exit 77; }
+done
+[ -x "$SCANFLOWD" ] && [ -x "$SCANFLOW" ] || { echo "bench: build scanflowd and scanflow first" >&2; exit 1; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sf-bench.XXXXXX")
+PIDS=()
+cleanup() {
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+    if [ -n "${BENCH_KEEP:-}" ]; then echo "bench: kept $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# --- measuring ---------------------------------------------------------------
+
+# The process and its children (nfacctd forks its plugins).
+tree() {
+    echo "$1"
+    cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
+}
+# CPU seconds (user + system, all threads) of a process tree.
+cpu_s() {
+    local t=0 p
+    for p in $(tree "$1"); do
+        t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0)))
+    done
+    echo "$t $HZ" | awk '{printf "%.2f", $1 / $2}'
+}
+# CPU seconds of the threads of one process named NAME (comm).
+thread_cpu_s() {
+    local t=0 d
+    for d in /proc/"$1"/task/*; do
+        [ "$(cat "$d/comm" 2>/dev/null)" = "$2" ] || continue
+        t=$((t + $(awk '{print $14 + $15}' "$d/stat" 2>/dev/null || echo 0)))
+    done
+    echo "$t $HZ" | awk '{printf "%.2f", $1 / $2}'
+}
+# Flows per CPU-second, in millions.
+per_cpu() { echo "$1 $2" | awk '{if ($2 > 0) printf "%.2f", $1 / $2 / 1e6; else print "-"}'; }
+# CPU seconds of `scanflow decode --format none` over LOOPS copies of FILE:
+# the decoder alone, no socket, no correlator.
+decode_cpu_s() {   # FILE [--fixbuf-only]
+    local files=() i
+    for i in $(seq "$LOOPS"); do files+=("$1"); done
+    /usr/bin/time -f '%U %S' -o "$WORK/decode.time" "$SCANFLOW" decode --format none ${2:-} \
+        "${files[@]}" >/dev/null 2>&1
+    awk '{printf "%.2f", $1 + $2}' "$WORK/decode.time"
+}
+
+# Peak RSS (VmHWM) of a process tree, MiB.
+hwm_mb() {
+    local t=0 p
+    for p in $(tree "$1"); do
+        t=$((t + $(awk '/^VmHWM/{print $2}' /proc/"$p"/status 2>/dev/null || echo 0)))
+    done
+    echo "$t" | awk '{printf "%.1f", $1 / 1024}'
+}
+# Kernel drops of the UDP sockets bound to a port (all SO_REUSEPORT ones).
+udp_drops() {
+    local hex
+    hex=$(printf '%04X' "$1")
+    awk -v h=":$hex" 'NR > 1 && substr($2, length($2) - 4) == h {d += $NF} END {print d + 0}' \
+        /proc/net/udp /proc/net/udp6
+}
+# Waits until a process tree stops using CPU (the input is drained).
+settle() {
+    local a b n=0
+    a=$(cpu_s "$1")
+    while [ $n -lt 60 ]; do
+        sleep 0.3
+        b=$(cpu_s "$1")
+        [ "$a" = "$b" ] && break
+        a=$b
+        n=$((n + 1))
+    done
+}
+wait_log() {   # FILE PATTERN
+    local i=0
+    until grep -q "$2" "$1" 2>/dev/null; do
+        i=$((i + 1))
+        [ $i -gt 100 ] && { echo "bench: timeout waiting for '$2' in $1" >&2; cat "$1" >&2; return 1; }
+        sleep 0.05
+    done
+}
+replay() {   # FILE PORT RATE LOOPS [taskset cpu]
+    local cpu=${5:-}
+    if [ -n "$cpu" ]; then
+        taskset -c "$cpu" "$SCANFLOW" replay "$1" 127.0.0.1:"$2" --rate "$3" --loops "$4" -q
+    else
+        "$SCANFLOW" replay "$1" 127.0.0.1:"$2" --rate "$3" --loops "$4" -q
+    fi
+}
+# Records and packets (sum of flows' packet counts) in one copy of an input.
+offered() {
+    "$SCANFLOW" decode --format csv "$1" 2>/dev/null |
+        awk -F, 'NR > 1 {n++; p += $10} END {printf "%d %d", n, p}'
+}
+
+# --- the programs ------------------------------------------------------------
+
+REDIS_PID=
+REDIS_SOCK=
+redis_start() {
+    local d=$WORK/redis.$1
+    mkdir -p "$d"
+    REDIS_SOCK=$d/redis.sock
+    redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
+        --appendonly no --dir "$d" --logfile "$d/redis.log" &
+    REDIS_PID=$!
+    PIDS+=("$REDIS_PID")
+    local i=0
+    until redis-cli -s "$REDIS_SOCK" ping >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: redis-server did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+redis_stop() {
+    kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null
+}
+redis_info() {   # FIELD
+    redis-cli -s "$REDIS_SOCK" info all | tr -d '\r' | awk -F: -v f="$1" '$1 == f {print $2}'
+}
+redis_calls() {
+    redis-cli -s "$REDIS_SOCK" info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s + 0}'
+}
+
+SFD_PID=
+SFD_LOG=
+sfd_start() {   # NAME PORT [taskset-cpu] [extra options...]
+    local name=$1 port=$2 cpu=$3
+    shift 3
+    SFD_LOG=$WORK/scanflowd.$name.log
+    local pre=()
+    [ -n "$cpu" ] && pre=(taskset -c "$cpu")
+    "${pre[@]}" "$SCANFLOWD" --listen udp://127.0.0.1:"$port" --redis unix://"$REDIS_SOCK" \
+        --home-net $HOME_NET --name bench "$@" >"$SFD_LOG" 2>&1 &
+    SFD_PID=$!
+    PIDS+=("$SFD_PID")
+    wait_log "$SFD_LOG" "listening on" || exit 1
+}
+sfd_stop() {
+    kill -TERM "$SFD_PID"; wait "$SFD_PID" 2>/dev/null
+}
+sfd_records() { sed -n 's/.*stopping: [0-9]* packets, \([0-9]*\) records.*/\1/p' "$SFD_LOG"; }
+sfd_counter() {   # NAME from the correlator line
+    sed -n "s/.*correlator:.* \([0-9]*\) $1.*/\1/p" "$SFD_LOG"
+}
+
+# --- table -------------------------------------------------------------------
+
+ROWS=()
+row() { ROWS+=("$(printf '%-6s %-10s %10s %10s %7s %7s %12s %8s %s' "$@")"); }
+
+bench_version() {   # LABEL FILE
+    local label=$1 file=$2 port
+    read -r flows1 pkts1 < <(offered "$file")
+    local flows=$((flows1 * LOOPS)) pkts=$((pkts1 * LOOPS))
+    local msgs
+    msgs=$(("$(tcpdump -r "$file" 2>/dev/null | wc -l)" * LOOPS))
+
+    # scanflowd, detection on, a private redis-server
+    port=$((PORT + 1))
+    redis_start "$label"
+    local r0 r1 used0
+    r0=$(cpu_s "$REDIS_PID")
+    sfd_start "$label" $port ""
+    replay "$file" $port "$RATE" "$LOOPS"
+    settle "$SFD_PID"
+    sleep 1.5                       # one flush interval: Redis work done
+    local s_cpu s_hwm s_drop
+    s_cpu=$(cpu_s "$SFD_PID"); s_hwm=$(hwm_mb "$SFD_PID"); s_drop=$(udp_drops $port)
+    local rx_cpu redis_thr
+    rx_cpu=$(thread_cpu_s "$SFD_PID" scanflowd); redis_thr=$(thread_cpu_s "$SFD_PID" sf-redis)
+    sfd_stop
+    sleep 0.5
+    r1=$(cpu_s "$REDIS_PID")
+    local s_n r_cpu calls
+    s_n=$(sfd_records)
+    r_cpu=$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')
+    calls=$(redis_calls)
+    redis_stop
+
+    # nfcapd: decode and store
+    port=$((PORT + 2))
+    local nd=$WORK/nfcapd.$label
+    mkdir -p "$nd"
+    nfcapd -w "$nd" -p $port -b 127.0.0.1 -B 33554432 -t 3600 -I bench >"$WORK/nfcapd.$label.log" 2>&1 &
+    local npid=$!
+    PIDS+=("$npid")
+    wait_log "$WORK/nfcapd.$label.log" "Startup" || exit 1
+    replay "$file" $port "$RATE" "$LOOPS"
+    settle $npid
+    local n_cpu n_hwm
+    n_cpu=$(cpu_s $npid); n_hwm=$(hwm_mb $npid)
+    kill -TERM $npid; wait $npid 2>/dev/null
+    local n_n
+    n_n=$(nfdump -R "$nd" -I 2>/dev/null | awk '/^Flows:/ {print $2}')
+
+    # nfacctd: decode and aggregate by src_host, dst_host, dst_port, proto
+    port=$((PORT + 3))
+    cat >"$WORK/nfacctd.$label.conf" <<EOF
+daemonize: false
+nfacctd_ip: 127.0.0.1
+nfacctd_port: $port
+nfacctd_pipe_size: 33554432
+plugin_pipe_size: 67108864
+plugin_buffer_size: 65536
+plugins: print[bench]
+aggregate[bench]: src_host, dst_host, dst_port, proto
+print_output[bench]: csv
+print_output_file[bench]: $WORK/nfacctd.$label.csv
+print_refresh_time[bench]: 3600
+EOF
+    nfacctd -f "$WORK/nfacctd.$label.conf" >"$WORK/nfacctd.$label.log" 2>&1 &
+    local apid=$!
+    PIDS+=("$apid")
+    wait_log "$WORK/nfacctd.$label.log" "waiting for NetFlow" || exit 1
+    sleep 0.5
+    replay "$file" $port "$RATE" "$LOOPS"
+    settle $apid
+    local a_cpu a_hwm
+    a_cpu=$(cpu_s $apid); a_hwm=$(hwm_mb $apid)
+    kill -INT $apid; wait $apid 2>/dev/null
+    # nfacctd counts packets, not flows: flows received = flows offered x
+    # (packets it aggregated / packets offered)
+    local a_n
+    a_n=$(awk -F, -v f=$flows -v p=$pkts 'NR > 1 {s += $5} END {printf "%d", f * s / p}' \
+          "$WORK/nfacctd.$label.csv" 2>/dev/null)
+
+    local s_rate n_rate a_rate d_cpu f_cpu=""
+    s_rate=$(per_cpu "$s_n" "$s_cpu"); n_rate=$(per_cpu "$n_n" "$n_cpu"); a_rate=$(per_cpu "$a_n" "$a_cpu")
+    d_cpu=$(decode_cpu_s "$file")
+    [ "$label" != v5 ] && f_cpu=$(decode_cpu_s "$file" --fixbuf-only)
+    loss() { echo "$1 $2" | awk '{printf "%.2f%%", 100 * ($1 - $2) / $1}'; }
+    row "$label" scanflowd "$flows" "$s_n" "$(loss $flows $s_n)" "$s_cpu" "$s_rate M" "$s_hwm" \
+        "$(echo "$s_rate $n_rate $a_rate" | awk '{printf "x%.2f nfcapd, x%.2f nfacctd", $1 / $2, $1 / $3}')"
+    row "" " rx thread" "" "" "" "$rx_cpu" "$(per_cpu "$s_n" "$rx_cpu") M" "" "receive, decode, correlator sink"
+    row "" " sf-redis" "" "" "" "$redis_thr" "" "" "correlator's Redis thread"
+    row "" redis "" "$calls cmds" "" "$r_cpu" "" "" \
+        "$(echo "$r_cpu $s_cpu" | awk '{printf "%.0f%% of scanflowd CPU", 100 * $1 / $2}')"
+    row "" "decode" "$flows" "" "" "$d_cpu" "$(per_cpu "$flows" "$d_cpu") M" "" "scanflow decode --format none (no socket, no correlator)"
+    [ -n "$f_cpu" ] && row "" "fixbuf" "$flows" "" "" "$f_cpu" "$(per_cpu "$flows" "$f_cpu") M" "" "same, --fixbuf-only (fBufNext for every record)"
+    row "" nfcapd "$flows" "$n_n" "$(loss $flows $n_n)" "$n_cpu" "$n_rate M" "$n_hwm" ""
+    row "" nfacctd "$flows" "$a_n" "$(loss $flows $a_n)" "$a_cpu" "$a_rate M" "$a_hwm" ""
+    echo "bench: $label done (scanflowd kernel drops $s_drop, $msgs datagrams sent)" >&2
+}
+
+do_table() {
+    echo "== table: $LOOPS loops at $RATE packets/s, each collector in turn, same bytes"
+    bench_version v5 "$INPUTS/softflowd-v5.pcap"
+    bench_version v9 "$INPUTS/softflowd-v9.pcap"
+    bench_version IPFIX "$INPUTS/softflowd-ipfix.pcap"
+    printf '%-6s %-10s %10s %10s %7s %7s %12s %8s %s\n' version collector offered counted \
+        loss "CPU s" "flows/CPU-s" "RSS MiB" ratio
+    printf '%s\n' "${ROWS[@]}"
+}
+
+# --- lossless rate, one core ---------------------------------------------------
+
+lossless_try() {   # RATE WORKERS SENDERS -> "counted offered drops"
+    local rate=$1 workers=$2 senders=$3 port=$((PORT + 5))
+    local file=$INPUTS/softflowd-v5.pcap
+    read -r flows1 _ < <(offered "$file")
+    # about 2 s of traffic per step
+    local per
+    per=$(tcpdump -r "$file" 2>/dev/null | wc -l)
+    local loops=$(( (rate * 2 / senders + per - 1) / per ))
+    [ $loops -lt 1 ] && loops=1
+    local cpus=1
+    [ "$workers" -gt 1 ] && cpus=0,1
+    sfd_start lossless $port "$cpus" --workers "$workers"
+    local d0 i pids=()
+    d0=$(udp_drops $port)
+    for i in $(seq "$senders"); do
+        if [ "$workers" -gt 1 ]; then
+            replay "$file" $port $((rate / senders)) $loops &
+        else
+            replay "$file" $port $((rate / senders)) $loops 0 &
+        fi
+        pids+=($!)
+    done
+    wait "${pids[@]}"
+    settle "$SFD_PID"
+    local drops cpu
+    drops=$(($(udp_drops $port) - d0))
+    cpu=$(cpu_s "$SFD_PID")
+    sfd_stop
+    echo "$(sfd_records) $((flows1 * loops * senders)) $drops $cpu" \
+        "$(grep -o 'worker [0-9]*: [0-9]* packets' "$SFD_LOG" | sed 's/ packets//; s/: /=/; s/ /-/' | tr '\n' ' ')"
+}
+
+do_lossless() {
+    echo "== lossless: scanflowd pinned to CPU 1, sender on CPU 0, v5, ~2 s per step"
+    redis_start lossless
+    local best=0 rate
+    for rate in ${BENCH_LOSSLESS_RATES:-20000 30000 40000 50000 75000 100000 150000 200000 300000}; do
+        read -r got want drops cpu _ < <(lossless_try "$rate" 1 1)
+        printf '  %7d packets/s (%4.1f M flows/s): %9d of %9d records, %6d kernel drops, %s CPU s\n' \
+            "$rate" "$(echo "$rate" | awk '{print $1 * 29.2 / 1e6}')" "$got" "$want" "$drops" "$cpu"
+        if [ "$got" = "$want" ] && [ "$drops" = 0 ]; then best=$rate; else break; fi
+    done
+    redis_stop
+    echo "  highest lossless rate: $best packets/s of v5 (~$(echo $best | awk '{printf "%.1f", $1 * 29.2 / 1e6}') M flows/s)"
+}
+
+# --- workers --------------------------------------------------------------------
+
+do_workers() {
+    # Four senders: the kernel hashes each sender's address:port to one
+    # socket, and with two senders both land on one worker half the time.
+    echo "== workers: four senders (own source ports; the SO_REUSEPORT hash spreads them), v5"
+    redis_start workers
+    local w rate
+    for w in 1 2; do
+        for rate in ${BENCH_WORKER_RATES:-20000 40000 60000 80000 100000 150000 200000}; do
+            read -r got want drops cpu per < <(lossless_try "$rate" "$w" 4)
+            printf '  --workers %d: %7d packets/s: %9d of %9d records (%.2f%% lost), %s CPU s, %s\n' \
+                "$w" "$rate" "$got" "$want" "$(echo "$got $want" | awk '{print 100 * ($2 - $1) / $2}')" \
+                "$cpu" "${per:-}"
+            [ "$got" = "$want" ] && [ "$drops" = 0 ] || break
+        done
+    done
+    redis_stop
+}
+
+# --- memory ---------------------------------------------------------------------
+
+do_memory() {
+    echo "== memory"
+    local port=$((PORT + 6)) base grown n=100000
+    # inside scanflowd: an idle daemon's peak, then 100,000 low-fan-out
+    # sources (3 flows each) sent within one flush interval
+    redis_start memory
+    sfd_start memory $port "" --max-sources 131072 --max-elements 1048576 --flush-interval 5
+    sleep 0.3
+    base=$(hwm_mb "$SFD_PID")
+    local u0
+    u0=$(redis_info used_memory)
+    replay "$INPUTS/lowfan.raw" $port 100000 1
+    settle "$SFD_PID"
+    grown=$(hwm_mb "$SFD_PID")
+    sleep 6
+    sfd_stop
+    sleep 0.5
+    local u1 keys
+    u1=$(redis_info used_memory)
+    keys=$(redis-cli -s "$REDIS_SOCK" dbsize)
+    echo "  scanflowd: VmHWM ${base} MiB idle -> ${grown} MiB with $n sources of 3 flows in one flush:" \
+        "$(echo "$base $grown $n" | awk '{printf "%.0f", ($2 - $1) * 1048576 / $3}') bytes/source" \
+        "(the aggregate's tables are allocated at start for --max-sources; this is the growth)"
+    echo "  scanflowd: $(sfd_counter evidence) evidence flows, $(sfd_counter 'sources evicted') sources evicted"
+    echo "  redis: used_memory $u0 -> $u1 bytes, $keys keys for $n sources:" \
+        "$(echo "$u0 $u1 $n" | awk '{printf "%.0f", ($2 - $1) / $3}') bytes/source/window"
+    redis_stop
+
+    # a flood of 1 M spoofed one-flow sources at the default caps
+    redis_start flood
+    local r0 r1
+    r0=$(cpu_s "$REDIS_PID")
+    sfd_start flood $port ""
+    base=$(hwm_mb "$SFD_PID")
+    replay "$INPUTS/flood.raw" $port 100000 1
+    settle "$SFD_PID"
+    sleep 1.5
+    grown=$(hwm_mb "$SFD_PID")
+    local cpu
+    cpu=$(cpu_s "$SFD_PID")
+    sfd_stop
+    sleep 0.5
+    r1=$(cpu_s "$REDIS_PID")
+    echo "  flood of 1,000,000 spoofed sources (v5, 100,000 packets/s, default --max-sources 16384):"
+    echo "    scanflowd: $(sfd_records) records, VmHWM ${base} -> ${grown} MiB, $cpu CPU s;" \
+        "$(sfd_counter 'sources evicted') sources evicted, $(sfd_counter 'elements dropped') elements dropped," \
+        "$(sfd_counter 'redis commands') redis commands"
+    echo "    redis: $(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}') CPU s," \
+        "used_memory $(redis_info used_memory) bytes, $(redis-cli -s "$REDIS_SOCK" dbsize) keys"
+    redis_stop
+}
+
+echo "bench: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -r)"
+echo "bench: inputs in $INPUTS"
+case $mode in
+    table) do_table ;;
+    lossless) do_lossless ;;
+    memory) do_memory ;;
+    workers) do_workers ;;
+    all) do_table; do_lossless; do_workers; do_memory ;;
+    *) echo "usage: bench.sh [table|lossless|memory|workers|all]" >&2; exit 2 ;;
+esac
