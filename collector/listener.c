@@ -155,7 +155,10 @@ static int open_socket(const struct addrinfo *ai, bool tcp, bool reuseport,
 
     if (fd < 0)
         goto err;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* TCP only: restart past TIME_WAIT.  On UDP, SO_REUSEADDR would let a
+     * second scanflowd bind the same port and silently take its traffic. */
+    if (tcp)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
         goto err;
     if (ai->ai_family == AF_INET6)      /* [::] takes IPv4 too */

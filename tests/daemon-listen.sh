@@ -31,7 +31,7 @@ dpid=$!
 pids+=($dpid)
 for _ in $(seq 50); do grep -q "listening on tcp" "$tmp/daemon.log" && break; sleep 0.1; done
 
-echo "1..4"
+echo "1..5"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 notok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
@@ -72,6 +72,11 @@ g = socket.create_connection(('127.0.0.1', port)); g.sendall(b'\x00\x05' + b'\x0
 PY
 sleep 0.5
 if kill -0 $dpid 2>/dev/null; then ok "daemon alive after hostile datagrams and connections"; else notok "daemon died" "$(tail -5 "$tmp/daemon.log")"; fi
+# A second daemon on the same UDP port must fail, not share it silently.
+"$bin/scanflowd" --listen "udp://[::]:$port" --redis "unix://$tmp/redis.sock" >"$tmp/second.log" 2>&1
+rc2=$?
+if [ $rc2 -ne 0 ] && grep -q "in use" "$tmp/second.log"; then ok "a second daemon on the same UDP port refuses to start"
+else notok "second daemon on the same port: exit $rc2" "$(tail -3 "$tmp/second.log")"; fi
 kill -TERM $dpid
 for _ in $(seq 100); do kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
 wait $dpid; rc=$?
