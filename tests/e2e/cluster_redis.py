@@ -9,6 +9,9 @@ with every master as a seed) and SF_CLUSTER_PORTS set, and stops the
 cluster; exit status: CMD's."""
 import os, socket, subprocess, sys, tempfile, time
 
+sys.path.insert(0, os.path.dirname(__file__))
+import sfredis
+
 
 def _free_pair():
     """A port p with p and its cluster bus port p + 10000 free."""
@@ -30,44 +33,14 @@ def _free_pair():
     raise RuntimeError('no free port pair')
 
 
-def _read(f):
-    line = f.readline()
-    if not line:
-        raise ConnectionError('connection closed')
-    t, rest = line[:1], line[1:-2]
-    if t == b'+':
-        return rest.decode()
-    if t == b'-':
-        return RedisError(rest.decode())
-    if t == b':':
-        return int(rest)
-    if t == b'$':
-        n = int(rest)
-        return None if n < 0 else f.read(n + 2)[:-2].decode(errors='replace')
-    if t == b'*':
-        n = int(rest)
-        return None if n < 0 else [_read(f) for _ in range(n)]
-    raise RuntimeError('bad reply %r' % line)
-
-
-class RedisError(str):
-    pass
+RedisError = sfredis.RedisError
 
 
 def node_cmd(port, *args, timeout=5.0):
     """One command to one node; an error reply is returned as RedisError."""
     s = socket.create_connection(('127.0.0.1', port), timeout=timeout)
     try:
-        out = b'*%d\r\n' % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b'$%d\r\n%s\r\n' % (len(a), a)
-        s.sendall(out)
-        f = s.makefile('rb')
-        try:
-            return _read(f)
-        finally:
-            f.close()
+        return sfredis.command(s, *args, raise_errors=False)
     finally:
         s.close()
 

@@ -326,18 +326,10 @@ def _authed(srv):
         import socket
         s = socket.socket(socket.AF_UNIX)
         s.connect(srv.sock)
-        f = s.makefile('rb')
         try:
-            for cmd in (('AUTH', PASSWORD), args):
-                out = b'*%d\r\n' % len(cmd)
-                for a in cmd:
-                    a = a if isinstance(a, bytes) else str(a).encode()
-                    out += b'$%d\r\n%s\r\n' % (len(a), a)
-                s.sendall(out)
-                reply = sfredis._read(f)
-            return reply
+            sfredis.command(s, 'AUTH', PASSWORD)
+            return sfredis.command(s, *args)
         finally:
-            f.close()
             s.close()
     return call
 

@@ -22,16 +22,9 @@ class Redis:
     def cmd(self, *args):
         s = socket.socket(socket.AF_UNIX)
         s.connect(self.sock)
-        out = b'*%d\r\n' % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b'$%d\r\n%s\r\n' % (len(a), a)
-        s.sendall(out)
-        f = s.makefile('rb')
         try:
-            return _read(f)
+            return command(s, *args)
         finally:
-            f.close()
             s.close()
 
     def stop(self):
@@ -40,24 +33,43 @@ class Redis:
         subprocess.run(['rm', '-rf', self.dir])
 
 
-def _read(f):
+class RedisError(str):
+    """An error reply, returned instead of raised when asked."""
+
+
+def command(sock, *args, raise_errors=True):
+    """Sends one command (RESP) on a connected socket and reads its reply."""
+    out = b'*%d\r\n' % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b'$%d\r\n%s\r\n' % (len(a), a)
+    sock.sendall(out)
+    f = sock.makefile('rb')
+    try:
+        return read_reply(f, raise_errors)
+    finally:
+        f.close()
+
+
+def read_reply(f, raise_errors=True):
     line = f.readline()
+    if not line:
+        raise ConnectionError('connection closed')
     t, rest = line[:1], line[1:-2]
     if t == b'+':
         return rest.decode()
     if t == b'-':
-        raise RuntimeError(rest.decode())
+        if raise_errors:
+            raise RuntimeError(rest.decode())
+        return RedisError(rest.decode())
     if t == b':':
         return int(rest)
     if t == b'$':
         n = int(rest)
-        if n < 0:
-            return None
-        data = f.read(n + 2)[:-2]
-        return data.decode()
+        return None if n < 0 else f.read(n + 2)[:-2].decode(errors='replace')
     if t == b'*':
         n = int(rest)
-        return None if n < 0 else [_read(f) for _ in range(n)]
+        return None if n < 0 else [read_reply(f, raise_errors) for _ in range(n)]
     raise RuntimeError('bad reply %r' % line)
 
 
