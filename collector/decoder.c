@@ -20,7 +20,8 @@ struct sf_decoder {
     sf_limits_t         lim;
     sf_flow_sink_fn     sink;
     void               *sink_ctx;
-    GHashTable         *exporters;      /* sf_addr_t* -> sf_exporter_t* */
+    GHashTable         *exporters;      /* sf_exporter_key_t* -> sf_exporter_t* */
+    int64_t             full_sweep_ms;  /* last idle sweep of a full table */
     GArray             *allowed;        /* netmask_t; empty accepts all */
     sf_stats_t          st;
     uint8_t             scratch[SF_MSG_MAX + 1];
@@ -66,7 +67,9 @@ static sf_exporter_t *exporter_new(const sf_addr_t *addr, uint8_t version)
     e->key.addr = *addr;
     e->key.version = version;
     e->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-    if (!sf_fb_exporter_init(e, &err))
+    /* v5 has no templates: only v9 and IPFIX exporters need a fixbuf
+     * session (about 75 kB each, most of it fixbuf's own message buffer) */
+    if (version != 5 && !sf_fb_exporter_init(e, &err))
         g_error("fixbuf session: %s", err->message);   /* programmer error */
     return e;
 }
@@ -284,6 +287,26 @@ static void decode(sf_decoder_t *d, sf_exporter_t *e, const uint8_t *p,
     }
 }
 
+static gboolean idle(gpointer key, gpointer value, gpointer data);
+
+/*
+ * A full exporter table (spoofed sources, or many exporters) first drops
+ * exporters silent for a minute: real exporters send every few seconds,
+ * while a spoofed address is idle right after its packet.  At most once a
+ * second, so a flood does not make every packet walk the table.  What is
+ * still full refuses new exporters (counted); known ones keep working.
+ */
+#define SF_FULL_IDLE_MS 60000
+
+static void make_room(sf_decoder_t *d, int64_t now_ms)
+{
+    if (now_ms - d->full_sweep_ms < 1000 && d->full_sweep_ms != 0)
+        return;
+    d->full_sweep_ms = now_ms;
+    int64_t cutoff = now_ms - SF_FULL_IDLE_MS;
+    g_hash_table_foreach_remove(d->exporters, idle, &cutoff);
+}
+
 void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
                        const uint8_t *p, size_t len, int64_t arrival_ms)
 {
@@ -304,6 +327,8 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
     key.version = (uint8_t)version;
     sf_exporter_t *e = g_hash_table_lookup(d->exporters, &key);
     if (e == NULL) {
+        if (g_hash_table_size(d->exporters) >= d->cfg.max_exporters)
+            make_room(d, arrival_ms);
         if (g_hash_table_size(d->exporters) >= d->cfg.max_exporters) {
             sf_count(&d->st, SF_C_EXPORTER_CAP, 1);
             return;

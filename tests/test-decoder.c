@@ -951,6 +951,20 @@ static void test_exporter_cap(fx_t *fx, gconstpointer data)
     sf_addr_t a = addr4(ip4(192, 0, 2, 11));   /* room again after expiry */
     feed_from(fx, &a, &p);
     g_assert_cmpuint(C(fx, SF_C_EXPORTER_CAP), ==, 7);
+
+    /* A full table drops exporters silent for a minute to make room (a
+     * spoofed address is idle right after its packet); busy ones stay. */
+    for (unsigned i = 20; i < 23; i++) {
+        sf_addr_t b = addr4(ip4(192, 0, 2, i));
+        feed_from(fx, &b, &p);
+    }
+    g_assert_cmpuint(sf_decoder_exporter_count(fx->d), ==, 4);
+    int64_t later = INT64_C(1700000000000) + 61 * 1000;
+    sf_decoder_packet(fx->d, &a, p.b, p.n, later);      /* 192.0.2.11 busy */
+    sf_addr_t c = addr4(ip4(192, 0, 2, 30));
+    sf_decoder_packet(fx->d, &c, p.b, p.n, later + 1);
+    g_assert_cmpuint(C(fx, SF_C_EXPORTER_CAP), ==, 7);
+    g_assert_cmpuint(sf_decoder_exporter_count(fx->d), ==, 2);  /* .11 and .30 */
 }
 
 static void test_unknown_version(fx_t *fx, gconstpointer data)
