@@ -11,12 +11,22 @@
  *  - A source's first flow is kept inline in its slot (destination, port);
  *    only its second flow moves it into the element pool.  A flood of
  *    one-flow spoofed sources therefore costs slots, never pool entries,
- *    and cannot crowd out the elements of a real scanner.
- *  - Elements (ports, nets, hosts in a net, destination addresses): an
- *    append-only pool; each element is linked into its source's list (hosts
- *    into their net's list) and indexed in a hash set keyed by (slot,
- *    generation, kind, parent, value) for de-duplication.  A full pool or a
- *    source over its net cap drops the element and counts it.
+ *    and cannot crowd out the elements of a real scanner.  From then on
+ *    the slot keeps the last flow filed instead: a flow equal to it
+ *    (same destination and port, as retransmitted SYNs or repeated probes
+ *    are) adds nothing and skips the element lookups.
+ *  - Elements (ports, nets, hosts in a net): an append-only pool; each
+ *    element is linked into its source's list (hosts into their net's
+ *    list) and indexed in a hash set keyed by (slot, generation, kind,
+ *    parent, value) for de-duplication.  Values are at most 8 bytes (a
+ *    port, an IPv4 /24 or host byte, an IPv6 /64 or interface id) and are
+ *    compared and hashed as one 64-bit word.  A full pool drops the
+ *    element and counts it.
+ *  - Destination addresses are not stored: a (net, host) pair is the
+ *    address, so the walk rebuilds them from the nets' host lists.  Hosts
+ *    of a net over the source's net cap are therefore still kept (the
+ *    view leaves them out of that net, and they are counted as dropped,
+ *    as before), so that distinct addresses stay exact.
  *
  * Reset clears only the slots used in the interval and memsets the index:
  * about 2 MB at the default caps, once per flush, on the Redis thread.
@@ -27,26 +37,27 @@
 
 #define PROBES 8
 
-enum { EL_PORT, EL_NET, EL_HOST, EL_ADDR };
+enum { EL_PORT, EL_NET, EL_HOST };
 
 typedef struct src_slot {
     sf_addr_t addr;
     guint32   gen;
     guint32   flows;
     gint64    first_ms, last_ms;
-    guint32   ports, nets, addrs;   /* list heads: element index + 1 */
+    guint32   ports, nets;  /* list heads: element index + 1 */
     guint32   n_nets;
     sf_addr_t exporters[SF_AGG_MAX_EXPORTERS];
     guint8    n_exporters;
     gboolean  used;
     gboolean  listed;           /* in order[] (used may be cleared) */
-    /* the first flow, inline while flows == 1 */
+    /* the first flow, inline while flows == 1; then the last flow filed */
     sf_addr_t one_dst;
     guint16   one_port;
     guint8    one_has_port;
 } src_slot_t;
 
 typedef struct elem {
+    guint64 v;          /* the value's len bytes, memcpy'd into a word */
     guint32 next;       /* index + 1 of the next in the list */
     guint32 hosts;      /* nets: head of the hosts list; hosts: no */
     guint32 slot;
@@ -55,7 +66,6 @@ typedef struct elem {
     guint8  kind;
     guint8  len;
     guint8  tracked;    /* nets: hosts tracked (under the cap) */
-    guint8  v[16];
 } elem_t;
 
 struct sf_agg {
@@ -102,6 +112,13 @@ static guint64 hash_bytes(guint64 h, const guint8 *p, guint len)
     guint64 w[2] = {0, 0};
     memcpy(w, p, len);
     return mix64(h ^ mix64(w[0] ^ mix64(w[1] + len)));
+}
+
+static guint64 word_of(const guint8 *p, guint len)
+{
+    guint64 v = 0;
+    memcpy(&v, p, len);
+    return v;
 }
 
 sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
@@ -190,11 +207,15 @@ static src_slot_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint32 *idx)
 /* Finds or adds an element; returns its index + 1, 0 when dropped.  *added
  * tells whether it is new. */
 static guint32 find_elem(sf_agg_t *a, guint32 slot, guint32 gen, guint8 kind,
-                         guint32 parent, const guint8 *v, guint8 len,
+                         guint32 parent, guint64 v, guint8 len,
                          gboolean *added)
 {
-    guint64 h = hash_bytes(a->seed ^ ((guint64)slot << 32 | gen),
-                           v, len) ^ mix64((guint64)parent << 8 | kind);
+    /* one finaliser over the key's words; the multiplications spread the
+     * value and the slot, and the seed keeps the index unpredictable */
+    guint64 h = mix64(((v ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
+                      ^ (((guint64)slot << 32 | gen)
+                         * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f))
+                      ^ ((guint64)parent << 16 | (guint64)len << 8 | kind));
     guint32 i = (guint32)h & a->index_mask;
 
     *added = FALSE;
@@ -203,9 +224,8 @@ static guint32 find_elem(sf_agg_t *a, guint32 slot, guint32 gen, guint8 kind,
         if (e == 0)
             break;
         const elem_t *el = &a->pool[e - 1];
-        if (el->slot == slot && el->gen == gen && el->kind == kind
-            && el->parent == parent && el->len == len
-            && memcmp(el->v, v, len) == 0)
+        if (el->v == v && el->slot == slot && el->gen == gen
+            && el->kind == kind && el->parent == parent && el->len == len)
             return e;
     }
     if (a->n_pool >= a->max_pool) {
@@ -219,7 +239,7 @@ static guint32 find_elem(sf_agg_t *a, guint32 slot, guint32 gen, guint8 kind,
     el->kind = kind;
     el->parent = parent;
     el->len = len;
-    memcpy(el->v, v, len);
+    el->v = v;
     a->index[i] = ++a->n_pool;
     *added = TRUE;
     return a->n_pool;
@@ -227,25 +247,12 @@ static guint32 find_elem(sf_agg_t *a, guint32 slot, guint32 gen, guint8 kind,
 
 static void add_port(sf_agg_t *a, src_slot_t *s, guint32 si, guint16 port)
 {
-    guint8 v[2] = {(guint8)(port >> 8), (guint8)port};
     gboolean added;
-    guint32 e = find_elem(a, si, s->gen, EL_PORT, 0, v, 2, &added);
+    guint32 e = find_elem(a, si, s->gen, EL_PORT, 0, port, 2, &added);
 
     if (added) {
         a->pool[e - 1].next = s->ports;
         s->ports = e;
-    }
-}
-
-static void add_addr(sf_agg_t *a, src_slot_t *s, guint32 si,
-                     const sf_addr_t *dst)
-{
-    gboolean added;
-    guint32 e = find_elem(a, si, s->gen, EL_ADDR, 0, dst->b, 16, &added);
-
-    if (added) {
-        a->pool[e - 1].next = s->addrs;
-        s->addrs = e;
     }
 }
 
@@ -256,7 +263,8 @@ static void add_net_host(sf_agg_t *a, src_slot_t *s, guint32 si,
     const guint8 *host = v4 ? dst->b + 15 : dst->b + 8;
     guint8 nlen = v4 ? 3 : 8, hlen = v4 ? 1 : 8;
     gboolean added;
-    guint32 n = find_elem(a, si, s->gen, EL_NET, 0, net, nlen, &added);
+    guint32 n = find_elem(a, si, s->gen, EL_NET, 0, word_of(net, nlen), nlen,
+                          &added);
 
     if (n == 0)
         return;
@@ -266,12 +274,12 @@ static void add_net_host(sf_agg_t *a, src_slot_t *s, guint32 si,
         s->nets = n;
         s->n_nets++;
     }
-    if (!a->pool[n - 1].tracked) {
+    /* kept even over the cap: the address is (net, host) */
+    if (!a->pool[n - 1].tracked)
         a->dropped++;
-        return;
-    }
-    guint32 h = find_elem(a, si, s->gen, EL_HOST, n, host, hlen, &added);
-    if (added) {
+    guint32 h = find_elem(a, si, s->gen, EL_HOST, n, word_of(host, hlen), hlen,
+                          &added);
+    if (h != 0 && added) {
         a->pool[h - 1].next = a->pool[n - 1].hosts;
         a->pool[n - 1].hosts = h;
     }
@@ -293,7 +301,14 @@ static void add_elements(sf_agg_t *a, src_slot_t *s, guint32 si,
     if (with_port)
         add_port(a, s, si, port);
     add_net_host(a, s, si, dst, sf_addr_is_v4(dst));
-    add_addr(a, s, si, dst);
+}
+
+static gboolean same_as_last(const src_slot_t *s, const sf_flow_t *f,
+                             gboolean with_port)
+{
+    return s->one_has_port == (with_port != FALSE)
+           && (!with_port || s->one_port == f->dst_port)
+           && memcmp(s->one_dst.b, f->dst.b, 16) == 0;
 }
 
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
@@ -320,7 +335,12 @@ void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
     }
     if (s->flows == 2)
         add_elements(a, s, si, &s->one_dst, s->one_port, s->one_has_port);
+    if (same_as_last(s, f, with_port))
+        return;
     add_elements(a, s, si, &f->dst, f->dst_port, with_port);
+    s->one_dst = f->dst;
+    s->one_port = f->dst_port;
+    s->one_has_port = with_port != FALSE;
 }
 
 gboolean sf_agg_is_empty(const sf_agg_t *a)
@@ -338,10 +358,12 @@ gint64 sf_agg_last_arrival(const sf_agg_t *a)
     return a->last_arrival;
 }
 
-/* Fills the scratch nets array: tracked nets (with hosts) first. */
-static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked)
+/* Fills the scratch nets array, tracked nets (with hosts) first, and the
+ * addresses, rebuilt from (net, host). */
+static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked,
+                         guint *n_addrs)
 {
-    guint n = 0, hb = 0;
+    guint n = 0, hb = 0, na = 0;
 
     *tracked = 0;
     for (int pass = 0; pass < 2; pass++) {
@@ -350,13 +372,26 @@ static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked)
             if (el->tracked != (pass == 0))
                 continue;
             sf_agg_net_t *net = &a->s_nets[n++];
-            memcpy(net->net, el->v, el->len);
+            gboolean v4 = el->len == 3;
+            memcpy(net->net, &el->v, el->len);
             net->net_len = el->len;
-            net->host_len = el->len == 3 ? 1 : 8;
+            net->host_len = v4 ? 1 : 8;
             net->hosts = a->s_hosts + hb;
             net->n_hosts = 0;
             for (guint32 h = el->hosts; h; h = a->pool[h - 1].next) {
-                memcpy(a->s_hosts + hb, a->pool[h - 1].v, net->host_len);
+                sf_addr_t *d = &a->s_addrs[na++];
+                memset(d->b, 0, 16);
+                if (v4) {
+                    d->b[10] = d->b[11] = 0xff;
+                    memcpy(d->b + 12, &el->v, 3);
+                    memcpy(d->b + 15, &a->pool[h - 1].v, 1);
+                } else {
+                    memcpy(d->b, &el->v, 8);
+                    memcpy(d->b + 8, &a->pool[h - 1].v, 8);
+                }
+                if (pass == 1)
+                    continue;   /* over the cap: an address, no host */
+                memcpy(a->s_hosts + hb, &a->pool[h - 1].v, net->host_len);
                 hb += net->host_len;
                 net->n_hosts++;
             }
@@ -364,6 +399,7 @@ static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked)
                 (*tracked)++;
         }
     }
+    *n_addrs = na;
     return n;
 }
 
@@ -432,13 +468,10 @@ void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
         }
         v.ports = a->s_ports;
         for (guint32 e = s->ports; e; e = a->pool[e - 1].next)
-            a->s_ports[v.n_ports++] =
-                (guint16)(a->pool[e - 1].v[0] << 8 | a->pool[e - 1].v[1]);
+            a->s_ports[v.n_ports++] = (guint16)a->pool[e - 1].v;
         v.addrs = a->s_addrs;
-        for (guint32 e = s->addrs; e; e = a->pool[e - 1].next)
-            memcpy(a->s_addrs[v.n_addrs++].b, a->pool[e - 1].v, 16);
         v.nets = a->s_nets;
-        v.n_nets = gather_nets(a, s, &v.n_nets_tracked);
+        v.n_nets = gather_nets(a, s, &v.n_nets_tracked, &v.n_addrs);
         fn(&v, user);
     }
 }

@@ -30,6 +30,8 @@ void sf_pipe_cmd(sf_pipe_t *p, const char *name);
 void sf_pipe_arg(sf_pipe_t *p, const void *data, gsize len);
 void sf_pipe_str(sf_pipe_t *p, const char *s);
 void sf_pipe_int(sf_pipe_t *p, gint64 v);
+/* One argument: prefix followed by v in decimal (keys "sf:{S}:p:BUCKET"). */
+void sf_pipe_prefix_int(sf_pipe_t *p, const char *prefix, gint64 v);
 void sf_pipe_argf(sf_pipe_t *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void sf_pipe_end(sf_pipe_t *p);
 guint sf_pipe_pending(const sf_pipe_t *p);

@@ -274,6 +274,62 @@ static void test_aggregate_dedup(void)
     sf_agg_free(a);
 }
 
+typedef struct addr_seen {
+    GHashTable *addrs;      /* text -> 1 */
+    guint       ports, hosts, tracked;
+} addr_seen_t;
+
+static void collect_addrs(const sf_agg_source_t *s, void *user)
+{
+    addr_seen_t *n = user;
+    char text[SF_ADDR_STRLEN];
+
+    for (guint i = 0; i < s->n_addrs; i++)
+        g_hash_table_add(n->addrs,
+                         g_strdup(sf_addr_to_string(&s->addrs[i], text)));
+    n->ports += s->n_ports;
+    n->tracked += s->n_nets_tracked;
+    for (guint i = 0; i < s->n_nets_tracked; i++)
+        n->hosts += s->nets[i].n_hosts;
+}
+
+static void test_aggregate_addrs(void)
+{
+    /* destination addresses are rebuilt from (net, host): exact for IPv6
+     * and for nets over the cap (2 here); repeats of the last flow add
+     * nothing */
+    static const char *const dsts[] = {
+        "2001:db8:0:1::5", "2001:db8:0:1::6", "2001:db8:0:2::5",
+        "2001:db8:0:3:1:2:3:4", "2001:db8:0:1::5",
+    };
+    static const char *const dsts4[] = {
+        "10.0.1.5", "10.0.2.5", "10.0.3.5", "10.0.3.6", "10.0.1.5",
+    };
+    sf_agg_t *a = sf_agg_new(64, 1024, 2);
+    addr_seen_t n = {g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                           NULL), 0, 0, 0};
+
+    for (guint i = 0; i < G_N_ELEMENTS(dsts); i++)
+        for (int rep = 0; rep < 3; rep++) {
+            sf_flow_t f = test_syn("2001:db8:ffff::1", dsts[i], 22);
+            sf_flow_t g = test_syn("203.0.113.9", dsts4[i], (guint16)(80 + i));
+            sf_agg_add(a, &f, TRUE);
+            sf_agg_add(a, &g, TRUE);
+        }
+    sf_agg_walk(a, collect_addrs, &n);
+    g_assert_cmpuint(g_hash_table_size(n.addrs), ==, 4 + 4);
+    for (guint i = 0; i + 1 < G_N_ELEMENTS(dsts); i++) {
+        g_assert_true(g_hash_table_contains(n.addrs, dsts[i]));
+        g_assert_true(g_hash_table_contains(n.addrs, dsts4[i]));
+    }
+    g_assert_cmpuint(n.ports, ==, 1 + 5);
+    g_assert_cmpuint(n.tracked, ==, 2 + 2);
+    /* v6: nets 1 (::5, ::6) and 2 or 3 tracked; v4: 2 of its 3 nets */
+    g_assert_cmpuint(n.hosts, >=, 2 + 2);
+    g_hash_table_unref(n.addrs);
+    sf_agg_free(a);
+}
+
 static void count_one(const sf_agg_source_t *s, void *user);
 
 static void test_aggregate_flood(void)
@@ -387,6 +443,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/config", test_config);
     g_test_add_func("/correlate/aggregate/dedup", test_aggregate_dedup);
     g_test_add_func("/correlate/aggregate/flood", test_aggregate_flood);
+    g_test_add_func("/correlate/aggregate/addrs", test_aggregate_addrs);
     g_test_add_func("/correlate/probation", test_probation);
     return g_test_run();
 }
