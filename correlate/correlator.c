@@ -206,6 +206,7 @@ static void drop_connection(sf_correlator_t *c, const GError *err)
     c->rc = NULL;
     sf_rcluster_free(c->cluster);
     c->cluster = NULL;
+    sf_window_forget(c->window);        /* Redis may come back empty */
     c->backoff_ms = BACKOFF_MIN_MS;
     c->retry_at = g_get_monotonic_time() + BACKOFF_MIN_MS * 1000;
     count(c, &c->st.redis_errors, 1);
@@ -440,6 +441,7 @@ static void flush_once_locked(sf_correlator_t *c, gboolean force)
             drop_connection(c, err);
             return;
         }
+        sf_window_commit(c->window);
         sf_agg_reset(c->spare);
         c->spare_pending = FALSE;
         g_mutex_lock(&c->state_lock);

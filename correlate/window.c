@@ -35,6 +35,20 @@
  *                     same flush is retried, and only then (Redis >= 7.0
  *                     accepts NX with GET)
  *   sf:top:MINUTE     zset S -> fan-out, for `scanflow top` (TTL 180 s)
+ *
+ * What Redis already holds ("seen" table, Redis thread only): per source,
+ * the bucket last written, up to SEEN_FPS 64-bit fingerprints of the
+ * elements PFADDed into that bucket's keys and which keys got their EXPIRE
+ * in it.  A flush sends PFADD only for elements not there (none: no
+ * PFADD), EXPIRE only once per key per bucket (the TTL of window + 2
+ * buckets still runs at least window + 1 bucket past the key's last write
+ * in the bucket), PFCOUNT only for dimensions it PFADDed into, and samples
+ * only when something was new.  A flush's findings are staged and
+ * committed by sf_window_commit() once the whole flush went through;
+ * sf_window_forget() clears the table when the connection is lost (a
+ * restarted Redis may have lost everything).  The table is bounded
+ * (SEEN_SETS x SEEN_WAYS entries); an entry of the current bucket pushed
+ * out is counted, and costs only commands that would have been skipped.
  */
 #include "window.h"
 
@@ -49,6 +63,21 @@
  * replies in Redis's client output buffer (a client-output-buffer-limit
  * would otherwise close the connection on every retry of the same flush). */
 #define CHUNK 2048
+
+#define SEEN_FPS 6              /* fingerprints per source and bucket */
+#define SEEN_WAYS 4
+#define SEEN_SETS 16384         /* 65,536 entries of 80 bytes */
+
+/* Keys whose EXPIRE was sent in the entry's bucket. */
+enum { K_P = 1, K_N = 2, K_D = 4, K_F = 8, K_M = 16, K_S = 32 };
+
+typedef struct seen {
+    sf_addr_t src;
+    gint64    bucket;           /* -1: empty */
+    guint32   keys;             /* K_* */
+    guint32   n_fp;
+    guint64   fp[SEEN_FPS];
+} seen_t;
 
 enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS };
 
@@ -74,6 +103,13 @@ struct sf_window {
     char        token[160];
     GError     *error;          /* first failure while walking */
     GByteArray *elems;
+    seen_t     *seen;           /* SEEN_SETS * SEEN_WAYS */
+    const seen_t *cur;          /* the visited source's entry, or NULL */
+    seen_t      stage;          /* the visited source's findings */
+    GArray     *staged;         /* seen_t: this flush's, until commit */
+    GByteArray *grown;          /* per tracked net: a host was new */
+    guint       seen_rr;
+    guint64     seen_evicted;
 };
 
 sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
@@ -88,6 +124,10 @@ sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
     w->ttl = cfg->window_s + 2 * cfg->bucket_s;
     w->plan = g_array_new(FALSE, FALSE, sizeof(plan_t));
     w->elems = g_byte_array_new();
+    w->seen = g_new(seen_t, SEEN_SETS * SEEN_WAYS);
+    w->staged = g_array_new(FALSE, FALSE, sizeof(seen_t));
+    w->grown = g_byte_array_new();
+    sf_window_forget(w);
     return w;
 }
 
@@ -99,6 +139,9 @@ void sf_window_free(sf_window_t *w)
     g_clear_error(&w->error);
     g_array_unref(w->plan);
     g_byte_array_unref(w->elems);
+    g_free(w->seen);
+    g_array_unref(w->staged);
+    g_byte_array_unref(w->grown);
     g_free(w);
 }
 
@@ -156,6 +199,122 @@ static const char *bucket_key(char *buf, const char *sk, const char *dim,
     return buf;
 }
 
+/* What Redis holds --------------------------------------------------------- */
+
+static guint64 fmix64(guint64 h)
+{
+    h ^= h >> 33;
+    h *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= G_GUINT64_CONSTANT(0xc4ceb33fe63c1a85);
+    h ^= h >> 33;
+    return h;
+}
+
+/* Fingerprint of an element of kind (p, n, h, d); a: the net for hosts. */
+static guint64 fingerprint(char kind, const guint8 *a, gsize alen,
+                           const guint8 *b, gsize blen)
+{
+    guint64 h = G_GUINT64_CONSTANT(0xcbf29ce484222325);
+
+    h = (h ^ (guint8)kind) * G_GUINT64_CONSTANT(0x100000001b3);
+    h = (h ^ (alen << 8 | blen)) * G_GUINT64_CONSTANT(0x100000001b3);
+    for (gsize i = 0; i < alen; i++)
+        h = (h ^ a[i]) * G_GUINT64_CONSTANT(0x100000001b3);
+    for (gsize i = 0; i < blen; i++)
+        h = (h ^ b[i]) * G_GUINT64_CONSTANT(0x100000001b3);
+    return fmix64(h);
+}
+
+static seen_t *seen_set(sf_window_t *w, const sf_addr_t *src)
+{
+    guint64 h = 0;
+
+    for (guint i = 0; i < 16; i += 8) {
+        guint64 v;
+        memcpy(&v, src->b + i, 8);
+        h = fmix64(h ^ v);
+    }
+    return &w->seen[(h & (SEEN_SETS - 1)) * SEEN_WAYS];
+}
+
+/* The entry of src for the current bucket, or NULL. */
+static const seen_t *seen_find(sf_window_t *w, const sf_addr_t *src)
+{
+    seen_t *set = seen_set(w, src);
+
+    for (guint i = 0; i < SEEN_WAYS; i++)
+        if (set[i].bucket == w->bucket
+            && memcmp(set[i].src.b, src->b, 16) == 0)
+            return &set[i];
+    return NULL;
+}
+
+/* TRUE: Redis holds the element (this flush need not send it); FALSE:
+ * staged, to be remembered once the flush went through. */
+static gboolean seen_element(sf_window_t *w, guint64 fp)
+{
+    if (w->cur)
+        for (guint i = 0; i < w->cur->n_fp; i++)
+            if (w->cur->fp[i] == fp)
+                return TRUE;
+    if (w->stage.n_fp < SEEN_FPS)
+        w->stage.fp[w->stage.n_fp++] = fp;
+    return FALSE;
+}
+
+/* TRUE: key's EXPIRE must be sent (and is staged as sent). */
+static gboolean expire_needed(sf_window_t *w, guint32 key)
+{
+    if (w->cur && (w->cur->keys & key))
+        return FALSE;
+    w->stage.keys |= key;
+    return TRUE;
+}
+
+void sf_window_forget(sf_window_t *w)
+{
+    for (guint i = 0; i < SEEN_SETS * SEEN_WAYS; i++)
+        w->seen[i].bucket = -1;
+    g_array_set_size(w->staged, 0);
+}
+
+void sf_window_commit(sf_window_t *w)
+{
+    for (guint k = 0; k < w->staged->len; k++) {
+        const seen_t *st = &g_array_index(w->staged, seen_t, k);
+        seen_t *set = seen_set(w, &st->src), *e = NULL;
+
+        for (guint i = 0; i < SEEN_WAYS && e == NULL; i++)
+            if (memcmp(set[i].src.b, st->src.b, 16) == 0
+                && set[i].bucket >= 0)
+                e = &set[i];
+        for (guint i = 0; i < SEEN_WAYS && e == NULL; i++)
+            if (set[i].bucket != st->bucket)
+                e = &set[i];
+        if (e == NULL) {
+            e = &set[w->seen_rr++ % SEEN_WAYS];
+            w->seen_evicted++;
+        }
+        if (e->bucket != st->bucket
+            || memcmp(e->src.b, st->src.b, 16) != 0) {
+            e->src = st->src;
+            e->bucket = st->bucket;
+            e->keys = 0;
+            e->n_fp = 0;
+        }
+        e->keys |= st->keys;
+        for (guint i = 0; i < st->n_fp && e->n_fp < SEEN_FPS; i++)
+            e->fp[e->n_fp++] = st->fp[i];
+    }
+    g_array_set_size(w->staged, 0);
+}
+
+guint64 sf_window_seen_evicted(const sf_window_t *w)
+{
+    return w->seen_evicted;
+}
+
 const char *sf_window_net_text(const guint8 *net, guint len, char *buf)
 {
     guint8 a[16] = {0};
@@ -183,11 +342,15 @@ static void add_plan(sf_window_t *w, guint ci, guint8 what,
     g_array_append_val(w->plan, pl);
 }
 
-/* Sends cmd, plans an ignored reply; then EXPIRE key, ignored too. */
-static void end_and_expire(sf_window_t *w, guint ci, const char *key)
+/* Sends cmd, plans an ignored reply; then EXPIRE key, ignored too, unless
+ * key_bit (K_*) says it was set in this bucket already (0: always). */
+static void end_and_expire(sf_window_t *w, guint ci, const char *key,
+                           guint32 key_bit)
 {
     sf_pipe_end(w->pipe);
     add_plan(w, ci, PLAN_IGNORE, NULL);
+    if (key_bit && !expire_needed(w, key_bit))
+        return;
     sf_pipe_cmd(w->pipe, "EXPIRE");
     sf_pipe_str(w->pipe, key);
     sf_pipe_int(w->pipe, w->ttl);
@@ -207,13 +370,13 @@ static void count_union(sf_window_t *w, const char *prefix, guint ci,
 }
 
 static void pfadd(sf_window_t *w, const char *key, guint ci,
-                  const guint8 *elems, guint n, guint len)
+                  const guint8 *elems, guint n, guint len, guint32 key_bit)
 {
     sf_pipe_cmd(w->pipe, "PFADD");
     sf_pipe_str(w->pipe, key);
     for (guint i = 0; i < n; i++)
         sf_pipe_arg(w->pipe, elems + (gsize)i * len, len);
-    end_and_expire(w, ci, key);
+    end_and_expire(w, ci, key, key_bit);
 }
 
 /* Elements of differing lengths (a source with IPv4 and IPv6 targets
@@ -224,55 +387,102 @@ static void pfadd_begin(sf_window_t *w, const char *key)
     sf_pipe_str(w->pipe, key);
 }
 
-static void write_ports(sf_window_t *w, const char *sk,
-                        const sf_agg_source_t *s, guint ci)
+/* Each returns TRUE when it PFADDed something (the dimension may have
+ * grown in Redis). */
+static gboolean write_ports(sf_window_t *w, const char *sk,
+                            const sf_agg_source_t *s, guint ci)
 {
     char key[128];
+    guint n = 0;
 
     g_byte_array_set_size(w->elems, s->n_ports * 2);
     for (guint i = 0; i < s->n_ports; i++) {
-        w->elems->data[2 * i] = (guint8)(s->ports[i] >> 8);
-        w->elems->data[2 * i + 1] = (guint8)s->ports[i];
+        guint8 *e = w->elems->data + 2 * n;
+
+        e[0] = (guint8)(s->ports[i] >> 8);
+        e[1] = (guint8)s->ports[i];
+        if (!seen_element(w, fingerprint('p', NULL, 0, e, 2)))
+            n++;
     }
+    if (n == 0)
+        return FALSE;
     bucket_key(key, sk, "p:", w->bucket);
-    pfadd(w, key, ci, w->elems->data, s->n_ports, 2);
+    pfadd(w, key, ci, w->elems->data, n, 2, K_P);
+    return TRUE;
 }
 
-static void write_nets(sf_window_t *w, const char *sk,
-                       const sf_agg_source_t *s, guint ci)
+static gboolean write_nets(sf_window_t *w, const char *sk,
+                           const sf_agg_source_t *s, guint ci)
 {
     char key[160], net[SF_ADDR_STRLEN + 8];
+    gboolean grew = FALSE;
 
-    bucket_key(key, sk, "n:", w->bucket);
-    pfadd_begin(w, key);
-    for (guint i = 0; i < s->n_nets; i++)
-        sf_pipe_arg(w->pipe, s->nets[i].net, s->nets[i].net_len);
-    end_and_expire(w, ci, key);
+    for (guint i = 0; i < s->n_nets; i++) {
+        const sf_agg_net_t *n = &s->nets[i];
+
+        if (seen_element(w, fingerprint('n', NULL, 0, n->net, n->net_len)))
+            continue;
+        if (!grew) {
+            bucket_key(key, sk, "n:", w->bucket);
+            pfadd_begin(w, key);
+            grew = TRUE;
+        }
+        sf_pipe_arg(w->pipe, n->net, n->net_len);
+    }
+    if (grew)
+        end_and_expire(w, ci, key, K_N);
+    g_byte_array_set_size(w->grown, s->n_nets_tracked);
     for (guint i = 0; i < s->n_nets_tracked; i++) {
         const sf_agg_net_t *n = &s->nets[i];
         char *p = put_str(net, "h:");
+        guint k = 0;
 
+        g_byte_array_set_size(w->elems, n->n_hosts * n->host_len);
+        for (guint j = 0; j < n->n_hosts; j++) {
+            const guint8 *h = n->hosts + (gsize)j * n->host_len;
+
+            if (seen_element(w, fingerprint('h', n->net, n->net_len, h,
+                                            n->host_len)))
+                continue;
+            memcpy(w->elems->data + (gsize)k++ * n->host_len, h,
+                   n->host_len);
+        }
+        w->grown->data[i] = k > 0;
+        if (k == 0)
+            continue;
         sf_window_net_text(n->net, n->net_len, p);
         p += strlen(p);
         *p++ = ':';
         *p = '\0';
         bucket_key(key, sk, net, w->bucket);
-        pfadd(w, key, ci, n->hosts, n->n_hosts, n->host_len);
+        /* a host key gets its EXPIRE with every PFADD: its hosts are new */
+        pfadd(w, key, ci, w->elems->data, k, n->host_len, 0);
     }
+    return grew;
 }
 
-static void write_addrs(sf_window_t *w, const char *sk,
-                        const sf_agg_source_t *s, guint ci)
+static gboolean write_addrs(sf_window_t *w, const char *sk,
+                            const sf_agg_source_t *s, guint ci)
 {
     char key[128];
+    gboolean grew = FALSE;
 
-    bucket_key(key, sk, "d:", w->bucket);
-    pfadd_begin(w, key);
     for (guint i = 0; i < s->n_addrs; i++) {
         gboolean v4 = sf_addr_is_v4(&s->addrs[i]);
-        sf_pipe_arg(w->pipe, s->addrs[i].b + (v4 ? 12 : 0), v4 ? 4 : 16);
+        const guint8 *a = s->addrs[i].b + (v4 ? 12 : 0);
+
+        if (seen_element(w, fingerprint('d', NULL, 0, a, v4 ? 4 : 16)))
+            continue;
+        if (!grew) {
+            bucket_key(key, sk, "d:", w->bucket);
+            pfadd_begin(w, key);
+            grew = TRUE;
+        }
+        sf_pipe_arg(w->pipe, a, v4 ? 4 : 16);
     }
-    end_and_expire(w, ci, key);
+    if (grew)
+        end_and_expire(w, ci, key, K_D);
+    return grew;
 }
 
 static void write_meta(sf_window_t *w, const char *sk,
@@ -284,7 +494,7 @@ static void write_meta(sf_window_t *w, const char *sk,
     sf_pipe_cmd(w->pipe, "INCRBY");
     sf_pipe_str(w->pipe, key);
     sf_pipe_int(w->pipe, s->flows);
-    end_and_expire(w, ci, key);
+    end_and_expire(w, ci, key, K_F);
 
     *put_str(put_str(key, sk), "m") = '\0';
     sf_pipe_cmd(w->pipe, "ZADD");
@@ -300,7 +510,7 @@ static void write_meta(sf_window_t *w, const char *sk,
         sf_pipe_int(w->pipe, s->last_ms);
         sf_pipe_str(w->pipe, addr_text(&s->exporters[i], x + 2) - 2);
     }
-    end_and_expire(w, ci, key);
+    end_and_expire(w, ci, key, K_M);
 }
 
 static void write_samples(sf_window_t *w, const char *sk,
@@ -326,23 +536,30 @@ static void write_samples(sf_window_t *w, const char *sk,
     sf_pipe_str(w->pipe, key);
     sf_pipe_str(w->pipe, "0");
     sf_pipe_str(w->pipe, "79");
-    end_and_expire(w, ci, key);
+    end_and_expire(w, ci, key, K_S);
 }
 
+/* Counts only the dimensions this flush PFADDed into: one that Redis
+ * already held whole cannot have grown. */
 static void write_counts(sf_window_t *w, const char *sk,
-                         const sf_agg_source_t *s, guint ci)
+                         const sf_agg_source_t *s, guint ci,
+                         gboolean ports, gboolean nets)
 {
     char prefix[192], net[SF_ADDR_STRLEN + 4];
 
-    if (s->n_ports) {
+    if (ports) {
         *put_str(put_str(prefix, sk), "p:") = '\0';
         count_union(w, prefix, ci, PLAN_PORTS, NULL);
     }
-    *put_str(put_str(prefix, sk), "n:") = '\0';
-    count_union(w, prefix, ci, PLAN_NETS, NULL);
+    if (nets) {
+        *put_str(put_str(prefix, sk), "n:") = '\0';
+        count_union(w, prefix, ci, PLAN_NETS, NULL);
+    }
     for (guint i = 0; i < s->n_nets_tracked; i++) {
         char *p = put_str(put_str(prefix, sk), "h:");
 
+        if (!w->grown->data[i])
+            continue;
         sf_window_net_text(s->nets[i].net, s->nets[i].net_len, net);
         *put_str(put_str(p, net), ":") = '\0';
         count_union(w, prefix, ci, PLAN_HOSTS, &s->nets[i]);
@@ -358,19 +575,29 @@ static void visit_source(const sf_agg_source_t *s, void *user)
                             .top_hosts = -1};
     char src[SF_ADDR_STRLEN], sk[SF_ADDR_STRLEN + 8];
     guint ci = w->counts->len;
+    gboolean ports = FALSE, nets, hosts = FALSE, addrs;
 
     if (s->n_addrs == 0 || s->n_nets == 0 || w->error)
         return;
     g_array_append_val(w->counts, c);
     addr_text(&s->src, src);
     *put_str(put_str(put_str(sk, "sf:{"), src), "}:") = '\0';
+    w->cur = seen_find(w, &s->src);
+    memset(&w->stage, 0, sizeof w->stage);
+    w->stage.src = s->src;
+    w->stage.bucket = w->bucket;
     if (s->n_ports)
-        write_ports(w, sk, s, ci);
-    write_nets(w, sk, s, ci);
-    write_addrs(w, sk, s, ci);
+        ports = write_ports(w, sk, s, ci);
+    nets = write_nets(w, sk, s, ci);
+    for (guint i = 0; i < s->n_nets_tracked; i++)
+        hosts |= w->grown->data[i];
+    addrs = write_addrs(w, sk, s, ci);
     write_meta(w, sk, s, ci);
-    write_samples(w, sk, s, ci);
-    write_counts(w, sk, s, ci);
+    /* samples of a flush that added nothing repeat earlier ones */
+    if (ports || nets || hosts || addrs)
+        write_samples(w, sk, s, ci);
+    write_counts(w, sk, s, ci, ports, nets);
+    g_array_append_val(w->staged, w->stage);
     if (w->plan->len - w->plan_read >= CHUNK && w->error == NULL)
         read_replies(w, &w->error);
 }
@@ -406,6 +633,7 @@ gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
     g_array_set_size(w->plan, 0);
     w->plan_read = 0;
     g_clear_error(&w->error);
+    g_array_set_size(w->staged, 0);
     sf_agg_walk(agg, visit_source, w);
     if (w->error) {
         g_propagate_error(err, w->error);
@@ -469,8 +697,10 @@ static guint record_fanout(sf_window_t *w, sf_pipe_t *p,
     g_snprintf(key, sizeof key, "sf:{%s}:c", src);
     sf_pipe_cmd(p, "HSET");
     sf_pipe_str(p, key);
-    sf_pipe_str(p, "nets");
-    sf_pipe_int(p, c->nets);
+    if (c->nets >= 0) {         /* -1: not counted, Redis held them all */
+        sf_pipe_str(p, "nets");
+        sf_pipe_int(p, c->nets);
+    }
     if (c->ports >= 0) {
         sf_pipe_str(p, "ports");
         sf_pipe_int(p, c->ports);

@@ -43,6 +43,13 @@ gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
  * (SET NX EX on the dedup key) and reads the alert's facts. */
 gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
                          const GArray *counts, GArray *claims, GError **err);
+/* Remembers what this flush wrote (staged by sf_window_update) as held by
+ * Redis: call once the whole flush (update and claims) went through. */
+void sf_window_commit(sf_window_t *w);
+/* Forgets what Redis holds: on reconnect (Redis may have restarted). */
+void sf_window_forget(sf_window_t *w);
+/* Entries of the current bucket pushed out of the bounded table. */
+guint64 sf_window_seen_evicted(const sf_window_t *w);
 /* "192.0.2.0/24" or "2001:db8:0:1::/64"; buf of SF_ADDR_STRLEN + 4. */
 const char *sf_window_net_text(const guint8 *net, guint len, char *buf);
 

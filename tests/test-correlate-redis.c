@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 #include <hiredis/hiredis.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <string.h>
 
 #include "config.h"
@@ -609,6 +610,91 @@ static void test_redis_down(void)
     g_rmdir(dir);
 }
 
+/* Calls of one command since the last CONFIG RESETSTAT. */
+static guint64 calls(redisContext *rc, const char *cmd)
+{
+    redisReply *r = redisCommand(rc, "INFO commandstats");
+    g_autofree char *tag = g_strdup_printf("cmdstat_%s:calls=", cmd);
+    const char *q = strstr(r->str, tag);
+    guint64 n = q ? g_ascii_strtoull(q + strlen(tag), NULL, 10) : 0;
+
+    freeReplyObject(r);
+    return n;
+}
+
+/* Feeds the same three flows and waits for the flush that writes them. */
+static void feed_same(sf_correlator_t *c)
+{
+    sf_correlator_stats_t st;
+    guint64 before;
+
+    sf_correlator_get_stats(c, &st);
+    before = st.flushes;
+    feed_ports(c, "203.0.113.70", "192.0.2.7", 1, 3);
+    for (guint wait = 0; wait < 100 && st.flushes == before; wait++) {
+        g_usleep(50000);
+        sf_correlator_get_stats(c, &st);
+    }
+    g_assert_cmpuint(st.flushes, >, before);
+}
+
+/* A flush of elements the current bucket already holds sends no PFADD,
+ * EXPIRE or PFCOUNT; once the connection is lost (here: killed, and the
+ * data flushed, as a restarted empty Redis) everything is written again. */
+static void test_skip_known(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    GLogLevelFlags fatal;
+
+    for (guint attempt = 0;; attempt++) {
+        gint64 b0 = g_get_real_time() / 30000000;
+        sf_correlator_t *c = correlator(cfg, "skip");
+        redisContext *rc;
+        redisReply *r;
+        guint64 pfadd, expire, pfcount, incrby;
+
+        flushall();
+        rc = connect_test();
+        feed_same(c);
+        freeReplyObject(redisCommand(rc, "CONFIG RESETSTAT"));
+        feed_same(c);
+        pfadd = calls(rc, "pfadd");
+        expire = calls(rc, "expire");
+        pfcount = calls(rc, "pfcount");
+        incrby = calls(rc, "incrby");
+        if (g_get_real_time() / 30000000 != b0 && attempt < 2) {
+            sf_correlator_free(c);      /* a new bucket began: again */
+            redisFree(rc);
+            continue;
+        }
+        g_assert_cmpuint(pfadd, ==, 0);
+        g_assert_cmpuint(expire, ==, 0);
+        g_assert_cmpuint(pfcount, ==, 0);
+        g_assert_cmpuint(incrby, ==, 1);
+
+        /* "restart empty": connection lost, keys gone (scanflowd ignores
+         * SIGPIPE; so must the test, which writes on the killed socket) */
+        signal(SIGPIPE, SIG_IGN);
+        fatal = g_log_set_always_fatal(G_LOG_FATAL_MASK
+                                       | G_LOG_LEVEL_CRITICAL);
+        freeReplyObject(redisCommand(rc, "CLIENT KILL TYPE normal"));
+        freeReplyObject(redisCommand(rc, "FLUSHALL"));
+        freeReplyObject(redisCommand(rc, "CONFIG RESETSTAT"));
+        feed_same(c);
+        g_log_set_always_fatal(fatal);
+        g_assert_cmpuint(calls(rc, "pfadd"), >=, 4);
+        g_assert_cmpuint(calls(rc, "expire"), >=, 4);
+        r = redisCommand(rc, "TTL sf:{203.0.113.70}:p:%lld",
+                         (long long)(g_get_real_time() / 30000000));
+        g_assert_cmpint(r->integer, >, 0);
+        freeReplyObject(r);
+        sf_correlator_free(c);
+        redisFree(rc);
+        break;
+    }
+    sf_correlate_config_free(cfg);
+}
+
 /* Measured cost of the window design: Redis commands and request bytes
  * per flow for a port scan, a sweep and a flood of one-flow sources. */
 static void test_cost(void)
@@ -618,6 +704,7 @@ static void test_cost(void)
         {"port scan, 10,000 ports", 10000},
         {"sweep of a /16, port 22", 65536},
         {"20,000 one-flow sources", 20000},
+        {"5,000 sources, same flow in 4 flushes", 20000},
     };
     char dst[32], src[32];
 
@@ -636,9 +723,14 @@ static void test_cost(void)
             } else if (k == 1) {
                 g_snprintf(dst, sizeof dst, "10.1.%u.%u", i >> 8, i & 255);
                 f = test_syn("203.0.113.61", dst, 22);
-            } else {
+            } else if (k == 2) {
                 g_snprintf(src, sizeof src, "100.%u.%u.%u", i >> 16,
                            (i >> 8) & 255, i & 255);
+                f = test_syn(src, "192.0.2.1", 23);
+            } else {            /* internet noise: the same flow again */
+                guint j = i % 5000;
+                g_snprintf(src, sizeof src, "100.%u.%u.%u", j >> 16,
+                           (j >> 8) & 255, j & 255);
                 f = test_syn(src, "192.0.2.1", 23);
             }
             sf_correlator_flow(&f, c);
@@ -690,6 +782,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/allow-tag-v6", test_allow_tag_v6);
     g_test_add_func("/correlate/redis/redis-down", test_redis_down);
     g_test_add_func("/correlate/redis/reload", test_reload);
+    g_test_add_func("/correlate/redis/skip-known", test_skip_known);
     g_test_add_func("/correlate/redis/cost", test_cost);
     return g_test_run();
 }
