@@ -32,6 +32,7 @@
  * about 2 MB at the default caps, once per flush, on the Redis thread.
  */
 #include "aggregate.h"
+#include "hash.h"
 
 #include <string.h>
 
@@ -96,22 +97,11 @@ static guint32 pow2_at_least(guint n)
     return p;
 }
 
-/* MurmurHash3's finaliser. */
-static guint64 mix64(guint64 k)
-{
-    k ^= k >> 33;
-    k *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
-    k ^= k >> 33;
-    k *= G_GUINT64_CONSTANT(0xc4ceb9fe1a85ec53);
-    k ^= k >> 33;
-    return k;
-}
-
 static guint64 hash_bytes(guint64 h, const guint8 *p, guint len)
 {
     guint64 w[2] = {0, 0};
     memcpy(w, p, len);
-    return mix64(h ^ mix64(w[0] ^ mix64(w[1] + len)));
+    return sf_mix64(h ^ sf_mix64(w[0] ^ sf_mix64(w[1] + len)));
 }
 
 static guint64 word_of(const guint8 *p, guint len)
@@ -212,7 +202,7 @@ static guint32 find_elem(sf_agg_t *a, guint32 slot, guint32 gen, guint8 kind,
 {
     /* one finaliser over the key's words; the multiplications spread the
      * value and the slot, and the seed keeps the index unpredictable */
-    guint64 h = mix64(((v ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
+    guint64 h = sf_mix64(((v ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
                       ^ (((guint64)slot << 32 | gen)
                          * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f))
                       ^ ((guint64)parent << 16 | (guint64)len << 8 | kind));

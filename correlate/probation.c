@@ -20,6 +20,7 @@
  * on, with its first; a one-flow spoofed source is never written.
  */
 #include "probation.h"
+#include "hash.h"
 
 #include <string.h>
 
@@ -80,13 +81,7 @@ static guint64 addr_hash(const sf_addr_t *a)
     guint64 w[2];
 
     memcpy(w, a->b, 16);
-    guint64 k = w[0] ^ (w[1] * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15));
-    k ^= k >> 33;
-    k *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
-    k ^= k >> 33;
-    k *= G_GUINT64_CONSTANT(0xc4ceb9fe1a85ec53);
-    k ^= k >> 33;
-    return k;
+    return sf_mix64(w[0] ^ (w[1] * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15)));
 }
 
 static gboolean seen(const sf_probation_t *p, guint64 h)

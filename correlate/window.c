@@ -51,6 +51,7 @@
  * out is counted, and costs only commands that would have been skipped.
  */
 #include "window.h"
+#include "hash.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -201,15 +202,6 @@ static const char *bucket_key(char *buf, const char *sk, const char *dim,
 
 /* What Redis holds --------------------------------------------------------- */
 
-static guint64 fmix64(guint64 h)
-{
-    h ^= h >> 33;
-    h *= G_GUINT64_CONSTANT(0xff51afd7ed558ccd);
-    h ^= h >> 33;
-    h *= G_GUINT64_CONSTANT(0xc4ceb33fe63c1a85);
-    h ^= h >> 33;
-    return h;
-}
 
 /* Fingerprint of an element of kind (p, n, h, d); a: the net for hosts. */
 static guint64 fingerprint(char kind, const guint8 *a, gsize alen,
@@ -223,7 +215,7 @@ static guint64 fingerprint(char kind, const guint8 *a, gsize alen,
         h = (h ^ a[i]) * G_GUINT64_CONSTANT(0x100000001b3);
     for (gsize i = 0; i < blen; i++)
         h = (h ^ b[i]) * G_GUINT64_CONSTANT(0x100000001b3);
-    return fmix64(h);
+    return sf_mix64(h);
 }
 
 static seen_t *seen_set(sf_window_t *w, const sf_addr_t *src)
@@ -233,7 +225,7 @@ static seen_t *seen_set(sf_window_t *w, const sf_addr_t *src)
     for (guint i = 0; i < 16; i += 8) {
         guint64 v;
         memcpy(&v, src->b + i, 8);
-        h = fmix64(h ^ v);
+        h = sf_mix64(h ^ v);
     }
     return &w->seen[(h & (SEEN_SETS - 1)) * SEEN_WAYS];
 }
