@@ -13,8 +13,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import sfredis, sfflood
 from reliability import SCANNERS, once
 
-top = os.environ.get('top_srcdir', os.path.join(os.path.dirname(__file__), '..', '..'))
-build = os.environ.get('top_builddir', top)
+top = sfredis.TOP
+build = sfredis.BUILD
 capture = os.path.join(top, 'fixtures', 'exports', 'softflowd-ipfix.pcap')
 SOURCES = int(os.environ.get('SF_FLOOD_SOURCES', '1000000'))
 SLOW = '203.0.113.250'

@@ -10,8 +10,8 @@ import glob, json, os, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis
 
-top = os.environ.get('top_srcdir', os.path.join(os.path.dirname(__file__), '..', '..'))
-build = os.environ.get('top_builddir', top)
+top = sfredis.TOP
+build = sfredis.BUILD
 fixtures = os.path.join(top, 'fixtures')
 tmp = tempfile.mkdtemp(prefix='sf-e2e.')
 
@@ -23,31 +23,9 @@ except ImportError:
     validator = None
 
 
-def scenarios():
-    rows = []
-    header = None
-    for line in open(os.path.join(fixtures, 'scenarios.tsv')):
-        if line.startswith('#') or not line.strip():
-            continue
-        cols = line.rstrip('\n').split('\t')
-        if header is None:
-            header = cols
-            continue
-        rows.append(dict(zip(header, cols)))
-    return rows
-
-
-def home_args(rows):
-    args = []
-    for line in open(os.path.join(fixtures, 'scenarios.tsv')):
-        if line.startswith('# home networks:'):
-            rest = line.split(':', 1)[1]
-            nets, _, allow = rest.partition('allow-listed:')
-            for n in nets.split():
-                args += ['--home-net', n]
-            for a in allow.split():
-                args += ['--allow', a]
-    return args
+scenarios = sfredis.scenarios
+home_args = sfredis.home_args
+expected = sfredis.expected
 
 
 def replay(path, port, extra=()):
@@ -68,19 +46,6 @@ EXPORTER_LIMITS = {
 def limits(path):
     stem = os.path.basename(path).rsplit('.', 1)[0]
     return {tool: why for (exp, tool), why in EXPORTER_LIMITS.items() if exp == stem}
-
-
-def expected(rows, v5, skip_tools=()):
-    want = set()
-    for r in rows:
-        if v5 and r['family'] == 'v6':
-            continue
-        if r['tool'] in skip_tools:
-            continue
-        for k in r['expect'].split(','):
-            if k and k != 'none':
-                want.add((r['src'], k))
-    return want
 
 
 def check_alerts(alerts, want, ignore=()):

@@ -1,6 +1,55 @@
 """Minimal helpers for scanflow's end-to-end tests: a private redis-server,
-a RESP client over its unix socket, free ports, and the daemon."""
+a RESP client over its unix socket, free ports, the daemon, and what
+fixtures/scenarios.tsv says must (not) alert."""
 import os, socket, subprocess, tempfile, time
+
+TOP = os.environ.get('top_srcdir', os.path.join(os.path.dirname(__file__), '..', '..'))
+BUILD = os.environ.get('top_builddir', TOP)
+FIXTURES = os.path.join(TOP, 'fixtures')
+
+
+def scenarios():
+    """The rows of fixtures/scenarios.tsv, as dicts by column name."""
+    rows = []
+    header = None
+    for line in open(os.path.join(FIXTURES, 'scenarios.tsv')):
+        if line.startswith('#') or not line.strip():
+            continue
+        cols = line.rstrip('\n').split('\t')
+        if header is None:
+            header = cols
+            continue
+        rows.append(dict(zip(header, cols)))
+    return rows
+
+
+def home_args(rows=None):
+    """--home-net and --allow options of the scenarios' networks."""
+    args = []
+    for line in open(os.path.join(FIXTURES, 'scenarios.tsv')):
+        if line.startswith('# home networks:'):
+            rest = line.split(':', 1)[1]
+            nets, _, allow = rest.partition('allow-listed:')
+            for n in nets.split():
+                args += ['--home-net', n]
+            for a in allow.split():
+                args += ['--allow', a]
+    return args
+
+
+def expected(rows=None, v5=False, skip_tools=()):
+    """{(source, kind)} that must alert (with the allow-list applied);
+    v5 exports carry no IPv6 sources."""
+    want = set()
+    for r in rows if rows is not None else scenarios():
+        if v5 and r['family'] == 'v6':
+            continue
+        if r['tool'] in skip_tools:
+            continue
+        for k in r['expect'].split(','):
+            if k and k != 'none':
+                want.add((r['src'], k))
+    return want
 
 
 class Redis:

@@ -9,17 +9,13 @@ import json, os, subprocess, sys, tempfile, time
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis
 
-top = os.environ.get('top_srcdir', os.path.join(os.path.dirname(__file__), '..', '..'))
-build = os.environ.get('top_builddir', top)
+top = sfredis.TOP
+build = sfredis.BUILD
 scanflow = os.path.join(build, 'scanflow')
 capture = os.path.join(top, 'fixtures', 'exports', 'softflowd-ipfix.pcap')
 HOME = ['--home-net', '198.18.0.0/15', '--home-net', '2001:db8:a::/48',
         '--allow', '198.51.100.200/32', '--flush-interval', '0.5']
-SCANNERS = {'203.0.113.101': 'port_scan', '203.0.113.109': 'port_scan',
-            '203.0.113.106': 'port_scan', '203.0.113.107': 'port_scan',
-            '2001:db8:f::108': 'port_scan', '203.0.113.102': 'host_sweep',
-            '203.0.113.103': 'host_sweep', '203.0.113.104': 'host_sweep',
-            '203.0.113.105': 'host_sweep'}
+SCANNERS = dict(sfredis.expected())  # fixtures/scenarios.tsv: one kind each
 
 n = 0
 
