@@ -74,7 +74,6 @@ typedef struct sf_tmpl {
     bool            reverse;    /* carries RFC 5103 reverse counters */
     uint16_t        reclen;     /* minimum: variable-length fields as 1 */
     uint16_t        nplan;
-    uint16_t        nfields;    /* in the clean template record */
     uint64_t        mask;       /* elements present (fbdecode.c F_*) */
     sf_plan_field_t plan[];
 } sf_tmpl_t;

@@ -223,7 +223,6 @@ sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
     unsigned off = 0;
 
     t->hash = hash;
-    t->nfields = (uint16_t)n;
     t->fast = true;
     for (unsigned i = 0; i < n; i++) {
         int k = spec_index(fields[i].ent, fields[i].num);

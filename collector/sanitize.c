@@ -108,30 +108,25 @@ static void withdraw_all(walk_t *w, bool options)
     g_array_free(gone, TRUE);
 }
 
-typedef enum { TMPL_REFUSED, TMPL_NEW, TMPL_REFRESH } remembered_t;
-
-/* Records a template in scanflow's table.  A refresh (same clean record,
- * which exporters resend every few seconds or packets) changes nothing. */
-static remembered_t remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
-                             unsigned nfields)
+/* Records a template in scanflow's table; false if the cap refuses it. */
+static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
+                     unsigned nfields)
 {
     gpointer key = SF_TKEY(w->domain, tid);
     const sf_tmpl_t *old = g_hash_table_lookup(w->e->templates, key);
-    bool same = old != NULL && old->hash == hash && old->options == options &&
-                old->nfields == nfields;
 
     if (old == NULL && g_hash_table_size(w->e->templates) >= w->lim->max_templates) {
         sf_count(w->st, SF_C_TEMPLATE_CAP, 1);
-        return TMPL_REFUSED;
+        return false;
     }
-    if (old != NULL && !same)
+    if (old != NULL && (old->hash != hash || old->options != options))
         sf_count(w->st, SF_C_TEMPLATES_REDEFINED, 1);
     sf_count(w->st, options ? SF_C_OPTIONS_TEMPLATES : SF_C_TEMPLATES, 1);
-    if (same)
-        return TMPL_REFRESH;
+    if (old != NULL && old->hash == hash && old->options == options)
+        return true;                    /* a refresh: the plan stands */
     g_hash_table_insert(w->e->templates, key,
                         sf_fb_plan(w->fields, nfields, options, hash));
-    return TMPL_NEW;
+    return true;
 }
 
 /*
@@ -179,15 +174,10 @@ static bool emit_template(walk_t *w, uint16_t tid, unsigned count,
     sf_put16(w->out + start + 2, (uint16_t)out_count);
     if (options)
         sf_put16(w->out + start + 4, (uint16_t)out_scope);
-    switch (remember(w, tid, options, fnv1a(w->out + start, pos - start), out_count)) {
-    case TMPL_REFUSED:
+    if (!remember(w, tid, options, fnv1a(w->out + start, pos - start), out_count))
         return false;
-    case TMPL_REFRESH:          /* libfixbuf has it: spare it the re-parse */
-        return true;
-    default:
-        w->pos = pos;
-        return true;
-    }
+    w->pos = pos;
+    return true;
 }
 
 /* Reads count field specifiers into w->fields. */
