@@ -22,6 +22,7 @@ struct sf_decoder {
     void               *sink_ctx;
     GHashTable         *exporters;      /* sf_exporter_key_t* -> sf_exporter_t* */
     int64_t             full_sweep_ms;  /* last idle sweep of a full table */
+    GArray             *forget;         /* withdrawn tids of one message */
     GArray             *allowed;        /* netmask_t; empty accepts all */
     sf_stats_t          st;
     uint8_t             scratch[SF_MSG_MAX + 1];
@@ -105,6 +106,7 @@ sf_decoder_t *sf_decoder_new(const sf_decoder_config_t *cfg,
     d->sink_ctx = sink_ctx;
     d->exporters = g_hash_table_new_full(key_hash, key_equal, NULL, exporter_free);
     d->allowed = g_array_new(FALSE, FALSE, sizeof(netmask_t));
+    d->forget = g_array_new(FALSE, FALSE, sizeof(uint16_t));
     return d;
 }
 
@@ -114,6 +116,7 @@ void sf_decoder_free(sf_decoder_t *d)
         return;
     g_hash_table_destroy(d->exporters);
     g_array_free(d->allowed, TRUE);
+    g_array_free(d->forget, TRUE);
     g_free(d);
 }
 
@@ -246,7 +249,7 @@ static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version
                        d->st.c[SF_C_ERR_TOO_LARGE] + d->st.c[SF_C_ERR_RECORD];
     unsigned data = 0;
     size_t out = sf_sanitize(&m, &d->lim, p + hdr, len - hdr, d->scratch, &data,
-                             d->sink, d->sink_ctx, &d->st);
+                             d->forget, d->sink, d->sink_ctx, &d->st);
     if (out > SF_IPFIX_HDR) {
         sf_put16(d->scratch, 10);
         sf_put16(d->scratch + 2, (uint16_t)out);
@@ -255,6 +258,8 @@ static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version
         sf_put32(d->scratch + 12, m.domain_id);
         data += sf_fb_decode(&m, d->scratch, out, d->sink, d->sink_ctx, &d->st);
     }
+    for (guint i = 0; i < d->forget->len; i++)
+        sf_fb_forget_template(e, m.domain_id, g_array_index(d->forget, uint16_t, i));
     uint64_t flows = d->st.c[SF_C_RECORDS] - before;
     sf_count(&d->st, version == 9 ? SF_C_RECORDS_V9 : SF_C_RECORDS_IPFIX, flows);
     e->records += flows;

@@ -30,6 +30,7 @@ typedef struct walk {
     field_t           *fields;  /* scratch, lim->max_fields long */
     sf_flow_sink_fn    sink;
     void              *ctx;
+    GArray            *forget;  /* uint16_t tids withdrawn, for fixbuf later */
     unsigned           fast;    /* data records decoded on the fast path */
     bool               slow;    /* a data set was left for libfixbuf */
 } walk_t;
@@ -84,8 +85,10 @@ static void put_field(uint8_t *p, size_t *pos, const field_t *f)
 
 static void withdraw(walk_t *w, uint16_t tid)
 {
+    /* libfixbuf reads this message after the walk, and data sets before
+     * the withdrawal still need the template: it forgets it afterwards */
     if (g_hash_table_remove(w->e->templates, SF_TKEY(w->domain, tid))) {
-        sf_fb_forget_template(w->e, w->domain, tid);
+        g_array_append_val(w->forget, tid);
         sf_count(w->st, SF_C_TEMPLATES_WITHDRAWN, 1);
     }
 }
@@ -126,6 +129,9 @@ static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
         return true;                    /* a refresh: the plan stands */
     g_hash_table_insert(w->e->templates, key,
                         sf_fb_plan(w->fields, nfields, options, hash));
+    for (guint i = 0; i < w->forget->len; i++)      /* defined again */
+        if (g_array_index(w->forget, uint16_t, i) == tid)
+            g_array_remove_index_fast(w->forget, i--);
     return true;
 }
 
@@ -342,13 +348,14 @@ static void data_set(walk_t *w, uint16_t id, sf_cursor_t body)
 
 size_t sf_sanitize(const sf_msg_t *m, const sf_limits_t *lim,
                    const uint8_t *sets, size_t len, uint8_t *out,
-                   unsigned *fast_records, sf_flow_sink_fn sink, void *ctx,
-                   sf_stats_t *st)
+                   unsigned *fast_records, GArray *forget,
+                   sf_flow_sink_fn sink, void *ctx, sf_stats_t *st)
 {
     field_t fields[lim->max_fields ? lim->max_fields : 1];
     int version = m->version;
+    g_array_set_size(forget, 0);
     walk_t w = { m, m->exp, lim, st, m->domain_id, version, out, SF_IPFIX_HDR,
-                 fields, sink, ctx, 0, false };
+                 fields, sink, ctx, forget, 0, false };
     sf_cursor_t c = sf_cursor(sets, len);
     uint16_t tmpl_id = version == 9 ? 0 : 2, opt_id = version == 9 ? 1 : 3;
 

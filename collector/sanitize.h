@@ -40,11 +40,13 @@ typedef struct sf_limits {
  * sets of the clean IPFIX message to out + SF_IPFIX_HDR.  Data sets of
  * fixed-length templates are decoded on the way (fast path, see
  * exporter.h) and their data records added to *fast_records; the rest is
- * left in out for libfixbuf.  Returns the total length the clean message
+ * left in out for libfixbuf.  Template ids withdrawn by the message are
+ * put in forget (uint16_t), for the caller to drop from libfixbuf once it
+ * has read the message: sets before a withdrawal still need them.  Returns the total length the clean message
  * will have, header included (SF_IPFIX_HDR if no set is left). */
 size_t sf_sanitize(const sf_msg_t *m, const sf_limits_t *lim,
                    const uint8_t *sets, size_t len, uint8_t *out,
-                   unsigned *fast_records, sf_flow_sink_fn sink, void *ctx,
-                   sf_stats_t *st);
+                   unsigned *fast_records, GArray *forget,
+                   sf_flow_sink_fn sink, void *ctx, sf_stats_t *st);
 
 #endif
