@@ -416,23 +416,38 @@ static void walk_single(sf_agg_t *a, const src_slot_t *s, sf_agg_source_t *v)
     v->n_nets_tracked = a->max_nets > 0 ? 1 : 0;
 }
 
+/* The view of the source in slot s, valid until the next call. */
+static void make_view(sf_agg_t *a, const src_slot_t *s, sf_agg_source_t *v)
+{
+    memset(v, 0, sizeof *v);
+    v->src = s->addr;
+    v->flows = s->flows;
+    v->first_ms = s->first_ms;
+    v->last_ms = s->last_ms;
+    v->exporters = s->exporters;
+    v->n_exporters = s->n_exporters;
+    if (s->flows == 1) {
+        walk_single(a, s, v);
+        return;
+    }
+    v->ports = a->s_ports;
+    for (guint32 e = s->ports; e; e = a->pool[e - 1].next)
+        a->s_ports[v->n_ports++] = (guint16)a->pool[e - 1].v;
+    v->addrs = a->s_addrs;
+    v->nets = a->s_nets;
+    v->n_nets = gather_nets(a, s, &v->n_nets_tracked, &v->n_addrs);
+}
+
 void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, void *user)
 {
     for (guint o = 0; o < a->n_order; o++) {
         src_slot_t *s = &a->slots[a->order[o]];
-        sf_agg_brief_t b;
+        sf_agg_source_t v;
 
         if (!s->used)
             continue;
-        b.src = s->addr;
-        b.flows = s->flows;
-        b.dst = s->one_dst;
-        b.port = s->one_port;
-        b.has_port = s->one_has_port;
-        b.exporter = s->exporters[0];
-        b.first_ms = s->first_ms;
-        b.last_ms = s->last_ms;
-        if (fn(&b, user))
+        make_view(a, s, &v);
+        if (fn(&v, user))
             s->used = FALSE;
     }
 }
@@ -441,27 +456,11 @@ void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
 {
     for (guint o = 0; o < a->n_order; o++) {
         const src_slot_t *s = &a->slots[a->order[o]];
-        sf_agg_source_t v = {0};
+        sf_agg_source_t v;
 
         if (!s->used)
             continue;
-        v.src = s->addr;
-        v.flows = s->flows;
-        v.first_ms = s->first_ms;
-        v.last_ms = s->last_ms;
-        v.exporters = s->exporters;
-        v.n_exporters = s->n_exporters;
-        if (s->flows == 1) {
-            walk_single(a, s, &v);
-            fn(&v, user);
-            continue;
-        }
-        v.ports = a->s_ports;
-        for (guint32 e = s->ports; e; e = a->pool[e - 1].next)
-            a->s_ports[v.n_ports++] = (guint16)a->pool[e - 1].v;
-        v.addrs = a->s_addrs;
-        v.nets = a->s_nets;
-        v.n_nets = gather_nets(a, s, &v.n_nets_tracked, &v.n_addrs);
+        make_view(a, s, &v);
         fn(&v, user);
     }
 }

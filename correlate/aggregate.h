@@ -46,16 +46,8 @@ typedef struct sf_agg_source {
 
 typedef void (*sf_agg_visit_fn)(const sf_agg_source_t *s, void *user);
 
-/* A source in brief; dst, port, has_port are its flow when flows == 1. */
-typedef struct sf_agg_brief {
-    sf_addr_t src, dst, exporter;
-    guint32   flows;
-    guint16   port;
-    gboolean  has_port;
-    gint64    first_ms, last_ms;
-} sf_agg_brief_t;
-/* TRUE: take the source out of this aggregate. */
-typedef gboolean (*sf_agg_filter_fn)(const sf_agg_brief_t *b, void *user);
+/* TRUE: take the source out of this aggregate (and out of later walks). */
+typedef gboolean (*sf_agg_filter_fn)(const sf_agg_source_t *s, void *user);
 
 sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
                      guint max_nets_per_source);
@@ -68,8 +60,8 @@ guint sf_agg_source_count(const sf_agg_t *a);
 gint64 sf_agg_last_arrival(const sf_agg_t *a);
 /* Calls fn once per source; views are valid only during the call. */
 void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user);
-/* Calls fn once per source (not during a walk); sources it returns TRUE
- * for are left out of later walks. */
+/* Calls fn once per source, with the same view as a walk (not during a
+ * walk); sources it returns TRUE for are left out of later walks. */
 void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, void *user);
 void sf_agg_reset(sf_agg_t *a);
 /* Adds the eviction and drop counters to *evicted and *dropped and zeroes

@@ -119,7 +119,7 @@ static void maybe_retire(sf_probation_t *p, gint64 now_ms)
 }
 
 /* Queues the remembered flow of b's source, if any, to be added. */
-static void recall(sf_probation_t *p, const sf_agg_brief_t *b, guint64 h)
+static void recall(sf_probation_t *p, const sf_agg_source_t *b, guint64 h)
 {
     remembered_t *m = &p->mem[h % p->n_mem];
     sf_flow_t f;
@@ -142,7 +142,7 @@ static void recall(sf_probation_t *p, const sf_agg_brief_t *b, guint64 h)
     p->st.recalled++;
 }
 
-static void remember(sf_probation_t *p, const sf_agg_brief_t *b, guint64 h)
+static void remember(sf_probation_t *p, const sf_agg_source_t *b, guint64 h)
 {
     remembered_t *m = &p->mem[h % p->n_mem];
 
@@ -150,17 +150,17 @@ static void remember(sf_probation_t *p, const sf_agg_brief_t *b, guint64 h)
         && p->now_ms - m->arrival_ms <= 2 * p->horizon_ms)
         p->st.forgotten++;
     m->src = b->src;
-    m->dst = b->dst;
-    m->exporter = b->exporter;
+    m->dst = b->addrs[0];
+    m->exporter = b->exporters[0];
     m->first_ms = b->first_ms;
     m->last_ms = b->last_ms;
     m->arrival_ms = p->now_ms;
-    m->port = b->port;
-    m->has_port = b->has_port != FALSE;
+    m->port = b->n_ports ? b->ports[0] : 0;
+    m->has_port = b->n_ports != 0;
     m->used = TRUE;
 }
 
-static gboolean judge(const sf_agg_brief_t *b, void *user)
+static gboolean judge(const sf_agg_source_t *b, void *user)
 {
     sf_probation_t *p = user;
     guint64 h = addr_hash(&b->src);
