@@ -211,6 +211,15 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     sample(o, "scanflow_sources_tracked", NULL, c->sources);
     counter(o, "scanflow_evicted_sources_total",
             "Sources pushed out of the local aggregate (--max-sources).", c->evicted_sources);
+    counter(o, "scanflow_probation_held_total",
+            "Sources of a flush held locally, below --share-after (not written to Redis).",
+            c->probation_held);
+    counter(o, "scanflow_probation_shared_total",
+            "Sources that reached --share-after and were written to Redis from then on.",
+            c->probation_promoted);
+    counter(o, "scanflow_probation_forgotten_total",
+            "Held sources pushed out of the probation table (--probation-slots) in their window.",
+            c->probation_forgotten);
     counter(o, "scanflow_dropped_elements_total",
             "Ports, nets or hosts not kept locally (--max-elements, --max-nets-per-source).",
             c->dropped_elements);

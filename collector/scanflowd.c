@@ -226,11 +226,15 @@ static void log_stopping(sf_decoder_t *dec, const worker_t *more, int n,
               (unsigned long long)records);
     sf_correlator_get_stats(cor, &cs);
     g_message("correlator: %llu flows, %llu evidence, %llu sources evicted, "
-              "%llu elements dropped, %llu flushes, %llu redis commands",
+              "%llu elements dropped, %llu flushes, %llu redis commands, "
+              "%llu held, %llu shared, %llu forgotten",
               (unsigned long long)cs.flows, (unsigned long long)cs.evidence,
               (unsigned long long)cs.evicted_sources,
               (unsigned long long)cs.dropped_elements,
-              (unsigned long long)cs.flushes, (unsigned long long)cs.redis_commands);
+              (unsigned long long)cs.flushes, (unsigned long long)cs.redis_commands,
+              (unsigned long long)cs.probation_held,
+              (unsigned long long)cs.probation_promoted,
+              (unsigned long long)cs.probation_forgotten);
 }
 
 static gboolean check_range(const char *option, int v, int lo, int hi, GError **err)

@@ -29,7 +29,8 @@ sf_correlate_config_t *sf_correlate_config_new(void)
     cfg->max_elements = 131072;
     cfg->max_nets_per_source = 256;
     cfg->max_pending_alerts = 1024;
-    cfg->probation_slots = 65536;
+    cfg->probation_slots = 262144;
+    cfg->share_after = 4;
     return cfg;
 }
 
@@ -100,8 +101,11 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          &cfg->max_pending_alerts,
          "Alerts kept while Redis is unreachable (1024)", "N"},
         {"probation-slots", 0, 0, G_OPTION_ARG_INT, &cfg->probation_slots,
-         "One-flow sources remembered, not written, until seen again "
-         "(65536; 0: write every source)", "N"},
+         "Sources held locally until they show fan-out, 96 bytes each "
+         "(262144; 0: write every source to Redis)", "N"},
+        {"share-after", 0, 0, G_OPTION_ARG_INT, &cfg->share_after,
+         "Distinct ports or hosts a source must show within the window "
+         "before it is written to Redis (4; 1 to 4; 1: at once)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionEntry *copy = g_new(GOptionEntry, G_N_ELEMENTS(entries));
@@ -192,7 +196,8 @@ static gboolean check_numbers(const sf_correlate_config_t *cfg, GError **err)
         && check_range(err, "max-pending-alerts", cfg->max_pending_alerts,
                        1, 1 << 20)
         && check_range(err, "probation-slots", cfg->probation_slots, 0,
-                       1 << 24);
+                       1 << 24)
+        && check_range(err, "share-after", cfg->share_after, 1, 4);
 }
 
 gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
@@ -231,4 +236,10 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
     cfg->flush_ms = (int)(cfg->flush_s * 1000.0 + 0.5);
     cfg->finished = TRUE;
     return TRUE;
+}
+
+guint sf_correlate_share_after(const sf_correlate_config_t *cfg)
+{
+    return (guint)MIN(cfg->share_after,
+                      MIN(cfg->port_threshold, cfg->sweep_threshold));
 }

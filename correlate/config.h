@@ -39,6 +39,7 @@ struct sf_correlate_config {
     int     max_nets_per_source;
     int     max_pending_alerts;
     int     probation_slots;
+    int     share_after;        /* see sf_correlate_share_after() */
 
     /* parsed by sf_correlate_config_finish() */
     gboolean          finished;
@@ -49,5 +50,9 @@ struct sf_correlate_config {
     int               bucket_s;     /* window / 10, at least 1 */
     int               flush_ms;
 };
+
+/* --share-after as applied: never above a threshold, so that a source
+ * that crosses one is always written. */
+guint sf_correlate_share_after(const sf_correlate_config_t *cfg);
 
 #endif

@@ -412,6 +412,7 @@ static void swap_aggregates(sf_correlator_t *c)
     c->st.probation_held = ps.held;
     c->st.probation_promoted = ps.promoted;
     c->st.probation_forgotten = ps.forgotten;
+    c->st.probation_recalled = ps.recalled;
     g_mutex_unlock(&c->state_lock);
     c->spare_pending = !sf_agg_is_empty(c->spare);
 }
@@ -514,7 +515,8 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
     c->pipe = sf_pipe_new();
     c->window = sf_window_new(cfg, c->name);
     c->probation = sf_probation_new((guint)cfg->probation_slots,
-                                    (gint64)cfg->window_s * 500);
+                                    sf_correlate_share_after(cfg),
+                                    (gint64)cfg->window_s * 1000);
     c->counts = g_array_new(FALSE, FALSE, sizeof(sf_window_counts_t));
     c->claims = g_array_new(FALSE, TRUE, sizeof(sf_window_claim_t));
     c->pending = g_queue_new();
@@ -595,4 +597,5 @@ void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
     g_mutex_unlock(&c->agg_lock);
     g_mutex_unlock(&c->rules_lock);
     rules_free(old);
+    sf_probation_set_share_after(c->probation, sf_correlate_share_after(cfg));
 }

@@ -60,9 +60,11 @@ typedef struct sf_correlator_stats {
     guint64 alerts_published;   /* PUBLISH + XADD done */
     guint64 alerts_dropped;     /* pending queue full */
     guint64 allowed;            /* threshold crossings of --allow sources */
-    guint64 probation_held;     /* one-flow sources not written (yet) */
-    guint64 probation_promoted; /* ... written when seen again */
-    guint64 probation_forgotten; /* remembered first flows pushed out */
+    guint64 probation_held;     /* sources of a flush held back, below
+                                   --share-after (not written yet) */
+    guint64 probation_promoted; /* sources that reached it: now written */
+    guint64 probation_recalled; /* held elements written with them */
+    guint64 probation_forgotten; /* held entries pushed out (counted loss) */
     guint64 alerts_port_scan;   /* alerts, by kind */
     guint64 alerts_host_sweep;
     guint64 sources;            /* sources in the last flush (a gauge) */

@@ -1,65 +1,83 @@
 /*
- * probation.c - holding back sources seen once (see probation.h).
+ * probation.c - holding back sources without fan-out (see probation.h).
  *
- * Two tables, both sized once:
+ * One table, sized once: `slots` entries of 96 bytes in sets of WAYS,
+ * keyed by the exact source address (a hash picks the set), so a source
+ * is never mistaken for another: a flood of spoofed sources can push
+ * entries out, but never gets one written.  An entry is
  *
- *  - the seen filter: two generations of a bitmap of SEEN_BITS bits (1 MiB
- *    each), one bit per hashed source.  A source is "seen" when its bit is
- *    set in either generation.  The current generation is retired when it
- *    is horizon_ms old or half its bits are set, whichever comes first, so
- *    a flood of new sources cannot saturate it: beyond that rate it only
- *    shortens how long a sighting is remembered (about 5.8 million
- *    sightings per generation).  A false "seen" (two sources on one bit)
- *    writes a source early: a cost, never a loss.
- *  - the remembered flows: a direct-mapped array of `slots` entries keyed
- *    by the source's hash.  A new first sighting overwrites an older,
- *    different one; that is counted (forgotten) and costs that source one
- *    probe if it comes back, since its bit still promotes it.
+ *  - held: the source's distinct destination ports and addresses seen in
+ *    the window so far, at most HELD of each (below share_after, so they
+ *    fit), with its first flow time and its flows;
+ *  - shared: it reached share_after; written as it comes until it has been
+ *    silent for a window.
  *
- * A slow scan (one probe per flush) is thus written from its second probe
- * on, with its first; a one-flow spoofed source is never written.
+ * Held elements older than the window are dropped (they are outside it),
+ * so a source must show share_after distinct elements within one window.
+ * A new source takes a free or expired entry of its set, else the held
+ * entry with the fewest elements (the oldest of those), else, when all are
+ * shared, the oldest shared one; taking a live entry is counted
+ * (forgotten).  A flood of one-probe sources thus churns among its own
+ * entries, while a slow scanner with two or three probes held keeps its
+ * entry.  Under a sustained flood of N new sources a second, a source's
+ * first probe is remembered for about slots / N seconds.
  */
 #include "probation.h"
 #include "hash.h"
 
 #include <string.h>
 
-#define SEEN_LOG2 23
-#define SEEN_BITS (G_GUINT64_CONSTANT(1) << SEEN_LOG2)
+#define WAYS 8
+#define HELD (SF_PROBATION_MAX_SHARE_AFTER - 1)
 
-typedef struct remembered {
-    sf_addr_t src, dst, exporter;
-    gint64    first_ms, last_ms, arrival_ms;
-    guint16   port;
-    guint8    has_port;
-    guint8    used;
-} remembered_t;
+enum { EMPTY, HELD_STATE, SHARED };
+
+typedef struct entry {
+    sf_addr_t src;
+    gint64    first_ms;         /* earliest flow start held */
+    guint32   since_s;          /* arrival second of the first held one */
+    guint32   last_s;           /* arrival second of the last sighting */
+    guint8    state;
+    guint8    n_ports, n_addrs;
+    guint8    pad;
+    guint16   ports[HELD];
+    guint16   flows;            /* held flows, saturating */
+    sf_addr_t addrs[HELD];
+} entry_t;
 
 struct sf_probation {
-    guint64      *seen[2];      /* [0] current generation */
-    guint64       seen_set;     /* bits set in the current one */
-    gint64        gen_start_ms;
-    gint64        horizon_ms;
-    remembered_t *mem;
-    guint         n_mem;
-    GArray       *recall;       /* sf_flow_t to add after the filter */
-    sf_agg_t     *agg;
-    gint64        now_ms;
+    entry_t  *tab;
+    guint32   set_mask;
+    gint      share_after;      /* atomic: SIGHUP sets it */
+    guint32   window_s;
+    gint64    epoch_ms;
+    guint32   now_s;            /* seconds since epoch_ms, at least 1 */
+    GArray   *recall;           /* sf_flow_t to add after the filter */
     sf_probation_stats_t st;
 };
 
-sf_probation_t *sf_probation_new(guint slots, gint64 horizon_ms)
+G_STATIC_ASSERT(sizeof(entry_t) <= 96);
+
+static guint clamp_share(guint share_after)
+{
+    return MIN(share_after, SF_PROBATION_MAX_SHARE_AFTER);
+}
+
+sf_probation_t *sf_probation_new(guint slots, guint share_after,
+                                 gint64 window_ms)
 {
     sf_probation_t *p;
+    guint32 sets = 1;
 
-    if (slots == 0)
+    if (slots == 0 || share_after <= 1)
         return NULL;
+    while ((guint64)sets * WAYS < slots)
+        sets <<= 1;
     p = g_new0(sf_probation_t, 1);
-    p->seen[0] = g_new0(guint64, SEEN_BITS / 64);
-    p->seen[1] = g_new0(guint64, SEEN_BITS / 64);
-    p->horizon_ms = horizon_ms;
-    p->mem = g_new0(remembered_t, slots);
-    p->n_mem = slots;
+    p->tab = g_new0(entry_t, (gsize)sets * WAYS);
+    p->set_mask = sets - 1;
+    p->share_after = (gint)clamp_share(share_after);
+    p->window_s = (guint32)MAX(window_ms / 1000, 1);
     p->recall = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
     return p;
 }
@@ -68,11 +86,16 @@ void sf_probation_free(sf_probation_t *p)
 {
     if (p == NULL)
         return;
-    g_free(p->seen[0]);
-    g_free(p->seen[1]);
-    g_free(p->mem);
+    g_free(p->tab);
     g_array_unref(p->recall);
     g_free(p);
+}
+
+void sf_probation_set_share_after(sf_probation_t *p, guint share_after)
+{
+    /* 1 would mean "off", which only a restart can choose: share at 2 */
+    if (p != NULL)
+        g_atomic_int_set(&p->share_after, (gint)MAX(clamp_share(share_after), 2));
 }
 
 /* MurmurHash3's finaliser over the 16 address bytes. */
@@ -84,96 +107,152 @@ static guint64 addr_hash(const sf_addr_t *a)
     return sf_mix64(w[0] ^ (w[1] * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15)));
 }
 
-static gboolean seen(const sf_probation_t *p, guint64 h)
+static gboolean live(const sf_probation_t *p, const entry_t *e)
 {
-    guint64 bit = h & (SEEN_BITS - 1);
-    guint64 mask = G_GUINT64_CONSTANT(1) << (bit & 63);
-
-    return (p->seen[0][bit / 64] & mask) || (p->seen[1][bit / 64] & mask);
+    return e->state != EMPTY && p->now_s - e->last_s <= p->window_s;
 }
 
-static void mark_seen(sf_probation_t *p, guint64 h)
+static guint held_elements(const entry_t *e)
 {
-    guint64 bit = h & (SEEN_BITS - 1);
-    guint64 mask = G_GUINT64_CONSTANT(1) << (bit & 63);
-
-    if (!(p->seen[0][bit / 64] & mask))
-        p->seen_set++;
-    p->seen[0][bit / 64] |= mask;
+    return MAX(e->n_ports, e->n_addrs);
 }
 
-static void maybe_retire(sf_probation_t *p, gint64 now_ms)
+/* TRUE when victim candidate a is less useful than b. */
+static gboolean less_useful(const entry_t *a, const entry_t *b)
 {
-    guint64 *t;
-
-    if (p->gen_start_ms == 0)
-        p->gen_start_ms = now_ms;
-    if (now_ms - p->gen_start_ms < p->horizon_ms && p->seen_set < SEEN_BITS / 2)
-        return;
-    t = p->seen[1];
-    p->seen[1] = p->seen[0];
-    memset(t, 0, SEEN_BITS / 8);
-    p->seen[0] = t;
-    p->seen_set = 0;
-    p->gen_start_ms = now_ms;
+    if ((a->state == SHARED) != (b->state == SHARED))
+        return b->state == SHARED;
+    if (a->state == HELD_STATE && held_elements(a) != held_elements(b))
+        return held_elements(a) < held_elements(b);
+    return a->last_s < b->last_s;
 }
 
-/* Queues the remembered flow of b's source, if any, to be added. */
-static void recall(sf_probation_t *p, const sf_agg_source_t *b, guint64 h)
+/* The entry of src: found, or a new held one. */
+static entry_t *lookup(sf_probation_t *p, const sf_addr_t *src)
 {
-    remembered_t *m = &p->mem[h % p->n_mem];
-    sf_flow_t f;
+    entry_t *set = &p->tab[(addr_hash(src) & p->set_mask) * WAYS];
+    entry_t *victim = NULL;
 
-    if (!m->used || memcmp(m->src.b, b->src.b, 16) != 0)
-        return;
-    m->used = FALSE;
-    if (p->now_ms - m->arrival_ms > 2 * p->horizon_ms)
-        return;
-    memset(&f, 0, sizeof f);
-    f.src = m->src;
-    f.dst = m->dst;
-    f.exporter = m->exporter;
-    f.dst_port = m->port;
-    f.start_ms = m->first_ms;
-    f.end_ms = m->last_ms;
-    f.arrival_ms = m->arrival_ms;
-    f.fields = SF_HAS_ADDRS | SF_HAS_TIMES | (m->has_port ? SF_HAS_PORTS : 0);
-    g_array_append_val(p->recall, f);
-    p->st.recalled++;
-}
-
-static void remember(sf_probation_t *p, const sf_agg_source_t *b, guint64 h)
-{
-    remembered_t *m = &p->mem[h % p->n_mem];
-
-    if (m->used && memcmp(m->src.b, b->src.b, 16) != 0
-        && p->now_ms - m->arrival_ms <= 2 * p->horizon_ms)
+    for (guint i = 0; i < WAYS; i++) {
+        entry_t *e = &set[i];
+        if (!live(p, e)) {
+            if (victim == NULL || live(p, victim))
+                victim = e;
+            continue;
+        }
+        if (memcmp(e->src.b, src->b, 16) == 0)
+            return e;
+        if (victim == NULL || (live(p, victim) && less_useful(e, victim)))
+            victim = e;
+    }
+    if (live(p, victim))
         p->st.forgotten++;
-    m->src = b->src;
-    m->dst = b->addrs[0];
-    m->exporter = b->exporters[0];
-    m->first_ms = b->first_ms;
-    m->last_ms = b->last_ms;
-    m->arrival_ms = p->now_ms;
-    m->port = b->n_ports ? b->ports[0] : 0;
-    m->has_port = b->n_ports != 0;
-    m->used = TRUE;
+    else if (victim->state == EMPTY)
+        p->st.used++;
+    memset(victim, 0, sizeof *victim);
+    victim->src = *src;
+    victim->state = HELD_STATE;
+    victim->since_s = victim->last_s = p->now_s;
+    return victim;
 }
 
-static gboolean judge(const sf_agg_source_t *b, void *user)
+static gboolean has_port(const entry_t *e, guint16 port)
+{
+    for (guint i = 0; i < e->n_ports; i++)
+        if (e->ports[i] == port)
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean has_addr(const entry_t *e, const sf_addr_t *a)
+{
+    for (guint i = 0; i < e->n_addrs; i++)
+        if (memcmp(e->addrs[i].b, a->b, 16) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Distinct ports and addresses of the entry and the flush together,
+ * counted up to share_after. */
+static gboolean reaches(const sf_probation_t *p, const entry_t *e,
+                        const sf_agg_source_t *v)
+{
+    guint np = e->n_ports, na = e->n_addrs;
+    guint share = (guint)g_atomic_int_get(&p->share_after);
+
+    for (guint i = 0; i < v->n_ports && np < share; i++)
+        np += !has_port(e, v->ports[i]);
+    for (guint i = 0; i < v->n_addrs && na < share; i++)
+        na += !has_addr(e, &v->addrs[i]);
+    return np >= share || na >= share;
+}
+
+/* Below share_after: the union fits in the entry. */
+static void hold(entry_t *e, const sf_agg_source_t *v)
+{
+    for (guint i = 0; i < v->n_ports; i++)
+        if (!has_port(e, v->ports[i]) && e->n_ports < HELD)
+            e->ports[e->n_ports++] = v->ports[i];
+    for (guint i = 0; i < v->n_addrs; i++)
+        if (!has_addr(e, &v->addrs[i]) && e->n_addrs < HELD)
+            e->addrs[e->n_addrs++] = v->addrs[i];
+    if (e->flows == 0 || v->first_ms < e->first_ms)
+        e->first_ms = v->first_ms;
+    e->flows = (guint16)MIN((guint)e->flows + v->flows, G_MAXUINT16);
+}
+
+/* Queues the held elements as flows to add to the source: ports and
+ * addresses are separate dimensions, so pairing them in order is enough. */
+static void recall(sf_probation_t *p, const entry_t *e,
+                   const sf_agg_source_t *v)
+{
+    guint n = held_elements(e);
+
+    for (guint i = 0; i < n; i++) {
+        sf_flow_t f;
+
+        memset(&f, 0, sizeof f);
+        f.src = e->src;
+        f.dst = e->addrs[MIN(i, (guint)e->n_addrs - 1)];
+        f.exporter = v->exporters[0];
+        f.start_ms = f.end_ms = e->first_ms;
+        /* arrival_ms 0: the flush's place in the window stays that of
+         * the flows that arrived in it */
+        f.fields = SF_HAS_ADDRS | SF_HAS_TIMES;
+        if (i < e->n_ports) {
+            f.dst_port = e->ports[i];
+            f.fields |= SF_HAS_PORTS;
+        }
+        g_array_append_val(p->recall, f);
+    }
+    p->st.recalled += n;
+}
+
+static gboolean judge(const sf_agg_source_t *v, void *user)
 {
     sf_probation_t *p = user;
-    guint64 h = addr_hash(&b->src);
+    entry_t *e = lookup(p, &v->src);
 
-    if (b->flows > 1 || seen(p, h)) {
-        if (b->flows == 1)
-            p->st.promoted++;
-        recall(p, b, h);
-        mark_seen(p, h);
+    if (e->state == SHARED) {
+        e->last_s = p->now_s;
         return FALSE;
     }
-    mark_seen(p, h);
-    remember(p, b, h);
+    if (p->now_s - e->since_s > p->window_s) {
+        /* what it held is outside the window now */
+        e->n_ports = e->n_addrs = 0;
+        e->flows = 0;
+        e->since_s = p->now_s;
+    }
+    e->last_s = p->now_s;
+    if (reaches(p, e, v)) {
+        if (e->n_addrs > 0)
+            recall(p, e, v);
+        e->state = SHARED;
+        e->n_ports = e->n_addrs = 0;
+        p->st.promoted++;
+        return FALSE;
+    }
+    hold(e, v);
     p->st.held++;
     return TRUE;
 }
@@ -182,8 +261,9 @@ void sf_probation_apply(sf_probation_t *p, sf_agg_t *agg, gint64 now_ms)
 {
     if (p == NULL)
         return;
-    maybe_retire(p, now_ms);
-    p->now_ms = now_ms;
+    if (p->epoch_ms == 0)
+        p->epoch_ms = now_ms - 1000;
+    p->now_s = (guint32)MAX((now_ms - p->epoch_ms) / 1000, 1);
     g_array_set_size(p->recall, 0);
     sf_agg_filter(agg, judge, p);
     for (guint i = 0; i < p->recall->len; i++) {

@@ -244,7 +244,8 @@ static void assert_close(gint64 est, gint64 exact, double rel)
 
 static void test_accuracy(void)
 {
-    sf_correlate_config_t *cfg = config("--port-threshold 65536 "
+    /* --share-after 1: every source written, down to 2 ports */
+    sf_correlate_config_t *cfg = config("--share-after 1 --port-threshold 65536 "
                                         "--sweep-threshold 65536 "
                                         "--flush-interval 0.1");
     sf_correlator_t *c = correlator(cfg, "acc");
@@ -643,7 +644,9 @@ static void feed_same(sf_correlator_t *c)
  * data flushed, as a restarted empty Redis) everything is written again. */
 static void test_skip_known(void)
 {
-    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    /* --share-after 1: written at once (three ports stay below the
+     * default), and the 6 elements fit the table's entry */
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 --share-after 1");
     GLogLevelFlags fatal;
 
     for (guint attempt = 0;; attempt++) {
@@ -684,7 +687,11 @@ static void test_skip_known(void)
         g_log_set_always_fatal(fatal);
         g_assert_cmpuint(calls(rc, "pfadd"), >=, 4);
         g_assert_cmpuint(calls(rc, "expire"), >=, 4);
-        r = redisCommand(rc, "TTL sf:{203.0.113.70}:p:%lld",
+        /* the bucket of the flush: now's, or the one before if a bucket
+         * began since */
+        r = redisCommand(rc, "EVAL %s 0 %lld", "local n = 0 for b = ARGV[1] - 1, "
+                         "ARGV[1] do n = math.max(n, redis.call('TTL', "
+                         "'sf:{203.0.113.70}:p:' .. b)) end return n",
                          (long long)(g_get_real_time() / 30000000));
         g_assert_cmpint(r->integer, >, 0);
         freeReplyObject(r);
@@ -705,6 +712,7 @@ static void test_cost(void)
         {"sweep of a /16, port 22", 65536},
         {"20,000 one-flow sources", 20000},
         {"5,000 sources, same flow in 4 flushes", 20000},
+        {"5,000 sources, 4 ports each (shared)", 20000},
     };
     char dst[32], src[32];
 
@@ -727,11 +735,16 @@ static void test_cost(void)
                 g_snprintf(src, sizeof src, "100.%u.%u.%u", i >> 16,
                            (i >> 8) & 255, i & 255);
                 f = test_syn(src, "192.0.2.1", 23);
-            } else {            /* internet noise: the same flow again */
+            } else if (k == 3) { /* internet noise: the same flow again */
                 guint j = i % 5000;
                 g_snprintf(src, sizeof src, "100.%u.%u.%u", j >> 16,
                            (j >> 8) & 255, j & 255);
                 f = test_syn(src, "192.0.2.1", 23);
+            } else {            /* just enough fan-out to be written */
+                guint j = i / 4;
+                g_snprintf(src, sizeof src, "100.%u.%u.%u", j >> 16,
+                           (j >> 8) & 255, j & 255);
+                f = test_syn(src, "192.0.2.1", (guint16)(i % 4 + 1));
             }
             sf_correlator_flow(&f, c);
             if (i % 5000 == 4999)       /* about 5,000 flows per flush */

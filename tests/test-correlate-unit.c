@@ -380,34 +380,46 @@ static void count_one(const sf_agg_source_t *s, void *user)
 typedef struct probe_run {
     sf_probation_t *p;
     sf_agg_t       *a;
-    guint           scanner_ports, written;
+    guint           scanner_ports, sweeper_hosts, written;
 } probe_run_t;
 
 static void count_written(const sf_agg_source_t *s, void *user)
 {
     probe_run_t *r = user;
-    sf_addr_t scanner;
+    sf_addr_t scanner, sweeper;
 
     g_assert_true(sf_addr_parse("203.0.113.67", &scanner));
+    g_assert_true(sf_addr_parse("2001:db8:66::1", &sweeper));
     r->written++;
     if (memcmp(s->src.b, scanner.b, 16) == 0)
         r->scanner_ports += s->n_ports;
+    if (memcmp(s->src.b, sweeper.b, 16) == 0)
+        r->sweeper_hosts += s->n_addrs;
+}
+
+static void probation_flush(probe_run_t *r, gint64 now)
+{
+    sf_probation_apply(r->p, r->a, now);
+    sf_agg_walk(r->a, count_written, r);
+    sf_agg_reset(r->a);
 }
 
 static void test_probation(void)
 {
-    /* A slow scanner, one probe per flush, among 2,000 new one-flow
-     * sources per flush: the flood is never written, the scanner is
-     * written from its second probe on, with its first (no probe lost). */
-    probe_run_t r = {sf_probation_new(65536, 150000),
-                     sf_agg_new(16384, 65536, 16), 0, 0};
+    /* 100 flushes, each with 2,000 new one-flow sources (a spoofed flood),
+     * 1,000 sources repeating the same probe (background noise), a slow
+     * port scanner and a slow IPv6 sweeper, one probe per flush: neither
+     * the flood nor the repeaters are ever written; the scanners are
+     * written from their 4th probe on, with the first three (none lost). */
+    probe_run_t r = {sf_probation_new(262144, 4, 300000),
+                     sf_agg_new(16384, 65536, 16), 0, 0, 0};
     sf_probation_stats_t st;
-    char src[32];
+    char src[64];
     gint64 now = 1000000;
 
     for (guint flush = 0; flush < 100; flush++) {
-        for (guint i = 0; i < 2000; i++) {
-            guint k = flush * 2000 + i;
+        for (guint i = 0; i < 3000; i++) {
+            guint k = i < 2000 ? flush * 2000 + i : 500000 + i;
             g_snprintf(src, sizeof src, "100.%u.%u.%u", (k >> 16) & 255,
                        (k >> 8) & 255, k & 255);
             sf_flow_t f = test_syn(src, "192.0.2.1", 22);
@@ -416,19 +428,60 @@ static void test_probation(void)
         sf_flow_t s = test_syn("203.0.113.67", "192.0.2.2",
                                (guint16)(1000 + flush));
         sf_agg_add(r.a, &s, TRUE);
-        sf_probation_apply(r.p, r.a, now += 1000);
-        sf_agg_walk(r.a, count_written, &r);
-        sf_agg_reset(r.a);
+        g_snprintf(src, sizeof src, "2001:db8:a::%x", flush + 1);
+        s = test_syn("2001:db8:66::1", src, 22);
+        sf_agg_add(r.a, &s, TRUE);
+        probation_flush(&r, now += 1000);
+        if (flush == 2)
+            g_assert_cmpuint(r.written, ==, 0);
     }
     sf_probation_get_stats(r.p, &st);
     g_assert_cmpuint(r.scanner_ports, ==, 100);
-    /* a false "seen" (two sources on one bit of the 8 Mbit filter, about
-     * 1.2% here) writes a source early: a cost, not a loss */
-    g_assert_cmpuint(r.written, >=, 99);
-    g_assert_cmpuint(r.written, <=, 99 + 200000 / 20);
-    g_assert_cmpuint(st.held + st.promoted, ==, 200100);
-    g_assert_cmpuint(st.forgotten, >, 0);   /* 200,000 into 65,536 slots */
+    g_assert_cmpuint(r.sweeper_hosts, ==, 100);
+    g_assert_cmpuint(r.written, ==, 2 * 97);
+    g_assert_cmpuint(st.promoted, ==, 2);
+    g_assert_cmpuint(st.recalled, ==, 2 * 3);
+    g_assert_cmpuint(st.held, ==, 200000 + 100 * 1000 + 2 * 3);
     sf_probation_free(r.p);
+
+    /* A small table under a flood forgets (counted) the entries with the
+     * fewest elements: a source with three ports held keeps its entry and
+     * is written with all four when its fourth comes, 7 s later.  A
+     * source whose probes are further apart than the window (10 s) is
+     * never written: what it held expires. */
+    r.p = sf_probation_new(1024, 4, 10000);
+    r.written = r.scanner_ports = 0;
+    for (guint flush = 0; flush < 40; flush++) {
+        for (guint i = 0; i < 500; i++) {
+            guint k = flush * 500 + i;
+            g_snprintf(src, sizeof src, "100.%u.%u.%u", (k >> 16) & 255,
+                       (k >> 8) & 255, k & 255);
+            sf_flow_t f = test_syn(src, "192.0.2.1", 22);
+            sf_agg_add(r.a, &f, TRUE);
+        }
+        if (flush % 6 == 0) {           /* every 6 s */
+            sf_flow_t f = test_syn("198.51.100.9", "192.0.2.3",
+                                   (guint16)(2000 + flush));
+            sf_agg_add(r.a, &f, TRUE);
+        }
+        if (flush < 2 || flush == 8) {  /* 2 ports, 1, then the 4th */
+            for (guint16 port = 1; port <= (flush == 0 ? 2 : 1); port++) {
+                sf_flow_t f = test_syn("203.0.113.67", "192.0.2.2",
+                                       (guint16)(port + 10 * flush));
+                sf_agg_add(r.a, &f, TRUE);
+            }
+        }
+        probation_flush(&r, now += 1000);
+    }
+    sf_probation_get_stats(r.p, &st);
+    g_assert_cmpuint(st.forgotten, >, 10000);
+    g_assert_cmpuint(r.scanner_ports, ==, 4);
+    g_assert_cmpuint(r.written, ==, 1);
+    sf_probation_free(r.p);
+
+    /* share-after 1 (or no slots): probation is off */
+    g_assert_null(sf_probation_new(262144, 1, 300000));
+    g_assert_null(sf_probation_new(0, 4, 300000));
     sf_agg_free(r.a);
 }
 

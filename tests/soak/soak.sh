@@ -5,8 +5,9 @@
 # measured on a 2-vCPU machine; pass half of yours), with a port scan every
 # minute inside it.  Records the daemon's RSS and Redis used_memory every
 # 10 s to soak.tsv and reports the growth after the warm-up (the first
-# 60 s).  The load mixes repeating sources (written to Redis) and one-flow
-# spoofed sources (held on probation).
+# 60 s).  The load mixes repeating sources with a little fan-out (8 ports
+# each: written to Redis, where their keys expire a window later) and
+# one-flow spoofed sources (held locally on probation, never written).
 #
 #   tests/soak/soak.sh BUILDDIR [RATE] [DURATION]
 set -u
@@ -46,9 +47,9 @@ while time.time() - t0 < duration:
         if k % 10:      # never repeats: held on probation, never written
             s.flow(sfflood.ip('64.0.0.0') + k % (1 << 29),
                    sfflood.ip('198.18.0.0') + k % 65536, 1 + k % 1024)
-        else:           # 5,000 sources, each probing 2 hosts on one port
+        else:           # 5,000 sources, each probing 8 ports of one host
             s.flow(sfflood.ip('10.200.0.0') + k % 5000,
-                   sfflood.ip('198.18.0.0') + (k // 50000) % 2, 443)
+                   sfflood.ip('198.18.0.0'), 1 + (k // 50000) % 8)
     if int(time.time() - t0) // 60 >= scan:
         sfflood.port_scan(s, '203.0.113.%d' % (1 + scan % 250), '198.18.1.1', range(1, 201))
         scan += 1
