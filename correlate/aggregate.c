@@ -1,35 +1,63 @@
 /*
  * aggregate.c - the local aggregate of one flush interval (see aggregate.h).
  *
- * Layout: a source table and an element pool, both fixed-size.
+ * Layout: a source table, source bodies, an exporter table and an element
+ * pool, all fixed-size and allocated once.  sf_agg_add() runs on the
+ * receive thread for every evidence flow, so the layout is built around
+ * cache lines touched per flow: one table entry, one 64-byte body and,
+ * only for sources past three flows, the element lookups.
  *
- *  - Sources: open addressing over a power-of-two table, but a lookup only
- *    ever probes PROBES slots.  When those are all taken, the one with the
- *    fewest flows is evicted (its generation is bumped, so its elements
- *    become unreachable) and counted.  A flood of spoofed one-flow sources
- *    thus churns among itself while a real scanner, with many flows, stays.
- *  - A source's first flow is kept inline in its slot (destination, port);
- *    only its second flow moves it into the element pool.  A flood of
- *    one-flow spoofed sources therefore costs slots, never pool entries,
- *    and cannot crowd out the elements of a real scanner.  From then on
- *    the slot keeps the last flow filed instead: a flow equal to it
- *    (same destination and port, as retransmitted SYNs or repeated probes
- *    are) adds nothing and skips the element lookups.
- *  - Elements (ports, nets, hosts in a net): an append-only pool; each
- *    element is linked into its source's list (hosts into their net's
- *    list) and indexed in a hash set keyed by (slot, generation, kind,
- *    parent, value) for de-duplication.  Values are at most 8 bytes (a
- *    port, an IPv4 /24 or host byte, an IPv6 /64 or interface id) and are
- *    compared and hashed as one 64-bit word.  A full pool drops the
- *    element and counts it.
+ *  - Table: open addressing over 2 x max_sources entries of 8 bytes (a
+ *    32-bit hash tag and the body's index), so that a probe compares tags
+ *    without touching bodies; a lookup only ever probes PROBES entries.
+ *    When those are all taken, the source with the fewest flows is
+ *    evicted (its body is reused in place, the owner key of its elements
+ *    changes, so they become unreachable) and counted.  A flood of spoofed
+ *    one-flow sources thus churns among itself while a real scanner, with
+ *    many flows, stays.  Entries of filtered sources keep their body (tag
+ *    0) for reuse, so bodies and non-empty entries stay one to one.
+ *  - Bodies: 64 bytes, one cache line, appended in order of first sight
+ *    (the walk order), so the memory touched grows with the sources seen,
+ *    not with the table.  Times are 32-bit millisecond offsets from the
+ *    first arrival of the interval (clamped at +-24 days: exporter clocks
+ *    further off than that are broken anyway); exporters are 8-bit
+ *    indices into the aggregate's exporter table.
+ *  - Up to three IPv4 flows (destination, port) or one IPv6 flow are kept
+ *    inline in the body; the flow after that moves the source into the
+ *    element pool.  A low-fan-out source, and a flood of one-flow spoofed
+ *    sources, therefore costs a body and never pool entries, and cannot
+ *    crowd out the elements of a real scanner.  From then on the body
+ *    keeps the last flow filed instead (an IPv4 destination itself, an
+ *    IPv6 one as its host element): a flow equal to it (same destination
+ *    and port, as retransmitted SYNs or repeated probes are) adds nothing
+ *    and skips the element lookups; so does a flow equal to an inline
+ *    one.
+ *  - Exporters: at most EXP_MAX distinct per interval, found through a
+ *    one-entry cache (flows come in packets, so consecutive flows almost
+ *    always share their exporter) and a small hash index.  Exporters past
+ *    the table are counted as dropped.
+ *  - Elements (ports, nets, hosts in a net): an append-only pool of 24
+ *    bytes each; each element is linked into its source's list (hosts
+ *    into their net's list) and indexed in a hash set keyed by (owner,
+ *    kind, value) for ports and nets and (net, value) for hosts.  The
+ *    owner is the pool position at the source's move into the pool, so
+ *    it is unique per interval without a generation.  Values are at most
+ *    8 bytes (a port, an IPv4 /24 or host byte, an IPv6 /64 or interface
+ *    id) and are compared and hashed as one 64-bit word.  Index entries
+ *    carry the element's index and, in the bits it leaves, a hash tag, so
+ *    that a probe touches an element only when the tags match.  A full
+ *    pool drops the element and counts it.
  *  - Destination addresses are not stored: a (net, host) pair is the
  *    address, so the walk rebuilds them from the nets' host lists.  Hosts
  *    of a net over the source's net cap are therefore still kept (the
- *    view leaves them out of that net, and they are counted as dropped,
- *    as before), so that distinct addresses stay exact.
+ *    view leaves them out of that net, and they are counted as dropped),
+ *    so that distinct addresses stay exact.
  *
- * Reset clears only the slots used in the interval and memsets the index:
- * about 2 MB at the default caps, once per flush, on the Redis thread.
+ * Memory touched per source: its body (64 bytes) plus its share of the
+ * table (16 bytes per --max-sources), and 24 bytes per element once it has
+ * more than three flows (one for IPv6).  Reset clears the table entries
+ * and index entries used in the interval, one by one when few were used,
+ * by memset otherwise: its cost follows what was used.
  */
 #include "aggregate.h"
 #include "hash.h"
@@ -37,52 +65,83 @@
 #include <string.h>
 
 #define PROBES 8
+#define INLINE_MAX 3
+/* exporter indices are 8 bits */
+#define EXP_MAX 255
+#define EXP_INDEX 512
 
 enum { EL_PORT, EL_NET, EL_HOST };
 
-typedef struct src_slot {
+/* the first 12 bytes of an IPv4-mapped address */
+static const guint8 v4_prefix[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
+/* elem_t.flags */
+enum { EF_KIND = 3, EF_V6 = 4, EF_TRACKED = 8 };
+/* body_t.flags */
+enum { BF_USED = 1, BF_V6 = 2, BF_LAST = 4, BF_LAST_PORT = 8, BF_LAST_V6 = 16 };
+
+typedef struct tslot {
+    guint32 tag;        /* 0: the body was filtered out, reusable */
+    guint32 body;       /* index + 1; 0: never used this interval */
+} tslot_t;
+
+typedef struct body {
     sf_addr_t addr;
-    guint32   gen;
     guint32   flows;
-    gint64    first_ms, last_ms;
-    guint32   ports, nets;  /* list heads: element index + 1 */
-    guint32   n_nets;
-    sf_addr_t exporters[SF_AGG_MAX_EXPORTERS];
-    guint8    n_exporters;
-    gboolean  used;
-    gboolean  listed;           /* in order[] (used may be cleared) */
-    /* the first flow, inline while flows == 1; then the last flow filed */
-    sf_addr_t one_dst;
-    guint16   one_port;
-    guint8    one_has_port;
-} src_slot_t;
+    gint32    first, last;  /* ms from a->base_ms */
+    guint32   owner;        /* 0: flows inline; else key of its elements */
+    guint8    exp[SF_AGG_MAX_EXPORTERS];
+    guint8    n_exp;
+    guint8    n_in;         /* inline flows held */
+    guint8    in_ports;     /* bit i: inline flow i has a port */
+    guint8    flags;
+    union {
+        /* IPv4: dst[4 i..4 i + 4) and port[i]; IPv6: dst and port[0] */
+        struct {
+            guint8  dst[16];
+            guint16 port[INLINE_MAX];
+        } in;
+        /* list heads (element index + 1) and the last flow filed: an
+         * IPv4 destination, or an IPv6 one's host element */
+        struct {
+            guint32 ports, nets, n_nets, last_host;
+            guint8  dst[4];
+            guint16 port;
+        } pool;
+    } u;
+} body_t;
+
+G_STATIC_ASSERT(sizeof(body_t) == 64);
 
 typedef struct elem {
-    guint64 v;          /* the value's len bytes, memcpy'd into a word */
+    guint64 v;          /* the value's bytes, memcpy'd into a word */
     guint32 next;       /* index + 1 of the next in the list */
-    guint32 hosts;      /* nets: head of the hosts list; hosts: no */
-    guint32 slot;
-    guint32 gen;
-    guint32 parent;     /* hosts: index + 1 of their net */
-    guint8  kind;
-    guint8  len;
-    guint8  tracked;    /* nets: hosts tracked (under the cap) */
+    guint32 key;        /* ports, nets: owner; hosts: index + 1 of the net */
+    guint32 hosts;      /* nets: head of the hosts list */
+    guint8  flags;      /* kind, IPv6, tracked (nets under the cap) */
 } elem_t;
 
 struct sf_agg {
-    src_slot_t *slots;
-    guint32     slot_mask;
-    guint32    *order;          /* slots used this interval */
-    guint       n_order;
-    elem_t     *pool;
-    guint       n_pool, max_pool;
-    guint32    *index;          /* element index + 1, 0 empty */
-    guint32     index_mask;
-    guint       max_nets;
-    guint64     seed;
-    gint64      last_arrival;
-    guint64     evicted, dropped;
+    tslot_t  *table;
+    guint32   table_mask;
+    body_t   *bodies;
+    guint     n_bodies;
+    elem_t   *pool;
+    guint     n_pool, max_pool;
+    guint32  *index;            /* element index + 1 | tag, 0 empty */
+    guint32   index_mask;
+    guint32   elem_mask;        /* low bits of an index entry: the element */
+    sf_addr_t exps[EXP_MAX];
+    guint     n_exps;
+    guint8    exp_index[EXP_INDEX];     /* exporter index + 1, 0 empty */
+    sf_addr_t exp_last;                 /* one-entry cache */
+    gint      exp_last_i;               /* -1: empty */
+    guint     max_nets;
+    guint64   seed;
+    gint64    base_ms;
+    gint64    last_arrival;
+    guint64   evicted, dropped;
     /* walk scratch */
+    sf_addr_t     s_exps[SF_AGG_MAX_EXPORTERS];
     guint16      *s_ports;
     sf_agg_net_t *s_nets;
     guint8       *s_hosts;
@@ -97,11 +156,11 @@ static guint32 pow2_at_least(guint n)
     return p;
 }
 
-static guint64 hash_bytes(guint64 h, const guint8 *p, guint len)
+static guint64 hash_addr(guint64 seed, const sf_addr_t *a)
 {
-    guint64 w[2] = {0, 0};
-    memcpy(w, p, len);
-    return sf_mix64(h ^ sf_mix64(w[0] ^ sf_mix64(w[1] + len)));
+    guint64 w[2];
+    memcpy(w, a->b, 16);
+    return sf_mix64(seed ^ sf_mix64(w[0] ^ sf_mix64(w[1] + 16)));
 }
 
 static guint64 word_of(const guint8 *p, guint len)
@@ -115,22 +174,27 @@ sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
                      guint max_nets_per_source)
 {
     sf_agg_t *a = g_new0(sf_agg_t, 1);
-    /* at most half full: probing 8 slots then evicts only under floods */
+    /* at most half full: probing 8 entries then evicts only under floods */
     guint32 nslots = pow2_at_least(MAX(max_sources, PROBES) * 2);
+    guint scratch = MAX(max_elements, INLINE_MAX);
 
-    a->slots = g_new0(src_slot_t, nslots);
-    a->slot_mask = nslots - 1;
-    a->order = g_new(guint32, nslots);
+    a->table = g_new0(tslot_t, nslots);
+    a->table_mask = nslots - 1;
+    /* one body per non-empty entry at most; pages are touched only as
+     * bodies are appended */
+    a->bodies = g_new(body_t, nslots);
     a->max_pool = max_elements;
     a->pool = g_new(elem_t, max_elements);
     a->index_mask = pow2_at_least(max_elements * 2) - 1;
     a->index = g_new0(guint32, a->index_mask + 1);
+    a->elem_mask = (guint32)((G_GUINT64_CONSTANT(1) << g_bit_storage(max_elements)) - 1);
+    a->exp_last_i = -1;
     a->max_nets = max_nets_per_source;
     a->seed = ((guint64)g_random_int() << 32) | g_random_int();
-    a->s_ports = g_new(guint16, max_elements);
-    a->s_nets = g_new(sf_agg_net_t, max_elements);
-    a->s_hosts = g_new(guint8, (gsize)max_elements * 8);
-    a->s_addrs = g_new(sf_addr_t, max_elements);
+    a->s_ports = g_new(guint16, scratch);
+    a->s_nets = g_new(sf_agg_net_t, scratch);
+    a->s_hosts = g_new(guint8, (gsize)scratch * 8);
+    a->s_addrs = g_new(sf_addr_t, scratch);
     return a;
 }
 
@@ -138,8 +202,8 @@ void sf_agg_free(sf_agg_t *a)
 {
     if (a == NULL)
         return;
-    g_free(a->slots);
-    g_free(a->order);
+    g_free(a->table);
+    g_free(a->bodies);
     g_free(a->pool);
     g_free(a->index);
     g_free(a->s_ports);
@@ -149,198 +213,375 @@ void sf_agg_free(sf_agg_t *a)
     g_free(a);
 }
 
-static void slot_claim(sf_agg_t *a, guint32 i, const sf_addr_t *src)
+static body_t *body_claim(sf_agg_t *a, tslot_t *t, guint32 tag,
+                          const sf_addr_t *src)
 {
-    src_slot_t *s = &a->slots[i];
-    guint32 gen = s->gen + 1;
-    gboolean listed = s->listed;
+    body_t *b;
 
-    if (!listed)
-        a->order[a->n_order++] = i;
-    memset(s, 0, sizeof *s);
-    s->addr = *src;
-    s->gen = gen;
-    s->used = TRUE;
-    s->listed = TRUE;
+    if (t->body == 0)
+        t->body = ++a->n_bodies;
+    t->tag = tag;
+    b = &a->bodies[t->body - 1];
+    memset(b, 0, sizeof *b);
+    b->addr = *src;
+    b->flags = BF_USED;
+    return b;
 }
 
-static src_slot_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint32 *idx)
+static body_t *find_source(sf_agg_t *a, const sf_addr_t *src)
 {
-    guint32 h = (guint32)hash_bytes(a->seed, src->b, 16);
-    guint32 free_i = G_MAXUINT32, victim = G_MAXUINT32;
+    guint64 h = hash_addr(a->seed, src);
+    /* tag 0 marks a filtered entry */
+    guint32 tag = (guint32)(h >> 32) | 1;
+    guint32 pos = (guint32)h;
+    tslot_t *free_t = NULL;
 
     for (guint p = 0; p < PROBES; p++) {
-        guint32 i = (h + p) & a->slot_mask;
-        src_slot_t *s = &a->slots[i];
+        tslot_t *t = &a->table[(pos + p) & a->table_mask];
 
-        if (!s->used) {
-            if (free_i == G_MAXUINT32)
-                free_i = i;
+        if (t->body == 0) {
+            /* never used since the reset: nothing lies beyond */
+            if (free_t == NULL)
+                free_t = t;
+            break;
+        }
+        if (t->tag == 0) {
+            if (free_t == NULL)
+                free_t = t;
             continue;
         }
-        if (memcmp(s->addr.b, src->b, 16) == 0) {
-            *idx = i;
-            return s;
+        if (t->tag == tag) {
+            body_t *b = &a->bodies[t->body - 1];
+            if (memcmp(b->addr.b, src->b, 16) == 0)
+                return b;
         }
-        if (victim == G_MAXUINT32 || s->flows < a->slots[victim].flows)
-            victim = i;
     }
-    if (free_i == G_MAXUINT32) {
-        free_i = victim;
+    if (free_t == NULL) {
+        /* all taken: the fewest flows go (the only path reading bodies
+         * of other sources) */
+        guint32 fewest = G_MAXUINT32;
+        for (guint p = 0; p < PROBES; p++) {
+            tslot_t *t = &a->table[(pos + p) & a->table_mask];
+            guint32 flows = a->bodies[t->body - 1].flows;
+            if (flows < fewest) {
+                fewest = flows;
+                free_t = t;
+            }
+        }
         a->evicted++;
     }
-    slot_claim(a, free_i, src);
-    *idx = free_i;
-    return &a->slots[free_i];
+    return body_claim(a, free_t, tag, src);
 }
 
-/* Finds or adds an element; returns its index + 1, 0 when dropped.  *added
- * tells whether it is new. */
-static guint32 find_elem(sf_agg_t *a, guint32 slot, guint32 gen, guint8 kind,
-                         guint32 parent, guint64 v, guint8 len,
-                         gboolean *added)
+static guint64 elem_hash(const sf_agg_t *a, guint32 key, guint8 kf, guint64 v)
 {
     /* one finaliser over the key's words; the multiplications spread the
-     * value and the slot, and the seed keeps the index unpredictable */
-    guint64 h = sf_mix64(((v ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
-                      ^ (((guint64)slot << 32 | gen)
-                         * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f))
-                      ^ ((guint64)parent << 16 | (guint64)len << 8 | kind));
+     * value and the key, and the seed keeps the index unpredictable */
+    return sf_mix64(((v ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
+                    ^ (((guint64)key << 8 | kf)
+                       * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f)));
+}
+
+/* Finds or adds an element (kf: kind and IPv6 flag); returns its index + 1,
+ * 0 when dropped.  *added tells whether it is new. */
+static guint32 find_elem(sf_agg_t *a, guint32 key, guint8 kf, guint64 v,
+                         gboolean *added)
+{
+    guint64 h = elem_hash(a, key, kf, v);
+    guint32 elem_mask = a->elem_mask;
+    guint32 tag = (guint32)(h >> 32) & ~elem_mask;
     guint32 i = (guint32)h & a->index_mask;
 
     *added = FALSE;
     for (;; i = (i + 1) & a->index_mask) {
-        guint32 e = a->index[i];
-        if (e == 0)
+        guint32 x = a->index[i];
+        if (x == 0)
             break;
-        const elem_t *el = &a->pool[e - 1];
-        if (el->v == v && el->slot == slot && el->gen == gen
-            && el->kind == kind && el->parent == parent && el->len == len)
-            return e;
+        if ((x & ~elem_mask) != tag)
+            continue;
+        const elem_t *el = &a->pool[(x & elem_mask) - 1];
+        if (el->v == v && el->key == key && (el->flags & (EF_KIND | EF_V6)) == kf)
+            return x & elem_mask;
     }
     if (a->n_pool >= a->max_pool) {
         a->dropped++;
         return 0;
     }
     elem_t *el = &a->pool[a->n_pool];
-    memset(el, 0, sizeof *el);
-    el->slot = slot;
-    el->gen = gen;
-    el->kind = kind;
-    el->parent = parent;
-    el->len = len;
     el->v = v;
-    a->index[i] = ++a->n_pool;
+    el->next = 0;
+    el->key = key;
+    el->hosts = 0;
+    el->flags = kf;
+    a->index[i] = ++a->n_pool | tag;
     *added = TRUE;
     return a->n_pool;
 }
 
-static void add_port(sf_agg_t *a, src_slot_t *s, guint32 si, guint16 port)
+static void add_port(sf_agg_t *a, body_t *b, guint16 port)
 {
     gboolean added;
-    guint32 e = find_elem(a, si, s->gen, EL_PORT, 0, port, 2, &added);
+    guint32 e = find_elem(a, b->owner, EL_PORT, port, &added);
 
     if (added) {
-        a->pool[e - 1].next = s->ports;
-        s->ports = e;
+        a->pool[e - 1].next = b->u.pool.ports;
+        b->u.pool.ports = e;
     }
 }
 
-static void add_net_host(sf_agg_t *a, src_slot_t *s, guint32 si,
-                         const sf_addr_t *dst, gboolean v4)
+/* Returns the host's element (index + 1), 0 when dropped.  count: whether
+ * a net over the cap counts as a drop (not for flows that were counted
+ * while inline). */
+static guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
+                         gboolean v4, gboolean count)
 {
-    const guint8 *net = v4 ? dst->b + 12 : dst->b;
-    const guint8 *host = v4 ? dst->b + 15 : dst->b + 8;
-    guint8 nlen = v4 ? 3 : 8, hlen = v4 ? 1 : 8;
+    const guint8 *net = v4 ? dst + 12 : dst;
+    const guint8 *host = v4 ? dst + 15 : dst + 8;
+    guint8 v6 = v4 ? 0 : EF_V6;
     gboolean added;
-    guint32 n = find_elem(a, si, s->gen, EL_NET, 0, word_of(net, nlen), nlen,
-                          &added);
+    guint32 n = find_elem(a, b->owner, EL_NET | v6,
+                          word_of(net, v4 ? 3 : 8), &added);
 
     if (n == 0)
-        return;
+        return 0;
+    elem_t *ne = &a->pool[n - 1];
     if (added) {
-        a->pool[n - 1].next = s->nets;
-        a->pool[n - 1].tracked = s->n_nets < a->max_nets;
-        s->nets = n;
-        s->n_nets++;
+        ne->next = b->u.pool.nets;
+        if (b->u.pool.n_nets < a->max_nets)
+            ne->flags |= EF_TRACKED;
+        b->u.pool.nets = n;
+        b->u.pool.n_nets++;
     }
     /* kept even over the cap: the address is (net, host) */
-    if (!a->pool[n - 1].tracked)
+    if (!(ne->flags & EF_TRACKED) && count)
         a->dropped++;
-    guint32 h = find_elem(a, si, s->gen, EL_HOST, n, word_of(host, hlen), hlen,
+    guint32 h = find_elem(a, n, EL_HOST | v6, word_of(host, v4 ? 1 : 8),
                           &added);
     if (h != 0 && added) {
-        a->pool[h - 1].next = a->pool[n - 1].hosts;
-        a->pool[n - 1].hosts = h;
+        ne = &a->pool[n - 1];
+        a->pool[h - 1].next = ne->hosts;
+        ne->hosts = h;
     }
+    return h;
 }
 
-static void add_exporter(src_slot_t *s, const sf_addr_t *exp)
-{
-    for (guint i = 0; i < s->n_exporters; i++)
-        if (memcmp(s->exporters[i].b, exp->b, 16) == 0)
-            return;
-    if (s->n_exporters < SF_AGG_MAX_EXPORTERS)
-        s->exporters[s->n_exporters++] = *exp;
-}
-
-static void add_elements(sf_agg_t *a, src_slot_t *s, guint32 si,
-                         const sf_addr_t *dst, guint16 port,
-                         gboolean with_port)
+static guint32 add_elements(sf_agg_t *a, body_t *b, const guint8 dst[16],
+                             guint16 port, gboolean with_port, gboolean count)
 {
     if (with_port)
-        add_port(a, s, si, port);
-    add_net_host(a, s, si, dst, sf_addr_is_v4(dst));
+        add_port(a, b, port);
+    return add_net_host(a, b, dst, memcmp(dst, v4_prefix, 12) == 0, count);
 }
 
-static gboolean same_as_last(const src_slot_t *s, const sf_flow_t *f,
-                             gboolean with_port)
+/* Index into the exporter table, -1 when it is full. */
+static gint exporter_index(sf_agg_t *a, const sf_addr_t *exp)
 {
-    return s->one_has_port == (with_port != FALSE)
-           && (!with_port || s->one_port == f->dst_port)
-           && memcmp(s->one_dst.b, f->dst.b, 16) == 0;
+    if (a->exp_last_i >= 0 && memcmp(a->exp_last.b, exp->b, 16) == 0)
+        return a->exp_last_i;
+
+    guint32 i = (guint32)hash_addr(a->seed, exp) & (EXP_INDEX - 1);
+    for (;; i = (i + 1) & (EXP_INDEX - 1)) {
+        guint8 x = a->exp_index[i];
+        if (x == 0)
+            break;
+        if (memcmp(a->exps[x - 1].b, exp->b, 16) == 0) {
+            a->exp_last = *exp;
+            return a->exp_last_i = x - 1;
+        }
+    }
+    if (a->n_exps >= EXP_MAX)
+        return -1;
+    a->exps[a->n_exps] = *exp;
+    a->exp_index[i] = (guint8)++a->n_exps;
+    a->exp_last = *exp;
+    return a->exp_last_i = a->n_exps - 1;
+}
+
+static void add_exporter(sf_agg_t *a, body_t *b, const sf_addr_t *exp)
+{
+    gint x = exporter_index(a, exp);
+
+    if (x < 0) {
+        if (b->n_exp < SF_AGG_MAX_EXPORTERS)
+            a->dropped++;
+        return;
+    }
+    for (guint i = 0; i < b->n_exp; i++)
+        if (b->exp[i] == x)
+            return;
+    if (b->n_exp < SF_AGG_MAX_EXPORTERS)
+        b->exp[b->n_exp++] = (guint8)x;
+}
+
+static gint32 offset_of(const sf_agg_t *a, gint64 t)
+{
+    return (gint32)CLAMP(t - a->base_ms, G_MININT32, G_MAXINT32);
+}
+
+/* The /24 of inline IPv4 flow i is dst[4 i..4 i + 3). */
+static gboolean inline_same_net(const body_t *b, guint i, guint j)
+{
+    return memcmp(b->u.in.dst + 4 * i, b->u.in.dst + 4 * j, 3) == 0;
+}
+
+/* Whether inline IPv4 flow i is the first of its net, and the net's rank
+ * among the inline nets (order of first sight, as the pool ranks them). */
+static gboolean inline_net_rank(const body_t *b, guint i, guint *rank)
+{
+    guint r = 0;
+
+    for (guint j = 0; j < i; j++) {
+        gboolean first = TRUE;
+        for (guint k = 0; k < j && first; k++)
+            first = !inline_same_net(b, k, j);
+        if (!first)
+            continue;
+        if (inline_same_net(b, j, i)) {
+            *rank = r;
+            return FALSE;
+        }
+        r++;
+    }
+    *rank = r;
+    return TRUE;
+}
+
+/* Files the flow inline if it fits; FALSE: the source must move into the
+ * pool. */
+static gboolean add_inline(sf_agg_t *a, body_t *b, const sf_flow_t *f,
+                           gboolean with_port)
+{
+    guint16 port = with_port ? f->dst_port : 0;
+    gboolean v4 = sf_addr_is_v4(&f->dst);
+
+    if (b->flags & BF_V6) {
+        return memcmp(b->u.in.dst, f->dst.b, 16) == 0
+               && b->u.in.port[0] == port
+               && (b->in_ports & 1) == (with_port != FALSE);
+    }
+    for (guint i = 0; i < b->n_in; i++)
+        if (v4 && memcmp(b->u.in.dst + 4 * i, f->dst.b + 12, 4) == 0
+            && b->u.in.port[i] == port
+            && ((b->in_ports >> i) & 1) == (with_port != FALSE))
+            return TRUE;
+    if (b->n_in == INLINE_MAX || (!v4 && b->n_in > 0))
+        return FALSE;
+
+    guint i = b->n_in++, rank;
+    if (v4) {
+        memcpy(b->u.in.dst + 4 * i, f->dst.b + 12, 4);
+        inline_net_rank(b, i, &rank);
+        if (rank >= a->max_nets)
+            a->dropped++;
+    } else {
+        memcpy(b->u.in.dst, f->dst.b, 16);
+        b->flags |= BF_V6;
+        if (a->max_nets == 0)
+            a->dropped++;
+    }
+    b->u.in.port[i] = port;
+    if (with_port)
+        b->in_ports |= 1u << i;
+    return TRUE;
+}
+
+/* Moves the inline flows into the pool (their drops were counted when
+ * they were filed).  FALSE when the pool is full: the source then stays
+ * inline, and the flow that did not fit is dropped. */
+static gboolean move_to_pool(sf_agg_t *a, body_t *b)
+{
+    guint8 dst[INLINE_MAX][16];
+    guint16 port[INLINE_MAX];
+    guint n = b->n_in, ports = b->in_ports;
+    gboolean v6 = (b->flags & BF_V6) != 0;
+
+    if (a->n_pool >= a->max_pool)
+        return FALSE;
+    for (guint i = 0; i < n; i++) {
+        if (v6) {
+            memcpy(dst[i], b->u.in.dst, 16);
+        } else {
+            memcpy(dst[i], v4_prefix, 12);
+            memcpy(dst[i] + 12, b->u.in.dst + 4 * i, 4);
+        }
+        port[i] = b->u.in.port[i];
+    }
+    /* the next element's position: unique to this source this interval */
+    b->owner = a->n_pool + 1;
+    memset(&b->u, 0, sizeof b->u);
+    b->n_in = b->in_ports = 0;
+    b->flags &= ~BF_V6;
+    for (guint i = 0; i < n; i++)
+        add_elements(a, b, dst[i], port[i], (ports >> i) & 1, FALSE);
+    return TRUE;
+}
+
+static gboolean same_as_last(const sf_agg_t *a, const body_t *b,
+                             const sf_flow_t *f, gboolean with_port)
+{
+    if (!(b->flags & BF_LAST)
+        || ((b->flags & BF_LAST_PORT) != 0) != (with_port != FALSE)
+        || (with_port && b->u.pool.port != f->dst_port))
+        return FALSE;
+    if (!(b->flags & BF_LAST_V6))
+        return memcmp(b->u.pool.dst, f->dst.b + 12, 4) == 0
+               && sf_addr_is_v4(&f->dst);
+    /* the host and its net were filed by the last flow: still cached */
+    const elem_t *h = &a->pool[b->u.pool.last_host - 1];
+    return h->v == word_of(f->dst.b + 8, 8)
+           && a->pool[h->key - 1].v == word_of(f->dst.b, 8)
+           && !sf_addr_is_v4(&f->dst);
 }
 
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
 {
-    guint32 si;
-    src_slot_t *s = find_source(a, &f->src, &si);
-    gboolean timed = (f->fields & SF_HAS_TIMES) && f->start_ms > 0;
-    gint64 first = timed ? f->start_ms : f->arrival_ms;
-    gint64 last = timed && f->end_ms > 0 ? f->end_ms : first;
+    if (a->n_bodies == 0)
+        a->base_ms = f->arrival_ms;
 
-    if (s->flows == 0 || first < s->first_ms)
-        s->first_ms = first;
-    if (s->flows == 0 || last > s->last_ms)
-        s->last_ms = last;
-    s->flows++;
+    body_t *b = find_source(a, &f->src);
+    gboolean timed = (f->fields & SF_HAS_TIMES) && f->start_ms > 0;
+    gint32 first = offset_of(a, timed ? f->start_ms : f->arrival_ms);
+    gint32 last = timed && f->end_ms > 0 ? offset_of(a, f->end_ms) : first;
+
+    if (b->flows == 0 || first < b->first)
+        b->first = first;
+    if (b->flows == 0 || last > b->last)
+        b->last = last;
+    b->flows++;
     if (f->arrival_ms > a->last_arrival)
         a->last_arrival = f->arrival_ms;
-    add_exporter(s, &f->exporter);
-    if (s->flows == 1) {
-        s->one_dst = f->dst;
-        s->one_port = f->dst_port;
-        s->one_has_port = with_port != FALSE;
+    add_exporter(a, b, &f->exporter);
+    if (b->owner == 0) {
+        if (add_inline(a, b, f, with_port))
+            return;
+        if (!move_to_pool(a, b)) {
+            a->dropped += with_port ? 2 : 1;    /* its port and net */
+            return;
+        }
+    } else if (same_as_last(a, b, f, with_port)) {
         return;
     }
-    if (s->flows == 2)
-        add_elements(a, s, si, &s->one_dst, s->one_port, s->one_has_port);
-    if (same_as_last(s, f, with_port))
-        return;
-    add_elements(a, s, si, &f->dst, f->dst_port, with_port);
-    s->one_dst = f->dst;
-    s->one_port = f->dst_port;
-    s->one_has_port = with_port != FALSE;
+    guint32 h = add_elements(a, b, f->dst.b, f->dst_port, with_port, TRUE);
+    gboolean v4 = sf_addr_is_v4(&f->dst);
+    b->flags &= ~(BF_LAST | BF_LAST_PORT | BF_LAST_V6);
+    if (!v4 && h == 0)
+        return;     /* dropped: nothing to compare the next flow with */
+    if (v4)
+        memcpy(b->u.pool.dst, f->dst.b + 12, 4);
+    else
+        b->u.pool.last_host = h;
+    b->u.pool.port = f->dst_port;
+    b->flags |= BF_LAST | (with_port ? BF_LAST_PORT : 0) | (v4 ? 0 : BF_LAST_V6);
 }
 
 gboolean sf_agg_is_empty(const sf_agg_t *a)
 {
-    return a->n_order == 0;
+    return a->n_bodies == 0;
 }
 
 guint sf_agg_source_count(const sf_agg_t *a)
 {
-    return a->n_order;
+    return a->n_bodies;
 }
 
 gint64 sf_agg_last_arrival(const sf_agg_t *a)
@@ -350,22 +591,22 @@ gint64 sf_agg_last_arrival(const sf_agg_t *a)
 
 /* Fills the scratch nets array, tracked nets (with hosts) first, and the
  * addresses, rebuilt from (net, host). */
-static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked,
+static guint gather_nets(sf_agg_t *a, const body_t *b, guint *tracked,
                          guint *n_addrs)
 {
     guint n = 0, hb = 0, na = 0;
 
     *tracked = 0;
     for (int pass = 0; pass < 2; pass++) {
-        for (guint32 e = s->nets; e; e = a->pool[e - 1].next) {
+        for (guint32 e = b->u.pool.nets; e; e = a->pool[e - 1].next) {
             const elem_t *el = &a->pool[e - 1];
-            if (el->tracked != (pass == 0))
+            if (((el->flags & EF_TRACKED) != 0) != (pass == 0))
                 continue;
             sf_agg_net_t *net = &a->s_nets[n++];
-            gboolean v4 = el->len == 3;
-            memcpy(net->net, &el->v, el->len);
-            net->net_len = el->len;
+            gboolean v4 = !(el->flags & EF_V6);
+            net->net_len = v4 ? 3 : 8;
             net->host_len = v4 ? 1 : 8;
+            memcpy(net->net, &el->v, net->net_len);
             net->hosts = a->s_hosts + hb;
             net->n_hosts = 0;
             for (guint32 h = el->hosts; h; h = a->pool[h - 1].next) {
@@ -393,86 +634,153 @@ static guint gather_nets(sf_agg_t *a, const src_slot_t *s, guint *tracked,
     return n;
 }
 
-/* The view of a one-flow source, from its inline copy. */
-static void walk_single(sf_agg_t *a, const src_slot_t *s, sf_agg_source_t *v)
+/* The view of a source whose flows are inline: distinct ports, nets in
+ * order of first sight (the first max_nets tracked), distinct addresses.
+ * Each net's hosts get 8 bytes of scratch: three IPv4 host bytes or one
+ * IPv6 interface id. */
+static void view_inline(sf_agg_t *a, const body_t *b, sf_agg_source_t *v)
 {
-    gboolean v4 = sf_addr_is_v4(&s->one_dst);
-    sf_agg_net_t *net = &a->s_nets[0];
+    gboolean v6 = (b->flags & BF_V6) != 0;
+    guint8 hlen = v6 ? 8 : 1;
 
     v->ports = a->s_ports;
-    a->s_ports[0] = s->one_port;
-    v->n_ports = s->one_has_port ? 1 : 0;
     v->addrs = a->s_addrs;
-    a->s_addrs[0] = s->one_dst;
-    v->n_addrs = 1;
-    net->net_len = v4 ? 3 : 8;
-    net->host_len = v4 ? 1 : 8;
-    memcpy(net->net, s->one_dst.b + (v4 ? 12 : 0), net->net_len);
-    memcpy(a->s_hosts, s->one_dst.b + (v4 ? 15 : 8), net->host_len);
-    net->hosts = a->s_hosts;
-    net->n_hosts = 1;
     v->nets = a->s_nets;
-    v->n_nets = 1;
-    v->n_nets_tracked = a->max_nets > 0 ? 1 : 0;
+    for (guint i = 0; i < b->n_in; i++) {
+        gboolean seen = FALSE;
+        if ((b->in_ports >> i) & 1) {
+            for (guint j = 0; j < v->n_ports; j++)
+                seen |= a->s_ports[j] == b->u.in.port[i];
+            if (!seen)
+                a->s_ports[v->n_ports++] = b->u.in.port[i];
+        }
+        sf_addr_t *d = &a->s_addrs[v->n_addrs];
+        if (v6) {
+            memcpy(d->b, b->u.in.dst, 16);
+        } else {
+            memcpy(d->b, v4_prefix, 12);
+            memcpy(d->b + 12, b->u.in.dst + 4 * i, 4);
+        }
+        seen = FALSE;
+        for (guint j = 0; j < v->n_addrs; j++)
+            seen |= memcmp(a->s_addrs[j].b, d->b, 16) == 0;
+        if (seen)
+            continue;
+        v->n_addrs++;
+        /* a new address: a new host, of a new net or of an earlier one */
+        guint rank = 0;
+        if (v6 || inline_net_rank(b, i, &rank)) {
+            sf_agg_net_t *net = &a->s_nets[v->n_nets];
+            rank = v->n_nets++;
+            net->net_len = v6 ? 8 : 3;
+            net->host_len = hlen;
+            memcpy(net->net, d->b + (v6 ? 0 : 12), net->net_len);
+            net->hosts = a->s_hosts + 8 * rank;
+            net->n_hosts = 0;
+        }
+        sf_agg_net_t *net = &a->s_nets[rank];
+        memcpy(a->s_hosts + 8 * rank + net->n_hosts * hlen,
+               d->b + (v6 ? 8 : 15), hlen);
+        net->n_hosts++;
+    }
+    v->n_nets_tracked = MIN(v->n_nets, a->max_nets);
 }
 
-/* The view of the source in slot s, valid until the next call. */
-static void make_view(sf_agg_t *a, const src_slot_t *s, sf_agg_source_t *v)
+/* The view of the source in body b, valid until the next call. */
+static void make_view(sf_agg_t *a, const body_t *b, sf_agg_source_t *v)
 {
     memset(v, 0, sizeof *v);
-    v->src = s->addr;
-    v->flows = s->flows;
-    v->first_ms = s->first_ms;
-    v->last_ms = s->last_ms;
-    v->exporters = s->exporters;
-    v->n_exporters = s->n_exporters;
-    if (s->flows == 1) {
-        walk_single(a, s, v);
+    v->src = b->addr;
+    v->flows = b->flows;
+    v->first_ms = a->base_ms + b->first;
+    v->last_ms = a->base_ms + b->last;
+    for (guint i = 0; i < b->n_exp; i++)
+        a->s_exps[i] = a->exps[b->exp[i]];
+    v->exporters = a->s_exps;
+    v->n_exporters = b->n_exp;
+    if (b->owner == 0) {
+        view_inline(a, b, v);
         return;
     }
     v->ports = a->s_ports;
-    for (guint32 e = s->ports; e; e = a->pool[e - 1].next)
+    for (guint32 e = b->u.pool.ports; e; e = a->pool[e - 1].next)
         a->s_ports[v->n_ports++] = (guint16)a->pool[e - 1].v;
     v->addrs = a->s_addrs;
     v->nets = a->s_nets;
-    v->n_nets = gather_nets(a, s, &v->n_nets_tracked, &v->n_addrs);
+    v->n_nets = gather_nets(a, b, &v->n_nets_tracked, &v->n_addrs);
+}
+
+/* The table entry of body i (each body has exactly one). */
+static tslot_t *entry_of(sf_agg_t *a, guint i)
+{
+    guint32 pos = (guint32)hash_addr(a->seed, &a->bodies[i].addr);
+
+    for (guint p = 0; p < PROBES - 1; p++) {
+        tslot_t *t = &a->table[(pos + p) & a->table_mask];
+        if (t->body == i + 1)
+            return t;
+    }
+    return &a->table[(pos + PROBES - 1) & a->table_mask];
 }
 
 void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, void *user)
 {
-    for (guint o = 0; o < a->n_order; o++) {
-        src_slot_t *s = &a->slots[a->order[o]];
+    for (guint i = 0; i < a->n_bodies; i++) {
+        body_t *b = &a->bodies[i];
         sf_agg_source_t v;
 
-        if (!s->used)
+        if (!(b->flags & BF_USED))
             continue;
-        make_view(a, s, &v);
-        if (fn(&v, user))
-            s->used = FALSE;
+        make_view(a, b, &v);
+        if (fn(&v, user)) {
+            b->flags &= ~BF_USED;
+            entry_of(a, i)->tag = 0;
+        }
     }
 }
 
 void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
 {
-    for (guint o = 0; o < a->n_order; o++) {
-        const src_slot_t *s = &a->slots[a->order[o]];
+    for (guint i = 0; i < a->n_bodies; i++) {
+        const body_t *b = &a->bodies[i];
         sf_agg_source_t v;
 
-        if (!s->used)
+        if (!(b->flags & BF_USED))
             continue;
-        make_view(a, s, &v);
+        make_view(a, b, &v);
         fn(&v, user);
     }
 }
 
 void sf_agg_reset(sf_agg_t *a)
 {
-    for (guint o = 0; o < a->n_order; o++)
-        a->slots[a->order[o]].used = a->slots[a->order[o]].listed = FALSE;
-    a->n_order = 0;
-    if (a->n_pool)
+    /* entry by entry while that touches fewer bytes than a memset */
+    if ((gsize)a->n_bodies * 64 < a->table_mask + 1) {
+        for (guint i = 0; i < a->n_bodies; i++)
+            *entry_of(a, i) = (tslot_t){0, 0};
+    } else {
+        memset(a->table, 0, sizeof(tslot_t) * (a->table_mask + 1));
+    }
+    a->n_bodies = 0;
+    if ((gsize)a->n_pool * 32 < a->index_mask + 1) {
+        guint32 elem_mask = a->elem_mask;
+        for (guint e = 0; e < a->n_pool; e++) {
+            const elem_t *el = &a->pool[e];
+            guint32 i = (guint32)elem_hash(a, el->key,
+                                           el->flags & (EF_KIND | EF_V6),
+                                           el->v) & a->index_mask;
+            /* earlier clears leave holes in the run: skip them */
+            while ((a->index[i] & elem_mask) != e + 1)
+                i = (i + 1) & a->index_mask;
+            a->index[i] = 0;
+        }
+    } else if (a->n_pool) {
         memset(a->index, 0, sizeof(guint32) * (a->index_mask + 1));
+    }
     a->n_pool = 0;
+    memset(a->exp_index, 0, sizeof a->exp_index);
+    a->n_exps = 0;
+    a->exp_last_i = -1;
     a->last_arrival = 0;
 }
 
