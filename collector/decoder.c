@@ -125,6 +125,12 @@ const sf_stats_t *sf_decoder_stats(const sf_decoder_t *d)
     return &d->st;
 }
 
+void sf_decoder_batch_end(sf_decoder_t *d)
+{
+    if (d->sink != NULL)
+        d->sink(NULL, d->sink_ctx);
+}
+
 void sf_decoder_count(sf_decoder_t *d, sf_counter_t id)
 {
     sf_count(&d->st, id, 1);

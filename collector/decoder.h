@@ -41,6 +41,9 @@ void sf_decoder_session_free(sf_decoder_t *d, sf_exporter_t *e);
 void sf_decoder_session_packet(sf_decoder_t *d, sf_exporter_t *e,
                                const uint8_t *p, size_t len, int64_t arrival_ms);
 
+/* The receive loop handled a batch of packets: calls the sink with NULL. */
+void sf_decoder_batch_end(sf_decoder_t *d);
+
 /* Forgets exporters silent for longer than the configured idle time. */
 void sf_decoder_expire(sf_decoder_t *d, int64_t now_ms);
 

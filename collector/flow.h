@@ -74,7 +74,9 @@ typedef struct sf_flow {
     bool      reverse;          /* second half of an RFC 5103 biflow */
 } sf_flow_t;
 
-/* Called once per decoded record, on the decoding thread. */
+/* Called once per decoded record, on the decoding thread; and with NULL
+ * when the receive loop has handled a batch of packets
+ * (sf_decoder_batch_end): a sink that stages flows files them then. */
 typedef void (*sf_flow_sink_fn)(const sf_flow_t *flow, void *ctx);
 
 /* Helpers on addresses. */

@@ -19,7 +19,9 @@
  * restart) may move to another worker and re-learns templates there from
  * its next template refresh, as after any restart.  TCP connections are
  * spread by the same hash at accept time.  All workers feed the one
- * correlator sink, which takes a mutex per evidence flow.
+ * correlator, each through a feed of its own that stages evidence flows
+ * and files them under one mutex per batch (sf_decoder_batch_end after
+ * every recvmmsg() batch and TCP read).
  */
 #include "listener.h"
 
@@ -245,6 +247,7 @@ static void udp_read(sf_listener_t *l, int fd)
             to_addr(&l->from[i], &from);
             sf_decoder_packet(l->dec, &from, l->iov[i].iov_base, l->msgs[i].msg_len, t);
         }
+        sf_decoder_batch_end(l->dec);
         if (n < BATCH)
             return;
     }
@@ -294,6 +297,7 @@ static bool tcp_read(sf_listener_t *l, tcp_conn_t *c)
         sf_decoder_session_packet(l->dec, c->exp, m, mlen, t);
         off += mlen;
     }
+    sf_decoder_batch_end(l->dec);
     memmove(c->buf, c->buf + off, c->have - off);
     c->have -= off;
     return true;

@@ -183,6 +183,7 @@ static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
  * each, sockets bound with SO_REUSEPORT (listener.c says why per-worker
  * template state is safe), all feeding the one correlator. */
 typedef struct worker {
+    sf_correlator_feed_t *feed;
     sf_decoder_t  *dec;
     sf_listener_t *lis;
     tick_ctx_t     t;
@@ -193,7 +194,8 @@ static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
                             sf_correlator_t *cor, char **exporters,
                             const char *const *specs, GError **err)
 {
-    w->dec = sf_decoder_new(dcfg, sf_correlator_flow, cor);
+    w->feed = sf_correlator_feed_new(cor);
+    w->dec = sf_decoder_new(dcfg, sf_correlator_feed_flow, w->feed);
     w->lis = sf_listener_new(w->dec);
     sf_listener_set_reuseport(w->lis, TRUE);
     if (!add_exporters(w->dec, exporters, err))
@@ -332,6 +334,7 @@ int main(int argc, char **argv)
     sf_decoder_t *dec = NULL;
     sf_listener_t *lis = NULL;
     sf_correlator_t *cor = NULL;
+    sf_correlator_feed_t *feed = NULL;
     g_autofree GOptionEntry *centries = sf_correlate_option_entries(ccfg);
     const sf_conf_group_t groups[] = { { "collector", entries },
                                        { "correlate", centries } };
@@ -390,7 +393,8 @@ int main(int argc, char **argv)
     sf_decoder_config_t dcfg = { (unsigned)o.max_exporters, (unsigned)o.max_templates,
                                  (unsigned)o.max_fields, (unsigned)o.exporter_idle,
                                  false };
-    dec = sf_decoder_new(&dcfg, sf_correlator_flow, cor);
+    feed = sf_correlator_feed_new(cor);
+    dec = sf_decoder_new(&dcfg, sf_correlator_feed_flow, feed);
     if (!add_exporters(dec, o.exporters, &err))
         goto fail;
     lis = sf_listener_new(dec);
@@ -444,6 +448,9 @@ out:
     sf_listener_free(lis);
     for (int i = 1; more && i < o.workers; i++)
         sf_listener_free(more[i].lis);
+    sf_correlator_feed_free(feed);      /* files what is staged */
+    for (int i = 1; more && i < o.workers; i++)
+        sf_correlator_feed_free(more[i].feed);
     sf_correlator_free(cor);        /* flushes aggregates and pending alerts */
     sf_decoder_free(dec);
     for (int i = 1; more && i < o.workers; i++)

@@ -127,24 +127,95 @@ static void count(sf_correlator_t *c, guint64 *field, guint64 n)
 
 /* Receive thread ---------------------------------------------------------- */
 
+/* Files a probe into the active aggregate if it goes from outside into
+ * --home-net; agg_lock held. */
+static void file_locked(sf_correlator_t *c, const sf_flow_t *flow,
+                        gboolean with_port)
+{
+    const GArray *home = c->rules->home;
+
+    if (home->len && (sf_cidr_list_contains(home, &flow->src)
+                      || !sf_cidr_list_contains(home, &flow->dst)))
+        return;
+    sf_agg_add(c->active, flow, with_port);
+    c->evidence++;
+}
+
 void sf_correlator_flow(const sf_flow_t *flow, void *correlator)
 {
     sf_correlator_t *c = correlator;
-    const GArray *home;
 
+    if (flow == NULL)
+        return;
     __atomic_fetch_add(&c->flows, 1, __ATOMIC_RELAXED);
     if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
         return;
     g_mutex_lock(&c->agg_lock);
-    home = c->rules->home;
-    if (home->len && (sf_cidr_list_contains(home, &flow->src)
-                      || !sf_cidr_list_contains(home, &flow->dst))) {
-        g_mutex_unlock(&c->agg_lock);
+    file_locked(c, flow, sf_evidence_has_port(flow));
+    g_mutex_unlock(&c->agg_lock);
+}
+
+/* A receive thread's stage: the lock and the shared counter are taken
+ * once per batch, not per flow (with several workers, per flow they were
+ * also contended). */
+#define FEED_BATCH 64
+
+struct sf_correlator_feed {
+    sf_correlator_t *c;
+    guint            n;
+    guint64          flows;                 /* offered, not yet counted */
+    sf_flow_t        staged[FEED_BATCH];
+    gboolean         with_port[FEED_BATCH];
+};
+
+sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
+{
+    sf_correlator_feed_t *f = g_new0(sf_correlator_feed_t, 1);
+
+    f->c = c;
+    return f;
+}
+
+static void feed_drain(sf_correlator_feed_t *f)
+{
+    sf_correlator_t *c = f->c;
+
+    if (f->flows) {
+        __atomic_fetch_add(&c->flows, f->flows, __ATOMIC_RELAXED);
+        f->flows = 0;
+    }
+    if (f->n == 0)
+        return;
+    g_mutex_lock(&c->agg_lock);
+    for (guint i = 0; i < f->n; i++)
+        file_locked(c, &f->staged[i], f->with_port[i]);
+    g_mutex_unlock(&c->agg_lock);
+    f->n = 0;
+}
+
+void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed)
+{
+    sf_correlator_feed_t *f = feed;
+
+    if (flow == NULL) {
+        feed_drain(f);
         return;
     }
-    sf_agg_add(c->active, flow, sf_evidence_has_port(flow));
-    c->evidence++;
-    g_mutex_unlock(&c->agg_lock);
+    f->flows++;
+    if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
+        return;
+    f->staged[f->n] = *flow;
+    f->with_port[f->n] = sf_evidence_has_port(flow);
+    if (++f->n == FEED_BATCH)
+        feed_drain(f);
+}
+
+void sf_correlator_feed_free(sf_correlator_feed_t *f)
+{
+    if (f == NULL)
+        return;
+    feed_drain(f);
+    g_free(f);
 }
 
 /* Connection -------------------------------------------------------------- */

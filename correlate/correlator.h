@@ -4,8 +4,9 @@
  *
  * The daemon adds sf_correlate_option_group() to its option context, calls
  * sf_correlate_config_finish() after parsing, creates one correlator and
- * passes sf_correlator_flow() as the sink of every decoded flow.  The sink
- * runs on the receive thread and only files evidence into a local
+ * passes sf_correlator_flow() as the sink of every decoded flow, or, per
+ * receive thread, sf_correlator_feed_flow() with a feed of its own.  The
+ * sink runs on the receive thread and only files evidence into a local
  * aggregate; a thread of the correlator's own does all Redis I/O (see
  * correlator.c and README-design.md for why).
  */
@@ -38,7 +39,17 @@ typedef struct sf_correlator sf_correlator_t;
  * reconnecting with backoff while the sink keeps aggregating. */
 sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                                    const char *collector_name, GError **err);
+/* An sf_flow_sink_fn: files one flow under the aggregate's lock. */
 void sf_correlator_flow(const sf_flow_t *flow, void *correlator);
+/* One receive thread's way in: evidence flows are staged (up to 64) and
+ * filed under one lock per batch; a NULL flow (sf_decoder_batch_end)
+ * files what is staged.  Free a feed, which files the rest, before its
+ * correlator. */
+typedef struct sf_correlator_feed sf_correlator_feed_t;
+sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c);
+void sf_correlator_feed_free(sf_correlator_feed_t *f);
+/* An sf_flow_sink_fn; feed is an sf_correlator_feed_t. */
+void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed);
 void sf_correlator_free(sf_correlator_t *c);
 /* For SIGHUP: takes the allow-list, tags, home networks and thresholds of
  * cfg (a finished config, which the caller may free afterwards); state in
