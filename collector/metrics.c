@@ -217,6 +217,9 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     counter(o, "scanflow_probation_shared_total",
             "Sources that reached --share-after and were written to Redis from then on.",
             c->probation_promoted);
+    counter(o, "scanflow_probation_refused_total",
+            "Sources that reached --share-after when this bucket's --max-redis-sources budget was spent (held for the next bucket).",
+            c->probation_refused);
     counter(o, "scanflow_probation_forgotten_total",
             "Held sources pushed out of the probation table (--probation-slots) in their window.",
             c->probation_forgotten);

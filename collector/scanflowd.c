@@ -229,14 +229,15 @@ static void log_stopping(sf_decoder_t *dec, const worker_t *more, int n,
     sf_correlator_get_stats(cor, &cs);
     g_message("correlator: %llu flows, %llu evidence, %llu sources evicted, "
               "%llu elements dropped, %llu flushes, %llu redis commands, "
-              "%llu held, %llu shared, %llu forgotten",
+              "%llu held, %llu shared, %llu forgotten, %llu refused",
               (unsigned long long)cs.flows, (unsigned long long)cs.evidence,
               (unsigned long long)cs.evicted_sources,
               (unsigned long long)cs.dropped_elements,
               (unsigned long long)cs.flushes, (unsigned long long)cs.redis_commands,
               (unsigned long long)cs.probation_held,
               (unsigned long long)cs.probation_promoted,
-              (unsigned long long)cs.probation_forgotten);
+              (unsigned long long)cs.probation_forgotten,
+              (unsigned long long)cs.probation_refused);
 }
 
 static gboolean check_range(const char *option, int v, int lo, int hi, GError **err)

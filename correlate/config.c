@@ -31,6 +31,7 @@ sf_correlate_config_t *sf_correlate_config_new(void)
     cfg->max_pending_alerts = 1024;
     cfg->probation_slots = 262144;
     cfg->share_after = 4;
+    cfg->max_redis_sources = 100000;
     return cfg;
 }
 
@@ -106,6 +107,10 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
         {"share-after", 0, 0, G_OPTION_ARG_INT, &cfg->share_after,
          "Distinct ports or hosts a source must show within the window "
          "before it is written to Redis (4; 1 to 4; 1: at once)", "N"},
+        {"max-redis-sources", 0, 0, G_OPTION_ARG_INT, &cfg->max_redis_sources,
+         "New sources this collector writes to Redis per window, a tenth "
+         "per bucket; beyond, they wait on probation for the next bucket "
+         "(100000; 0: no cap)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionEntry *copy = g_new(GOptionEntry, G_N_ELEMENTS(entries));
@@ -197,7 +202,9 @@ static gboolean check_numbers(const sf_correlate_config_t *cfg, GError **err)
                        1, 1 << 20)
         && check_range(err, "probation-slots", cfg->probation_slots, 0,
                        1 << 24)
-        && check_range(err, "share-after", cfg->share_after, 1, 4);
+        && check_range(err, "share-after", cfg->share_after, 1, 4)
+        && check_range(err, "max-redis-sources", cfg->max_redis_sources, 0,
+                       1 << 30);
 }
 
 gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)

@@ -40,6 +40,7 @@ struct sf_correlate_config {
     int     max_pending_alerts;
     int     probation_slots;
     int     share_after;        /* see sf_correlate_share_after() */
+    int     max_redis_sources;  /* new sources shared per window, 0: all */
 
     /* parsed by sf_correlate_config_finish() */
     gboolean          finished;

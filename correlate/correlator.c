@@ -484,6 +484,7 @@ static void swap_aggregates(sf_correlator_t *c)
     c->st.probation_promoted = ps.promoted;
     c->st.probation_forgotten = ps.forgotten;
     c->st.probation_recalled = ps.recalled;
+    c->st.probation_refused = ps.refused;
     g_mutex_unlock(&c->state_lock);
     c->spare_pending = !sf_agg_is_empty(c->spare);
 }
@@ -587,7 +588,8 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
     c->window = sf_window_new(cfg, c->name);
     c->probation = sf_probation_new((guint)cfg->probation_slots,
                                     sf_correlate_share_after(cfg),
-                                    (gint64)cfg->window_s * 1000);
+                                    (gint64)cfg->window_s * 1000,
+                                    (guint)cfg->max_redis_sources);
     c->counts = g_array_new(FALSE, FALSE, sizeof(sf_window_counts_t));
     c->claims = g_array_new(FALSE, TRUE, sizeof(sf_window_claim_t));
     c->pending = g_queue_new();

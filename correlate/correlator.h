@@ -76,6 +76,8 @@ typedef struct sf_correlator_stats {
     guint64 probation_promoted; /* sources that reached it: now written */
     guint64 probation_recalled; /* held elements written with them */
     guint64 probation_forgotten; /* held entries pushed out (counted loss) */
+    guint64 probation_refused;  /* ... reached it with the bucket's
+                                   --max-redis-sources budget spent */
     guint64 alerts_port_scan;   /* alerts, by kind */
     guint64 alerts_host_sweep;
     guint64 sources;            /* sources in the last flush (a gauge) */

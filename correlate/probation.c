@@ -21,6 +21,16 @@
  * entries, while a slow scanner with two or three probes held keeps its
  * entry.  Under a sustained flood of N new sources a second, a source's
  * first probe is remembered for about slots / N seconds.
+ *
+ * Redis memory: only shared sources have keys there, and a source becomes
+ * shared only through this table, at most max_shared / 10 per bucket
+ * (window / 10); a source that reaches share_after when the bucket's
+ * budget is spent stays held (counted as refused) and is shared from the
+ * next bucket on, with what it still holds.  A flood of spoofed sources
+ * with fan-out (each sending share_after probes) therefore costs Redis at
+ * most about max_shared sources per window, and a real scanner arriving
+ * during it is delayed by at most one bucket.  A shared source stays
+ * shared, with no new budget, while it keeps sending within the window.
  */
 #include "probation.h"
 #include "hash.h"
@@ -50,6 +60,10 @@ struct sf_probation {
     guint32   set_mask;
     gint      share_after;      /* atomic: SIGHUP sets it */
     guint32   window_s;
+    guint32   bucket_s;
+    guint     budget;           /* new shared sources per bucket, 0: no cap */
+    guint     spent;            /* ... in bucket */
+    guint32   bucket;
     gint64    epoch_ms;
     guint32   now_s;            /* seconds since epoch_ms, at least 1 */
     GArray   *recall;           /* sf_flow_t to add after the filter */
@@ -64,7 +78,7 @@ static guint clamp_share(guint share_after)
 }
 
 sf_probation_t *sf_probation_new(guint slots, guint share_after,
-                                 gint64 window_ms)
+                                 gint64 window_ms, guint max_shared)
 {
     sf_probation_t *p;
     guint32 sets = 1;
@@ -78,6 +92,8 @@ sf_probation_t *sf_probation_new(guint slots, guint share_after,
     p->set_mask = sets - 1;
     p->share_after = (gint)clamp_share(share_after);
     p->window_s = (guint32)MAX(window_ms / 1000, 1);
+    p->bucket_s = MAX(p->window_s / 10, 1);
+    p->budget = max_shared == 0 ? 0 : MAX(max_shared / 10, 1);
     p->recall = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
     return p;
 }
@@ -187,7 +203,8 @@ static gboolean reaches(const sf_probation_t *p, const entry_t *e,
     return np >= share || na >= share;
 }
 
-/* Below share_after: the union fits in the entry. */
+/* Below share_after the union fits in the entry; a refused source keeps
+ * what fits. */
 static void hold(entry_t *e, const sf_agg_source_t *v)
 {
     for (guint i = 0; i < v->n_ports; i++)
@@ -245,6 +262,16 @@ static gboolean judge(const sf_agg_source_t *v, void *user)
     }
     e->last_s = p->now_s;
     if (reaches(p, e, v)) {
+        if (p->now_s / p->bucket_s != p->bucket) {
+            p->bucket = p->now_s / p->bucket_s;
+            p->spent = 0;
+        }
+        if (p->budget && p->spent >= p->budget) {
+            p->st.refused++;
+            hold(e, v);
+            return TRUE;
+        }
+        p->spent++;
         if (e->n_addrs > 0)
             recall(p, e, v);
         e->state = SHARED;

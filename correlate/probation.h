@@ -37,6 +37,9 @@ typedef struct sf_probation_stats {
     guint64 forgotten;  /* entries pushed out by others within their
                            window (counted loss: a held source's elements,
                            or a shared source going back on probation) */
+    guint64 refused;    /* sources that reached share_after when this
+                           bucket's budget of new shared sources was
+                           spent: held, retried from the next bucket */
     guint64 used;       /* entries taken at least once (memory touched:
                            used * 96 bytes, at most slots * 96) */
 } sf_probation_stats_t;
@@ -44,9 +47,10 @@ typedef struct sf_probation_stats {
 /* slots: table entries (0 disables probation: every source is written);
  * share_after: distinct ports or addresses that share a source (1 also
  * disables it; at most SF_PROBATION_MAX_SHARE_AFTER); window_ms: how long
- * held elements and the shared state last. */
+ * held elements and the shared state last; max_shared: new sources shared
+ * per window (a tenth per bucket of window_ms / 10; 0: no cap). */
 sf_probation_t *sf_probation_new(guint slots, guint share_after,
-                                 gint64 window_ms);
+                                 gint64 window_ms, guint max_shared);
 void sf_probation_free(sf_probation_t *p);
 /* For SIGHUP: a new share_after (clamped as in sf_probation_new). */
 void sf_probation_set_share_after(sf_probation_t *p, guint share_after);

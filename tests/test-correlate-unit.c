@@ -411,7 +411,7 @@ static void test_probation(void)
      * port scanner and a slow IPv6 sweeper, one probe per flush: neither
      * the flood nor the repeaters are ever written; the scanners are
      * written from their 4th probe on, with the first three (none lost). */
-    probe_run_t r = {sf_probation_new(262144, 4, 300000),
+    probe_run_t r = {sf_probation_new(262144, 4, 300000, 0),
                      sf_agg_new(16384, 65536, 16), 0, 0, 0};
     sf_probation_stats_t st;
     char src[64];
@@ -449,7 +449,7 @@ static void test_probation(void)
      * is written with all four when its fourth comes, 7 s later.  A
      * source whose probes are further apart than the window (10 s) is
      * never written: what it held expires. */
-    r.p = sf_probation_new(1024, 4, 10000);
+    r.p = sf_probation_new(1024, 4, 10000, 0);
     r.written = r.scanner_ports = 0;
     for (guint flush = 0; flush < 40; flush++) {
         for (guint i = 0; i < 500; i++) {
@@ -479,9 +479,39 @@ static void test_probation(void)
     g_assert_cmpuint(r.written, ==, 1);
     sf_probation_free(r.p);
 
+    /* --max-redis-sources 100 (10 per 30 s bucket): 50 sources with fan-out
+     * at once; 10 are shared, 40 refused and held; 10 more in each later
+     * bucket, each written with the three ports it held. */
+    r.p = sf_probation_new(4096, 4, 300000, 100);
+    r.written = 0;
+    for (guint flush = 0; flush < 91; flush++) {
+        for (guint i = 0; i < 50; i++) {
+            g_snprintf(src, sizeof src, "198.51.100.%u", i + 1);
+            for (guint16 port = 1; port <= (flush == 0 ? 4 : 1); port++) {
+                sf_flow_t f = test_syn(src, "192.0.2.5",
+                                       (guint16)(port + 100 * flush));
+                sf_agg_add(r.a, &f, TRUE);
+            }
+        }
+        guint before = r.written;
+        probation_flush(&r, now += 1000);
+        sf_probation_get_stats(r.p, &st);
+        if (flush == 0)
+            g_assert_cmpuint(st.refused, ==, 40);
+        if (flush == 0 || (now / 1000) % 30 == 0)
+            g_test_message("flush %u: %u written", flush,
+                           r.written - before);
+    }
+    /* 3 or 4 bucket starts in 91 s: 10 shared at once, 10 more in each */
+    sf_probation_get_stats(r.p, &st);
+    g_assert_cmpuint(st.promoted, >=, 40);
+    g_assert_cmpuint(st.promoted, <=, 50);
+    g_assert_cmpuint(st.recalled, ==, (st.promoted - 10) * 3);
+    sf_probation_free(r.p);
+
     /* share-after 1 (or no slots): probation is off */
-    g_assert_null(sf_probation_new(262144, 1, 300000));
-    g_assert_null(sf_probation_new(0, 4, 300000));
+    g_assert_null(sf_probation_new(262144, 1, 300000, 0));
+    g_assert_null(sf_probation_new(0, 4, 300000, 0));
     sf_agg_free(r.a);
 }
 
