@@ -26,7 +26,10 @@
  *    inline in the body; the flow after that moves the source into the
  *    element pool.  A low-fan-out source, and a flood of one-flow spoofed
  *    sources, therefore costs a body and never pool entries, and cannot
- *    crowd out the elements of a real scanner.  From then on the body
+ *    crowd out the elements of a real scanner.  Once the pool is half
+ *    full, a source moves into it only from its PRESSURE_FLOWS-th flow
+ *    on (its flows in between are dropped, counted): a flood of spoofed
+ *    sources with a few probes each cannot fill it either.  From then on the body
  *    keeps the last flow filed instead (an IPv4 destination itself, an
  *    IPv6 one as its host element): a flow equal to it (same destination
  *    and port, as retransmitted SYNs or repeated probes are) adds nothing
@@ -66,6 +69,9 @@
 
 #define PROBES 8
 #define INLINE_MAX 3
+/* Once the pool is half full, a source moves into it only from this many
+ * flows on (see sf_agg_add). */
+#define PRESSURE_FLOWS 8
 /* exporter indices are 8 bits */
 #define EXP_MAX 255
 #define EXP_INDEX 512
@@ -554,6 +560,14 @@ void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
     if (b->owner == 0) {
         if (add_inline(a, b, f, with_port))
             return;
+        /* Under pressure (a flood of sources with a little fan-out each),
+         * the rest of the pool is kept for sources that keep sending, as
+         * a scanner does: a spoofed source with a few probes stays inline
+         * and its further flows are dropped, counted. */
+        if (a->n_pool >= a->max_pool / 2 && b->flows < PRESSURE_FLOWS) {
+            a->dropped += with_port ? 2 : 1;
+            return;
+        }
         if (!move_to_pool(a, b)) {
             a->dropped += with_port ? 2 : 1;    /* its port and net */
             return;

@@ -23,14 +23,19 @@
  * first probe is remembered for about slots / N seconds.
  *
  * Redis memory: only shared sources have keys there, and a source becomes
- * shared only through this table, at most max_shared / 10 per bucket
- * (window / 10); a source that reaches share_after when the bucket's
- * budget is spent stays held (counted as refused) and is shared from the
- * next bucket on, with what it still holds.  A flood of spoofed sources
- * with fan-out (each sending share_after probes) therefore costs Redis at
- * most about max_shared sources per window, and a real scanner arriving
- * during it is delayed by at most one bucket.  A shared source stays
- * shared, with no new budget, while it keeps sending within the window.
+ * shared only through this table, within a budget of max_shared / 10 new
+ * shared sources per bucket (window / 10) in each of TIERS tiers.  Tier k
+ * takes sources with at least share_after * 4^k distinct ports or
+ * addresses (held and in this flush together): 4, 16, 64, 256, 1024 by
+ * default.  A source takes the lowest tier it qualifies for that has
+ * budget left; with none, it stays held (counted as refused) and tries
+ * again at its next flush, with what it still holds.  A flood of spoofed
+ * sources with a few probes each thus spends the lower tiers only, and a
+ * real scan, whose fan-out grows, still gets in at a higher tier: the
+ * least useful sources are the ones kept out.  Redis holds at most about
+ * TIERS * max_shared sources written per window, whatever the flood.  A
+ * shared source stays shared, with no new budget, while it keeps sending
+ * within the window.
  */
 #include "probation.h"
 #include "hash.h"
@@ -39,6 +44,7 @@
 
 #define WAYS 8
 #define HELD (SF_PROBATION_MAX_SHARE_AFTER - 1)
+#define TIERS 5
 
 enum { EMPTY, HELD_STATE, SHARED };
 
@@ -61,8 +67,9 @@ struct sf_probation {
     gint      share_after;      /* atomic: SIGHUP sets it */
     guint32   window_s;
     guint32   bucket_s;
-    guint     budget;           /* new shared sources per bucket, 0: no cap */
-    guint     spent;            /* ... in bucket */
+    guint     budget;           /* new shared sources per bucket and tier,
+                                   0: no cap */
+    guint     spent[TIERS];     /* ... in bucket */
     guint32   bucket;
     gint64    epoch_ms;
     guint32   now_s;            /* seconds since epoch_ms, at least 1 */
@@ -188,19 +195,37 @@ static gboolean has_addr(const entry_t *e, const sf_addr_t *a)
     return FALSE;
 }
 
-/* Distinct ports and addresses of the entry and the flush together,
- * counted up to share_after. */
-static gboolean reaches(const sf_probation_t *p, const entry_t *e,
-                        const sf_agg_source_t *v)
+/* Distinct ports or addresses (the larger) of the entry and the flush
+ * together, counted up to cap. */
+static guint fan_out(const entry_t *e, const sf_agg_source_t *v, guint cap)
 {
     guint np = e->n_ports, na = e->n_addrs;
-    guint share = (guint)g_atomic_int_get(&p->share_after);
 
-    for (guint i = 0; i < v->n_ports && np < share; i++)
+    for (guint i = 0; i < v->n_ports && np < cap; i++)
         np += !has_port(e, v->ports[i]);
-    for (guint i = 0; i < v->n_addrs && na < share; i++)
+    for (guint i = 0; i < v->n_addrs && na < cap; i++)
         na += !has_addr(e, &v->addrs[i]);
-    return np >= share || na >= share;
+    return MAX(np, na);
+}
+
+/* Whether a source with this fan-out may be shared now (see the top). */
+static gboolean admit(sf_probation_t *p, guint share, guint fan)
+{
+    guint32 bucket = p->now_s / p->bucket_s;
+
+    if (p->budget == 0)
+        return TRUE;
+    if (bucket != p->bucket) {
+        p->bucket = bucket;
+        memset(p->spent, 0, sizeof p->spent);
+    }
+    for (guint k = 0; k < TIERS && fan >= share << (2 * k); k++) {
+        if (p->spent[k] < p->budget) {
+            p->spent[k]++;
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 /* Below share_after the union fits in the entry; a refused source keeps
@@ -249,6 +274,7 @@ static gboolean judge(const sf_agg_source_t *v, void *user)
 {
     sf_probation_t *p = user;
     entry_t *e = lookup(p, &v->src);
+    guint share, fan;
 
     if (e->state == SHARED) {
         e->last_s = p->now_s;
@@ -261,17 +287,14 @@ static gboolean judge(const sf_agg_source_t *v, void *user)
         e->since_s = p->now_s;
     }
     e->last_s = p->now_s;
-    if (reaches(p, e, v)) {
-        if (p->now_s / p->bucket_s != p->bucket) {
-            p->bucket = p->now_s / p->bucket_s;
-            p->spent = 0;
-        }
-        if (p->budget && p->spent >= p->budget) {
+    share = (guint)g_atomic_int_get(&p->share_after);
+    fan = fan_out(e, v, share << (2 * (TIERS - 1)));
+    if (fan >= share) {
+        if (!admit(p, share, fan)) {
             p->st.refused++;
             hold(e, v);
             return TRUE;
         }
-        p->spent++;
         if (e->n_addrs > 0)
             recall(p, e, v);
         e->state = SHARED;

@@ -29,6 +29,10 @@ EXTRA_DIST += tests/reliability-redis.sh tests/e2e/reliability.py \
 TESTS += tests/reliability-flood.sh
 EXTRA_DIST += tests/reliability-flood.sh tests/e2e/flood.py
 
+# Spoofed sources with fan-out against --max-redis-sources.
+TESTS += tests/reliability-flood-fanout.sh
+EXTRA_DIST += tests/reliability-flood-fanout.sh tests/e2e/flood_fanout.py
+
 # SIGTERM flushes and exits 0 in bounded time, even with Redis hung.
 TESTS += tests/reliability-signals.sh
 EXTRA_DIST += tests/reliability-signals.sh tests/e2e/signals.py

@@ -479,9 +479,10 @@ static void test_probation(void)
     g_assert_cmpuint(r.written, ==, 1);
     sf_probation_free(r.p);
 
-    /* --max-redis-sources 100 (10 per 30 s bucket): 50 sources with fan-out
-     * at once; 10 are shared, 40 refused and held; 10 more in each later
-     * bucket, each written with the three ports it held. */
+    /* --max-redis-sources 100 (10 per 30 s bucket and tier): 50 sources
+     * with fan-out 4 at once; 10 are shared, 40 refused and held; 10 more
+     * in each later bucket, each written with the three ports it held.  A
+     * source with fan-out 20 gets in at once, in the next tier. */
     r.p = sf_probation_new(4096, 4, 300000, 100);
     r.written = 0;
     for (guint flush = 0; flush < 91; flush++) {
@@ -493,20 +494,27 @@ static void test_probation(void)
                 sf_agg_add(r.a, &f, TRUE);
             }
         }
+        if (flush == 1) {       /* fan-out 20: the next tier has room */
+            for (guint16 port = 1; port <= 20; port++) {
+                sf_flow_t f = test_syn("198.51.100.222", "192.0.2.5", port);
+                sf_agg_add(r.a, &f, TRUE);
+            }
+        }
         guint before = r.written;
         probation_flush(&r, now += 1000);
         sf_probation_get_stats(r.p, &st);
         if (flush == 0)
             g_assert_cmpuint(st.refused, ==, 40);
+        if (flush == 1)
+            g_assert_cmpuint(st.promoted, ==, 11);
         if (flush == 0 || (now / 1000) % 30 == 0)
             g_test_message("flush %u: %u written", flush,
                            r.written - before);
     }
-    /* 3 or 4 bucket starts in 91 s: 10 shared at once, 10 more in each */
+    /* 4 buckets in 91 s: 10 shared at once, 10 more in each */
     sf_probation_get_stats(r.p, &st);
-    g_assert_cmpuint(st.promoted, >=, 40);
-    g_assert_cmpuint(st.promoted, <=, 50);
-    g_assert_cmpuint(st.recalled, ==, (st.promoted - 10) * 3);
+    g_assert_cmpuint(st.promoted, ==, 41);
+    g_assert_cmpuint(st.recalled, ==, (st.promoted - 11) * 3);
     sf_probation_free(r.p);
 
     /* share-after 1 (or no slots): probation is off */

@@ -39,15 +39,15 @@ import sfflood
 s = sfflood.Sender(port, rate // 30)
 t0, k, scan = time.time(), 0, 0
 while time.time() - t0 < duration:
-    # a second of load: 90% one-flow spoofed sources, 10% from 5,000
-    # repeating sources; one port scan a minute
+    # a second of load: 90% one-flow spoofed sources, 10% from 500
+    # repeating sources (k % 5000 of every tenth k); one port scan a minute
     n = rate
     for i in range(n):
         k += 1
         if k % 10:      # never repeats: held on probation, never written
             s.flow(sfflood.ip('64.0.0.0') + k % (1 << 29),
                    sfflood.ip('198.18.0.0') + k % 65536, 1 + k % 1024)
-        else:           # 5,000 sources, each probing 8 ports of one host
+        else:           # 500 sources, each probing 8 ports of one host
             s.flow(sfflood.ip('10.200.0.0') + k % 5000,
                    sfflood.ip('198.18.0.0'), 1 + (k // 50000) % 8)
     if int(time.time() - t0) // 60 >= scan:

@@ -1,0 +1,106 @@
+"""A flood of spoofed sources WITH fan-out (each sends four probes to four
+random hosts and ports: enough to pass --share-after 4, so probation alone
+would write every one of them to Redis) against a running scanflowd with a
+real redis-server, with a real scan (softflowd's IPFIX export of the
+fixtures) in the middle.  --max-redis-sources bounds the sources written
+to Redis per window (a tenth per time bucket; here window 30 s, buckets of
+3 s, 200 new sources per bucket): the number of sources with keys in Redis
+stays within that budget (five tiers of it: correlate/probation.c), the
+rest are counted as refused, and every scanner is still alerted exactly
+once: its fan-out gets it into a tier the flood did not spend.  Prints
+TAP.
+
+SF_FANOUT_SOURCES (default 100,000) sets the flood's size."""
+import os, re, subprocess, sys, time
+
+sys.path.insert(0, os.path.dirname(__file__))
+import sfredis, sfflood
+from reliability import SCANNERS
+
+top = sfredis.TOP
+build = sfredis.BUILD
+capture = os.path.join(top, 'fixtures', 'exports', 'softflowd-ipfix.pcap')
+SOURCES = int(os.environ.get('SF_FANOUT_SOURCES', '100000'))
+BUDGET = 2000           # per 30 s window: 200 per 3 s bucket
+n = 0
+
+
+def ok(cond, what, detail=()):
+    global n
+    n += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
+    for d in ([] if cond else detail):
+        print('# ' + str(d))
+    sys.stdout.flush()
+
+
+def sources_in_redis(r):
+    """Distinct {SRC} hash tags among the keys."""
+    srcs, cursor = set(), '0'
+    while True:
+        cursor, keys = r.cmd('SCAN', cursor, 'MATCH', 'sf:{*', 'COUNT', '10000')
+        for k in keys:
+            srcs.add(k.split('}')[0])
+        if cursor == '0':
+            return srcs
+
+
+def main():
+    if subprocess.run(['which', 'redis-server'], capture_output=True).returncode:
+        print('1..0 # SKIP redis-server not installed')
+        return 0
+    print('1..4')
+    r = sfredis.Redis()
+    log = os.path.join(os.environ.get('TMPDIR', '/tmp'), 'sf-fanout-%d.log' % os.getpid())
+    port = sfredis.free_port()
+    d = sfredis.start_daemon(build, port, r.url,
+                             ['--home-net', '198.18.0.0/15', '--home-net', '2001:db8:a::/48',
+                              '--allow', '198.51.100.200/32', '--flush-interval', '0.5',
+                              '--window', '30', '--max-redis-sources', str(BUDGET),
+                              '--name', 'fanout'], log)
+    try:
+        time.sleep(0.5)
+        sender = sfflood.Sender(port, 10000)   # 300,000 flows/s
+        half = SOURCES // 2
+        t0 = time.time()
+        sfflood.spoofed(sender, half, 0, flows_per_source=4)
+        subprocess.run([os.path.join(build, 'scanflow'), 'replay', capture,
+                        '127.0.0.1:%d' % port, '--rate', '20000', '--quiet'], check=True)
+        sfflood.spoofed(sender, SOURCES - half, half, flows_per_source=4)
+        took = time.time() - t0
+        # the scanners may wait one bucket (3 s) for budget; then a flush
+        time.sleep(5.0)
+        alerts = sfredis.stream_alerts(r)
+        srcs = sources_in_redis(r)
+        buckets = int(took / 3) + 3
+        got = {}
+        for a in alerts:
+            got.setdefault((a['src'], a['kind']), set()).add(a['id'])
+        probs = ['%s %s: %d alerts' % (k + (len(got.get(k, ())),)) for k in sorted(SCANNERS)
+                 if len(got.get(k, ())) != 1]
+        probs += ['unexpected %s %s' % k for k in sorted(set(got) - set(SCANNERS))]
+        print('# %d sources with 4 probes each in %.1f s; %d sources in Redis '
+              '(budget %d per bucket, %d buckets at most)'
+              % (SOURCES, took, len(srcs), BUDGET // 10, buckets))
+        ok(not probs, 'scanners inside a flood of sources with fan-out alerted once each', probs)
+        bound = 5 * buckets * (BUDGET // 10)
+        ok(len(srcs) <= bound,
+           'sources in Redis within the budget: %d <= %d' % (len(srcs), bound))
+        ok(d.poll() is None, 'daemon alive after the flood')
+    finally:
+        d.terminate()
+        d.wait()
+        r.stop()
+    text = open(log).read()
+    os.unlink(log)
+    m = re.search(r'(\d+) refused', text)
+    refused = int(m.group(1)) if m else 0
+    ok(refused > 1000, 'sources over the budget counted as refused: %d' % refused)
+    for line in text.splitlines():
+        if 'correlator:' in line:
+            print('# daemon: ' + line)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
