@@ -235,6 +235,13 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     counter(o, "scanflow_redis_sent_bytes_total", "Bytes of Redis requests sent.", c->redis_bytes);
     counter(o, "scanflow_redis_errors_total", "Redis connection losses and failures.",
             c->redis_errors);
+    counter(o, "scanflow_redis_seen_evicted_total",
+            "Sources of the current bucket pushed out of the Redis thread's \"seen\" table.",
+            c->seen_evicted);
+    counter(o, "scanflow_redis_nets_capped_total",
+            "Nets whose hosts were not written to Redis: the source had --max-nets-per-source "
+            "nets with host keys in the time bucket.",
+            c->nets_capped);
     family(o, "scanflow_alerts_total", "counter", "Alerts this collector won, by kind.");
     sample(o, "scanflow_alerts_total", "kind=\"port_scan\"", c->alerts_port_scan);
     sample(o, "scanflow_alerts_total", "kind=\"host_sweep\"", c->alerts_host_sweep);

@@ -97,7 +97,8 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          "N"},
         {"max-nets-per-source", 0, 0, G_OPTION_ARG_INT,
          &cfg->max_nets_per_source,
-         "Destination /24s tracked per source per flush (256)", "N"},
+         "Destination /24s whose hosts are tracked per source: per flush "
+         "locally, per time bucket in Redis (256)", "N"},
         {"max-pending-alerts", 0, 0, G_OPTION_ARG_INT,
          &cfg->max_pending_alerts,
          "Alerts kept while Redis is unreachable (1024)", "N"},

@@ -509,15 +509,19 @@ static void flush_once_locked(sf_correlator_t *c, gboolean force)
         swap_aggregates(c);
     if (c->spare_pending) {
         gint64 t0 = g_get_monotonic_time();
+        sf_window_stats_t ws;
 
         if (!write_aggregate(c, c->spare, &err)) {
             drop_connection(c, err);
             return;
         }
         sf_window_commit(c->window);
+        sf_window_get_stats(c->window, &ws);
         sf_agg_reset(c->spare);
         c->spare_pending = FALSE;
         g_mutex_lock(&c->state_lock);
+        c->st.seen_evicted = ws.seen_evicted;
+        c->st.nets_capped = ws.nets_capped;
         c->st.flushes++;
         c->st.flush_us += (guint64)(g_get_monotonic_time() - t0);
         c->st.sources = c->counts->len;

@@ -49,6 +49,30 @@
  * restarted Redis may have lost everything).  The table is bounded
  * (SEEN_SETS x SEEN_WAYS entries); an entry of the current bucket pushed
  * out is counted, and costs only commands that would have been skipped.
+ *
+ * Bounded Redis memory per source: the h:NET:B keys of one source and
+ * bucket are capped at --max-nets-per-source (the aggregate caps the nets
+ * carrying hosts per flush, not across flushes: a wide sweep could create
+ * that many new h keys every flush, about 7,700 per bucket at the
+ * defaults).  The seen entry counts the nets admitted (given an h key) in
+ * its bucket, and a shared "admit" table (ADMIT_SETS x ADMIT_WAYS 64-bit
+ * slots, 1 MiB) remembers which (source, net) pairs were admitted in the
+ * current bucket: 48 bits of a fingerprint above 16 bits of the bucket.  A
+ * net with hosts to write is admitted when that table holds it, else when
+ * the source's count is under the cap (then counted); otherwise its hosts
+ * are left out and the net is counted as capped (nets_capped).  Its hosts
+ * still go into the d HLL and the net into the n HLL: distinct hosts and
+ * nets stay counted, only per-net host counts of nets beyond the first N
+ * of a bucket are lost.  Admission is exact but for the table's bound: a
+ * pair pushed out of it is later taken for a new net and counted again
+ * (the bound holds; the net may be refused its hosts once the count is
+ * full).  The bound is soft where the count restarts: when the source's
+ * seen entry is pushed out of its set (seen_evicted), and after
+ * sf_window_forget() (a lost connection), up to N more nets of the source
+ * may get h keys in that bucket.  Each collector counts on its own: with
+ * K collectors writing one source, up to K x N nets.  Admissions and
+ * refusals are staged and committed with the rest, so a retried flush
+ * counts nothing twice.
  */
 #include "window.h"
 #include "hash.h"
@@ -68,6 +92,8 @@
 #define SEEN_FPS 6              /* fingerprints per source and bucket */
 #define SEEN_WAYS 4
 #define SEEN_SETS 16384         /* 65,536 entries of 80 bytes */
+#define ADMIT_WAYS 4
+#define ADMIT_SETS 32768        /* 131,072 (source, net) slots of 8 bytes */
 
 /* Keys whose EXPIRE was sent in the entry's bucket. */
 enum { K_P = 1, K_N = 2, K_D = 4, K_F = 8, K_M = 16, K_S = 32 };
@@ -75,10 +101,13 @@ enum { K_P = 1, K_N = 2, K_D = 4, K_F = 8, K_M = 16, K_S = 32 };
 typedef struct seen {
     sf_addr_t src;
     gint64    bucket;           /* -1: empty */
-    guint32   keys;             /* K_* */
-    guint32   n_fp;
+    guint16   keys;             /* K_* */
+    guint16   n_fp;
+    guint32   n_nets;           /* nets given h keys in the bucket */
     guint64   fp[SEEN_FPS];
 } seen_t;
+
+G_STATIC_ASSERT(sizeof(seen_t) == 80);
 
 enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS };
 
@@ -111,6 +140,11 @@ struct sf_window {
     GByteArray *grown;          /* per tracked net: a host was new */
     guint       seen_rr;
     guint64     seen_evicted;
+    guint64    *admit;          /* ADMIT_SETS * ADMIT_WAYS, 0: empty */
+    GArray     *staged_admit;   /* guint64 slot values, until commit */
+    guint64     staged_capped;  /* nets refused by this flush */
+    guint64     nets_capped;
+    guint       admit_rr;
 };
 
 sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
@@ -128,6 +162,8 @@ sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
     w->seen = g_new(seen_t, SEEN_SETS * SEEN_WAYS);
     w->staged = g_array_new(FALSE, FALSE, sizeof(seen_t));
     w->grown = g_byte_array_new();
+    w->admit = g_new(guint64, ADMIT_SETS * ADMIT_WAYS);
+    w->staged_admit = g_array_new(FALSE, FALSE, sizeof(guint64));
     sf_window_forget(w);
     return w;
 }
@@ -143,6 +179,8 @@ void sf_window_free(sf_window_t *w)
     g_free(w->seen);
     g_array_unref(w->staged);
     g_byte_array_unref(w->grown);
+    g_free(w->admit);
+    g_array_unref(w->staged_admit);
     g_free(w);
 }
 
@@ -264,11 +302,80 @@ static gboolean expire_needed(sf_window_t *w, guint32 key)
     return TRUE;
 }
 
+/* The admit table's slot value of (src, net) in the current bucket: 48
+ * bits of fingerprint above 16 bits of the bucket.  A slot of another
+ * bucket is free for reuse; 0 is an empty slot.  (A slot left untouched
+ * for 65,536 buckets would pass for the current one: one net admitted
+ * uncounted, at worst.) */
+static guint64 admit_value(const sf_window_t *w, const sf_addr_t *src,
+                           const sf_agg_net_t *n)
+{
+    guint64 fp = fingerprint('a', src->b, 16, n->net, n->net_len);
+    guint64 tag = (guint64)w->bucket & 0xffff;
+
+    fp &= ~G_GUINT64_CONSTANT(0xffff);
+    return (fp ? fp : G_GUINT64_CONSTANT(1) << 16) | tag;
+}
+
+static guint64 *admit_set(sf_window_t *w, guint64 v)
+{
+    return &w->admit[((v >> 16) & (ADMIT_SETS - 1)) * ADMIT_WAYS];
+}
+
+static gboolean admitted(sf_window_t *w, guint64 v)
+{
+    const guint64 *set = admit_set(w, v);
+
+    for (guint i = 0; i < ADMIT_WAYS; i++)
+        if (set[i] == v)
+            return TRUE;
+    return FALSE;
+}
+
+static void admit_insert(sf_window_t *w, guint64 v)
+{
+    guint64 *set = admit_set(w, v), *e = NULL;
+
+    for (guint i = 0; i < ADMIT_WAYS; i++)
+        if (set[i] == v)
+            return;
+    /* an empty slot, or one of another bucket, before a live one */
+    for (guint i = 0; i < ADMIT_WAYS && e == NULL; i++)
+        if (set[i] == 0 || (set[i] & 0xffff) != (v & 0xffff))
+            e = &set[i];
+    if (e == NULL)
+        e = &set[w->admit_rr++ % ADMIT_WAYS];
+    *e = v;
+}
+
+/* TRUE: n's hosts may be written into its h key of this bucket: it was
+ * admitted in the bucket already, or the source's count (committed and
+ * staged) is under the cap, and the admission is staged. */
+static gboolean admit_net(sf_window_t *w, const sf_addr_t *src,
+                          const sf_agg_net_t *n)
+{
+    guint64 v = admit_value(w, src, n);
+    guint64 used = w->stage.n_nets + (w->cur ? w->cur->n_nets : 0);
+
+    if (admitted(w, v))
+        return TRUE;
+    if (used >= (guint64)w->cfg->max_nets_per_source) {
+        w->staged_capped++;
+        return FALSE;
+    }
+    w->stage.n_nets++;
+    g_array_append_val(w->staged_admit, v);
+    return TRUE;
+}
+
 void sf_window_forget(sf_window_t *w)
 {
     for (guint i = 0; i < SEEN_SETS * SEEN_WAYS; i++)
         w->seen[i].bucket = -1;
+    memset(w->admit, 0, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
     g_array_set_size(w->staged, 0);
+    g_array_set_size(w->staged_admit, 0);
+    w->staged_capped = 0;
 }
 
 void sf_window_commit(sf_window_t *w)
@@ -294,17 +401,25 @@ void sf_window_commit(sf_window_t *w)
             e->bucket = st->bucket;
             e->keys = 0;
             e->n_fp = 0;
+            e->n_nets = 0;
         }
         e->keys |= st->keys;
+        e->n_nets += st->n_nets;
         for (guint i = 0; i < st->n_fp && e->n_fp < SEEN_FPS; i++)
             e->fp[e->n_fp++] = st->fp[i];
     }
     g_array_set_size(w->staged, 0);
+    for (guint k = 0; k < w->staged_admit->len; k++)
+        admit_insert(w, g_array_index(w->staged_admit, guint64, k));
+    g_array_set_size(w->staged_admit, 0);
+    w->nets_capped += w->staged_capped;
+    w->staged_capped = 0;
 }
 
-guint64 sf_window_seen_evicted(const sf_window_t *w)
+void sf_window_get_stats(const sf_window_t *w, sf_window_stats_t *out)
 {
-    return w->seen_evicted;
+    out->seen_evicted = w->seen_evicted;
+    out->nets_capped = w->nets_capped;
 }
 
 const char *sf_window_net_text(const guint8 *net, guint len, char *buf)
@@ -429,6 +544,12 @@ static gboolean write_nets(sf_window_t *w, const char *sk,
         char *p = put_str(net, "h:");
         guint k = 0;
 
+        /* a refused net's hosts are not staged as held either: were it
+         * admitted later in the bucket, they must be written then */
+        if (!admit_net(w, &s->src, n)) {
+            w->grown->data[i] = FALSE;
+            continue;
+        }
         g_byte_array_set_size(w->elems, n->n_hosts * n->host_len);
         for (guint j = 0; j < n->n_hosts; j++) {
             const guint8 *h = n->hosts + (gsize)j * n->host_len;
@@ -626,6 +747,8 @@ gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
     w->plan_read = 0;
     g_clear_error(&w->error);
     g_array_set_size(w->staged, 0);
+    g_array_set_size(w->staged_admit, 0);
+    w->staged_capped = 0;
     sf_agg_walk(agg, visit_source, w);
     if (w->error) {
         g_propagate_error(err, w->error);

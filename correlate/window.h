@@ -48,8 +48,16 @@ gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
 void sf_window_commit(sf_window_t *w);
 /* Forgets what Redis holds: on reconnect (Redis may have restarted). */
 void sf_window_forget(sf_window_t *w);
-/* Entries of the current bucket pushed out of the bounded table. */
-guint64 sf_window_seen_evicted(const sf_window_t *w);
+/* Counters of committed flushes; each only grows. */
+typedef struct sf_window_stats {
+    guint64 seen_evicted;   /* entries of the current bucket pushed out of
+                               the bounded "seen" table */
+    guint64 nets_capped;    /* nets (once per flush) whose hosts were not
+                               written: the source had its
+                               --max-nets-per-source nets with h keys in
+                               the bucket already */
+} sf_window_stats_t;
+void sf_window_get_stats(const sf_window_t *w, sf_window_stats_t *out);
 /* "192.0.2.0/24" or "2001:db8:0:1::/64"; buf of SF_ADDR_STRLEN + 4. */
 const char *sf_window_net_text(const guint8 *net, guint len, char *buf);
 

@@ -702,6 +702,143 @@ static void test_skip_known(void)
     sf_correlate_config_free(cfg);
 }
 
+/* Waits until the flows fed so far are written: a flush, then quiet for
+ * longer than the flush interval (0.1 s), as that flush may have taken its
+ * aggregate before the last flows (an empty aggregate is not counted). */
+static void wait_flush(sf_correlator_t *c)
+{
+    sf_correlator_stats_t st;
+    guint64 before;
+
+    sf_correlator_get_stats(c, &st);
+    before = st.flushes;
+    for (guint wait = 0; wait < 200 && st.flushes == before; wait++) {
+        g_usleep(20000);
+        sf_correlator_get_stats(c, &st);
+    }
+    g_assert_cmpuint(st.flushes, >, before);
+    do {
+        before = st.flushes;
+        g_usleep(150000);
+        sf_correlator_get_stats(c, &st);
+    } while (st.flushes != before);
+}
+
+/* Keys matching pattern (SCAN). */
+static guint count_keys(redisContext *rc, const char *pattern)
+{
+    guint64 cursor = 0;
+    guint keys = 0;
+
+    do {
+        redisReply *r = redisCommand(rc, "SCAN %llu MATCH %s COUNT 1000",
+                                     (unsigned long long)cursor, pattern);
+        g_assert_true(r && r->type == REDIS_REPLY_ARRAY);
+        cursor = g_ascii_strtoull(r->element[0]->str, NULL, 10);
+        keys += (guint)r->element[1]->elements;
+        freeReplyObject(r);
+    } while (cursor != 0);
+    return keys;
+}
+
+static gint64 pfcount(redisContext *rc, const char *key)
+{
+    redisReply *r = redisCommand(rc, "PFCOUNT %s", key);
+    gint64 v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+    if (r)
+        freeReplyObject(r);
+    return v;
+}
+
+/* --max-nets-per-source also caps the nets given h:NET:B keys per source
+ * and bucket across flushes: a wide sweep (one host in each of 200 /24s,
+ * 8 new nets per flush) gets 16 h keys, its nets and hosts still counted;
+ * a source sweeping one /24 over several flushes keeps its net's hosts
+ * though it goes on to probe more nets than the cap. */
+static void test_nets_cap(void)
+{
+    sf_correlate_config_t *cfg = config("--max-nets-per-source 16 "
+                                        "--flush-interval 0.1");
+    const char *wide = "203.0.113.90", *sweep = "203.0.113.91";
+    char dst[32], key[96];
+
+    for (guint attempt = 0;; attempt++) {
+        gint64 b0 = g_get_real_time() / 30000000;
+        sf_correlator_t *c = correlator(cfg, "cap");
+        listener_t *l = listen_start();
+        g_autoptr(GPtrArray) alerts = NULL;
+        sf_correlator_stats_t st;
+        guint other = 0, sweeps = 0;
+        redisContext *rc;
+
+        flushall();
+        for (guint round = 0; round < 25; round++) {
+            for (guint n = 8 * round; n < 8 * round + 8; n++) {
+                g_snprintf(dst, sizeof dst, "10.20.%u.7", n);
+                sf_flow_t f = test_syn(wide, dst, 443);
+                sf_correlator_flow(&f, c);
+            }
+            /* 192.0.2.0/24 first; 15 more nets over two flushes reach
+             * the cap, then 8 new nets per flush are refused */
+            for (guint h = 8 * round + 1; round < 5 && h <= 8 * round + 8;
+                 h++) {
+                g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
+                sf_flow_t f = test_syn(sweep, dst, 22);
+                sf_correlator_flow(&f, c);
+            }
+            for (guint n = 0; round < 5 && n < (round == 1 ? 7u : 8u); n++) {
+                g_snprintf(dst, sizeof dst, "10.30.%u.1", other++);
+                sf_flow_t f = test_syn(sweep, dst, 22);
+                sf_correlator_flow(&f, c);
+            }
+            wait_flush(c);
+        }
+        sf_correlator_get_stats(c, &st);
+        sf_correlator_free(c);
+        alerts = collect(l, 500);
+        listen_stop(l);
+        if (g_get_real_time() / 30000000 != b0 && attempt < 2) {
+            g_test_message("a new bucket began: again");
+            continue;
+        }
+        rc = connect_test();
+        g_snprintf(key, sizeof key, "sf:{%s}:h:*", wide);
+        g_test_message("wide sweep: %u h keys, nets %" G_GINT64_FORMAT
+                       ", nets_capped %" G_GUINT64_FORMAT, count_keys(rc, key),
+                       hget(rc, wide, "nets"), st.nets_capped);
+        g_assert_cmpuint(count_keys(rc, key), ==, 16);
+        assert_close(hget(rc, wide, "nets"), 200, 0.02);
+        g_snprintf(key, sizeof key, "sf:{%s}:d:%" G_GINT64_FORMAT, wide, b0);
+        assert_close(pfcount(rc, key), 200, 0.02);
+        /* 184 of the wide sweep, 24 of the other */
+        g_assert_cmpuint(st.nets_capped, >=, 184 + 24);
+        g_assert_cmpuint(st.nets_capped, <=, 184 + 24);
+
+        g_snprintf(key, sizeof key, "sf:{%s}:h:*", sweep);
+        g_assert_cmpuint(count_keys(rc, key), ==, 16);
+        g_snprintf(key, sizeof key, "sf:{%s}:h:192.0.2.0/24:%" G_GINT64_FORMAT,
+                   sweep, b0);
+        g_assert_cmpint(pfcount(rc, key), ==, 40);
+        g_assert_cmpint(hget(rc, sweep, "hosts"), ==, 40);
+        assert_close(hget(rc, sweep, "nets"), 40, 0.05);
+        for (guint i = 0; i < alerts->len; i++) {
+            g_autofree char *kind = member_str(alerts->pdata[i], "kind");
+            g_autofree char *src = member_str(alerts->pdata[i], "src");
+
+            g_assert_cmpstr(kind, ==, "host_sweep");
+            g_assert_cmpstr(src, ==, sweep);
+            g_assert_cmpint(member_int(alerts->pdata[i],
+                                       "hosts_in_top_net24"), >=, 32);
+            sweeps++;
+        }
+        g_assert_cmpuint(sweeps, ==, 1);
+        redisFree(rc);
+        break;
+    }
+    sf_correlate_config_free(cfg);
+}
+
 /* Measured cost of the window design: Redis commands and request bytes
  * per flow for a port scan, a sweep and a flood of one-flow sources. */
 static void test_cost(void)
@@ -796,6 +933,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/redis-down", test_redis_down);
     g_test_add_func("/correlate/redis/reload", test_reload);
     g_test_add_func("/correlate/redis/skip-known", test_skip_known);
+    g_test_add_func("/correlate/redis/nets-cap", test_nets_cap);
     g_test_add_func("/correlate/redis/cost", test_cost);
     return g_test_run();
 }
