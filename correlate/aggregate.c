@@ -8,11 +8,13 @@
  * only for sources past three flows, the element lookups.
  *
  *  - Table: open addressing over 2 x max_sources entries of 8 bytes (a
- *    32-bit hash tag and the body's index), so that a probe compares tags
- *    without touching bodies; a lookup only ever probes PROBES entries.
- *    When those are all taken, the source with the fewest flows is
- *    evicted (its body is reused in place, the owner key of its elements
- *    changes, so they become unreachable) and counted.  A flood of spoofed
+ *    24-bit hash tag with the source's flows, saturating at 255, and the
+ *    body's index), so that a probe compares tags without touching
+ *    bodies; a lookup only ever probes PROBES entries.  When those are all
+ *    taken, the source with the fewest flows (as the entries count them)
+ *    is evicted without reading a body (its body is reused in place, the
+ *    owner key of its elements changes, so they become unreachable) and
+ *    counted.  A flood of spoofed
  *    one-flow sources thus churns among itself while a real scanner, with
  *    many flows, stays.  Entries of filtered sources keep their body (tag
  *    0) for reuse, so bodies and non-empty entries stay one to one.
@@ -86,9 +88,13 @@ enum { EF_KIND = 3, EF_V6 = 4, EF_TRACKED = 8 };
 enum { BF_USED = 1, BF_V6 = 2, BF_LAST = 4, BF_LAST_PORT = 8, BF_LAST_V6 = 16 };
 
 typedef struct tslot {
-    guint32 tag;        /* 0: the body was filtered out, reusable */
+    guint32 tag;        /* hash tag << 8 | flows (saturating at 255), so
+                           that eviction reads no body; 0: the body was
+                           filtered out, reusable */
     guint32 body;       /* index + 1; 0: never used this interval */
 } tslot_t;
+
+#define TAG_FLOWS 0xffu
 
 typedef struct body {
     sf_addr_t addr;
@@ -234,11 +240,11 @@ static body_t *body_claim(sf_agg_t *a, tslot_t *t, guint32 tag,
     return b;
 }
 
-static body_t *find_source(sf_agg_t *a, const sf_addr_t *src)
+static body_t *find_source(sf_agg_t *a, const sf_addr_t *src, tslot_t **entry)
 {
     guint64 h = hash_addr(a->seed, src);
-    /* tag 0 marks a filtered entry */
-    guint32 tag = (guint32)(h >> 32) | 1;
+    /* 24 bits, never 0 (0 marks a filtered entry); flows in the low 8 */
+    guint32 tag = ((guint32)(h >> 40) | 1) << 8;
     guint32 pos = (guint32)h;
     tslot_t *free_t = NULL;
 
@@ -256,19 +262,21 @@ static body_t *find_source(sf_agg_t *a, const sf_addr_t *src)
                 free_t = t;
             continue;
         }
-        if (t->tag == tag) {
+        if ((t->tag & ~TAG_FLOWS) == tag) {
             body_t *b = &a->bodies[t->body - 1];
-            if (memcmp(b->addr.b, src->b, 16) == 0)
+            if (memcmp(b->addr.b, src->b, 16) == 0) {
+                *entry = t;
                 return b;
+            }
         }
     }
     if (free_t == NULL) {
-        /* all taken: the fewest flows go (the only path reading bodies
-         * of other sources) */
+        /* all taken: the fewest flows go, as the entries count them (up
+         * to 255): no body is read */
         guint32 fewest = G_MAXUINT32;
         for (guint p = 0; p < PROBES; p++) {
             tslot_t *t = &a->table[(pos + p) & a->table_mask];
-            guint32 flows = a->bodies[t->body - 1].flows;
+            guint32 flows = t->tag & TAG_FLOWS;
             if (flows < fewest) {
                 fewest = flows;
                 free_t = t;
@@ -276,6 +284,7 @@ static body_t *find_source(sf_agg_t *a, const sf_addr_t *src)
         }
         a->evicted++;
     }
+    *entry = free_t;
     return body_claim(a, free_t, tag, src);
 }
 
@@ -539,12 +548,27 @@ static gboolean same_as_last(const sf_agg_t *a, const body_t *b,
            && !sf_addr_is_v4(&f->dst);
 }
 
+void sf_agg_prefetch(const sf_agg_t *a, const sf_addr_t *src, gboolean body)
+{
+    guint64 h = hash_addr(a->seed, src);
+    const tslot_t *t = &a->table[(guint32)h & a->table_mask];
+
+    if (!body) {
+        __builtin_prefetch(t, 1);
+        return;
+    }
+    /* the first probe's body, when its tag matches: the usual case */
+    if (t->body != 0 && (t->tag & ~TAG_FLOWS) == (((guint32)(h >> 40) | 1) << 8))
+        __builtin_prefetch(&a->bodies[t->body - 1], 1);
+}
+
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
 {
     if (a->n_bodies == 0)
         a->base_ms = f->arrival_ms;
 
-    body_t *b = find_source(a, &f->src);
+    tslot_t *entry;
+    body_t *b = find_source(a, &f->src, &entry);
     gboolean timed = (f->fields & SF_HAS_TIMES) && f->start_ms > 0;
     gint32 first = offset_of(a, timed ? f->start_ms : f->arrival_ms);
     gint32 last = timed && f->end_ms > 0 ? offset_of(a, f->end_ms) : first;
@@ -554,6 +578,8 @@ void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
     if (b->flows == 0 || last > b->last)
         b->last = last;
     b->flows++;
+    if ((entry->tag & TAG_FLOWS) != TAG_FLOWS)
+        entry->tag++;
     if (f->arrival_ms > a->last_arrival)
         a->last_arrival = f->arrival_ms;
     add_exporter(a, b, &f->exporter);

@@ -54,6 +54,10 @@ sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
 void sf_agg_free(sf_agg_t *a);
 /* Files one evidence flow; with_port adds its destination port. */
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port);
+/* Hints for a batch of flows to add: their table entries (body FALSE),
+ * then, once those are in cache, their sources' bodies (body TRUE).  The
+ * lookups of a batch then wait for memory together, not one by one. */
+void sf_agg_prefetch(const sf_agg_t *a, const sf_addr_t *src, gboolean body);
 gboolean sf_agg_is_empty(const sf_agg_t *a);
 guint sf_agg_source_count(const sf_agg_t *a);
 /* Latest arrival_ms filed: the flush's place in the window. */

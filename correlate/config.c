@@ -25,7 +25,7 @@ sf_correlate_config_t *sf_correlate_config_new(void)
     cfg->sweep_threshold = 32;
     cfg->stream_maxlen = 100000;
     cfg->stream_shards = 1;
-    cfg->max_sources = 16384;
+    cfg->max_sources = 65536;
     cfg->max_elements = 131072;
     cfg->max_nets_per_source = 256;
     cfg->max_pending_alerts = 1024;
@@ -91,7 +91,7 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
         {"flush-interval", 0, 0, G_OPTION_ARG_DOUBLE, &cfg->flush_s,
          "Seconds of local aggregation between Redis updates (1)", "S"},
         {"max-sources", 0, 0, G_OPTION_ARG_INT, &cfg->max_sources,
-         "Sources tracked locally per flush interval (16384)", "N"},
+         "Sources tracked locally per flush interval (65536)", "N"},
         {"max-elements", 0, 0, G_OPTION_ARG_INT, &cfg->max_elements,
          "Distinct ports, nets and hosts kept locally per flush (131072)",
          "N"},

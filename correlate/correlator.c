@@ -187,6 +187,12 @@ static void feed_drain(sf_correlator_feed_t *f)
     if (f->n == 0)
         return;
     g_mutex_lock(&c->agg_lock);
+    /* the sources' table entries and bodies are random accesses into
+     * megabytes: ask for all of them before touching any */
+    for (guint i = 0; i < f->n; i++)
+        sf_agg_prefetch(c->active, &f->staged[i].src, FALSE);
+    for (guint i = 0; i < f->n; i++)
+        sf_agg_prefetch(c->active, &f->staged[i].src, TRUE);
     for (guint i = 0; i < f->n; i++)
         file_locked(c, &f->staged[i], f->with_port[i]);
     g_mutex_unlock(&c->agg_lock);

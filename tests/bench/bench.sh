@@ -386,7 +386,9 @@ do_memory() {
     replay "$INPUTS/lowfan.raw" $port 100000 1
     settle "$SFD_PID"
     grown=$(hwm_mb "$SFD_PID")
-    sleep 6
+    sleep 6     # the flush: probation holds the 100,000 (below --share-after)
+    local held
+    held=$(hwm_mb "$SFD_PID")
     sfd_stop
     sleep 0.5
     local u1 keys
@@ -395,9 +397,31 @@ do_memory() {
     echo "  scanflowd: VmHWM ${base} MiB idle -> ${grown} MiB with $n sources of 3 flows in one flush:" \
         "$(echo "$base $grown $n" | awk '{printf "%.0f", ($2 - $1) * 1048576 / $3}') bytes/source" \
         "(the aggregate's tables are allocated at start for --max-sources; this is the growth)"
+    echo "  scanflowd: VmHWM ${held} MiB after the flush, the sources held on probation across the window:" \
+        "$(echo "$grown $held $n" | awk '{printf "%.0f", ($2 - $1) * 1048576 / $3}') bytes/source more" \
+        "($(sfd_counter held) held, $(sfd_counter shared) shared)"
     echo "  scanflowd: $(sfd_counter evidence) evidence flows, $(sfd_counter 'sources evicted') sources evicted"
     echo "  redis: used_memory $u0 -> $u1 bytes, $keys keys for $n sources:" \
         "$(echo "$u0 $u1 $n" | awk '{printf "%.0f", ($2 - $1) / $3}') bytes/source/window"
+    redis_stop
+
+    # in Redis: 50,000 sources with 4 flows each (4 ports, 4 hosts: just
+    # past --share-after, so written), no --max-redis-sources cap
+    redis_start memory4
+    sfd_start memory4 $port "" --max-sources 131072 --max-elements 1048576 --flush-interval 5 \
+        --max-redis-sources 0
+    sleep 0.3
+    u0=$(redis_info used_memory)
+    replay "$INPUTS/lowfan4.raw" $port 100000 1
+    settle "$SFD_PID"
+    sleep 6
+    sfd_stop
+    sleep 0.5
+    u1=$(redis_info used_memory)
+    keys=$(redis-cli -s "$REDIS_SOCK" dbsize)
+    echo "  redis, sources with 4 flows (written): used_memory $u0 -> $u1 bytes, $keys keys for 50000 sources:" \
+        "$(echo "$u0 $u1" | awk '{printf "%.0f", ($2 - $1) / 50000}') bytes/source/window" \
+        "($(sfd_counter shared) shared)"
     redis_stop
 
     # a flood of 1 M spoofed one-flow sources at the default caps
@@ -415,7 +439,7 @@ do_memory() {
     sfd_stop
     sleep 0.5
     r1=$(cpu_s "$REDIS_PID")
-    echo "  flood of 1,000,000 spoofed sources (v5, 100,000 packets/s, default --max-sources 16384):"
+    echo "  flood of 1,000,000 spoofed sources (v5, 100,000 packets/s, default --max-sources 65536):"
     echo "    scanflowd: $(sfd_records) records, VmHWM ${base} -> ${grown} MiB, $cpu CPU s;" \
         "$(sfd_counter 'sources evicted') sources evicted, $(sfd_counter 'elements dropped') elements dropped," \
         "$(sfd_counter 'redis commands') redis commands"

@@ -14,6 +14,8 @@
 #   flood.raw         1 M spoofed one-flow sources, raw NetFlow v5 payloads
 #                     (gen-flood.py)
 #   lowfan.raw        100,000 sources with 3 flows each (memory per source)
+#   lowfan4.raw       50,000 sources with 4 flows each (just enough fan-out
+#                     to be written to Redis: Redis memory per source)
 #
 # Needs root for tcpdump on lo.  Sends only to 127.0.0.1.
 set -euo pipefail
@@ -56,4 +58,5 @@ export_with_softflowd softflowd-v9 9
 export_with_softflowd softflowd-ipfix 10
 python3 "$here/gen-flood.py" "$dir/flood.raw" --sources 1000000
 python3 "$here/gen-flood.py" "$dir/lowfan.raw" --sources 100000 --per-source 3 --first-octet 30
+python3 "$here/gen-flood.py" "$dir/lowfan4.raw" --sources 50000 --per-source 4 --first-octet 31
 echo "$stamp" >"$dir/STAMP"
