@@ -256,7 +256,8 @@ static void recall(sf_probation_t *p, const entry_t *e,
         memset(&f, 0, sizeof f);
         f.src = e->src;
         f.dst = e->addrs[MIN(i, (guint)e->n_addrs - 1)];
-        f.exporter = v->exporters[0];
+        if (v->n_exporters > 0)
+            f.exporter = v->exporters[0];
         f.start_ms = f.end_ms = e->first_ms;
         /* arrival_ms 0: the flush's place in the window stays that of
          * the flows that arrived in it */

@@ -10,9 +10,10 @@
 # --redis redis+cluster://...  Workloads:
 #   scan   40 sources scanning (half ports of one host, half hosts of a /24
 #          on one port), 10% noise of one-flow sources: the usual case;
-#   flood  every two flows from a new source (two probes each, so that they
-#          are written to Redis, not left on local probation): the worst
-#          case for Redis (about 18 commands per source, README-design.md).
+#   flood  every two flows from a new source: the worst case for Redis
+#          (about 18 commands per source, README-design.md).  scanflowd
+#          runs with --share-after 1, so every source is written to Redis
+#          (by default sources without fan-out stay on local probation).
 # Figures: flows per CPU-second of the collector (user + sys of scanflowd,
 # from wait4, including its final flush), and Redis CPU per flow (INFO cpu
 # of every master, before and after; a cluster also spends some on its bus).
@@ -102,7 +103,10 @@ def run(url, redis_ports, pcap):
     log = os.path.join(tmp, 'd.log')
     d = subprocess.Popen([os.path.join(build, 'scanflowd'), '--listen',
                           'udp://127.0.0.1:%d' % port, '--redis', url,
-                          '--home-net', '198.18.0.0/15', '--flush-interval', '1'],
+                          '--home-net', '198.18.0.0/15', '--flush-interval', '1',
+                          # every source written, as before probation by
+                          # fan-out: this compares Redis's work per command
+                          '--share-after', '1'],
                          stdout=open(log, 'w'), stderr=subprocess.STDOUT)
     for _ in range(100):
         if 'listening on' in open(log).read():

@@ -1,18 +1,24 @@
 #!/usr/bin/env bash
 # soak.sh - soak benchmark (not run by make check): scanflowd and a private
 # redis-server under a steady load of NetFlow v5 for DURATION seconds
-# (default 600) at RATE flows/s (default 300000: half of a lossless rate
-# measured on a 2-vCPU machine; pass half of yours), with a port scan every
+# (default 600) at PPS packets/s (default 100000 = 3 M flows/s: half of
+# the lossless rate `make bench BENCH_MODE=lossless` measured on a 2-vCPU
+# machine, 200,000 packets/s; pass half of yours), with a port scan every
 # minute inside it.  Records the daemon's RSS and Redis used_memory every
 # 10 s to soak.tsv and reports the growth after the warm-up (the first
-# 60 s).  The load mixes repeating sources with a little fan-out (8 ports
-# each: written to Redis, where their keys expire a window later) and
-# one-flow spoofed sources (held locally on probation, never written).
+# 60 s), the flows sent and counted, and the kernel's drops.
 #
-#   tests/soak/soak.sh BUILDDIR [RATE] [DURATION]
+# The load: `scanflow replay --loops` of 1,000,000 spoofed one-flow sources
+# (tests/bench/gen-flood.py; each source comes back once a loop, a third of
+# a second apart at the default rate, with the same single probe: never
+# written to Redis), plus, from Python, 500 sources probing 8 ports each
+# (enough fan-out: written to Redis, where their keys expire a window
+# later) and a 200-port scan from a new source every minute.
+#
+#   tests/soak/soak.sh BUILDDIR [PPS] [DURATION]
 set -u
-build=${1:?usage: soak.sh BUILDDIR [RATE] [DURATION]}
-rate=${2:-300000}
+build=${1:?usage: soak.sh BUILDDIR [PPS] [DURATION]}
+pps=${2:-100000}
 duration=${3:-600}
 here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
@@ -31,28 +37,31 @@ dpid=$!
 pids+=($dpid)
 sleep 1
 
-python3 - "$port" "$rate" "$duration" "$here/e2e" <<'PY' &
+python3 "$here/bench/gen-flood.py" "$tmp/flood.raw" --sources 1000000 >/dev/null
+flood_packets=$(( 1000000 / 30 + 1 ))
+loops=$(( pps * duration / flood_packets + 1 ))
+timeout "$duration" "$build/scanflow" replay "$tmp/flood.raw" "127.0.0.1:$port" --rate "$pps" \
+    --loops "$loops" -q &
+pids+=($!)
+python3 - "$port" "$duration" "$here/e2e" >"$tmp/py.out" <<'PY' &
 import sys, time
-port, rate, duration = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-sys.path.insert(0, sys.argv[4])
+port, duration = int(sys.argv[1]), int(sys.argv[2])
+sys.path.insert(0, sys.argv[3])
 import sfflood
-s = sfflood.Sender(port, rate // 30)
-t0, k, scan = time.time(), 0, 0
+s = sfflood.Sender(port, 200)
+t0, k, scan, flows = time.time(), 0, 0, 0
 while time.time() - t0 < duration:
-    # a second of load: 90% one-flow spoofed sources, 10% from 500
-    # repeating sources (k % 5000 of every tenth k); one port scan a minute
-    n = rate
-    for i in range(n):
+    # 500 sources probing 8 ports of one host, 4,000 flows a second
+    for i in range(4000):
         k += 1
-        if k % 10:      # never repeats: held on probation, never written
-            s.flow(sfflood.ip('64.0.0.0') + k % (1 << 29),
-                   sfflood.ip('198.18.0.0') + k % 65536, 1 + k % 1024)
-        else:           # 500 sources, each probing 8 ports of one host
-            s.flow(sfflood.ip('10.200.0.0') + k % 5000,
-                   sfflood.ip('198.18.0.0'), 1 + (k // 50000) % 8)
+        s.flow(sfflood.ip('10.200.0.0') + k % 500, sfflood.ip('198.18.0.0'), 1 + (k // 500) % 8)
+    flows += 4000
     if int(time.time() - t0) // 60 >= scan:
         sfflood.port_scan(s, '203.0.113.%d' % (1 + scan % 250), '198.18.1.1', range(1, 201))
         scan += 1
+        flows += 200
+s.flush()
+print(flows)
 PY
 pids+=($!)
 
@@ -67,7 +76,9 @@ while :; do
     printf '%d\t%s\t%s\n' "$now" "$rss" "$used" | tee -a "$tmp/soak.tsv"
     sleep 10
 done
+sleep 3     # the last flows and flush
 alerts=$(redis-cli -s "$tmp/r.sock" xlen scanflow:alerts)
+drops=$(awk -v p="$(printf ':%04X' "$port")" '$2 ~ p"$" {print $NF}' /proc/net/udp)
 cp "$tmp/soak.tsv" ./soak.tsv
 # RSS warms up in a minute; Redis keys live one window + 2 buckets (330 s)
 awk -F'\t' 'NR > 1 && $1 >= 60 { if (!w) w = $2; l = $2 }
@@ -75,4 +86,5 @@ awk -F'\t' 'NR > 1 && $1 >= 60 { if (!w) w = $2; l = $2 }
     END { printf "RSS after warm-up (60 s): %d -> %d kB (%+d kB)\n", w, l, l - w;
           if (wr) printf "redis after one window (360 s): %d -> %d kB (%+d kB)\n", wr, lr, lr - wr }' soak.tsv
 echo "alerts: $alerts (one port scan a minute); samples in ./soak.tsv"
-kill -TERM $dpid; wait $dpid; echo "scanflowd exit status $?"; tail -1 "$tmp/d.log"
+echo "offered: about $(( pps * duration * 30 )) flows from the replay ($pps packets/s of 30 records for ${duration} s), $(cat "$tmp/py.out" 2>/dev/null || echo '?') from Python; kernel drops on the socket: ${drops:-?}"
+kill -TERM $dpid; wait $dpid; echo "scanflowd exit status $?"; grep -E 'stopping:|correlator:' "$tmp/d.log"
