@@ -8,9 +8,12 @@
  *
  * top reads the per-minute fan-out index (sf:top:MINUTE, this minute and
  * the last) and each listed source's last counts (sf:{S}:c); see the key
- * layout in window.c.
+ * layout in window.c.  On Redis Cluster (redis+cluster://) each read goes
+ * to the master of its key's slot through rcluster.c, which follows
+ * MOVED and ASK; watch needs no routing: PUBLISH reaches every node.
  */
 #include "correlator.h"
+#include "rcluster.h"
 #include "redisurl.h"
 
 #include <json-glib/json-glib.h>
@@ -129,14 +132,36 @@ static gint by_fanout(gconstpointer a, gconstpointer b)
                                      : strcmp(x->src, y->src);
 }
 
-static void merge_minute(redisContext *rc, gint64 minute, guint n,
+/* One Redis or a cluster; top's reads go through top_cmd(). */
+typedef struct top_conn {
+    redisContext  *rc;
+    sf_rcluster_t *cluster;
+} top_conn_t;
+
+static redisReply *top_cmd(top_conn_t *c, int argc, const char **argv)
+{
+    size_t lens[8];
+
+    g_assert(argc <= (int)G_N_ELEMENTS(lens));
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    if (c->cluster == NULL)
+        return redisCommandArgv(c->rc, argc, argv, lens);
+    sf_rcluster_begin(c->cluster);
+    sf_rcluster_append(c->cluster, argc, argv, lens);
+    return sf_rcluster_reply(c->cluster, NULL);
+}
+
+static void merge_minute(top_conn_t *c, gint64 minute, guint n,
                          GHashTable *best)
 {
-    char key[48];
+    char key[48], stop[16];
     redisReply *r;
 
     g_snprintf(key, sizeof key, "sf:top:%" G_GINT64_FORMAT, minute);
-    r = redisCommand(rc, "ZREVRANGE %s 0 %u WITHSCORES", key, n - 1);
+    g_snprintf(stop, sizeof stop, "%u", n - 1);
+    r = top_cmd(c, 5, (const char *[]){"ZREVRANGE", key, "0", stop,
+                                        "WITHSCORES"});
     if (r && r->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i + 1 < r->elements; i += 2) {
             gint64 score = g_ascii_strtoll(r->element[i + 1]->str, NULL, 10);
@@ -149,10 +174,11 @@ static void merge_minute(redisContext *rc, gint64 minute, guint n,
         freeReplyObject(r);
 }
 
-static void print_top_line(redisContext *rc, guint rank, const top_entry_t *e)
+static void print_top_line(top_conn_t *c, guint rank, const top_entry_t *e)
 {
-    redisReply *r = redisCommand(rc, "HMGET sf:{%s}:c ports nets hosts net",
-                                 e->src);
+    g_autofree char *key = g_strdup_printf("sf:{%s}:c", e->src);
+    redisReply *r = top_cmd(c, 6, (const char *[]){"HMGET", key, "ports",
+                                                    "nets", "hosts", "net"});
     const char *f[4] = {"-", "-", "-", "-"};
 
     for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < 4
@@ -178,7 +204,7 @@ int sf_cmd_top(int argc, char **argv)
     g_autoptr(GHashTable) best = NULL;
     g_autoptr(GArray) list = NULL;
     sf_redis_target_t *t = NULL;
-    redisContext *rc = NULL;
+    top_conn_t c = {NULL, NULL};
     guint64 n = 20;
     gint64 minute = g_get_real_time() / 60000000;
     GHashTableIter it;
@@ -189,14 +215,16 @@ int sf_cmd_top(int argc, char **argv)
         || (argc > 1 && !g_ascii_string_to_unsigned(argv[1], 10, 1, 10000,
                                                      &n, &err))
         || (t = target_from(url, &err)) == NULL
-        || (rc = sf_redis_target_connect(t, 2000, &err)) == NULL) {
+        || (sf_redis_target_is_cluster(t)
+                ? (c.cluster = sf_rcluster_connect(t, 2000, 5000, &err)) == NULL
+                : (c.rc = sf_redis_target_connect(t, 2000, &err)) == NULL)) {
         g_printerr("scanflow top: %s\n", err->message);
         sf_redis_target_free(t);
         return 2;
     }
     best = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    merge_minute(rc, minute, (guint)n, best);
-    merge_minute(rc, minute - 1, (guint)n, best);
+    merge_minute(&c, minute, (guint)n, best);
+    merge_minute(&c, minute - 1, (guint)n, best);
     list = g_array_new(FALSE, FALSE, sizeof(top_entry_t));
     g_hash_table_iter_init(&it, best);
     while (g_hash_table_iter_next(&it, &k, &v)) {
@@ -207,8 +235,10 @@ int sf_cmd_top(int argc, char **argv)
     printf("rank src                                       fan-out     ports"
            "     nets    hosts  top net\n");
     for (guint i = 0; i < list->len && i < n; i++)
-        print_top_line(rc, i + 1, &g_array_index(list, top_entry_t, i));
-    redisFree(rc);
+        print_top_line(&c, i + 1, &g_array_index(list, top_entry_t, i));
+    if (c.rc)
+        redisFree(c.rc);
+    sf_rcluster_free(c.cluster);
     sf_redis_target_free(t);
     return 0;
 }

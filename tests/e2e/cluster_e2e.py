@@ -170,6 +170,18 @@ def cluster_thirds(tap, c, path, args, want, ignore, ref):
         tap.check('window counts of %d scanners within HyperLogLog error of the '
                   'single-node run' % len(ref),
                   compare_counts(ref, counts_cluster(c, sorted(ref))))
+        # scanflow top reads sf:top:MINUTE and each source's sf:{S}:c from
+        # the masters of their slots (following MOVED)
+        top = subprocess.run([os.path.join(build, 'scanflow'), 'top', '--redis', c.url(),
+                              '100'], capture_output=True, text=True)
+        listed = {f[1] for f in (l.split() for l in top.stdout.splitlines()[1:])
+                  if len(f) > 5 and f[3] != '-'}
+        missing = sorted(set(ref) - listed)
+        tap.check('scanflow top on the cluster lists the %d scanners with their counts'
+                  % len(ref),
+                  (['exit %d: %s' % (top.returncode, top.stderr.strip())]
+                   if top.returncode else [])
+                  + ['not listed (or without counts): %s' % m for m in missing])
     finally:
         codes = stop_daemons(daemons)
         if any(codes):
@@ -225,7 +237,7 @@ def main():
     args = scan_e2e.home_args(rows) + ['--flush-interval', '0.5']
     big = ipfix[0]                                  # pmacctd: 1719 packets
     small = ipfix[-1]                               # softflowd: 422 packets
-    tap = Tap(5)
+    tap = Tap(6)
     lim = scan_e2e.limits(big)
     want = scan_e2e.expected(rows, False, lim)
     ignore = {r['src'] for r in rows if r['tool'] in lim}
