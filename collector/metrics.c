@@ -235,6 +235,16 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     counter(o, "scanflow_redis_sent_bytes_total", "Bytes of Redis requests sent.", c->redis_bytes);
     counter(o, "scanflow_redis_errors_total", "Redis connection losses and failures.",
             c->redis_errors);
+    counter(o, "scanflow_redis_cluster_moved_total",
+            "Redis Cluster MOVED redirections followed.", c->cluster_moved);
+    counter(o, "scanflow_redis_cluster_ask_total",
+            "Redis Cluster ASK redirections followed.", c->cluster_ask);
+    counter(o, "scanflow_redis_cluster_map_loads_total",
+            "Redis Cluster slot map loads (at connect and after redirections or errors).",
+            c->cluster_map_loads);
+    counter(o, "scanflow_redis_cluster_retries_total",
+            "Redis Cluster batch rounds retried after errors (CLUSTERDOWN, TRYAGAIN, lost nodes).",
+            c->cluster_retries);
     counter(o, "scanflow_redis_seen_evicted_total",
             "Sources of the current bucket pushed out of the Redis thread's \"seen\" table.",
             c->seen_evicted);

@@ -104,6 +104,7 @@ struct sf_correlator {
     gboolean         spare_pending;
     redisContext    *rc;
     sf_rcluster_t   *cluster;           /* instead of rc on Redis Cluster */
+    sf_rcluster_stats_t cluster_past;   /* counters of earlier connections */
     gint64           retry_at;          /* monotonic us */
     gint             backoff_ms;
     gboolean         outage_logged;
@@ -281,6 +282,14 @@ static void drop_connection(sf_correlator_t *c, const GError *err)
     c->outage_logged = TRUE;
     redisFree(c->rc);
     c->rc = NULL;
+    if (c->cluster) {
+        sf_rcluster_stats_t cs;
+        sf_rcluster_get_stats(c->cluster, &cs);
+        c->cluster_past.moved += cs.moved;
+        c->cluster_past.ask += cs.ask;
+        c->cluster_past.map_loads += cs.map_loads;
+        c->cluster_past.retries += cs.retries;
+    }
     sf_rcluster_free(c->cluster);
     c->cluster = NULL;
     sf_window_forget(c->window);        /* Redis may come back empty */
@@ -516,6 +525,7 @@ static void flush_once_locked(sf_correlator_t *c, gboolean force)
     if (c->spare_pending) {
         gint64 t0 = g_get_monotonic_time();
         sf_window_stats_t ws;
+        sf_rcluster_stats_t cs = {0, 0, 0, 0};
 
         if (!write_aggregate(c, c->spare, &err)) {
             drop_connection(c, err);
@@ -523,9 +533,15 @@ static void flush_once_locked(sf_correlator_t *c, gboolean force)
         }
         sf_window_commit(c->window);
         sf_window_get_stats(c->window, &ws);
+        if (c->cluster)
+            sf_rcluster_get_stats(c->cluster, &cs);
         sf_agg_reset(c->spare);
         c->spare_pending = FALSE;
         g_mutex_lock(&c->state_lock);
+        c->st.cluster_moved = c->cluster_past.moved + cs.moved;
+        c->st.cluster_ask = c->cluster_past.ask + cs.ask;
+        c->st.cluster_map_loads = c->cluster_past.map_loads + cs.map_loads;
+        c->st.cluster_retries = c->cluster_past.retries + cs.retries;
         c->st.seen_evicted = ws.seen_evicted;
         c->st.nets_capped = ws.nets_capped;
         c->st.flushes++;

@@ -84,6 +84,10 @@ typedef struct sf_correlator_stats {
                                    h key: the source had
                                    --max-nets-per-source of them in the
                                    bucket */
+    guint64 cluster_moved;      /* Redis Cluster: MOVED followed */
+    guint64 cluster_ask;        /* ... ASK followed */
+    guint64 cluster_map_loads;  /* ... slot map loads */
+    guint64 cluster_retries;    /* ... batch rounds retried after errors */
     guint64 alerts_port_scan;   /* alerts, by kind */
     guint64 alerts_host_sweep;
     guint64 sources;            /* sources in the last flush (a gauge) */

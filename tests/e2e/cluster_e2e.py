@@ -16,7 +16,7 @@ scan_e2e.split_thirds):
     the new slot map;
  5. after the failover, exactly one alert per (source, kind).
 Prints TAP."""
-import json, os, subprocess, sys, tempfile, time
+import json, os, re, subprocess, sys, tempfile, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
 import cluster_redis
@@ -46,13 +46,18 @@ class Tap:
         sys.stdout.flush()
 
 
-def start_daemons(url, args, n):
+def start_daemons(url, args, n, metrics=None):
+    """metrics: a list to receive each daemon's --metrics port."""
     daemons, ports, logs = [], [], []
     for i in range(n):
         port = sfredis.free_port()
         log = os.path.join(tmp, 'd%d-%d.log' % (i, port))
+        extra = []
+        if metrics is not None:
+            metrics.append(sfredis.free_port())
+            extra = ['--metrics', '127.0.0.1:%d' % metrics[-1]]
         daemons.append(sfredis.start_daemon(build, port, url,
-                                            args + ['--name', 'c%d' % i], log))
+                                            args + ['--name', 'c%d' % i] + extra, log))
         ports.append(port)
         logs.append(log)
     return daemons, ports, logs
@@ -190,7 +195,8 @@ def cluster_thirds(tap, c, path, args, want, ignore, ref):
 
 def failover(tap, c, path, args, want, ignore):
     victim = c.master_of('scanflow:alerts')
-    daemons, ports, logs = start_daemons(c.url(), args, 3)
+    mports = []
+    daemons, ports, logs = start_daemons(c.url(), args, 3, mports)
     problems = []
     try:
         parts = scan_e2e.split_thirds(path, 3)
@@ -210,9 +216,22 @@ def failover(tap, c, path, args, want, ignore):
         followed = [l for l in logs if 'slot map changed' in open(l).read()]
         if not followed:
             problems.append('no scanflowd logged the new slot map')
+        loads = []
+        for mp in mports:
+            try:
+                text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % mp,
+                                              timeout=5).read().decode()
+                m = re.search(r'^scanflow_redis_cluster_map_loads_total (\d+)', text, re.M)
+                loads.append(int(m.group(1)) if m else -1)
+            except Exception as e:
+                problems.append('metrics: %s' % e)
+        if not any(n >= 2 for n in loads):
+            problems.append('no scanflow_redis_cluster_map_loads_total >= 2 after the '
+                            'failover: %s' % loads)
         tap.check('master %d (holding the stream) killed during the replay, replica %s '
-                  'promoted after %.1f s: 3 collectors alive, %d followed the new map'
-                  % (victim, promoted, time.time() - t0, len(followed)), problems)
+                  'promoted after %.1f s: 3 collectors alive, %d followed the new map '
+                  '(slot map loads in metrics: %s)'
+                  % (victim, promoted, time.time() - t0, len(followed), loads), problems)
         tap.check('after the failover: %d alerts, one per (source, kind)' % len(alerts),
                   alert_problems)
     finally:
