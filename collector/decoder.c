@@ -81,6 +81,8 @@ static void exporter_free(gpointer p)
 
     if (e == NULL)
         return;
+    if (e->held)
+        g_queue_free_full(e->held, g_free);
     sf_fb_exporter_clear(e);
     g_hash_table_destroy(e->templates);
     g_free(e);
@@ -216,8 +218,95 @@ void sf_domain_sequence(sf_domain_t *d, uint32_t seq, uint32_t next,
 
 /* NetFlow v9 (RFC 3954) and IPFIX (RFC 7011): check or translate the
  * message into scratch, decode it through fixbuf, account the sequence. */
+/* Data sets held until their template comes: at most HELD_SETS sets and
+ * HELD_BYTES bytes per exporter (the oldest go first), for HELD_MS at
+ * most: exporters resend templates every few seconds to minutes (v9
+ * devices often every 20 packets), and a set older than that is dropped
+ * rather than decoded against a later view of the exporter. */
+#define HELD_SETS 64
+#define HELD_BYTES 65536
+#define HELD_MS 120000
+
+void sf_exporter_hold(sf_exporter_t *e, const sf_msg_t *m, uint16_t id,
+                      const uint8_t *body, size_t len)
+{
+    sf_held_t *h;
+
+    if (len + 4 > HELD_BYTES || len + 4 > G_MAXUINT16)
+        return;
+    if (e->held == NULL)
+        e->held = g_queue_new();
+    while (e->held->length >= HELD_SETS || e->held_bytes + len + 4 > HELD_BYTES) {
+        sf_held_t *old = g_queue_pop_head(e->held);
+        e->held_bytes -= old->len;
+        g_free(old);
+    }
+    h = g_malloc(sizeof *h + len + 4);
+    h->arrival_ms = m->arrival_ms;
+    h->export_ms = m->export_ms;
+    h->uptime_ms = m->uptime_ms;
+    h->domain_id = m->domain_id;
+    h->version = m->version;
+    h->len = (uint16_t)(len + 4);
+    sf_put16(h->set, id);
+    sf_put16(h->set + 2, h->len);
+    memcpy(h->set + 4, body, len);
+    g_queue_push_tail(e->held, h);
+    e->held_bytes += h->len;
+}
+
 static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version,
-                                  const uint8_t *p, size_t len, int64_t arrival_ms)
+                                  const uint8_t *p, size_t len, int64_t arrival_ms,
+                                  bool replay);
+
+/* After a message: the held sets whose template is now known are decoded,
+ * each in a message of its own with its original header (times, domain),
+ * outside sequence accounting; expired ones are dropped. */
+static void replay_held(sf_decoder_t *d, sf_exporter_t *e, int64_t now_ms)
+{
+    GQueue *q = e->held;
+    GList *l = q->head;
+
+    while (l != NULL) {
+        GList *next = l->next;
+        sf_held_t *h = l->data;
+        uint16_t id = sf_get16(h->set);
+        bool expired = now_ms - h->arrival_ms > HELD_MS;
+
+        if (expired || g_hash_table_contains(e->templates, SF_TKEY(h->domain_id, id))) {
+            g_queue_delete_link(q, l);
+            e->held_bytes -= h->len;
+            if (!expired) {
+                uint8_t msg[SF_V9_HDR + 65536];
+                size_t hdr = h->version == 9 ? SF_V9_HDR : SF_IPFIX_HDR;
+
+                memset(msg, 0, hdr);
+                sf_put16(msg, h->version);
+                if (h->version == 9) {
+                    sf_put32(msg + 4, h->uptime_ms);
+                    sf_put32(msg + 8, (uint32_t)(h->export_ms / 1000));
+                    sf_put32(msg + 16, h->domain_id);
+                } else {
+                    sf_put16(msg + 2, (uint16_t)(hdr + h->len));
+                    sf_put32(msg + 4, (uint32_t)(h->export_ms / 1000));
+                    sf_put32(msg + 12, h->domain_id);
+                }
+                memcpy(msg + hdr, h->set, h->len);
+                sf_count(&d->st, SF_C_SETS_RECOVERED, 1);
+                decode_template_based(d, e, h->version, msg, hdr + h->len,
+                                      h->arrival_ms, true);
+            }
+            g_free(h);
+        }
+        l = next;
+    }
+}
+
+/* replay: a held set's message (replay_held): not a packet received, no
+ * sequence number of its own. */
+static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version,
+                                  const uint8_t *p, size_t len, int64_t arrival_ms,
+                                  bool replay)
 {
     sf_msg_t m = { .exp = e, .version = (uint8_t)version, .arrival_ms = arrival_ms };
     uint32_t seq;
@@ -232,7 +321,7 @@ static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version
         m.export_ms = (int64_t)sf_get32(p + 8) * 1000;
         seq = sf_get32(p + 12);
         m.domain_id = sf_get32(p + 16);
-        sf_count(&d->st, SF_C_PACKETS_V9, 1);
+        sf_count(&d->st, SF_C_PACKETS_V9, replay ? 0 : 1);
     } else {
         size_t mlen = sf_get16(p + 2);
         if (mlen < SF_IPFIX_HDR || mlen > len) {
@@ -243,7 +332,7 @@ static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version
         m.export_ms = (int64_t)sf_get32(p + 4) * 1000;
         seq = sf_get32(p + 8);
         m.domain_id = sf_get32(p + 12);
-        sf_count(&d->st, SF_C_PACKETS_IPFIX, 1);
+        sf_count(&d->st, SF_C_PACKETS_IPFIX, replay ? 0 : 1);
     }
     m.dom = sf_exporter_domain(e, m.domain_id);
     if (m.dom == NULL) {
@@ -269,12 +358,16 @@ static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version
     uint64_t flows = d->st.c[SF_C_RECORDS] - before;
     sf_count(&d->st, version == 9 ? SF_C_RECORDS_V9 : SF_C_RECORDS_IPFIX, flows);
     e->records += flows;
+    if (replay)
+        return;
     sf_domain_sequence(m.dom, seq, version == 9 ? seq + 1 : seq + data, &d->st, e);
     /* IPFIX numbers records: after a set we could not decode, the next
      * message's number cannot be predicted, only taken as it comes. */
     if (version == 10 && d->st.c[SF_C_SETS_NO_TEMPLATE] + d->st.c[SF_C_ERR_SET_LENGTH] +
                          d->st.c[SF_C_ERR_TOO_LARGE] + d->st.c[SF_C_ERR_RECORD] != dropped)
         m.dom->seq_valid = false;
+    if (e->held != NULL && e->held->length > 0)
+        replay_held(d, e, arrival_ms);      /* (a replay returned above) */
 }
 
 static void decode(sf_decoder_t *d, sf_exporter_t *e, const uint8_t *p,
@@ -288,10 +381,10 @@ static void decode(sf_decoder_t *d, sf_exporter_t *e, const uint8_t *p,
         sf_v5_decode(e, p, len, arrival_ms, d->sink, d->sink_ctx, &d->st);
         break;
     case 9:
-        decode_template_based(d, e, 9, p, len, arrival_ms);
+        decode_template_based(d, e, 9, p, len, arrival_ms, false);
         break;
     case 10:
-        decode_template_based(d, e, 10, p, len, arrival_ms);
+        decode_template_based(d, e, 10, p, len, arrival_ms, false);
         break;
     default:
         sf_count(&d->st, len < 2 ? SF_C_ERR_SHORT_HEADER : SF_C_ERR_BAD_VERSION, 1);

@@ -32,6 +32,7 @@ typedef struct sf_domain {
     uint32_t sampling;          /* from options records; 0 unknown */
     int64_t  sys_init_ms;       /* IE 160 from options records; 0 unknown */
     int64_t  last_ms;
+    bool     had_template;      /* a template was ever recorded for it */
 } sf_domain_t;
 
 typedef struct sf_exporter_key {
@@ -51,7 +52,30 @@ typedef struct sf_exporter {
     uint64_t     packets;
     uint64_t     records;
     uint64_t     lost;
+    GQueue      *held;          /* sf_held_t*: data sets that came before
+                                   any template of their domain */
+    size_t       held_bytes;
 } sf_exporter_t;
+
+/* A data set kept until its template arrives (decoder.c): after a
+ * collector or exporter restart, the first data sets of a domain often
+ * precede its templates. */
+typedef struct sf_held {
+    int64_t  arrival_ms;
+    int64_t  export_ms;
+    uint32_t uptime_ms;
+    uint32_t domain_id;
+    uint8_t  version;
+    uint16_t len;               /* of the whole set, header included */
+    uint8_t  set[];
+} sf_held_t;
+
+/* Keeps a copy of a data set (set id, length, body) whose template is
+ * unknown in a domain that never had one; bounded per exporter, the
+ * oldest dropped first. */
+struct sf_msg;
+void sf_exporter_hold(sf_exporter_t *e, const struct sf_msg *m, uint16_t id,
+                      const uint8_t *body, size_t len);
 
 #define SF_TKEY(dom, tid) GSIZE_TO_POINTER(((gsize)(dom) << 16) | (tid))
 

@@ -129,6 +129,7 @@ static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
         return true;                    /* a refresh: the plan stands */
     g_hash_table_insert(w->e->templates, key,
                         sf_fb_plan(w->fields, nfields, options, hash));
+    w->m->dom->had_template = true;
     for (guint i = 0; i < w->forget->len; i++)      /* defined again */
         if (g_array_index(w->forget, uint16_t, i) == tid)
             g_array_remove_index_fast(w->forget, i--);
@@ -320,6 +321,11 @@ static void data_set(walk_t *w, uint16_t id, sf_cursor_t body)
 
     if (t == NULL) {
         sf_count(w->st, SF_C_SETS_NO_TEMPLATE, 1);
+        /* Only where the domain never had a template (start-up, restart):
+         * after a withdrawal, the id may come back meaning something
+         * else, and those records must not be read with it. */
+        if (!w->m->dom->had_template)
+            sf_exporter_hold(w->e, w->m, id, body.p, body.left);
         return;
     }
     if (body.left < t->reclen) {

@@ -27,6 +27,7 @@
     X(TEMPLATES_WITHDRAWN,  "templates_withdrawn") \
     X(OPTIONS_RECORDS,      "options_records") \
     X(SETS_NO_TEMPLATE,     "sets_without_template") \
+    X(SETS_RECOVERED,       "sets_decoded_late") \
     X(SEQ_LOST,             "sequence_lost") \
     X(SEQ_RESET,            "sequence_resets") \
     X(FIELDS_IGNORED,       "fields_bad_length") \

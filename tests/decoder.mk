@@ -6,7 +6,7 @@
 # replays fixtures/fuzz-crashes/ without libFuzzer.
 check_PROGRAMS += tests/test-decoder \
 	tests/fuzz/replay-v5 tests/fuzz/replay-v9 tests/fuzz/replay-ipfix
-TESTS += tests/test-decoder tests/fuzz-replay.sh
+TESTS += tests/test-decoder tests/fuzz-replay.sh tests/decode-late.sh
 
 tests_test_decoder_SOURCES = tests/test-decoder.c
 tests_test_decoder_LDADD = collector/libcollector.a $(SF_LIBS)
@@ -19,5 +19,5 @@ tests_fuzz_replay_v9_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_fuzz_replay_ipfix_SOURCES = tests/fuzz/fuzz-ipfix.c $(SF_FUZZ_COMMON)
 tests_fuzz_replay_ipfix_LDADD = collector/libcollector.a $(SF_LIBS)
 
-EXTRA_DIST += tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/make-seeds.py \
+EXTRA_DIST += tests/decode-late.sh tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/make-seeds.py \
 	fixtures/fuzz-crashes

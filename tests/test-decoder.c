@@ -989,21 +989,25 @@ static void test_unknown_version(fx_t *fx, gconstpointer data)
     good_v5(fx);
 }
 
+/* Data sets that come before any template of their domain (a collector or
+ * exporter restart) are held and decoded when the template arrives; see
+ * test_ipfix_withdrawal for ids that were withdrawn (never held). */
 static void test_data_before_template(fx_t *fx, gconstpointer data)
 {
     pkt_t p;
 
     ipfix_hdr(&p, 0, 0, 1);             /* data set 256 first, template in a later message */
     size_t s = set_begin(&p, 256);
-    basic_rec(&p, 1, 2, 3, 4, 6, 1, 1);
+    basic_rec(&p, ip4(10, 3, 0, 1), ip4(10, 3, 0, 2), 1, 2, 6, 1, 300);
     set_end(&p, s);
     ipfix_end(&p);
     feed(fx, &p);
     g_assert_cmpuint(C(fx, SF_C_SETS_NO_TEMPLATE), ==, 1);
+    g_assert_cmpuint(fx->flows->len, ==, 0);
 
     ipfix_hdr(&p, 0, 1, 1);             /* data for 256 then the template, in one message */
     s = set_begin(&p, 256);
-    basic_rec(&p, 1, 2, 3, 4, 6, 1, 1);
+    basic_rec(&p, 1, 2, 3, 4, 6, 1, 400);
     set_end(&p, s);
     s = set_begin(&p, 2);
     ipfix_tmpl(&p, 256, basic_fields, G_N_ELEMENTS(basic_fields));
@@ -1011,7 +1015,12 @@ static void test_data_before_template(fx_t *fx, gconstpointer data)
     ipfix_end(&p);
     feed(fx, &p);
     g_assert_cmpuint(C(fx, SF_C_SETS_NO_TEMPLATE), ==, 2);
-    g_assert_cmpuint(fx->flows->len, ==, 0);
+    g_assert_cmpuint(C(fx, SF_C_SETS_RECOVERED), ==, 2);
+    g_assert_cmpuint(fx->flows->len, ==, 2);      /* both, in arrival order */
+    g_assert_cmpuint(flow_at(fx, 0)->bytes, ==, 300);
+    g_assert_cmpuint(flow_at(fx, 1)->bytes, ==, 400);
+    g_assert_cmpuint(C(fx, SF_C_PACKETS_IPFIX), ==, 2);  /* not counted again */
+    g_assert_cmpuint(C(fx, SF_C_SEQ_LOST), ==, 0);
 
     ipfix_hdr(&p, 0, 1, 1);             /* now the data alone decodes */
     s = set_begin(&p, 256);
@@ -1019,8 +1028,37 @@ static void test_data_before_template(fx_t *fx, gconstpointer data)
     set_end(&p, s);
     ipfix_end(&p);
     feed(fx, &p);
-    g_assert_cmpuint(fx->flows->len, ==, 1);
-    g_assert_cmpuint(flow_at(fx, 0)->bytes, ==, 1100);
+    g_assert_cmpuint(fx->flows->len, ==, 3);
+    g_assert_cmpuint(flow_at(fx, 2)->bytes, ==, 1100);
+
+    /* A flood of data sets for templates that never come (domain 7): at
+     * most 64 held, none decoded, and a set older than 120 s is dropped
+     * rather than decoded when its template finally arrives. */
+    for (guint i = 0; i < 1000; i++) {
+        ipfix_hdr(&p, 0, 2 + i, 7);
+        s = set_begin(&p, (uint16_t)(300 + i % 50));
+        basic_rec(&p, 1, 2, 3, 4, 6, 1, 1);
+        set_end(&p, s);
+        ipfix_end(&p);
+        feed(fx, &p);
+    }
+    g_assert_cmpuint(C(fx, SF_C_SETS_NO_TEMPLATE), ==, 1002);
+    ipfix_hdr(&p, 0, 1002, 7);          /* 349: 20 were sent, 2 among the last 64 */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 349, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    ipfix_end(&p);
+    sf_decoder_packet(fx->d, &fx->exp, p.b, p.n, 1700000000000 + 1000);
+    g_assert_cmpuint(C(fx, SF_C_SETS_RECOVERED), ==, 4);
+    g_assert_cmpuint(fx->flows->len, ==, 5);
+    ipfix_hdr(&p, 0, 1002, 7);          /* 348, two minutes later: expired */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 348, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    ipfix_end(&p);
+    sf_decoder_packet(fx->d, &fx->exp, p.b, p.n, 1700000000000 + 121000);
+    g_assert_cmpuint(C(fx, SF_C_SETS_RECOVERED), ==, 4);
+    g_assert_cmpuint(fx->flows->len, ==, 5);
 
     /* v9 from a second exporter (templates are per exporter and domain,
      * and this one's domain 1 now holds IPFIX template 256): data for 256
@@ -1031,7 +1069,7 @@ static void test_data_before_template(fx_t *fx, gconstpointer data)
     put32(&p, 0);
     set_end(&p, s);
     feed(fx, &p);
-    g_assert_cmpuint(C(fx, SF_C_SETS_NO_TEMPLATE), ==, 3);
+    g_assert_cmpuint(C(fx, SF_C_SETS_NO_TEMPLATE), ==, 1003);
     good_v9(fx);
 }
 
