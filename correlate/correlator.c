@@ -490,7 +490,9 @@ static void swap_aggregates(sf_correlator_t *c)
     c->spare = t;
     g_mutex_unlock(&c->agg_lock);
     sf_agg_take_counters(c->spare, &evicted, &dropped);
-    sf_probation_apply(c->probation, c->spare, g_get_real_time() / 1000);
+    /* monotonic: a wall clock stepped back must not expire or keep
+     * what probation holds */
+    sf_probation_apply(c->probation, c->spare, g_get_monotonic_time() / 1000);
     sf_probation_get_stats(c->probation, &ps);
     g_mutex_lock(&c->state_lock);
     c->st.evicted_sources += evicted;

@@ -73,6 +73,10 @@ struct sf_probation {
     guint32   bucket;
     gint64    epoch_ms;
     guint32   now_s;            /* seconds since epoch_ms, at least 1 */
+    guint64   seed;             /* random: which sources share a set is
+                                   not predictable, so a scanner cannot
+                                   spoof sources that push its own entry
+                                   out */
     GArray   *recall;           /* sf_flow_t to add after the filter */
     sf_probation_stats_t st;
 };
@@ -102,6 +106,7 @@ sf_probation_t *sf_probation_new(guint slots, guint share_after,
     p->bucket_s = MAX(p->window_s / 10, 1);
     p->budget = max_shared == 0 ? 0 : MAX(max_shared / 10, 1);
     p->recall = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
+    p->seed = ((guint64)g_random_int() << 32) | g_random_int();
     return p;
 }
 
@@ -121,13 +126,13 @@ void sf_probation_set_share_after(sf_probation_t *p, guint share_after)
         g_atomic_int_set(&p->share_after, (gint)MAX(clamp_share(share_after), 2));
 }
 
-/* MurmurHash3's finaliser over the 16 address bytes. */
-static guint64 addr_hash(const sf_addr_t *a)
+/* MurmurHash3's finaliser over the 16 address bytes and the seed. */
+static guint64 addr_hash(const sf_probation_t *p, const sf_addr_t *a)
 {
     guint64 w[2];
 
     memcpy(w, a->b, 16);
-    return sf_mix64(w[0] ^ (w[1] * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15)));
+    return sf_mix64(p->seed ^ sf_mix64(w[0] ^ (w[1] * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))));
 }
 
 static gboolean live(const sf_probation_t *p, const entry_t *e)
@@ -153,7 +158,7 @@ static gboolean less_useful(const entry_t *a, const entry_t *b)
 /* The entry of src: found, or a new held one. */
 static entry_t *lookup(sf_probation_t *p, const sf_addr_t *src)
 {
-    entry_t *set = &p->tab[(addr_hash(src) & p->set_mask) * WAYS];
+    entry_t *set = &p->tab[(addr_hash(p, src) & p->set_mask) * WAYS];
     entry_t *victim = NULL;
 
     for (guint i = 0; i < WAYS; i++) {

@@ -56,7 +56,7 @@ void sf_probation_free(sf_probation_t *p);
 void sf_probation_set_share_after(sf_probation_t *p, guint share_after);
 /* Redis thread, on an aggregate no one else touches: holds back sources
  * below share_after and adds the held elements of those that reached
- * it. */
+ * it.  now_ms: a monotonic clock (only differences matter). */
 void sf_probation_apply(sf_probation_t *p, sf_agg_t *agg, gint64 now_ms);
 void sf_probation_get_stats(const sf_probation_t *p, sf_probation_stats_t *out);
 
