@@ -249,15 +249,24 @@ static void hold(entry_t *e, const sf_agg_source_t *v)
 }
 
 /* Queues the held elements as flows to add to the source: ports and
- * addresses are separate dimensions, so pairing them in order is enough. */
+ * addresses are separate dimensions, so pairing them in order is enough.
+ * The held flows beyond one per element are added again as copies of the
+ * first (the aggregate counts them, and skips their elements), so that
+ * the alert's flow count includes them. */
 static void recall(sf_probation_t *p, const entry_t *e,
                    const sf_agg_source_t *v)
 {
     guint n = held_elements(e);
+    guint total = MAX(n, MIN((guint)e->flows, 1024));
 
-    for (guint i = 0; i < n; i++) {
+    for (guint i = 0; i < total; i++) {
         sf_flow_t f;
 
+        if (i >= n) {           /* a copy of this source's first */
+            f = g_array_index(p->recall, sf_flow_t, p->recall->len - i);
+            g_array_append_val(p->recall, f);
+            continue;
+        }
         memset(&f, 0, sizeof f);
         f.src = e->src;
         f.dst = e->addrs[MIN(i, (guint)e->n_addrs - 1)];

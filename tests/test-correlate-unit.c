@@ -397,6 +397,11 @@ static void count_written(const sf_agg_source_t *s, void *user)
         r->sweeper_hosts += s->n_addrs;
 }
 
+static void count_flows(const sf_agg_source_t *s, void *user)
+{
+    *(guint *)user += s->flows;
+}
+
 static void probation_flush(probe_run_t *r, gint64 now)
 {
     sf_probation_apply(r->p, r->a, now);
@@ -515,6 +520,23 @@ static void test_probation(void)
     sf_probation_get_stats(r.p, &st);
     g_assert_cmpuint(st.promoted, ==, 41);
     g_assert_cmpuint(st.recalled, ==, (st.promoted - 11) * 3);
+    sf_probation_free(r.p);
+
+    /* The flows held count in the source's flows when it is written: ten
+     * retries of one probe, then three more ports. */
+    r.p = sf_probation_new(4096, 4, 300000, 0);
+    for (guint flush = 0; flush < 2; flush++) {
+        guint flows = 0;
+        for (guint16 k = 0; k < (flush == 0 ? 10 : 3); k++) {
+            sf_flow_t f = test_syn("198.51.100.77", "192.0.2.9",
+                                   (guint16)(flush == 0 ? 1 : 2 + k));
+            sf_agg_add(r.a, &f, TRUE);
+        }
+        sf_probation_apply(r.p, r.a, now += 1000);
+        sf_agg_walk(r.a, count_flows, &flows);
+        sf_agg_reset(r.a);
+        g_assert_cmpuint(flows, ==, flush == 0 ? 0 : 13);
+    }
     sf_probation_free(r.p);
 
     /* share-after 1 (or no slots): probation is off */
