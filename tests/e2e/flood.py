@@ -11,6 +11,7 @@ import os, subprocess, sys, threading, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis, sfflood
+from sfredis import ok
 from reliability import SCANNERS, once
 
 top = sfredis.TOP
@@ -18,16 +19,8 @@ build = sfredis.BUILD
 capture = os.path.join(top, 'fixtures', 'exports', 'softflowd-ipfix.pcap')
 SOURCES = int(os.environ.get('SF_FLOOD_SOURCES', '1000000'))
 SLOW = '203.0.113.250'
-n = 0
 
 
-def ok(cond, what, detail=()):
-    global n
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
-    for d in ([] if cond else detail):
-        print('# ' + str(d))
-    sys.stdout.flush()
 
 
 def rss_kb(pid, field='VmRSS'):

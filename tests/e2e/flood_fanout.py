@@ -15,6 +15,7 @@ import os, re, subprocess, sys, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis, sfflood
+from sfredis import ok
 from reliability import SCANNERS
 
 top = sfredis.TOP
@@ -22,16 +23,8 @@ build = sfredis.BUILD
 capture = os.path.join(top, 'fixtures', 'exports', 'softflowd-ipfix.pcap')
 SOURCES = int(os.environ.get('SF_FANOUT_SOURCES', '100000'))
 BUDGET = 2000           # per 30 s window: 200 per 3 s bucket
-n = 0
 
 
-def ok(cond, what, detail=()):
-    global n
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
-    for d in ([] if cond else detail):
-        print('# ' + str(d))
-    sys.stdout.flush()
 
 
 def sources_in_redis(r):

@@ -11,6 +11,7 @@ import json, os, signal, subprocess, sys, tempfile, threading, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis, sfflood
+from sfredis import ok
 
 top = sfredis.TOP
 build = sfredis.BUILD
@@ -21,19 +22,9 @@ ARGS = ['--home-net', '198.18.0.0/15', '--home-net', '2001:db8:a::/48',
 SCANNERS = sfredis.expected()       # fixtures/scenarios.tsv, with --allow
 PASSWORD = 'Sf-s3cret-7c1e'
 tmp = tempfile.mkdtemp(prefix='sf-rel.')
-n = 0
 records_per_replay = None
 
 
-def ok(cond, what, detail=()):
-    global n
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
-    if not cond:
-        for d in detail:
-            print('# ' + str(d))
-    sys.stdout.flush()
-    return cond
 
 
 class Server:

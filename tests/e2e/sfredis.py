@@ -1,11 +1,26 @@
 """Minimal helpers for scanflow's end-to-end tests: a private redis-server,
 a RESP client over its unix socket, free ports, the daemon, and what
 fixtures/scenarios.tsv says must (not) alert."""
-import os, socket, subprocess, tempfile, time
+import os, socket, subprocess, sys, tempfile, time
 
 TOP = os.environ.get('top_srcdir', os.path.join(os.path.dirname(__file__), '..', '..'))
 BUILD = os.environ.get('top_builddir', TOP)
 FIXTURES = os.path.join(TOP, 'fixtures')
+
+
+_tap_n = [0]
+
+
+def ok(cond, what, detail=()):
+    """One TAP line, numbered across the script; detail lines as comments
+    when it fails.  Returns cond."""
+    _tap_n[0] += 1
+    print('%s %d - %s' % ('ok' if cond else 'not ok', _tap_n[0], what))
+    if not cond:
+        for d in detail:
+            print('# ' + str(d))
+    sys.stdout.flush()
+    return cond
 
 
 def scenarios():

@@ -8,6 +8,7 @@ import json, os, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis
+from sfredis import ok
 
 top = sfredis.TOP
 build = sfredis.BUILD
@@ -17,18 +18,8 @@ HOME = ['--home-net', '198.18.0.0/15', '--home-net', '2001:db8:a::/48',
         '--allow', '198.51.100.200/32', '--flush-interval', '0.5']
 SCANNERS = dict(sfredis.expected())  # fixtures/scenarios.tsv: one kind each
 
-n = 0
 
 
-def ok(cond, what, detail=()):
-    global n
-    n += 1
-    print('%s %d - %s' % ('ok' if cond else 'not ok', n, what))
-    if not cond:
-        for d in detail:
-            print('# ' + str(d))
-    sys.stdout.flush()
-    return cond
 
 
 def wait_lines(path, count, timeout=20):
