@@ -500,7 +500,6 @@ static void swap_aggregates(sf_correlator_t *c)
     c->st.probation_held = ps.held;
     c->st.probation_promoted = ps.promoted;
     c->st.probation_forgotten = ps.forgotten;
-    c->st.probation_recalled = ps.recalled;
     c->st.probation_refused = ps.refused;
     g_mutex_unlock(&c->state_lock);
     c->spare_pending = !sf_agg_is_empty(c->spare);

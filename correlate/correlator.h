@@ -74,7 +74,6 @@ typedef struct sf_correlator_stats {
     guint64 probation_held;     /* sources of a flush held back, below
                                    --share-after (not written yet) */
     guint64 probation_promoted; /* sources that reached it: now written */
-    guint64 probation_recalled; /* held elements written with them */
     guint64 probation_forgotten; /* held entries pushed out (counted loss) */
     guint64 probation_refused;  /* ... reached it with the bucket's
                                    --max-redis-sources budget spent */

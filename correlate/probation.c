@@ -175,8 +175,6 @@ static entry_t *lookup(sf_probation_t *p, const sf_addr_t *src)
     }
     if (live(p, victim))
         p->st.forgotten++;
-    else if (victim->state == EMPTY)
-        p->st.used++;
     memset(victim, 0, sizeof *victim);
     victim->src = *src;
     victim->state = HELD_STATE;

@@ -40,8 +40,6 @@ typedef struct sf_probation_stats {
     guint64 refused;    /* sources that reached share_after when this
                            bucket's budget of new shared sources was
                            spent: held, retried from the next bucket */
-    guint64 used;       /* entries taken at least once (memory touched:
-                           used * 96 bytes, at most slots * 96) */
 } sf_probation_stats_t;
 
 /* slots: table entries (0 disables probation: every source is written);
