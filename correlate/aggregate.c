@@ -66,6 +66,7 @@
  */
 #include "aggregate.h"
 #include "hash.h"
+#include "hugemem.h"
 
 #include <string.h>
 
@@ -77,6 +78,8 @@
 /* exporter indices are 8 bits */
 #define EXP_MAX 255
 #define EXP_INDEX 512
+/* Slots the element index starts an interval with (16 KiB). */
+#define INDEX_MIN 4096
 
 enum { EL_PORT, EL_NET, EL_HOST };
 
@@ -85,7 +88,9 @@ static const guint8 v4_prefix[12] = {0,0,0,0,0,0,0,0,0,0,0xff,0xff};
 /* elem_t.flags */
 enum { EF_KIND = 3, EF_V6 = 4, EF_TRACKED = 8 };
 /* body_t.flags */
-enum { BF_USED = 1, BF_V6 = 2, BF_LAST = 4, BF_LAST_PORT = 8, BF_LAST_V6 = 16 };
+/* BF_LAST_DST: u.pool.dst (IPv4) or last_host (BF_LAST_V6) is filed;
+ * BF_LAST_PORT: u.pool.port is */
+enum { BF_USED = 1, BF_V6 = 2, BF_LAST_DST = 4, BF_LAST_PORT = 8, BF_LAST_V6 = 16 };
 
 typedef struct tslot {
     guint32 tag;        /* hash tag << 8 | flows (saturating at 255), so
@@ -140,7 +145,8 @@ struct sf_agg {
     elem_t   *pool;
     guint     n_pool, max_pool;
     guint32  *index;            /* element index + 1 | tag, 0 empty */
-    guint32   index_mask;
+    guint32   index_mask;       /* slots in use - 1: grows with the pool */
+    guint32   index_max_mask;   /* slots allocated - 1 */
     guint32   elem_mask;        /* low bits of an index entry: the element */
     sf_addr_t exps[EXP_MAX];
     guint     n_exps;
@@ -190,15 +196,16 @@ sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
     guint32 nslots = pow2_at_least(MAX(max_sources, PROBES) * 2);
     guint scratch = MAX(max_elements, INLINE_MAX);
 
-    a->table = g_new0(tslot_t, nslots);
+    a->table = sf_huge_new0(nslots, sizeof(tslot_t));
     a->table_mask = nslots - 1;
     /* one body per non-empty entry at most; pages are touched only as
      * bodies are appended */
-    a->bodies = g_new(body_t, nslots);
+    a->bodies = sf_huge_new0(nslots, sizeof(body_t));
     a->max_pool = max_elements;
-    a->pool = g_new(elem_t, max_elements);
-    a->index_mask = pow2_at_least(max_elements * 2) - 1;
-    a->index = g_new0(guint32, a->index_mask + 1);
+    a->pool = sf_huge_new0(max_elements, sizeof(elem_t));
+    a->index_max_mask = pow2_at_least(max_elements * 2) - 1;
+    a->index = sf_huge_new0(a->index_max_mask + 1, sizeof(guint32));
+    a->index_mask = MIN(INDEX_MIN, a->index_max_mask + 1) - 1;
     a->elem_mask = (guint32)((G_GUINT64_CONSTANT(1) << g_bit_storage(max_elements)) - 1);
     a->exp_last_i = -1;
     a->max_nets = max_nets_per_source;
@@ -214,10 +221,10 @@ void sf_agg_free(sf_agg_t *a)
 {
     if (a == NULL)
         return;
-    g_free(a->table);
-    g_free(a->bodies);
-    g_free(a->pool);
-    g_free(a->index);
+    sf_huge_free(a->table, a->table_mask + 1, sizeof(tslot_t));
+    sf_huge_free(a->bodies, a->table_mask + 1, sizeof(body_t));
+    sf_huge_free(a->pool, a->max_pool, sizeof(elem_t));
+    sf_huge_free(a->index, a->index_max_mask + 1, sizeof(guint32));
     g_free(a->s_ports);
     g_free(a->s_nets);
     g_free(a->s_hosts);
@@ -240,9 +247,9 @@ static body_t *body_claim(sf_agg_t *a, tslot_t *t, guint32 tag,
     return b;
 }
 
-static body_t *find_source(sf_agg_t *a, const sf_addr_t *src, tslot_t **entry)
+static body_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint64 h,
+                           tslot_t **entry)
 {
-    guint64 h = hash_addr(a->seed, src);
     /* 24 bits, never 0 (0 marks a filtered entry); flows in the low 8 */
     guint32 tag = ((guint32)(h >> 40) | 1) << 8;
     guint32 pos = (guint32)h;
@@ -297,11 +304,43 @@ static guint64 elem_hash(const sf_agg_t *a, guint32 key, guint8 kf, guint64 v)
                        * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f)));
 }
 
+/* The index's slot for element e (index + 1) of hash h: the first free
+ * one from h's. */
+static guint32 index_free_slot(const sf_agg_t *a, guint64 h)
+{
+    guint32 i = (guint32)h & a->index_mask;
+
+    while (a->index[i] != 0)
+        i = (i + 1) & a->index_mask;
+    return i;
+}
+
+/* Doubles the index and files the pool's elements again.  The index
+ * starts each interval small, so that the slots a lookup touches stay in
+ * cache while the pool is small, as it is unless a flood or many scans
+ * fill it: its lookups are random accesses, and each one that misses the
+ * cache costs about as much as the rest of a flow's filing. */
+static void index_grow(sf_agg_t *a)
+{
+    a->index_mask = a->index_mask * 2 + 1;
+    memset(a->index, 0, sizeof(guint32) * (a->index_mask + 1));
+    for (guint e = 0; e < a->n_pool; e++) {
+        const elem_t *el = &a->pool[e];
+        guint64 h = elem_hash(a, el->key, el->flags & (EF_KIND | EF_V6), el->v);
+        a->index[index_free_slot(a, h)] =
+            (e + 1) | ((guint32)(h >> 32) & ~a->elem_mask);
+    }
+}
+
 /* Finds or adds an element (kf: kind and IPv6 flag); returns its index + 1,
  * 0 when dropped.  *added tells whether it is new. */
 static guint32 find_elem(sf_agg_t *a, guint32 key, guint8 kf, guint64 v,
                          gboolean *added)
 {
+    /* at most half full, as at the largest size */
+    if (a->n_pool >= (a->index_mask + 1) / 2 && a->index_mask < a->index_max_mask)
+        index_grow(a);
+
     guint64 h = elem_hash(a, key, kf, v);
     guint32 elem_mask = a->elem_mask;
     guint32 tag = (guint32)(h >> 32) & ~elem_mask;
@@ -333,7 +372,8 @@ static guint32 find_elem(sf_agg_t *a, guint32 key, guint8 kf, guint64 v,
     return a->n_pool;
 }
 
-static void add_port(sf_agg_t *a, body_t *b, guint16 port)
+/* FALSE when dropped. */
+static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
 {
     gboolean added;
     guint32 e = find_elem(a, b->owner, EL_PORT, port, &added);
@@ -342,6 +382,7 @@ static void add_port(sf_agg_t *a, body_t *b, guint16 port)
         a->pool[e - 1].next = b->u.pool.ports;
         b->u.pool.ports = e;
     }
+    return e != 0;
 }
 
 /* Returns the host's element (index + 1), 0 when dropped.  count: whether
@@ -531,26 +572,29 @@ static gboolean move_to_pool(sf_agg_t *a, body_t *b)
     return TRUE;
 }
 
-static gboolean same_as_last(const sf_agg_t *a, const body_t *b,
-                             const sf_flow_t *f, gboolean with_port)
+/* Whether the flow's destination is the last one filed (its net and host
+ * are in the pool). */
+static gboolean same_dst(const sf_agg_t *a, const body_t *b, const sf_flow_t *f)
 {
-    if (!(b->flags & BF_LAST)
-        || ((b->flags & BF_LAST_PORT) != 0) != (with_port != FALSE)
-        || (with_port && b->u.pool.port != f->dst_port))
+    if (!(b->flags & BF_LAST_DST))
         return FALSE;
     if (!(b->flags & BF_LAST_V6))
         return memcmp(b->u.pool.dst, f->dst.b + 12, 4) == 0
                && sf_addr_is_v4(&f->dst);
-    /* the host and its net were filed by the last flow: still cached */
+    /* the host and its net were filed by that flow: still cached */
     const elem_t *h = &a->pool[b->u.pool.last_host - 1];
     return h->v == word_of(f->dst.b + 8, 8)
            && a->pool[h->key - 1].v == word_of(f->dst.b, 8)
            && !sf_addr_is_v4(&f->dst);
 }
 
-void sf_agg_prefetch(const sf_agg_t *a, const sf_addr_t *src, gboolean body)
+guint64 sf_agg_hash(const sf_agg_t *a, const sf_addr_t *src)
 {
-    guint64 h = hash_addr(a->seed, src);
+    return hash_addr(a->seed, src);
+}
+
+void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body)
+{
     const tslot_t *t = &a->table[(guint32)h & a->table_mask];
 
     if (!body) {
@@ -564,11 +608,17 @@ void sf_agg_prefetch(const sf_agg_t *a, const sf_addr_t *src, gboolean body)
 
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
 {
+    sf_agg_add_hashed(a, f, with_port, hash_addr(a->seed, &f->src));
+}
+
+void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
+                       guint64 h)
+{
     if (a->n_bodies == 0)
         a->base_ms = f->arrival_ms;
 
     tslot_t *entry;
-    body_t *b = find_source(a, &f->src, &entry);
+    body_t *b = find_source(a, &f->src, h, &entry);
     gboolean timed = (f->fields & SF_HAS_TIMES) && f->start_ms > 0;
     gint32 first = offset_of(a, timed ? f->start_ms : f->arrival_ms);
     gint32 last = timed && f->end_ms > 0 ? offset_of(a, f->end_ms) : first;
@@ -598,20 +648,30 @@ void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
             a->dropped += with_port ? 2 : 1;    /* its port and net */
             return;
         }
-    } else if (same_as_last(a, b, f, with_port)) {
-        return;
     }
-    guint32 h = add_elements(a, b, f->dst.b, f->dst_port, with_port, TRUE);
+    /* The body caches a port and a destination known to be filed (the
+     * last ones): a port scan of one host then looks up its port only, a
+     * sweep on one port its net and host only, and a repeated flow
+     * nothing. */
+    if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)
+        && add_port(a, b, f->dst_port)) {
+        b->u.pool.port = f->dst_port;
+        b->flags |= BF_LAST_PORT;
+    }
+    if (same_dst(a, b, f))
+        return;
+
     gboolean v4 = sf_addr_is_v4(&f->dst);
-    b->flags &= ~(BF_LAST | BF_LAST_PORT | BF_LAST_V6);
-    if (!v4 && h == 0)
-        return;     /* dropped: nothing to compare the next flow with */
-    if (v4)
+    guint32 host = add_net_host(a, b, f->dst.b, v4, TRUE);
+    b->flags &= ~(BF_LAST_DST | BF_LAST_V6);
+    if (v4) {
+        /* dropped or not: a repeat would be dropped again */
         memcpy(b->u.pool.dst, f->dst.b + 12, 4);
-    else
-        b->u.pool.last_host = h;
-    b->u.pool.port = f->dst_port;
-    b->flags |= BF_LAST | (with_port ? BF_LAST_PORT : 0) | (v4 ? 0 : BF_LAST_V6);
+        b->flags |= BF_LAST_DST;
+    } else if (host != 0) {
+        b->u.pool.last_host = host;
+        b->flags |= BF_LAST_DST | BF_LAST_V6;
+    }
 }
 
 gboolean sf_agg_is_empty(const sf_agg_t *a)
@@ -763,12 +823,21 @@ static tslot_t *entry_of(sf_agg_t *a, guint i)
     return &a->table[(pos + PROBES - 1) & a->table_mask];
 }
 
-void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, void *user)
+void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, sf_agg_hint_fn hint,
+                   void *user)
 {
+    /* fn's lookups (one per source, at random in its own tables) are
+     * announced this many sources ahead */
+    enum { AHEAD = 4 };
+
+    for (guint i = 0; hint != NULL && i < MIN(a->n_bodies, AHEAD); i++)
+        hint(&a->bodies[i].addr, user);
     for (guint i = 0; i < a->n_bodies; i++) {
         body_t *b = &a->bodies[i];
         sf_agg_source_t v;
 
+        if (hint != NULL && i + AHEAD < a->n_bodies)
+            hint(&a->bodies[i + AHEAD].addr, user);
         if (!(b->flags & BF_USED))
             continue;
         make_view(a, b, &v);
@@ -817,6 +886,10 @@ void sf_agg_reset(sf_agg_t *a)
     } else if (a->n_pool) {
         memset(a->index, 0, sizeof(guint32) * (a->index_mask + 1));
     }
+    /* the next interval starts at the size this one needed, so that it
+     * does not grow again step by step; a flood's size is given back */
+    a->index_mask = MIN(a->index_mask,
+                        pow2_at_least(MAX((guint)a->n_pool * 2, INDEX_MIN)) - 1);
     a->n_pool = 0;
     memset(a->exp_index, 0, sizeof a->exp_index);
     a->n_exps = 0;

@@ -48,16 +48,23 @@ typedef void (*sf_agg_visit_fn)(const sf_agg_source_t *s, void *user);
 
 /* TRUE: take the source out of this aggregate (and out of later walks). */
 typedef gboolean (*sf_agg_filter_fn)(const sf_agg_source_t *s, void *user);
+typedef void (*sf_agg_hint_fn)(const sf_addr_t *src, void *user);
 
 sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
                      guint max_nets_per_source);
 void sf_agg_free(sf_agg_t *a);
 /* Files one evidence flow; with_port adds its destination port. */
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port);
-/* Hints for a batch of flows to add: their table entries (body FALSE),
- * then, once those are in cache, their sources' bodies (body TRUE).  The
- * lookups of a batch then wait for memory together, not one by one. */
-void sf_agg_prefetch(const sf_agg_t *a, const sf_addr_t *src, gboolean body);
+/* The same, with h = sf_agg_hash(a, &f->src). */
+void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
+                       guint64 h);
+/* A source's hash in this aggregate (its seed is its own). */
+guint64 sf_agg_hash(const sf_agg_t *a, const sf_addr_t *src);
+/* Hints for a batch of flows to add, by their sources' hashes: their
+ * table entries (body FALSE), then, once those are in cache, their
+ * sources' bodies (body TRUE).  The lookups of a batch then wait for
+ * memory together, not one by one. */
+void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body);
 gboolean sf_agg_is_empty(const sf_agg_t *a);
 guint sf_agg_source_count(const sf_agg_t *a);
 /* Latest arrival_ms filed: the flush's place in the window. */
@@ -65,8 +72,11 @@ gint64 sf_agg_last_arrival(const sf_agg_t *a);
 /* Calls fn once per source; views are valid only during the call. */
 void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user);
 /* Calls fn once per source, with the same view as a walk (not during a
- * walk); sources it returns TRUE for are left out of later walks. */
-void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, void *user);
+ * walk); sources it returns TRUE for are left out of later walks.  hint,
+ * when not NULL, is called with each source's address a few sources
+ * before fn is, so that fn's own lookup of it can be prefetched. */
+void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, sf_agg_hint_fn hint,
+                   void *user);
 void sf_agg_reset(sf_agg_t *a);
 /* Adds the eviction and drop counters to *evicted and *dropped and zeroes
  * them. */

@@ -128,18 +128,14 @@ static void count(sf_correlator_t *c, guint64 *field, guint64 n)
 
 /* Receive thread ---------------------------------------------------------- */
 
-/* Files a probe into the active aggregate if it goes from outside into
- * --home-net; agg_lock held. */
-static void file_locked(sf_correlator_t *c, const sf_flow_t *flow,
-                        gboolean with_port)
+/* Whether a flow is a probe: from outside into --home-net; agg_lock held
+ * (SIGHUP replaces the rules). */
+static gboolean probe_locked(const sf_correlator_t *c, const sf_flow_t *flow)
 {
     const GArray *home = c->rules->home;
 
-    if (home->len && (sf_cidr_list_contains(home, &flow->src)
-                      || !sf_cidr_list_contains(home, &flow->dst)))
-        return;
-    sf_agg_add(c->active, flow, with_port);
-    c->evidence++;
+    return !home->len || (!sf_cidr_list_contains(home, &flow->src)
+                          && sf_cidr_list_contains(home, &flow->dst));
 }
 
 void sf_correlator_flow(const sf_flow_t *flow, void *correlator)
@@ -152,7 +148,10 @@ void sf_correlator_flow(const sf_flow_t *flow, void *correlator)
     if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
         return;
     g_mutex_lock(&c->agg_lock);
-    file_locked(c, flow, sf_evidence_has_port(flow));
+    if (probe_locked(c, flow)) {
+        sf_agg_add(c->active, flow, sf_evidence_has_port(flow));
+        c->evidence++;
+    }
     g_mutex_unlock(&c->agg_lock);
 }
 
@@ -167,6 +166,7 @@ struct sf_correlator_feed {
     guint64          flows;                 /* offered, not yet counted */
     sf_flow_t        staged[FEED_BATCH];
     gboolean         with_port[FEED_BATCH];
+    guint64          hash[FEED_BATCH];      /* drain scratch */
 };
 
 sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
@@ -188,14 +188,25 @@ static void feed_drain(sf_correlator_feed_t *f)
     if (f->n == 0)
         return;
     g_mutex_lock(&c->agg_lock);
-    /* the sources' table entries and bodies are random accesses into
-     * megabytes: ask for all of them before touching any */
-    for (guint i = 0; i < f->n; i++)
-        sf_agg_prefetch(c->active, &f->staged[i].src, FALSE);
-    for (guint i = 0; i < f->n; i++)
-        sf_agg_prefetch(c->active, &f->staged[i].src, TRUE);
-    for (guint i = 0; i < f->n; i++)
-        file_locked(c, &f->staged[i], f->with_port[i]);
+    /* the probes' sources' table entries and bodies are random accesses
+     * into megabytes: ask for all of them before touching any */
+    guint n = 0;
+    for (guint i = 0; i < f->n; i++) {
+        if (!probe_locked(c, &f->staged[i]))
+            continue;
+        if (n != i) {
+            f->staged[n] = f->staged[i];
+            f->with_port[n] = f->with_port[i];
+        }
+        f->hash[n] = sf_agg_hash(c->active, &f->staged[n].src);
+        sf_agg_prefetch(c->active, f->hash[n], FALSE);
+        n++;
+    }
+    for (guint i = 0; i < n; i++)
+        sf_agg_prefetch(c->active, f->hash[i], TRUE);
+    for (guint i = 0; i < n; i++)
+        sf_agg_add_hashed(c->active, &f->staged[i], f->with_port[i], f->hash[i]);
+    c->evidence += n;
     g_mutex_unlock(&c->agg_lock);
     f->n = 0;
 }
