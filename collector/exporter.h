@@ -80,12 +80,17 @@ void sf_exporter_hold(sf_exporter_t *e, const struct sf_msg *m, uint16_t id,
 #define SF_TKEY(dom, tid) GSIZE_TO_POINTER(((gsize)(dom) << 16) | (tid))
 
 /* One field of a fixed-length template that scanflow reads: where it is in
- * the record, its wire length, and which element it is (fbdecode.c). */
+ * the record and its wire length, where it goes in fbdecode.c's decoded
+ * record and that member's width. */
 typedef struct sf_plan_field {
     uint16_t off;
+    uint16_t dst;
     uint8_t  len;
-    uint8_t  elem;
+    uint8_t  width;
 } sf_plan_field_t;
+
+/* fbdecode.c's conversions of a field (big-endian, widened) */
+#define SF_PLAN_OPS 9
 
 /* What scanflow keeps of one template.  A template whose fields all have a
  * fixed length is decoded by fbdecode.c's fast path, reading the fields it
@@ -98,6 +103,8 @@ typedef struct sf_tmpl {
     bool            reverse;    /* carries RFC 5103 reverse counters */
     uint16_t        reclen;     /* minimum: variable-length fields as 1 */
     uint16_t        nplan;
+    uint8_t         n_op[SF_PLAN_OPS];  /* plan[] is sorted by conversion:
+                                           this many fields of each */
     uint64_t        mask;       /* elements present (fbdecode.c F_*) */
     sf_plan_field_t plan[];
 } sf_tmpl_t;

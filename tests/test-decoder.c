@@ -1447,6 +1447,142 @@ static void test_nsel(fx_t *fx, gconstpointer data)
     g_assert_cmpuint(C(fx, SF_C_FIELDS_IGNORED), ==, 0);
 }
 
+/* Every member of two flows, one by one (no memcmp: padding). */
+static void assert_same_flow(const sf_flow_t *a, const sf_flow_t *b)
+{
+    g_assert_cmpmem(a->exporter.b, 16, b->exporter.b, 16);
+    g_assert_cmpmem(a->src.b, 16, b->src.b, 16);
+    g_assert_cmpmem(a->dst.b, 16, b->dst.b, 16);
+    g_assert_cmpuint(a->packets, ==, b->packets);
+    g_assert_cmpuint(a->bytes, ==, b->bytes);
+    g_assert_cmpint(a->start_ms, ==, b->start_ms);
+    g_assert_cmpint(a->end_ms, ==, b->end_ms);
+    g_assert_cmpint(a->arrival_ms, ==, b->arrival_ms);
+    g_assert_cmpuint(a->obs_domain, ==, b->obs_domain);
+    g_assert_cmpuint(a->in_if, ==, b->in_if);
+    g_assert_cmpuint(a->out_if, ==, b->out_if);
+    g_assert_cmpuint(a->sampling_interval, ==, b->sampling_interval);
+    g_assert_cmphex(a->fields, ==, b->fields);
+    g_assert_cmpuint(a->src_port, ==, b->src_port);
+    g_assert_cmpuint(a->dst_port, ==, b->dst_port);
+    g_assert_cmpuint(a->tcp_flags, ==, b->tcp_flags);
+    g_assert_cmpuint(a->icmp_type_code, ==, b->icmp_type_code);
+    g_assert_cmpuint(a->fw_ext_event, ==, b->fw_ext_event);
+    g_assert_cmpuint(a->fw_event, ==, b->fw_event);
+    g_assert_cmpuint(a->fwd_status, ==, b->fwd_status);
+    g_assert_cmpuint(a->proto, ==, b->proto);
+    g_assert_cmpuint(a->version, ==, b->version);
+    g_assert_cmpuint(a->is_v4, ==, b->is_v4);
+    g_assert_cmpuint(a->reverse, ==, b->reverse);
+}
+
+static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
+{
+    /* Reduced-size integers (RFC 7011 6.2) at every width the fast path
+     * converts, common (4-byte counters, 2-byte ifIndex, 1-byte TCP flags)
+     * and odd (3, 5 bytes), in flows and in a biflow's reverse half: the
+     * fast path must give what libfixbuf's fBufNext gives. */
+    static const fs_t f[] = {
+        { 27, 16, 0 }, { 28, 16, 0 },   /* IPv6 addresses */
+        { 7, 1, 0 }, { 11, 2, 0 },      /* ports: 1 and 2 bytes */
+        { 4, 1, 0 }, { 6, 1, 0 },       /* protocol, tcpControlBits (1 of 2) */
+        { 1, 3, 0 }, { 2, 5, 0 },       /* octets 3 of 8, packets 5 of 8 */
+        { 10, 3, 0 }, { 14, 1, 0 },     /* ifIndex 3 and 1 of 4 */
+        { 152, 8, 0 }, { 153, 8, 0 },   /* flowStart/EndMilliseconds */
+        { 1, 2, 29305 }, { 2, 4, 29305 }, { 6, 1, 29305 },  /* reverse */
+    };
+    static const fs_t g[] = {
+        { 8, 4, 0 }, { 12, 4, 0 }, { 7, 2, 0 }, { 11, 2, 0 }, { 4, 1, 0 },
+        { 2, 4, 0 }, { 1, 4, 0 },       /* counters 4 of 8 */
+        { 10, 2, 0 }, { 14, 4, 0 },     /* ifIndex 2 and 4 of 4 */
+        { 150, 4, 0 }, { 151, 4, 0 },   /* flowStart/EndSeconds */
+    };
+    static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+    static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0xab, [15] = 2 };
+    sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
+    GArray *ref = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
+    sf_decoder_t *slow;
+    pkt_t p;
+
+    cfg.fixbuf_only = true;
+    slow = sf_decoder_new(&cfg, sink, ref);
+    ipfix_hdr(&p, 1700000000, 0, 1);
+    size_t s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 300, f, G_N_ELEMENTS(f));
+    ipfix_tmpl(&p, 301, g, G_N_ELEMENTS(g));
+    set_end(&p, s);
+    s = set_begin(&p, 300);
+    for (unsigned i = 0; i < 3; i++) {  /* the last without reverse traffic */
+        memcpy(p.b + p.n, i ? v6b : v6a, 16);
+        p.n += 16;
+        memcpy(p.b + p.n, i ? v6a : v6b, 16);
+        p.n += 16;
+        put8(&p, 0xf0 + i);
+        put16(&p, 0xfe01 + i);
+        put8(&p, 6);
+        put8(&p, 0x1b - i);
+        put8(&p, 0x0a); put16(&p, 0x0b0c + i);          /* 0x0a0b0c */
+        put8(&p, 0x01); put32(&p, 0x02030405u + i);     /* 0x0102030405 */
+        put8(&p, 0x12); put16(&p, 0x3456 + i);
+        put8(&p, 0xc8 + i);
+        put64(&p, UINT64_C(1700000000123) + i);
+        put64(&p, UINT64_C(1700000000456) + i);
+        put16(&p, i == 2 ? 0 : 0x8001 + i);
+        put32(&p, i == 2 ? 0 : 0x80000002u + i);
+        put8(&p, 0x12);
+    }
+    set_end(&p, s);
+    s = set_begin(&p, 301);
+    for (unsigned i = 0; i < 2; i++) {
+        put32(&p, ip4(10, 7, 0, 1 + i));
+        put32(&p, ip4(10, 7, 1, 1 + i));
+        put16(&p, 1234 + i);
+        put16(&p, 53);
+        put8(&p, 17);
+        put32(&p, 0xfffffff0u + i);
+        put32(&p, 0x80000000u + i);
+        put16(&p, 0xfffe + i);
+        put32(&p, 0xdeadbeefu + i);
+        put32(&p, 1700000000 + i);
+        put32(&p, 1700000005 + i);
+    }
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed(fx, &p);
+    sf_decoder_packet(slow, &fx->exp, p.b, p.n, 1700000000000);
+
+    g_assert_cmpuint(fx->flows->len, ==, 7);    /* 3 + 2 reverse + 2 */
+    g_assert_cmpuint(ref->len, ==, fx->flows->len);
+    for (guint i = 0; i < ref->len; i++)
+        assert_same_flow(flow_at(fx, i), &g_array_index(ref, sf_flow_t, i));
+    const sf_flow_t *a = flow_at(fx, 0), *r = flow_at(fx, 1);
+    g_assert_false(a->is_v4);
+    g_assert_cmpmem(a->src.b, 16, v6a, 16);
+    g_assert_cmpuint(a->src_port, ==, 0xf0);
+    g_assert_cmpuint(a->dst_port, ==, 0xfe01);
+    g_assert_cmpuint(a->tcp_flags, ==, 0x1b);
+    g_assert_cmphex(a->bytes, ==, 0x0a0b0c);
+    g_assert_cmphex(a->packets, ==, UINT64_C(0x0102030405));
+    g_assert_cmphex(a->in_if, ==, 0x123456);
+    g_assert_cmphex(a->out_if, ==, 0xc8);
+    g_assert_cmpint(a->start_ms, ==, INT64_C(1700000000123));
+    g_assert_true(r->reverse);
+    g_assert_cmphex(r->bytes, ==, 0x8001);
+    g_assert_cmphex(r->packets, ==, 0x80000002u);
+    g_assert_cmphex(r->tcp_flags, ==, 0x12);
+    const sf_flow_t *last = flow_at(fx, 4), *v4 = flow_at(fx, 6);
+    g_assert_false(last->reverse);
+    g_assert_cmphex(last->bytes, ==, 0x0a0b0e);
+    g_assert_cmphex(v4->packets, ==, 0xfffffff1u);
+    g_assert_cmphex(v4->bytes, ==, 0x80000001u);
+    g_assert_cmphex(v4->in_if, ==, 0xffff);
+    g_assert_cmphex(v4->out_if, ==, 0xdeadbef0u);
+    g_assert_cmpint(v4->end_ms, ==, INT64_C(1700000006000));
+    g_assert_cmpuint(C(fx, SF_C_FIELDS_IGNORED), ==, 0);
+    sf_decoder_free(slow);
+    g_array_free(ref, TRUE);
+}
+
 /* ------------------------------------------------------------------------- */
 
 #define ADD(path, fn) g_test_add(path, fx_t, NULL, fx_setup, fn, fx_teardown)
@@ -1490,5 +1626,6 @@ int main(int argc, char **argv)
     ADD("/decoder/time/ipfix-options-init", test_time_ipfix_options_init);
     ADD("/decoder/biflow/rfc5103", test_biflow);
     ADD("/decoder/nsel/events-and-forwarding", test_nsel);
+    ADD("/decoder/fast/reduced-sizes", test_fast_reduced_sizes);
     return g_test_run();
 }
