@@ -22,6 +22,10 @@
  * correlator, each through a feed of its own that stages evidence flows
  * and files them under one mutex per batch (sf_decoder_batch_end after
  * every recvmmsg() batch and TCP read).
+ *
+ * Wakeups: when a poll round found the UDP sockets with no backlog, the
+ * loop sleeps --rx-coalesce-us before polling again (sf_listener_set_
+ * coalesce), so that a trickle of datagrams is read in batches too.
  */
 #include "listener.h"
 
@@ -57,6 +61,7 @@ typedef struct sock {
 struct sf_listener {
     sf_decoder_t   *dec;
     bool            reuseport;
+    guint           coalesce_us;
     GArray         *socks;          /* sock_t */
     GPtrArray      *conns;          /* tcp_conn_t* */
     uint8_t        *bufs;           /* BATCH * DGRAM_MAX */
@@ -86,6 +91,11 @@ sf_listener_t *sf_listener_new(sf_decoder_t *d)
 void sf_listener_set_reuseport(sf_listener_t *l, gboolean on)
 {
     l->reuseport = on;
+}
+
+void sf_listener_set_coalesce(sf_listener_t *l, guint us)
+{
+    l->coalesce_us = us;
 }
 
 static void conn_close(sf_listener_t *l, tcp_conn_t *c)
@@ -233,14 +243,16 @@ static int64_t now_ms(void)
     return g_get_real_time() / 1000;
 }
 
-static void udp_read(sf_listener_t *l, int fd)
+/* Reads the socket until it is drained, at most 16 batches; TRUE when
+ * it had a backlog (a first batch full). */
+static gboolean udp_read(sf_listener_t *l, int fd)
 {
     for (int rounds = 0; rounds < 16; rounds++) {
         for (int i = 0; i < BATCH; i++)
             l->msgs[i].msg_hdr.msg_namelen = sizeof l->from[i];
         int n = recvmmsg(fd, l->msgs, BATCH, MSG_DONTWAIT, NULL);
         if (n <= 0)
-            return;
+            return rounds > 0;
         int64_t t = now_ms();
         for (int i = 0; i < n; i++) {
             sf_addr_t from;
@@ -249,8 +261,9 @@ static void udp_read(sf_listener_t *l, int fd)
         }
         sf_decoder_batch_end(l->dec);
         if (n < BATCH)
-            return;
+            return rounds > 0;
     }
+    return TRUE;
 }
 
 static void tcp_accept(sf_listener_t *l, int fd)
@@ -325,14 +338,17 @@ void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
             p->revents = 0;
         }
         int rc = poll((struct pollfd *)pfds->data, ns + nc, 100);
+        gboolean udp = FALSE, backlog = FALSE;
         for (guint i = 0; rc > 0 && i < ns; i++) {
             const struct pollfd *p = &g_array_index(pfds, struct pollfd, i);
             if (!(p->revents & POLLIN))
                 continue;
-            if (g_array_index(l->socks, sock_t, i).tcp)
+            if (g_array_index(l->socks, sock_t, i).tcp) {
                 tcp_accept(l, p->fd);
-            else
-                udp_read(l, p->fd);
+            } else {
+                udp = TRUE;
+                backlog |= udp_read(l, p->fd);
+            }
         }
         /* connections accepted above are polled next round */
         for (guint i = nc; rc > 0 && i-- > 0;) {
@@ -348,6 +364,8 @@ void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
             tick(tick_ctx, t);
             last_tick = t;
         }
+        if (udp && !backlog && l->coalesce_us > 0 && !*stop)
+            g_usleep(l->coalesce_us);
     }
     g_array_free(pfds, TRUE);
 }

@@ -125,6 +125,7 @@ typedef struct daemon_opts {
     char    *pidfile;
     char    *metrics;
     gint     workers;
+    gint     rx_coalesce_us;
     char    *user;
 } daemon_opts_t;
 
@@ -192,12 +193,14 @@ typedef struct worker {
 
 static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
                             sf_correlator_t *cor, char **exporters,
-                            const char *const *specs, GError **err)
+                            const char *const *specs, guint coalesce_us,
+                            GError **err)
 {
     w->feed = sf_correlator_feed_new(cor);
     w->dec = sf_decoder_new(dcfg, sf_correlator_feed_flow, w->feed);
     w->lis = sf_listener_new(w->dec);
     sf_listener_set_reuseport(w->lis, TRUE);
+    sf_listener_set_coalesce(w->lis, coalesce_us);
     if (!add_exporters(w->dec, exporters, err))
         return FALSE;
     for (; *specs; specs++)
@@ -282,7 +285,8 @@ int main(int argc, char **argv)
     static const char *default_listen[] = {
         "udp://[::]:2055", "udp://[::]:4739", "tcp://[::]:4739", NULL };
     daemon_opts_t o = { .max_exporters = 1024, .max_templates = 1024,
-                        .max_fields = 512, .exporter_idle = 3600, .workers = 1 };
+                        .max_fields = 512, .exporter_idle = 3600, .workers = 1,
+                        .rx_coalesce_us = 2000 };
     GOptionEntry entries[] = {
         { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o.listen,
           "Receive on udp://ADDR:PORT (v5, v9, IPFIX) or tcp://ADDR:PORT (IPFIX); "
@@ -323,6 +327,9 @@ int main(int argc, char **argv)
         { "workers", 0, 0, G_OPTION_ARG_INT, &o.workers,
           "Receive threads, each with its own decoder and its own SO_REUSEPORT "
           "socket per --listen address (default 1)", "N" },
+        { "rx-coalesce-us", 0, 0, G_OPTION_ARG_INT, &o.rx_coalesce_us,
+          "When the UDP sockets had no backlog, wait this long before polling "
+          "again, so that datagrams are read in batches (default 2000; 0: off)", "US" },
         { "user", 0, 0, G_OPTION_ARG_STRING, &o.user,
           "After binding the ports, run as this unprivileged user (default: "
           "stay as started)", "NAME" },
@@ -372,6 +379,7 @@ int main(int argc, char **argv)
         !check_range("max-fields", o.max_fields, 1, 4096, &err) ||
         !check_range("exporter-idle", o.exporter_idle, 1, G_MAXINT, &err) ||
         !check_range("workers", o.workers, 1, 64, &err) ||
+        !check_range("rx-coalesce-us", o.rx_coalesce_us, 0, 100000, &err) ||
         !check_collector(&o, default_listen, &err) ||
         (o.log_level && !sf_log_level_parse(o.log_level, &level, &err)))
         goto fail;
@@ -400,6 +408,7 @@ int main(int argc, char **argv)
         goto fail;
     lis = sf_listener_new(dec);
     sf_listener_set_reuseport(lis, o.workers > 1);
+    sf_listener_set_coalesce(lis, (guint)o.rx_coalesce_us);
     const char *const *specs = o.listen ? (const char *const *)o.listen : default_listen;
     for (; *specs; specs++)
         if (!sf_listener_add(lis, *specs, &err))
@@ -407,7 +416,8 @@ int main(int argc, char **argv)
     more = g_new0(worker_t, o.workers);
     for (int i = 1; i < o.workers; i++)
         if (!worker_open(&more[i], &dcfg, cor, o.exporters,
-                         o.listen ? (const char *const *)o.listen : default_listen, &err))
+                         o.listen ? (const char *const *)o.listen : default_listen,
+                         (guint)o.rx_coalesce_us, &err))
             goto fail;
     if (o.metrics) {
         metrics = sf_metrics_new((guint)o.workers, cor);
