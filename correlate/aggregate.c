@@ -66,7 +66,6 @@
  */
 #include "aggregate.h"
 #include "hash.h"
-#include "hugemem.h"
 
 #include <string.h>
 
@@ -196,15 +195,15 @@ sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
     guint32 nslots = pow2_at_least(MAX(max_sources, PROBES) * 2);
     guint scratch = MAX(max_elements, INLINE_MAX);
 
-    a->table = sf_huge_new0(nslots, sizeof(tslot_t));
+    a->table = g_new0(tslot_t, nslots);
     a->table_mask = nslots - 1;
     /* one body per non-empty entry at most; pages are touched only as
      * bodies are appended */
-    a->bodies = sf_huge_new0(nslots, sizeof(body_t));
+    a->bodies = g_new(body_t, nslots);
     a->max_pool = max_elements;
-    a->pool = sf_huge_new0(max_elements, sizeof(elem_t));
+    a->pool = g_new(elem_t, max_elements);
     a->index_max_mask = pow2_at_least(max_elements * 2) - 1;
-    a->index = sf_huge_new0(a->index_max_mask + 1, sizeof(guint32));
+    a->index = g_new0(guint32, a->index_max_mask + 1);
     a->index_mask = MIN(INDEX_MIN, a->index_max_mask + 1) - 1;
     a->elem_mask = (guint32)((G_GUINT64_CONSTANT(1) << g_bit_storage(max_elements)) - 1);
     a->exp_last_i = -1;
@@ -221,10 +220,10 @@ void sf_agg_free(sf_agg_t *a)
 {
     if (a == NULL)
         return;
-    sf_huge_free(a->table, a->table_mask + 1, sizeof(tslot_t));
-    sf_huge_free(a->bodies, a->table_mask + 1, sizeof(body_t));
-    sf_huge_free(a->pool, a->max_pool, sizeof(elem_t));
-    sf_huge_free(a->index, a->index_max_mask + 1, sizeof(guint32));
+    g_free(a->table);
+    g_free(a->bodies);
+    g_free(a->pool);
+    g_free(a->index);
     g_free(a->s_ports);
     g_free(a->s_nets);
     g_free(a->s_hosts);

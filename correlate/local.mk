@@ -7,7 +7,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/redisurl.h correlate/redisurl.c \
 	correlate/rcluster.h correlate/rcluster.c \
 	correlate/evidence.h correlate/evidence.c \
-	correlate/hash.h correlate/hugemem.h \
+	correlate/hash.h \
 	correlate/aggregate.h correlate/aggregate.c \
 	correlate/pipe.h correlate/pipe.c \
 	correlate/window.h correlate/window.c \

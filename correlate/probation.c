@@ -39,7 +39,6 @@
  */
 #include "probation.h"
 #include "hash.h"
-#include "hugemem.h"
 
 #include <string.h>
 
@@ -100,7 +99,7 @@ sf_probation_t *sf_probation_new(guint slots, guint share_after,
     while ((guint64)sets * WAYS < slots)
         sets <<= 1;
     p = g_new0(sf_probation_t, 1);
-    p->tab = sf_huge_new0((gsize)sets * WAYS, sizeof(entry_t));
+    p->tab = g_new0(entry_t, (gsize)sets * WAYS);
     p->set_mask = sets - 1;
     p->share_after = (gint)clamp_share(share_after);
     p->window_s = (guint32)MAX(window_ms / 1000, 1);
@@ -115,7 +114,7 @@ void sf_probation_free(sf_probation_t *p)
 {
     if (p == NULL)
         return;
-    sf_huge_free(p->tab, (gsize)(p->set_mask + 1) * WAYS, sizeof(entry_t));
+    g_free(p->tab);
     g_array_unref(p->recall);
     g_free(p);
 }
