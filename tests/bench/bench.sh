@@ -11,7 +11,9 @@
 #             the process and its children, read when the input is drained,
 #             before SIGTERM), flows per CPU-second, peak RSS (VmHWM) and the
 #             ratios scanflowd / nfcapd and scanflowd / nfacctd; redis-server's
-#             CPU over the whole scanflowd run (its final flush included).
+#             CPU over the whole scanflowd run (its final flush included);
+#             and scanflowd's CPU once more with a --home-net no flow enters
+#             (the cost of receiving and decoding, without detection).
 #   lossless  scanflowd pinned to CPU 1 (taskset), the sender to CPU 0; steps
 #             the v5 rate up and reports the highest rate without loss (kernel
 #             UDP drops of the socket from /proc/net/udp, and records counted
@@ -225,6 +227,16 @@ bench_version() {   # LABEL FILE
     s_n=$(sfd_records)
     r_cpu=$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')
     calls=$(redis_calls)
+
+    # the same daemon with a --home-net that no flow of the mix enters
+    # (TEST-NET-1): receiving, decoding and the evidence filter, what is
+    # left when detection files nothing
+    local HOME_NET=192.0.2.0/32 floor_cpu
+    sfd_start "$label-floor" $port ""
+    replay "$file" $port "$RATE" "$LOOPS"
+    settle "$SFD_PID"
+    floor_cpu=$(cpu_s "$SFD_PID")
+    sfd_stop
     redis_stop
 
     # nfcapd: decode and store
@@ -283,6 +295,8 @@ EOF
         "$(echo "$s_rate $n_rate $a_rate" | awk '{printf "x%.2f nfcapd, x%.2f nfacctd", $1 / $2, $1 / $3}')"
     row "" " rx thread" "" "" "" "$rx_cpu" "$(per_cpu "$s_n" "$rx_cpu") M" "" "receive, decode, correlator sink"
     row "" " sf-redis" "" "" "" "$redis_thr" "" "" "correlator's Redis thread"
+    row "" " no probes" "$flows" "" "" "$floor_cpu" "$(per_cpu "$flows" "$floor_cpu") M" "" \
+        "same daemon, --home-net $HOME_NET: receive, decode, evidence filter"
     row "" redis "" "$calls cmds" "" "$r_cpu" "" "" \
         "$(echo "$r_cpu $s_cpu" | awk '{printf "%.0f%% of scanflowd CPU", 100 * $1 / $2}')"
     row "" "decode" "$flows" "" "" "$d_cpu" "$(per_cpu "$flows" "$d_cpu") M" "" "scanflow decode --format none (no socket, no correlator)"
