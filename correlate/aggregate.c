@@ -16,8 +16,10 @@
  *    owner key of its elements changes, so they become unreachable) and
  *    counted.  A flood of spoofed
  *    one-flow sources thus churns among itself while a real scanner, with
- *    many flows, stays.  Entries of filtered sources keep their body (tag
- *    0) for reuse, so bodies and non-empty entries stay one to one.
+ *    many flows, stays.  A source the filter takes out keeps its entry
+ *    and body, marked unused: the walk skips it, and a flow of it filed
+ *    later starts it afresh in place.  Bodies and non-empty entries stay
+ *    one to one.
  *  - Bodies: 64 bytes, one cache line, appended in order of first sight
  *    (the walk order), so the memory touched grows with the sources seen,
  *    not with the table.  Times are 32-bit millisecond offsets from the
@@ -93,8 +95,7 @@ enum { BF_USED = 1, BF_V6 = 2, BF_LAST_DST = 4, BF_LAST_PORT = 8, BF_LAST_V6 = 1
 
 typedef struct tslot {
     guint32 tag;        /* hash tag << 8 | flows (saturating at 255), so
-                           that eviction reads no body; 0: the body was
-                           filtered out, reusable */
+                           that eviction reads no body */
     guint32 body;       /* index + 1; 0: never used this interval */
 } tslot_t;
 
@@ -249,7 +250,7 @@ static body_t *body_claim(sf_agg_t *a, tslot_t *t, guint32 tag,
 static body_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint64 h,
                            tslot_t **entry)
 {
-    /* 24 bits, never 0 (0 marks a filtered entry); flows in the low 8 */
+    /* 24 bits, flows in the low 8 */
     guint32 tag = ((guint32)(h >> 40) | 1) << 8;
     guint32 pos = (guint32)h;
     tslot_t *free_t = NULL;
@@ -263,16 +264,12 @@ static body_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint64 h,
                 free_t = t;
             break;
         }
-        if (t->tag == 0) {
-            if (free_t == NULL)
-                free_t = t;
-            continue;
-        }
         if ((t->tag & ~TAG_FLOWS) == tag) {
             body_t *b = &a->bodies[t->body - 1];
             if (memcmp(b->addr.b, src->b, 16) == 0) {
                 *entry = t;
-                return b;
+                /* filtered out: it starts again */
+                return b->flags & BF_USED ? b : body_claim(a, t, tag, src);
             }
         }
     }
@@ -840,10 +837,8 @@ void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, sf_agg_hint_fn hint,
         if (!(b->flags & BF_USED))
             continue;
         make_view(a, b, &v);
-        if (fn(&v, user)) {
-            b->flags &= ~BF_USED;
-            entry_of(a, i)->tag = 0;
-        }
+        if (fn(&v, user))
+            b->flags &= ~BF_USED;     /* its entry stays: see find_source */
     }
 }
 
