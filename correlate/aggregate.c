@@ -120,7 +120,9 @@ typedef struct body {
         /* list heads (element index + 1) and the last flow filed: an
          * IPv4 destination, or an IPv6 one's host element */
         struct {
-            guint32 ports, nets, n_nets, last_host;
+            guint32 ports, nets, n_nets;
+            guint32 last_host;  /* IPv6: the last destination's host
+                                   element; IPv4: its net's (0: none) */
             guint8  dst[4];
             guint16 port;
         } pool;
@@ -381,19 +383,22 @@ static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
     return e != 0;
 }
 
-/* Returns the host's element (index + 1), 0 when dropped.  count: whether
- * a net over the cap counts as a drop (not for flows that were counted
- * while inline). */
+/* Returns the host's element (index + 1), 0 when dropped, and in *net_e
+ * its net's (0 when dropped).  count: whether a net over the cap counts as
+ * a drop (not for flows that were counted while inline).  known: the
+ * net's element when the caller knows it, else 0. */
 static guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
-                         gboolean v4, gboolean count)
+                            gboolean v4, gboolean count, guint32 known,
+                            guint32 *net_e)
 {
     const guint8 *net = v4 ? dst + 12 : dst;
     const guint8 *host = v4 ? dst + 15 : dst + 8;
     guint8 v6 = v4 ? 0 : EF_V6;
-    gboolean added;
-    guint32 n = find_elem(a, b->owner, EL_NET | v6,
-                          word_of(net, v4 ? 3 : 8), &added);
+    gboolean added = FALSE;
+    guint32 n = known ? known : find_elem(a, b->owner, EL_NET | v6,
+                                          word_of(net, v4 ? 3 : 8), &added);
 
+    *net_e = n;
     if (n == 0)
         return 0;
     elem_t *ne = &a->pool[n - 1];
@@ -417,12 +422,14 @@ static guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
     return h;
 }
 
-static guint32 add_elements(sf_agg_t *a, body_t *b, const guint8 dst[16],
-                             guint16 port, gboolean with_port, gboolean count)
+static void add_elements(sf_agg_t *a, body_t *b, const guint8 dst[16],
+                         guint16 port, gboolean with_port)
 {
+    guint32 net_e;
+
     if (with_port)
         add_port(a, b, port);
-    return add_net_host(a, b, dst, memcmp(dst, v4_prefix, 12) == 0, count);
+    add_net_host(a, b, dst, memcmp(dst, v4_prefix, 12) == 0, FALSE, 0, &net_e);
 }
 
 /* Index into the exporter table, -1 when it is full. */
@@ -564,7 +571,7 @@ static gboolean move_to_pool(sf_agg_t *a, body_t *b)
     b->n_in = b->in_ports = 0;
     b->flags &= ~BF_V6;
     for (guint i = 0; i < n; i++)
-        add_elements(a, b, dst[i], port[i], (ports >> i) & 1, FALSE);
+        add_elements(a, b, dst[i], port[i], (ports >> i) & 1);
     return TRUE;
 }
 
@@ -658,11 +665,16 @@ void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
         return;
 
     gboolean v4 = sf_addr_is_v4(&f->dst);
-    guint32 host = add_net_host(a, b, f->dst.b, v4, TRUE);
+    /* a sweep stays in one /24 for up to 254 flows: its net is known */
+    guint32 known = v4 && (b->flags & (BF_LAST_DST | BF_LAST_V6)) == BF_LAST_DST
+                    && memcmp(b->u.pool.dst, f->dst.b + 12, 3) == 0
+                    ? b->u.pool.last_host : 0;
+    guint32 net_e, host = add_net_host(a, b, f->dst.b, v4, TRUE, known, &net_e);
     b->flags &= ~(BF_LAST_DST | BF_LAST_V6);
     if (v4) {
         /* dropped or not: a repeat would be dropped again */
         memcpy(b->u.pool.dst, f->dst.b + 12, 4);
+        b->u.pool.last_host = net_e;
         b->flags |= BF_LAST_DST;
     } else if (host != 0) {
         b->u.pool.last_host = host;
