@@ -163,6 +163,26 @@ static void test_cidr(void)
     g_assert_true(sf_cidr_contains(&c, &a));
     g_assert_true(sf_cidr_parse("0.0.0.0/0", &c, NULL));
     g_assert_false(sf_cidr_contains(&c, &a));
+    /* prefixes ending inside a byte and on either side of bit 64 */
+    static const struct { const char *net, *in, *out; } edges[] = {
+        {"198.18.0.0/15", "198.19.255.255", "198.20.0.0"},
+        {"10.0.0.128/25", "10.0.0.255", "10.0.0.127"},
+        {"192.0.2.7/32", "192.0.2.7", "192.0.2.6"},
+        {"2001:db8::/63", "2001:db8:0:1::1", "2001:db8:0:2::"},
+        {"2001:db8::/64", "2001:db8::ffff:ffff:ffff:ffff", "2001:db8:0:1::"},
+        {"2001:db8::8000:0:0:0/65", "2001:db8::ffff:0:0:1", "2001:db8::7fff:0:0:0"},
+        {"2001:db8::1/128", "2001:db8::1", "2001:db8::3"},
+        {"::/0", "2001:db8::1", NULL},
+    };
+    for (guint i = 0; i < G_N_ELEMENTS(edges); i++) {
+        g_assert_true(sf_cidr_parse(edges[i].net, &c, NULL));
+        g_assert_true(sf_addr_parse(edges[i].in, &a));
+        g_assert_true(sf_cidr_contains(&c, &a));
+        if (edges[i].out) {
+            g_assert_true(sf_addr_parse(edges[i].out, &a));
+            g_assert_false(sf_cidr_contains(&c, &a));
+        }
+    }
     g_assert_false(sf_cidr_parse("10.0.0.1/8", &c, &err));
     g_assert_nonnull(strstr(err->message, "10.0.0.1/8"));
     g_assert_false(sf_cidr_parse("10.0.0.0/33", &c, NULL));
