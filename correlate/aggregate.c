@@ -268,7 +268,7 @@ static body_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint64 h,
         }
         if ((t->tag & ~TAG_FLOWS) == tag) {
             body_t *b = &a->bodies[t->body - 1];
-            if (memcmp(b->addr.b, src->b, 16) == 0) {
+            if (sf_addr_equal(&b->addr, src)) {
                 *entry = t;
                 /* filtered out: it starts again */
                 return b->flags & BF_USED ? b : body_claim(a, t, tag, src);
@@ -435,7 +435,7 @@ static void add_elements(sf_agg_t *a, body_t *b, const guint8 dst[16],
 /* Index into the exporter table, -1 when it is full. */
 static gint exporter_index(sf_agg_t *a, const sf_addr_t *exp)
 {
-    if (a->exp_last_i >= 0 && memcmp(a->exp_last.b, exp->b, 16) == 0)
+    if (a->exp_last_i >= 0 && sf_addr_equal(&a->exp_last, exp))
         return a->exp_last_i;
 
     guint32 i = (guint32)hash_addr(a->seed, exp) & (EXP_INDEX - 1);
@@ -443,7 +443,7 @@ static gint exporter_index(sf_agg_t *a, const sf_addr_t *exp)
         guint8 x = a->exp_index[i];
         if (x == 0)
             break;
-        if (memcmp(a->exps[x - 1].b, exp->b, 16) == 0) {
+        if (sf_addr_equal(&a->exps[x - 1], exp)) {
             a->exp_last = *exp;
             return a->exp_last_i = x - 1;
         }
@@ -771,7 +771,7 @@ static void view_inline(sf_agg_t *a, const body_t *b, sf_agg_source_t *v)
         }
         seen = FALSE;
         for (guint j = 0; j < v->n_addrs; j++)
-            seen |= memcmp(a->s_addrs[j].b, d->b, 16) == 0;
+            seen |= sf_addr_equal(&a->s_addrs[j], d);
         if (seen)
             continue;
         v->n_addrs++;

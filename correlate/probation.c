@@ -168,7 +168,7 @@ static entry_t *lookup(sf_probation_t *p, const sf_addr_t *src)
                 victim = e;
             continue;
         }
-        if (memcmp(e->src.b, src->b, 16) == 0)
+        if (sf_addr_equal(&e->src, src))
             return e;
         if (victim == NULL || (live(p, victim) && less_useful(e, victim)))
             victim = e;
@@ -193,7 +193,7 @@ static gboolean has_port(const entry_t *e, guint16 port)
 static gboolean has_addr(const entry_t *e, const sf_addr_t *a)
 {
     for (guint i = 0; i < e->n_addrs; i++)
-        if (memcmp(e->addrs[i].b, a->b, 16) == 0)
+        if (sf_addr_equal(&e->addrs[i], a))
             return TRUE;
     return FALSE;
 }

@@ -275,7 +275,7 @@ static const seen_t *seen_find(sf_window_t *w, const sf_addr_t *src)
 
     for (guint i = 0; i < SEEN_WAYS; i++)
         if (set[i].bucket == w->bucket
-            && memcmp(set[i].src.b, src->b, 16) == 0)
+            && sf_addr_equal(&set[i].src, src))
             return &set[i];
     return NULL;
 }
@@ -385,7 +385,7 @@ void sf_window_commit(sf_window_t *w)
         seen_t *set = seen_set(w, &st->src), *e = NULL;
 
         for (guint i = 0; i < SEEN_WAYS && e == NULL; i++)
-            if (memcmp(set[i].src.b, st->src.b, 16) == 0
+            if (sf_addr_equal(&set[i].src, &st->src)
                 && set[i].bucket >= 0)
                 e = &set[i];
         for (guint i = 0; i < SEEN_WAYS && e == NULL; i++)
@@ -396,7 +396,7 @@ void sf_window_commit(sf_window_t *w)
             w->seen_evicted++;
         }
         if (e->bucket != st->bucket
-            || memcmp(e->src.b, st->src.b, 16) != 0) {
+            || !sf_addr_equal(&e->src, &st->src)) {
             e->src = st->src;
             e->bucket = st->bucket;
             e->keys = 0;
