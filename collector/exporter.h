@@ -92,6 +92,26 @@ typedef struct sf_plan_field {
 /* fbdecode.c's conversions of a field (big-endian, widened) */
 #define SF_PLAN_OPS 9
 
+/* How fbdecode.c turns a decoded record of one template into an
+ * sf_flow_t, worked out from the template's elements once (fbdecode.c
+ * recipe_make()), so that per record it reads the members it needs
+ * without asking which exist.  Offsets are into fbdecode.c's decoded
+ * record; the kinds are fbdecode.c's ADDR_*, TIME_* and ICMP_*. */
+typedef struct sf_recipe {
+    uint32_t fields;            /* SF_HAS_* the template alone decides */
+    uint32_t rev_keep;          /* of those, what a reverse half keeps */
+    uint16_t src_port, dst_port, packets, bytes, in_if, out_if, fw_event,
+             fwd_status;
+    uint16_t r_packets, r_bytes;
+    uint8_t  addr, time, icmp;
+    bool     time_start;        /* has the start (end) element of a
+                                   relative time kind */
+    bool     time_end;
+    bool     dur_ms;            /* duration in ms, else in us */
+    bool     sampled;           /* has a sampling element */
+    bool     r_icmp;            /* has a reverse ICMP type and code */
+} sf_recipe_t;
+
 /* What scanflow keeps of one template.  A template whose fields all have a
  * fixed length is decoded by fbdecode.c's fast path, reading the fields it
  * wants at these precomputed offsets; libfixbuf still receives every
@@ -106,6 +126,7 @@ typedef struct sf_tmpl {
     uint8_t         n_op[SF_PLAN_OPS];  /* plan[] is sorted by conversion:
                                            this many fields of each */
     uint64_t        mask;       /* elements present (fbdecode.c F_*) */
+    sf_recipe_t     recipe;
     sf_plan_field_t plan[];
 } sf_tmpl_t;
 

@@ -1583,6 +1583,103 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
     g_array_free(ref, TRUE);
 }
 
+static void test_fast_alternatives(fx_t *fx, gconstpointer data)
+{
+    /* The second choices flow_build() makes per template (its recipe):
+     * both address families in one template, TCP ports, total and
+     * initiator counters, physical interfaces, forwardingStatus in 4
+     * bytes, ICMP type and code apart, a start before export and a
+     * duration, packet sampling.  The fast path and fBufNext agree, and
+     * the values are those of the elements chosen. */
+    static const fs_t f[] = {
+        { 8, 4, 0 }, { 12, 4, 0 }, { 27, 16, 0 }, { 28, 16, 0 }, { 4, 1, 0 },
+        { 182, 2, 0 }, { 183, 2, 0 },   /* tcpSource/DestinationPort */
+        { 86, 8, 0 }, { 231, 8, 0 },    /* packetTotalCount, initiatorOctets */
+        { 252, 4, 0 }, { 253, 4, 0 },   /* in/egressPhysicalInterface */
+        { 89, 4, 0 },                   /* forwardingStatus, 4 bytes */
+        { 176, 1, 0 }, { 177, 1, 0 },   /* icmpType/CodeIPv4 */
+        { 158, 4, 0 }, { 161, 4, 0 },   /* start delta us, duration ms */
+        { 305, 4, 0 }, { 306, 4, 0 },   /* samplingPacketInterval/Space */
+    };
+    static const uint8_t zero[16];
+    static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+    static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+    sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
+    GArray *ref = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
+    sf_decoder_t *slow;
+    pkt_t p;
+
+    cfg.fixbuf_only = true;
+    slow = sf_decoder_new(&cfg, sink, ref);
+    ipfix_hdr(&p, 1700000000, 0, 1);
+    size_t s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 400, f, G_N_ELEMENTS(f));
+    set_end(&p, s);
+    s = set_begin(&p, 400);
+    for (unsigned i = 0; i < 2; i++) {  /* IPv4 ICMP, then IPv6 TCP */
+        put32(&p, i ? 0 : ip4(10, 1, 0, 1));
+        put32(&p, i ? 0 : ip4(10, 1, 0, 2));
+        memcpy(p.b + p.n, i ? v6a : zero, 16);
+        p.n += 16;
+        memcpy(p.b + p.n, i ? v6b : zero, 16);
+        p.n += 16;
+        put8(&p, i ? 6 : 1);
+        put16(&p, i ? 1234 : 0);
+        put16(&p, i ? 80 : 0x0800);
+        put64(&p, 5 + i);
+        put64(&p, 500 + i);
+        put32(&p, 7 + i);
+        put32(&p, 8 + i);
+        put32(&p, i ? 0x40 : 0x80);
+        put8(&p, 3);
+        put8(&p, 1);
+        put32(&p, i ? 0 : 5000000);
+        put32(&p, i ? 0 : 1234);
+        put32(&p, i ? 0 : 1);
+        put32(&p, i ? 0 : 99);
+    }
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed(fx, &p);
+    sf_decoder_packet(slow, &fx->exp, p.b, p.n, 1700000000000);
+
+    g_assert_cmpuint(fx->flows->len, ==, 2);
+    g_assert_cmpuint(ref->len, ==, fx->flows->len);
+    for (guint i = 0; i < ref->len; i++)
+        assert_same_flow(flow_at(fx, i), &g_array_index(ref, sf_flow_t, i));
+    const sf_flow_t *a = flow_at(fx, 0), *b = flow_at(fx, 1);
+    g_assert_true(a->is_v4);
+    g_assert_cmpuint(v4_of(&a->src), ==, ip4(10, 1, 0, 1));
+    g_assert_cmphex(a->fields, ==, SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS |
+                    SF_HAS_PACKETS | SF_HAS_BYTES | SF_HAS_IN_IF | SF_HAS_OUT_IF |
+                    SF_HAS_FWD_STATUS | SF_HAS_TIMES | SF_HAS_ICMP);
+    g_assert_cmphex(a->icmp_type_code, ==, 0x0301);     /* not the port */
+    g_assert_cmpuint(a->dst_port, ==, 0x0800);
+    g_assert_cmpuint(a->packets, ==, 5);
+    g_assert_cmpuint(a->bytes, ==, 500);
+    g_assert_cmpuint(a->in_if, ==, 7);
+    g_assert_cmpuint(a->out_if, ==, 8);
+    g_assert_cmpuint(a->fwd_status, ==, 2);
+    g_assert_cmpint(a->start_ms, ==, INT64_C(1700000000000) - 5000);
+    g_assert_cmpint(a->end_ms, ==, INT64_C(1700000000000) - 5000 + 1234);
+    g_assert_cmpuint(a->sampling_interval, ==, 100);
+    g_assert_false(b->is_v4);
+    g_assert_cmpmem(b->src.b, 16, v6a, 16);
+    g_assert_cmpmem(b->dst.b, 16, v6b, 16);
+    g_assert_false(b->fields & SF_HAS_ICMP);
+    g_assert_cmpuint(b->icmp_type_code, ==, 0);
+    g_assert_cmpuint(b->src_port, ==, 1234);
+    g_assert_cmpuint(b->dst_port, ==, 80);
+    g_assert_cmpuint(b->fwd_status, ==, 1);
+    g_assert_cmpint(b->start_ms, ==, INT64_C(1700000000000));
+    g_assert_cmpint(b->end_ms, ==, INT64_C(1700000000000));
+    g_assert_cmpuint(b->sampling_interval, ==, 0);
+    g_assert_cmpuint(C(fx, SF_C_RECORDS), ==, 2);
+    g_assert_cmpuint(C(fx, SF_C_FIELDS_IGNORED), ==, 0);
+    sf_decoder_free(slow);
+    g_array_free(ref, TRUE);
+}
+
 /* ------------------------------------------------------------------------- */
 
 #define ADD(path, fn) g_test_add(path, fx_t, NULL, fx_setup, fn, fx_teardown)
@@ -1627,5 +1724,6 @@ int main(int argc, char **argv)
     ADD("/decoder/biflow/rfc5103", test_biflow);
     ADD("/decoder/nsel/events-and-forwarding", test_nsel);
     ADD("/decoder/fast/reduced-sizes", test_fast_reduced_sizes);
+    ADD("/decoder/fast/alternatives", test_fast_alternatives);
     return g_test_run();
 }
