@@ -34,11 +34,12 @@
  *    full, a source moves into it only from its PRESSURE_FLOWS-th flow
  *    on (its flows in between are dropped, counted): a flood of spoofed
  *    sources with a few probes each cannot fill it either.  From then on the body
- *    keeps the last flow filed instead (an IPv4 destination itself, an
- *    IPv6 one as its host element): a flow equal to it (same destination
- *    and port, as retransmitted SYNs or repeated probes are) adds nothing
- *    and skips the element lookups; so does a flow equal to an inline
- *    one.
+ *    keeps the last port and the last destination filed instead (an IPv4
+ *    destination itself with its net's element, an IPv6 one as its host
+ *    element), each skipping its lookups: a port scan of one host looks
+ *    up ports only, a sweep of a /24 hosts only, and a repeated flow
+ *    (retransmitted SYNs, repeated probes) nothing; neither does a flow
+ *    equal to an inline one.
  *  - Exporters: at most EXP_MAX distinct per interval, found through a
  *    one-entry cache (flows come in packets, so consecutive flows almost
  *    always share their exporter) and a small hash index.  Exporters past
@@ -52,8 +53,10 @@
  *    8 bytes (a port, an IPv4 /24 or host byte, an IPv6 /64 or interface
  *    id) and are compared and hashed as one 64-bit word.  Index entries
  *    carry the element's index and, in the bits it leaves, a hash tag, so
- *    that a probe touches an element only when the tags match.  A full
- *    pool drops the element and counts it.
+ *    that a probe touches an element only when the tags match.  The
+ *    index starts an interval small (INDEX_MIN slots, or the size the
+ *    last interval needed) and doubles as the pool fills, so that its
+ *    slots stay in cache.  A full pool drops the element and counts it.
  *  - Destination addresses are not stored: a (net, host) pair is the
  *    address, so the walk rebuilds them from the nets' host lists.  Hosts
  *    of a net over the source's net cap are therefore still kept (the
@@ -302,8 +305,7 @@ static guint64 elem_hash(const sf_agg_t *a, guint32 key, guint8 kf, guint64 v)
                        * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f)));
 }
 
-/* The index's slot for element e (index + 1) of hash h: the first free
- * one from h's. */
+/* The first free slot of the index from hash h's. */
 static guint32 index_free_slot(const sf_agg_t *a, guint64 h)
 {
     guint32 i = (guint32)h & a->index_mask;
