@@ -115,7 +115,9 @@ typedef struct sf_recipe {
 /* What scanflow keeps of one template.  A template whose fields all have a
  * fixed length is decoded by fbdecode.c's fast path, reading the fields it
  * wants at these precomputed offsets; libfixbuf still receives every
- * template, stays the authority on sessions, and decodes the rest. */
+ * template it does not already hold exactly (unchanged refreshes are left
+ * out, sanitize.c emit_template()), stays the authority on sessions, and
+ * decodes the rest. */
 typedef struct sf_tmpl {
     uint32_t        hash;       /* of the clean template record */
     bool            options;

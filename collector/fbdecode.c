@@ -485,6 +485,32 @@ void sf_fb_forget_template(sf_exporter_t *e, uint32_t domain, uint16_t tid)
     fbSessionSetDomain(e->session, saved);
 }
 
+/* fixbuf keeps a template record's elements as sent: (ent, num) name the
+ * model's element (an alien one is added for unknown ones) and the length
+ * is the record's own, so comparing them with the clean record is exact.
+ * fbSessionSetDomain() keeps each domain's sequence number and is undone
+ * below; fixbuf sets the domain from each message header anyway. */
+bool sf_fb_holds_template(sf_exporter_t *e, uint32_t domain, uint16_t tid,
+                          const sf_field_t *fields, unsigned n, unsigned scope)
+{
+    uint32_t saved = fbSessionGetDomain(e->session);
+    fbTemplate_t *t;
+    bool same;
+
+    fbSessionSetDomain(e->session, domain);
+    t = fbSessionGetTemplate(e->session, FALSE, tid, NULL);
+    same = t != NULL && fbTemplateGetContext(t) != NULL &&
+           fbTemplateCountElements(t) == n &&
+           fbTemplateGetOptionsScope(t) == scope;
+    for (unsigned i = 0; same && i < n; i++) {
+        const fbInfoElement_t *ie = fbTemplateGetIndexedIE(t, i);
+        same = ie != NULL && ie->ent == fields[i].ent &&
+               ie->num == fields[i].num && ie->len == fields[i].len;
+    }
+    fbSessionSetDomain(e->session, saved);
+    return same;
+}
+
 /* NTP-format timestamp (RFC 7011 6.1.9) to Unix milliseconds. */
 static int64_t ntp_ms(uint64_t ntp)
 {

@@ -73,6 +73,13 @@ void sf_fb_exporter_clear(sf_exporter_t *e);
 /* Drops a template from fixbuf's session (withdrawal, eviction). */
 void sf_fb_forget_template(sf_exporter_t *e, uint32_t domain, uint16_t tid);
 
+/* Does fixbuf's session hold now, in domain, exactly this clean template:
+ * the n fields in order (enterprise, element, length) and scope scope
+ * fields (0: not an options template)?  Then reading the same template
+ * record again would leave fixbuf where it is. */
+bool sf_fb_holds_template(sf_exporter_t *e, uint32_t domain, uint16_t tid,
+                          const sf_field_t *fields, unsigned n, unsigned scope);
+
 /* Decodes a sanitized IPFIX message: flow records go to sink and are
  * counted as SF_C_RECORDS; returns all data records (flows and options),
  * which is what IPFIX sequence numbers count. */

@@ -18,6 +18,10 @@
 
 typedef sf_field_t field_t;
 
+/* Template ids a message defined or withdrew, up to this many: past it,
+ * every refresh of the message is passed on. */
+#define TOUCHED_MAX 64
+
 typedef struct walk {
     const sf_msg_t    *m;
     sf_exporter_t     *e;
@@ -33,7 +37,28 @@ typedef struct walk {
     GArray            *forget;  /* uint16_t tids withdrawn, for fixbuf later */
     unsigned           fast;    /* data records decoded on the fast path */
     bool               slow;    /* a data set was left for libfixbuf */
+    unsigned           ntouched;    /* > TOUCHED_MAX: too many to tell */
+    uint16_t           touched[TOUCHED_MAX];   /* tids this message wrote
+                                   to the output or withdrew */
 } walk_t;
+
+static void touch(walk_t *w, uint16_t tid)
+{
+    if (w->ntouched < TOUCHED_MAX)
+        w->touched[w->ntouched] = tid;
+    if (w->ntouched <= TOUCHED_MAX)
+        w->ntouched++;
+}
+
+static bool touched(const walk_t *w, uint16_t tid)
+{
+    if (w->ntouched > TOUCHED_MAX)
+        return true;
+    for (unsigned i = 0; i < w->ntouched; i++)
+        if (w->touched[i] == tid)
+            return true;
+    return false;
+}
 
 static uint32_t fnv1a(const uint8_t *p, size_t n)
 {
@@ -87,6 +112,7 @@ static void withdraw(walk_t *w, uint16_t tid)
 {
     /* libfixbuf reads this message after the walk, and data sets before
      * the withdrawal still need the template: it forgets it afterwards */
+    touch(w, tid);
     if (g_hash_table_remove(w->e->templates, SF_TKEY(w->domain, tid))) {
         g_array_append_val(w->forget, tid);
         sf_count(w->st, SF_C_TEMPLATES_WITHDRAWN, 1);
@@ -183,6 +209,19 @@ static bool emit_template(walk_t *w, uint16_t tid, unsigned count,
         sf_put16(w->out + start + 4, (uint16_t)out_scope);
     if (!remember(w, tid, options, fnv1a(w->out + start, pos - start), out_count))
         return false;
+    /* Left out when libfixbuf holds this very template already (its
+     * session as the messages before left it: it reads this one only after
+     * the walk), unless this message defined or withdrew the id before:
+     * then what libfixbuf holds by the time it reaches this record is not
+     * known here.  Reading the record again would change nothing in
+     * libfixbuf, and skipping it saves libfixbuf building the template
+     * anew.  When libfixbuf did not get a template (it stopped reading a
+     * message early), it does not hold it: the next refresh is passed on. */
+    if (!touched(w, tid) &&
+        sf_fb_holds_template(w->e, w->domain, tid, w->fields, out_count,
+                             options ? out_scope : 0))
+        return true;
+    touch(w, tid);
     w->pos = pos;
     return true;
 }
@@ -361,7 +400,7 @@ size_t sf_sanitize(const sf_msg_t *m, const sf_limits_t *lim,
     int version = m->version;
     g_array_set_size(forget, 0);
     walk_t w = { m, m->exp, lim, st, m->domain_id, version, out, SF_IPFIX_HDR,
-                 fields, sink, ctx, forget, 0, false };
+                 fields, sink, ctx, forget, 0, false, 0, { 0 } };
     sf_cursor_t c = sf_cursor(sets, len);
     uint16_t tmpl_id = version == 9 ? 0 : 2, opt_id = version == 9 ? 1 : 3;
 

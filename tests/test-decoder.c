@@ -1680,6 +1680,332 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     g_array_free(ref, TRUE);
 }
 
+/* ---- template refreshes ------------------------------------------------- */
+
+/* A second decoder for the same packets, reading every data set through
+ * libfixbuf (--fixbuf-only): the fast path and fBufNext must agree. */
+typedef struct twin {
+    sf_decoder_t *d;
+    GArray       *flows;
+} twin_t;
+
+static void twin_new(twin_t *t)
+{
+    sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
+
+    cfg.fixbuf_only = true;
+    t->flows = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
+    t->d = sf_decoder_new(&cfg, sink, t->flows);
+}
+
+static void twin_free(twin_t *t)
+{
+    sf_decoder_free(t->d);
+    g_array_free(t->flows, TRUE);
+}
+
+/* Feeds both; both must have given the same flows, n more than before. */
+static void feed_both(fx_t *fx, twin_t *t, const pkt_t *p, guint n)
+{
+    guint before = fx->flows->len;
+
+    feed(fx, p);
+    sf_decoder_packet(t->d, &fx->exp, p->b, p->n, 1700000000000);
+    g_assert_cmpuint(fx->flows->len, ==, before + n);
+    g_assert_cmpuint(t->flows->len, ==, fx->flows->len);
+    for (guint i = before; i < fx->flows->len; i++)
+        assert_same_flow(flow_at(fx, i), &g_array_index(t->flows, sf_flow_t, i));
+}
+
+/* Template 300 of these tests: addresses, a variable-length interfaceName
+ * and 8-byte packets.  Its data sets are never on the fast path, and
+ * neither is any data set after them in the message. */
+static const fs_t varlen_fields[] = {
+    { 8, 4, 0 }, { 12, 4, 0 }, { 82, VARLEN, 0 }, { 2, 8, 0 },
+};
+
+/* A data set of template 300: one good record (name "eth0"), or with bad,
+ * one whose name claims 200 bytes where 10 follow (fBufNext fails there
+ * and libfixbuf reads no further in the message). */
+static void varlen_set(pkt_t *p, bool bad)
+{
+    size_t s = set_begin(p, 300);
+
+    put32(p, ip4(10, 3, 0, 1));
+    put32(p, ip4(10, 3, 0, 2));
+    if (bad) {
+        put8(p, 200);
+        for (int i = 0; i < 10; i++)
+            put8(p, 'x');
+    } else {
+        put8(p, 4);
+        put32(p, 0x65746830);
+        put64(p, 7);
+    }
+    set_end(p, s);
+}
+
+static void basic_set(pkt_t *p, uint16_t tid, unsigned n)
+{
+    size_t s = set_begin(p, tid);
+
+    for (unsigned i = 0; i < n; i++)
+        basic_rec(p, ip4(10, 4, 0, i + 1), ip4(10, 4, 1, i + 1), 1000 + i, 53, 17,
+                  i + 1, 100 * (i + 1));
+    set_end(p, s);
+}
+
+/* The case that once made scanflow and libfixbuf disagree: libfixbuf stops
+ * reading a message (a bad record) before the template set that defines
+ * 257, which scanflow's walk has recorded.  The refresh of 257 in the next
+ * message must reach libfixbuf, which does not hold 257, or the records of
+ * 257 that libfixbuf reads are lost. */
+static void test_refresh_after_early_stop(fx_t *fx, gconstpointer data)
+{
+    twin_t t;
+    pkt_t p;
+
+    twin_new(&t);
+    ipfix_hdr(&p, 1700000000, 0, 1);
+    size_t s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 300, varlen_fields, G_N_ELEMENTS(varlen_fields));
+    set_end(&p, s);
+    varlen_set(&p, true);
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 257, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 0);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES), ==, 2);
+
+    ipfix_hdr(&p, 1700000000, 1, 1);    /* the refresh of 257, alone */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 257, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 0);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES), ==, 3);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 0);
+
+    ipfix_hdr(&p, 1700000000, 2, 1);    /* 257 read by libfixbuf on both */
+    varlen_set(&p, false);
+    basic_set(&p, 257, 2);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 3);
+    g_assert_cmpuint(v4_of(&flow_at(fx, 2)->dst), ==, ip4(10, 4, 1, 2));
+
+    ipfix_hdr(&p, 1700000000, 5, 1);    /* and on the fast path */
+    basic_set(&p, 257, 2);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 2);
+
+    ipfix_hdr(&p, 1700000000, 7, 1);    /* again: 258 before the stop, */
+    s = set_begin(&p, 2);               /* 259 after it */
+    ipfix_tmpl(&p, 258, basic_fields, 5);
+    set_end(&p, s);
+    varlen_set(&p, true);
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 259, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 0);
+    ipfix_hdr(&p, 1700000000, 7, 1);    /* refresh and data of 259 */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 259, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    varlen_set(&p, false);
+    basic_set(&p, 259, 3);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 4);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES), ==, 6);
+    g_assert_cmpuint(C(fx, SF_C_RECORDS), ==, 9);
+    twin_free(&t);
+    good_ipfix(fx);
+}
+
+/* Refreshes around redefinitions: within one message (256 redefined, then
+ * its old layout sent again: libfixbuf reads both, so the second is not a
+ * refresh of what it holds), across messages (a refresh of the new
+ * layout), an options template sent again as a flow template of the
+ * same fields (the scope count tells them apart) and a template sent again
+ * with other lengths. */
+static void test_refresh_after_redefinition(fx_t *fx, gconstpointer data)
+{
+    static const fs_t f2[] = {          /* 256's other layout */
+        { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
+        { 1, 4, 0 }, { 2, 4, 0 },
+    };
+    static const fs_t short_ctr[] = {   /* basic, 4-byte counters */
+        { 8, 4, 0 }, { 12, 4, 0 }, { 7, 2, 0 }, { 11, 2, 0 }, { 4, 1, 0 },
+        { 2, 4, 0 }, { 1, 4, 0 },
+    };
+    static const fs_t opt[] = {         /* scope: observationDomainId */
+        { 149, 4, 0 }, { 34, 4, 0 },    /* samplingInterval */
+    };
+    twin_t t;
+    pkt_t p;
+    size_t s;
+
+    twin_new(&t);
+    ipfix_hdr(&p, 1700000000, 0, 1);   /* 256 in the basic layout */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 256, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    basic_set(&p, 256, 1);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 1);
+
+    ipfix_hdr(&p, 1700000000, 1, 1);   /* f2, then basic again: one message */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 256, f2, G_N_ELEMENTS(f2));
+    ipfix_tmpl(&p, 256, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    basic_set(&p, 256, 2);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 2);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 2);
+    ipfix_hdr(&p, 1700000000, 3, 1);   /* basic data read by libfixbuf */
+    varlen_set(&p, false);              /* (300 undefined: skipped) */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 300, varlen_fields, G_N_ELEMENTS(varlen_fields));
+    set_end(&p, s);
+    varlen_set(&p, false);
+    basic_set(&p, 256, 2);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 3);
+    g_assert_cmpuint(v4_of(&flow_at(fx, 5)->src), ==, ip4(10, 4, 0, 2));
+
+    ipfix_hdr(&p, 1700000000, 6, 1);   /* redefined as f2 */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 256, f2, G_N_ELEMENTS(f2));
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 0);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 3);
+    for (unsigned k = 0; k < 2; k++) {  /* refreshed, data fast then slow */
+        ipfix_hdr(&p, 1700000000, 6 + 2 * k, 1);
+        s = set_begin(&p, 2);
+        ipfix_tmpl(&p, 256, f2, G_N_ELEMENTS(f2));
+        set_end(&p, s);
+        if (k)
+            varlen_set(&p, false);
+        s = set_begin(&p, 256);         /* f2: dst, src, dport, sport, proto, octets, packets */
+        put32(&p, ip4(10, 5, 0, 2));
+        put32(&p, ip4(10, 5, 0, 1));
+        put16(&p, 25);
+        put16(&p, 2525);
+        put8(&p, 6);
+        put32(&p, 999);
+        put32(&p, 9);
+        set_end(&p, s);
+        ipfix_end(&p);
+        feed_both(fx, &t, &p, 1 + k);
+        const sf_flow_t *f = flow_at(fx, fx->flows->len - 1);
+        g_assert_cmpuint(v4_of(&f->src), ==, ip4(10, 5, 0, 1));
+        g_assert_cmpuint(f->dst_port, ==, 25);
+        g_assert_cmpuint(f->packets, ==, 9);
+        g_assert_cmpuint(f->bytes, ==, 999);
+    }
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 3);
+
+    ipfix_hdr(&p, 1700000000, 10, 1);  /* options 260: sampling 1 in 10 */
+    s = set_begin(&p, 3);
+    ipfix_opt_tmpl(&p, 260, opt, 2, 1);
+    set_end(&p, s);
+    s = set_begin(&p, 260);
+    put32(&p, 1);
+    put32(&p, 10);
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 0);
+    ipfix_hdr(&p, 1700000000, 11, 1);  /* 260 as a flow template, then data */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 260, opt, 2);
+    set_end(&p, s);
+    s = set_begin(&p, 260);
+    put32(&p, 1);
+    put32(&p, 20);
+    set_end(&p, s);
+    varlen_set(&p, false);
+    s = set_begin(&p, 260);
+    put32(&p, 1);
+    put32(&p, 30);
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 3);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 4);
+    g_assert_cmpuint(C(fx, SF_C_OPTIONS_RECORDS), ==, 1);
+    g_assert_cmpuint(flow_at(fx, fx->flows->len - 1)->sampling_interval, ==, 30);
+
+    ipfix_hdr(&p, 1700000000, 14, 1);  /* 261 basic, then 4-byte counters */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 261, basic_fields, G_N_ELEMENTS(basic_fields));
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 0);
+    ipfix_hdr(&p, 1700000000, 14, 1);  /* only the lengths differ */
+    s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 261, short_ctr, G_N_ELEMENTS(short_ctr));
+    set_end(&p, s);
+    varlen_set(&p, false);
+    s = set_begin(&p, 261);
+    put32(&p, ip4(10, 6, 1, 1));
+    put32(&p, ip4(10, 6, 1, 2));
+    put16(&p, 7);
+    put16(&p, 8);
+    put8(&p, 17);
+    put32(&p, 4);
+    put32(&p, 400);
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 2);
+    g_assert_cmpuint(flow_at(fx, fx->flows->len - 1)->bytes, ==, 400);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 5);
+    twin_free(&t);
+}
+
+/* The same for NetFlow v9: a template redefined and its old layout sent
+ * again in one packet, then refreshed in the next. */
+static void test_refresh_v9(fx_t *fx, gconstpointer data)
+{
+    static const fs_t f2[] = {
+        { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
+        { 2, 4, 0 }, { 1, 4, 0 }, { 21, 4, 0 }, { 22, 4, 0 },
+    };
+    twin_t t;
+    pkt_t p;
+    size_t s;
+
+    twin_new(&t);
+    for (unsigned k = 0; k < 3; k++) {
+        v9_hdr(&p, 3, 10000, 1700000000, k, 5);
+        s = set_begin(&p, 0);
+        if (k == 1)
+            v9_tmpl(&p, 260, f2, G_N_ELEMENTS(f2));
+        v9_tmpl(&p, 260, v9_fields, G_N_ELEMENTS(v9_fields));
+        set_end(&p, s);
+        s = set_begin(&p, 260);
+        put32(&p, ip4(10, 6, 0, 1));
+        put32(&p, ip4(10, 6, 0, 2));
+        put16(&p, 1024 + k);
+        put16(&p, 22);
+        put8(&p, 6);
+        put32(&p, 3);
+        put32(&p, 300);
+        put32(&p, 9000);
+        put32(&p, 8000);
+        set_end(&p, s);
+        feed_both(fx, &t, &p, 1);
+        const sf_flow_t *f = flow_at(fx, fx->flows->len - 1);
+        g_assert_cmpuint(v4_of(&f->src), ==, ip4(10, 6, 0, 1));
+        g_assert_cmpuint(f->src_port, ==, 1024 + k);
+        g_assert_cmpuint(f->bytes, ==, 300);
+    }
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES), ==, 4);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 2);
+    twin_free(&t);
+}
+
 /* ------------------------------------------------------------------------- */
 
 #define ADD(path, fn) g_test_add(path, fx_t, NULL, fx_setup, fn, fx_teardown)
@@ -1706,6 +2032,9 @@ int main(int argc, char **argv)
     ADD("/decoder/template/redefinition", test_redefinition);
     ADD("/decoder/template/redefinition-after-short-set", test_redefinition_after_short_set);
     ADD("/decoder/template/data-before-template", test_data_before_template);
+    ADD("/decoder/template/refresh-after-early-stop", test_refresh_after_early_stop);
+    ADD("/decoder/template/refresh-after-redefinition", test_refresh_after_redefinition);
+    ADD("/decoder/template/refresh-v9", test_refresh_v9);
     ADD("/decoder/options/v9-scope", test_v9_options_scope);
     ADD("/decoder/options/ipfix-scope", test_ipfix_options_scope);
     ADD("/decoder/caps/template-flood", test_template_flood);
