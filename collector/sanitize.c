@@ -151,8 +151,11 @@ static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
     if (old != NULL && (old->hash != hash || old->options != options))
         sf_count(w->st, SF_C_TEMPLATES_REDEFINED, 1);
     sf_count(w->st, options ? SF_C_OPTIONS_TEMPLATES : SF_C_TEMPLATES, 1);
-    if (old != NULL && old->hash == hash && old->options == options)
-        return true;                    /* a refresh: the plan stands */
+    /* The plan is built again even for a refresh: the 32-bit hash only
+     * counts redefinitions, and an exporter that crafted a collision
+     * would otherwise keep the fast path on a layout libfixbuf no longer
+     * has.  A plan costs far less than libfixbuf's parse of the record,
+     * which refreshes are spared (emit_template). */
     g_hash_table_insert(w->e->templates, key,
                         sf_fb_plan(w->fields, nfields, options, hash));
     w->m->dom->had_template = true;
