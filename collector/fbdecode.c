@@ -118,6 +118,13 @@ static fbInfoModel_t *model;
 static uint32_t spec_ent[F_COUNT];
 static uint16_t spec_num[F_COUNT];
 static uint16_t spec_len[F_COUNT];
+static uint8_t spec_type[F_COUNT];  /* fbInfoElementDataType_t */
+/* Index + 1 of IANA (ent 0) and reverse (ent 29305) elements below
+ * SPEC_DIRECT by number, 0: not read; the rest are searched.  Templates
+ * arrive constantly (refreshes), each field is looked up several times. */
+#define SPEC_DIRECT 512
+static uint8_t spec_iana[SPEC_DIRECT], spec_rev[SPEC_DIRECT];
+G_STATIC_ASSERT(F_COUNT < 255);
 /* Offset of each element's member in struct fbrec. */
 static const uint16_t spec_off[F_COUNT] = {
 #define O(n, m) offsetof(struct fbrec, m),
@@ -139,6 +146,13 @@ void sf_fb_global_init(void)
         spec_ent[i] = ie->ent;
         spec_num[i] = ie->num;
         spec_len[i] = ie->len;
+        spec_type[i] = ie->type;
+        /* the first of a repeated (ent, num), as the search found */
+        uint8_t *direct = ie->num >= SPEC_DIRECT ? NULL
+                          : ie->ent == 0 ? &spec_iana[ie->num]
+                          : ie->ent == SF_PEN_REVERSE ? &spec_rev[ie->num] : NULL;
+        if (direct && *direct == 0)
+            *direct = (uint8_t)(i + 1);
     }
     G_STATIC_ASSERT(offsetof(struct fbrec, ipver) + 1 ==
                     2 * 16 + 19 * 8 + 19 * 4 + 14 * 2 + 10);
@@ -151,6 +165,10 @@ fbInfoModel_t *sf_fb_model(void)
 
 static int spec_index(uint32_t ent, uint16_t num)
 {
+    if (num < SPEC_DIRECT && ent == 0)
+        return (int)spec_iana[num] - 1;
+    if (num < SPEC_DIRECT && ent == SF_PEN_REVERSE)
+        return (int)spec_rev[num] - 1;
     for (int i = 0; i < F_COUNT; i++)
         if (spec_num[i] == num && spec_ent[i] == ent)
             return i;
@@ -177,8 +195,7 @@ bool sf_fb_field_wanted(uint32_t *ent, uint16_t *num, uint16_t len)
     int i = spec_index(*ent, *num);
     if (i < 0 || len == 0 || len == FB_IE_VARLEN)
         return false;
-    const fbInfoElement_t *ie = fbInfoModelGetElementByID(model, *num, *ent);
-    switch (ie->type) {
+    switch (spec_type[i]) {
     case FB_UINT_8: case FB_UINT_16: case FB_UINT_32: case FB_UINT_64:
         return len <= spec_len[i];
     default:
