@@ -16,6 +16,7 @@
 # later) and a 200-port scan from a new source every minute.
 #
 #   tests/soak/soak.sh BUILDDIR [PPS] [DURATION]
+# SOAK_OPTS: more scanflowd options (e.g. "--rx-coalesce-us 0").
 set -u
 build=${1:?usage: soak.sh BUILDDIR [PPS] [DURATION]}
 pps=${2:-100000}
@@ -32,7 +33,7 @@ pids+=($!)
 for _ in $(seq 50); do [ -S "$tmp/r.sock" ] && break; sleep 0.1; done
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$build/scanflowd" --listen "udp://127.0.0.1:$port" --redis "unix://$tmp/r.sock" \
-    --home-net 198.18.0.0/15 >"$tmp/d.log" 2>&1 &
+    --home-net 198.18.0.0/15 ${SOAK_OPTS:-} >"$tmp/d.log" 2>&1 &
 dpid=$!
 pids+=($dpid)
 sleep 1
