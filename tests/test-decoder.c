@@ -1476,6 +1476,41 @@ static void assert_same_flow(const sf_flow_t *a, const sf_flow_t *b)
     g_assert_cmpuint(a->reverse, ==, b->reverse);
 }
 
+/* A second decoder for the same packets, reading every data set through
+ * libfixbuf (--fixbuf-only): the fast path and fBufNext must agree. */
+typedef struct twin {
+    sf_decoder_t *d;
+    GArray       *flows;
+} twin_t;
+
+static void twin_new(twin_t *t)
+{
+    sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
+
+    cfg.fixbuf_only = true;
+    t->flows = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
+    t->d = sf_decoder_new(&cfg, sink, t->flows);
+}
+
+static void twin_free(twin_t *t)
+{
+    sf_decoder_free(t->d);
+    g_array_free(t->flows, TRUE);
+}
+
+/* Feeds both; both must have given the same flows, n more than before. */
+static void feed_both(fx_t *fx, twin_t *t, const pkt_t *p, guint n)
+{
+    guint before = fx->flows->len;
+
+    feed(fx, p);
+    sf_decoder_packet(t->d, &fx->exp, p->b, p->n, 1700000000000);
+    g_assert_cmpuint(fx->flows->len, ==, before + n);
+    g_assert_cmpuint(t->flows->len, ==, fx->flows->len);
+    for (guint i = before; i < fx->flows->len; i++)
+        assert_same_flow(flow_at(fx, i), &g_array_index(t->flows, sf_flow_t, i));
+}
+
 static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
 {
     /* Reduced-size integers (RFC 7011 6.2) at every width the fast path
@@ -1499,13 +1534,10 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
     };
     static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
     static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0xab, [15] = 2 };
-    sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
-    GArray *ref = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
-    sf_decoder_t *slow;
+    twin_t t;
     pkt_t p;
 
-    cfg.fixbuf_only = true;
-    slow = sf_decoder_new(&cfg, sink, ref);
+    twin_new(&t);
     ipfix_hdr(&p, 1700000000, 0, 1);
     size_t s = set_begin(&p, 2);
     ipfix_tmpl(&p, 300, f, G_N_ELEMENTS(f));
@@ -1548,13 +1580,7 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
     }
     set_end(&p, s);
     ipfix_end(&p);
-    feed(fx, &p);
-    sf_decoder_packet(slow, &fx->exp, p.b, p.n, 1700000000000);
-
-    g_assert_cmpuint(fx->flows->len, ==, 7);    /* 3 + 2 reverse + 2 */
-    g_assert_cmpuint(ref->len, ==, fx->flows->len);
-    for (guint i = 0; i < ref->len; i++)
-        assert_same_flow(flow_at(fx, i), &g_array_index(ref, sf_flow_t, i));
+    feed_both(fx, &t, &p, 7);                   /* 3 + 2 reverse + 2 */
     const sf_flow_t *a = flow_at(fx, 0), *r = flow_at(fx, 1);
     g_assert_false(a->is_v4);
     g_assert_cmpmem(a->src.b, 16, v6a, 16);
@@ -1579,8 +1605,7 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
     g_assert_cmphex(v4->out_if, ==, 0xdeadbef0u);
     g_assert_cmpint(v4->end_ms, ==, INT64_C(1700000006000));
     g_assert_cmpuint(C(fx, SF_C_FIELDS_IGNORED), ==, 0);
-    sf_decoder_free(slow);
-    g_array_free(ref, TRUE);
+    twin_free(&t);
 }
 
 static void test_fast_alternatives(fx_t *fx, gconstpointer data)
@@ -1604,13 +1629,10 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     static const uint8_t zero[16];
     static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
     static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
-    sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
-    GArray *ref = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
-    sf_decoder_t *slow;
+    twin_t t;
     pkt_t p;
 
-    cfg.fixbuf_only = true;
-    slow = sf_decoder_new(&cfg, sink, ref);
+    twin_new(&t);
     ipfix_hdr(&p, 1700000000, 0, 1);
     size_t s = set_begin(&p, 2);
     ipfix_tmpl(&p, 400, f, G_N_ELEMENTS(f));
@@ -1640,13 +1662,7 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     }
     set_end(&p, s);
     ipfix_end(&p);
-    feed(fx, &p);
-    sf_decoder_packet(slow, &fx->exp, p.b, p.n, 1700000000000);
-
-    g_assert_cmpuint(fx->flows->len, ==, 2);
-    g_assert_cmpuint(ref->len, ==, fx->flows->len);
-    for (guint i = 0; i < ref->len; i++)
-        assert_same_flow(flow_at(fx, i), &g_array_index(ref, sf_flow_t, i));
+    feed_both(fx, &t, &p, 2);
     const sf_flow_t *a = flow_at(fx, 0), *b = flow_at(fx, 1);
     g_assert_true(a->is_v4);
     g_assert_cmpuint(v4_of(&a->src), ==, ip4(10, 1, 0, 1));
@@ -1676,46 +1692,10 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     g_assert_cmpuint(b->sampling_interval, ==, 0);
     g_assert_cmpuint(C(fx, SF_C_RECORDS), ==, 2);
     g_assert_cmpuint(C(fx, SF_C_FIELDS_IGNORED), ==, 0);
-    sf_decoder_free(slow);
-    g_array_free(ref, TRUE);
+    twin_free(&t);
 }
 
 /* ---- template refreshes ------------------------------------------------- */
-
-/* A second decoder for the same packets, reading every data set through
- * libfixbuf (--fixbuf-only): the fast path and fBufNext must agree. */
-typedef struct twin {
-    sf_decoder_t *d;
-    GArray       *flows;
-} twin_t;
-
-static void twin_new(twin_t *t)
-{
-    sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
-
-    cfg.fixbuf_only = true;
-    t->flows = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
-    t->d = sf_decoder_new(&cfg, sink, t->flows);
-}
-
-static void twin_free(twin_t *t)
-{
-    sf_decoder_free(t->d);
-    g_array_free(t->flows, TRUE);
-}
-
-/* Feeds both; both must have given the same flows, n more than before. */
-static void feed_both(fx_t *fx, twin_t *t, const pkt_t *p, guint n)
-{
-    guint before = fx->flows->len;
-
-    feed(fx, p);
-    sf_decoder_packet(t->d, &fx->exp, p->b, p->n, 1700000000000);
-    g_assert_cmpuint(fx->flows->len, ==, before + n);
-    g_assert_cmpuint(t->flows->len, ==, fx->flows->len);
-    for (guint i = before; i < fx->flows->len; i++)
-        assert_same_flow(flow_at(fx, i), &g_array_index(t->flows, sf_flow_t, i));
-}
 
 /* Template 300 of these tests: addresses, a variable-length interfaceName
  * and 8-byte packets.  Its data sets are never on the fast path, and
