@@ -179,13 +179,6 @@ static guint32 pow2_at_least(guint n)
     return p;
 }
 
-static guint64 hash_addr(guint64 seed, const sf_addr_t *a)
-{
-    guint64 w[2];
-    memcpy(w, a->b, 16);
-    return sf_mix64(seed ^ sf_mix64(w[0] ^ sf_mix64(w[1] + 16)));
-}
-
 static guint64 word_of(const guint8 *p, guint len)
 {
     guint64 v = 0;
@@ -440,7 +433,7 @@ static gint exporter_index(sf_agg_t *a, const sf_addr_t *exp)
     if (a->exp_last_i >= 0 && sf_addr_equal(&a->exp_last, exp))
         return a->exp_last_i;
 
-    guint32 i = (guint32)hash_addr(a->seed, exp) & (EXP_INDEX - 1);
+    guint32 i = (guint32)sf_hash_addr(a->seed, exp) & (EXP_INDEX - 1);
     for (;; i = (i + 1) & (EXP_INDEX - 1)) {
         guint8 x = a->exp_index[i];
         if (x == 0)
@@ -595,7 +588,7 @@ static gboolean same_dst(const sf_agg_t *a, const body_t *b, const sf_flow_t *f)
 
 guint64 sf_agg_hash(const sf_agg_t *a, const sf_addr_t *src)
 {
-    return hash_addr(a->seed, src);
+    return sf_hash_addr(a->seed, src);
 }
 
 void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body)
@@ -613,7 +606,7 @@ void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body)
 
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
 {
-    sf_agg_add_hashed(a, f, with_port, hash_addr(a->seed, &f->src));
+    sf_agg_add_hashed(a, f, with_port, sf_hash_addr(a->seed, &f->src));
 }
 
 void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
@@ -823,7 +816,7 @@ static void make_view(sf_agg_t *a, const body_t *b, sf_agg_source_t *v)
 /* The table entry of body i (each body has exactly one). */
 static tslot_t *entry_of(sf_agg_t *a, guint i)
 {
-    guint32 pos = (guint32)hash_addr(a->seed, &a->bodies[i].addr);
+    guint32 pos = (guint32)sf_hash_addr(a->seed, &a->bodies[i].addr);
 
     for (guint p = 0; p < PROBES - 1; p++) {
         tslot_t *t = &a->table[(pos + p) & a->table_mask];

@@ -126,15 +126,6 @@ void sf_probation_set_share_after(sf_probation_t *p, guint share_after)
         g_atomic_int_set(&p->share_after, (gint)MAX(clamp_share(share_after), 2));
 }
 
-/* MurmurHash3's finaliser over the 16 address bytes and the seed. */
-static guint64 addr_hash(const sf_probation_t *p, const sf_addr_t *a)
-{
-    guint64 w[2];
-
-    memcpy(w, a->b, 16);
-    return sf_mix64(p->seed ^ sf_mix64(w[0] ^ (w[1] * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))));
-}
-
 static gboolean live(const sf_probation_t *p, const entry_t *e)
 {
     return e->state != EMPTY && p->now_s - e->last_s <= p->window_s;
@@ -155,10 +146,16 @@ static gboolean less_useful(const entry_t *a, const entry_t *b)
     return a->last_s < b->last_s;
 }
 
+/* The WAYS entries src may have. */
+static entry_t *set_of(const sf_probation_t *p, const sf_addr_t *src)
+{
+    return &p->tab[(sf_hash_addr(p->seed, src) & p->set_mask) * WAYS];
+}
+
 /* The entry of src: found, or a new held one. */
 static entry_t *lookup(sf_probation_t *p, const sf_addr_t *src)
 {
-    entry_t *set = &p->tab[(addr_hash(p, src) & p->set_mask) * WAYS];
+    entry_t *set = set_of(p, src);
     entry_t *victim = NULL;
 
     for (guint i = 0; i < WAYS; i++) {
@@ -288,7 +285,7 @@ static void recall(sf_probation_t *p, const entry_t *e,
 static void judge_hint(const sf_addr_t *src, void *user)
 {
     const sf_probation_t *p = user;
-    const char *set = (const char *)&p->tab[(addr_hash(p, src) & p->set_mask) * WAYS];
+    const char *set = (const char *)set_of(p, src);
 
     for (gsize off = 0; off < WAYS * sizeof(entry_t); off += 64)
         __builtin_prefetch(set + off, 1);
