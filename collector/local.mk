@@ -1,9 +1,12 @@
 # collector/: sockets, wire decoders (v5 ours; v9 and IPFIX through
-# libfixbuf), exporter and template bookkeeping, the flow record, and the
-# two programs' mains.
+# libfixbuf), exporter and template bookkeeping, and the flow record with
+# its address types (flow.h, addr.c, cidr.c: the contract that correlate/
+# reads).  The programs that wire the libraries together live in
+# collector/programs/ (programs.mk).
 noinst_LIBRARIES += collector/libcollector.a
 collector_libcollector_a_SOURCES = \
 	collector/flow.h collector/addr.c \
+	collector/cidr.h collector/cidr.c \
 	collector/cursor.h \
 	collector/stats.h collector/stats.c \
 	collector/exporter.h \
@@ -12,12 +15,6 @@ collector_libcollector_a_SOURCES = \
 	collector/fbdecode.h collector/fbdecode.c \
 	collector/decoder.h collector/decoder.c \
 	collector/source.h collector/source.c \
-	collector/listener.h collector/listener.c \
-	collector/flowfmt.h collector/flowfmt.c \
-	collector/replay.h collector/replay.c
+	collector/listener.h collector/listener.c
 
-bin_PROGRAMS += scanflowd scanflow
-scanflowd_SOURCES = collector/scanflowd.c
-scanflowd_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
-scanflow_SOURCES = collector/scanflow.c
-scanflow_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
+include $(srcdir)/collector/programs/programs.mk

@@ -3,7 +3,6 @@ noinst_LIBRARIES += correlate/libcorrelate.a
 correlate_libcorrelate_a_SOURCES = \
 	correlate/correlator.h correlate/correlator.c \
 	correlate/config.h correlate/config.c \
-	correlate/cidr.h correlate/cidr.c \
 	correlate/redisurl.h correlate/redisurl.c \
 	correlate/rcluster.h correlate/rcluster.c \
 	correlate/evidence.h correlate/evidence.c \
@@ -12,6 +11,5 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/pipe.h correlate/pipe.c \
 	correlate/window.h correlate/window.c \
 	correlate/probation.h correlate/probation.c \
-	correlate/alert.h correlate/alert.c \
-	correlate/watch.c
+	correlate/alert.h correlate/alert.c
 EXTRA_DIST += correlate/README-design.md

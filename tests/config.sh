@@ -95,7 +95,7 @@ else
 fi
 
 # The example config that make install puts in $(sysconfdir)/scanflow.
-example=$top_srcdir/collector/scanflowd.conf.example
+example=$top_srcdir/collector/programs/scanflowd.conf.example
 if "$sfd" --config "$example" --check-config >"$tmp/ex" 2>"$tmp/err"; then
     ok "the example config is valid"
 else
@@ -111,8 +111,8 @@ for o in $opts; do
     case $o in config|check-config) ;;
     *) grep -qE "^#? ?$o *=" "$example" || missing_conf="$missing_conf $o" ;;
     esac
-    grep -q -- "$(printf '%s' "--$o" | sed 's/-/\\\\-/g')" "$top_srcdir/collector/scanflowd.8.in" ||
-        grep -q -- "--$o" "$top_srcdir/collector/scanflowd.8.in" || missing_man="$missing_man $o"
+    grep -q -- "$(printf '%s' "--$o" | sed 's/-/\\\\-/g')" "$top_srcdir/collector/programs/scanflowd.8.in" ||
+        grep -q -- "--$o" "$top_srcdir/collector/programs/scanflowd.8.in" || missing_man="$missing_man $o"
 done
 if [ -z "$missing_conf" ] && [ -z "$missing_man" ] && [ "$(echo "$opts" | wc -w)" -gt 20 ]; then
     ok "all $(echo "$opts" | wc -w) options of --help are in the example config and scanflowd(8)"

@@ -21,8 +21,9 @@ EXTRA_DIST += tests/metrics.sh
 # of several decoders summed.
 check_PROGRAMS += tests/test-ops
 TESTS += tests/test-ops
-tests_test_ops_SOURCES = tests/test-ops.c collector/logging.h collector/logging.c \
-	collector/conffile.h collector/conffile.c collector/metrics.h collector/metrics.c
+tests_test_ops_SOURCES = tests/test-ops.c collector/programs/logging.h collector/programs/logging.c \
+	collector/programs/conffile.h collector/programs/conffile.c collector/programs/metrics.h collector/programs/metrics.c
+tests_test_ops_CPPFLAGS = $(SF_PROGRAM_CPPFLAGS)
 tests_test_ops_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
 
 # The README's SOAR worker (schemas/consumer-example.py) on a real Redis.

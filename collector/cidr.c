@@ -4,7 +4,6 @@
  * allocation.
  */
 #include "cidr.h"
-#include "correlator.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +34,7 @@ gboolean sf_cidr_parse(const char *text, sf_cidr_t *out, GError **err)
     }
     return TRUE;
 bad:
-    g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
+    g_set_error(err, SF_CIDR_ERROR, 0,
                 "'%s' is not an address prefix (a.b.c.d/n or x:y::/n, "
                 "host bits zero)", text);
     return FALSE;

@@ -11,6 +11,8 @@
 #include <glib.h>
 #include "flow.h"
 
+#define SF_CIDR_ERROR g_quark_from_static_string("scanflow-cidr")
+
 typedef struct sf_cidr {
     sf_addr_t net;      /* host bits cleared */
     guint     plen;     /* 0..128 in the mapped space */
