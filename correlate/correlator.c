@@ -30,6 +30,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "evidence.h"
+#include "notifier.h"
 #include "pipe.h"
 #include "probation.h"
 #include "window.h"
@@ -39,7 +40,6 @@
 #define REDIS_TIMEOUT_MS 2000
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define PUBLISH_BATCH 64
 /* How long a batch on Redis Cluster keeps retrying the commands of a failed
  * master: cluster-node-timeout (15 s by default) plus the election. */
 #define CLUSTER_RETRY_MS 20000
@@ -108,13 +108,12 @@ struct sf_correlator {
     gint64           retry_at;          /* monotonic us */
     gint             backoff_ms;
     gboolean         outage_logged;
-    gboolean         drop_logged;       /* pending queue overflow */
     sf_pipe_t       *pipe;
     sf_window_t     *window;
     sf_probation_t  *probation;         /* Redis thread */
     GArray          *counts;
     GArray          *claims;
-    GQueue          *pending;           /* alert JSON texts */
+    sf_notifier_t   *notifier;
     GHashTable      *alerted;           /* "src|kind" -> expiry ms */
     sf_correlator_stats_t st;           /* Redis-thread fields, state_lock */
 };
@@ -249,8 +248,10 @@ static gboolean connect_redis(sf_correlator_t *c, GError **err)
     return c->rc != NULL || c->cluster != NULL;
 }
 
-static void begin_batch(sf_correlator_t *c)
+static void begin_batch(void *correlator)
 {
+    sf_correlator_t *c = correlator;
+
     if (c->cluster)
         sf_pipe_begin_cluster(c->pipe, c->cluster);
     else
@@ -376,8 +377,10 @@ static void find_crossings(sf_correlator_t *c, gint64 now_ms)
     }
 }
 
-/* Notifier ------------------------------------------------------------------ */
+/* Alerts ------------------------------------------------------------------- */
 
+/* Fills in what the rules know (window, threshold, --tag) and hands the
+ * alert to the notifier. */
 static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
                           gint64 now_ms)
 {
@@ -392,64 +395,7 @@ static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
     f->window_s = c->cfg->window_s;
     f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->rules->port_threshold
                                                  : c->rules->sweep_threshold;
-    if (g_queue_get_length(c->pending) >= (guint)c->cfg->max_pending_alerts) {
-        count(c, &c->st.alerts_dropped, 1);
-        if (!c->drop_logged)
-            g_warning("%d alerts wait for redis: dropping new alerts until "
-                      "they are published (counted in alerts_dropped)",
-                      c->cfg->max_pending_alerts);
-        c->drop_logged = TRUE;
-        return;
-    }
-    g_queue_push_tail(c->pending, sf_alert_to_json(f, c->name, tags, now_ms));
-    count(c, &c->st.alerts, 1);
-    count(c, f->kind == SF_ALERT_PORT_SCAN ? &c->st.alerts_port_scan
-                                           : &c->st.alerts_host_sweep, 1);
-}
-
-/* --stream-shards N > 1: the alert goes to STREAM:i, i = a hash of its
- * text mod N (the same when it is sent again); NULL: STREAM itself. */
-static char *stream_shard(const sf_correlator_t *c, const char *json)
-{
-    if (c->cfg->stream_shards <= 1)
-        return NULL;
-    return g_strdup_printf("%s:%u", c->cfg->stream,
-                           g_str_hash(json) % (guint)c->cfg->stream_shards);
-}
-
-static gboolean publish_pending(sf_correlator_t *c, GError **err)
-{
-    while (!g_queue_is_empty(c->pending)) {
-        guint n = MIN(g_queue_get_length(c->pending), PUBLISH_BATCH);
-        char maxlen[24];
-
-        g_snprintf(maxlen, sizeof maxlen, "%d", c->cfg->stream_maxlen);
-        begin_batch(c);
-        for (guint i = 0; i < n; i++) {
-            const char *json = g_queue_peek_nth(c->pending, i);
-            g_autofree char *shard = stream_shard(c, json);
-            sf_pipe_cmd(c->pipe, "PUBLISH");
-            sf_pipe_str(c->pipe, c->cfg->channel);
-            sf_pipe_str(c->pipe, json);
-            sf_pipe_end(c->pipe);
-            sf_pipe_cmd(c->pipe, "XADD");
-            sf_pipe_str(c->pipe, shard ? shard : c->cfg->stream);
-            sf_pipe_str(c->pipe, "MAXLEN");
-            sf_pipe_str(c->pipe, "~");
-            sf_pipe_str(c->pipe, maxlen);
-            sf_pipe_str(c->pipe, "*");
-            sf_pipe_str(c->pipe, "alert");
-            sf_pipe_str(c->pipe, json);
-            sf_pipe_end(c->pipe);
-        }
-        if (!sf_pipe_drain(c->pipe, err))
-            return FALSE;
-        for (guint i = 0; i < n; i++)
-            g_free(g_queue_pop_head(c->pending));
-        count(c, &c->st.alerts_published, n);
-    }
-    c->drop_logged = FALSE;
-    return TRUE;
+    sf_notifier_enqueue(c->notifier, f, tags, now_ms);
 }
 
 /* Flushing ------------------------------------------------------------------ */
@@ -561,7 +507,7 @@ static void flush_once_locked(sf_correlator_t *c, gboolean force)
         c->st.sources = c->counts->len;
         g_mutex_unlock(&c->state_lock);
     }
-    if (!publish_pending(c, &err))
+    if (!sf_notifier_publish(c->notifier, c->pipe, begin_batch, c, &err))
         drop_connection(c, err);
     sf_pipe_counters(c->pipe, &cmds, &bytes);
     g_mutex_lock(&c->state_lock);
@@ -630,7 +576,7 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                                     (guint)cfg->max_redis_sources);
     c->counts = g_array_new(FALSE, FALSE, sizeof(sf_window_counts_t));
     c->claims = g_array_new(FALSE, TRUE, sizeof(sf_window_claim_t));
-    c->pending = g_queue_new();
+    c->notifier = sf_notifier_new(cfg, c->name);
     c->alerted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                        g_free);
     c->thread = g_thread_try_new("sf-redis", redis_main, c, err);
@@ -653,13 +599,10 @@ void sf_correlator_free(sf_correlator_t *c)
         g_mutex_unlock(&c->state_lock);
         g_thread_join(c->thread);
     }
-    if (!g_queue_is_empty(c->pending))
-        g_warning("%u alerts not published: redis unreachable at exit",
-                  g_queue_get_length(c->pending));
+    sf_notifier_free(c->notifier);
     if (c->rc)
         redisFree(c->rc);
     sf_rcluster_free(c->cluster);
-    g_queue_free_full(c->pending, g_free);
     g_hash_table_unref(c->alerted);
     g_array_unref(c->counts);
     g_array_unref(c->claims);
@@ -679,6 +622,8 @@ void sf_correlator_free(sf_correlator_t *c)
 
 void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
 {
+    sf_notifier_stats_t ns;
+
     g_mutex_lock(&c->state_lock);
     *out = c->st;
     g_mutex_unlock(&c->state_lock);
@@ -686,6 +631,12 @@ void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
     out->evidence = c->evidence;
     g_mutex_unlock(&c->agg_lock);
     out->flows = __atomic_load_n(&c->flows, __ATOMIC_RELAXED);
+    sf_notifier_get_stats(c->notifier, &ns);
+    out->alerts = ns.queued;
+    out->alerts_published = ns.published;
+    out->alerts_dropped = ns.dropped;
+    out->alerts_port_scan = ns.port_scan;
+    out->alerts_host_sweep = ns.host_sweep;
 }
 
 /* Takes --home-net, --allow, --tag and the thresholds from cfg (finished,

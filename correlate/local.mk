@@ -11,5 +11,6 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/pipe.h correlate/pipe.c \
 	correlate/window.h correlate/window.c \
 	correlate/probation.h correlate/probation.c \
-	correlate/alert.h correlate/alert.c
+	correlate/alert.h correlate/alert.c \
+	correlate/notifier.h correlate/notifier.c
 EXTRA_DIST += correlate/README-design.md
