@@ -9,7 +9,11 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/hash.h \
 	correlate/aggregate.h correlate/aggregate.c \
 	correlate/pipe.h correlate/pipe.c \
+	correlate/keys.h correlate/keys.c \
+	correlate/seen.h correlate/seen.c \
 	correlate/window.h correlate/window.c \
+	correlate/fanout.h correlate/fanout.c \
+	correlate/claim.h correlate/claim.c \
 	correlate/probation.h correlate/probation.c \
 	correlate/alert.h correlate/alert.c \
 	correlate/notifier.h correlate/notifier.c

@@ -1,6 +1,7 @@
 /*
- * window.h - the sliding window in Redis: key layout, the per-flush update
- * and the atomic alert claim.  The layout is drawn at the top of window.c.
+ * window.h - the sliding window in Redis: the per-flush update (phase 1,
+ * window.c) and the fan-out records and atomic alert claims (phase 2,
+ * fanout.c and claim.c).  The key layout is drawn in keys.c.
  */
 #ifndef SF_WINDOW_H
 #define SF_WINDOW_H
@@ -10,6 +11,12 @@
 #include "alert.h"
 #include "config.h"
 #include "pipe.h"
+
+/* Replies are read after every SF_WINDOW_CHUNK commands: a flush of
+ * thousands of sources never sits whole in hiredis's output buffer nor its
+ * replies in Redis's client output buffer (a client-output-buffer-limit
+ * would otherwise close the connection on every retry of the same flush). */
+#define SF_WINDOW_CHUNK 2048
 
 /* What one flush learnt about one source, over the whole window. */
 typedef struct sf_window_counts {
@@ -58,7 +65,5 @@ typedef struct sf_window_stats {
                                the bucket already */
 } sf_window_stats_t;
 void sf_window_get_stats(const sf_window_t *w, sf_window_stats_t *out);
-/* "192.0.2.0/24" or "2001:db8:0:1::/64"; buf of SF_ADDR_STRLEN + 4. */
-const char *sf_window_net_text(const guint8 *net, guint len, char *buf);
 
 #endif

@@ -1,0 +1,141 @@
+/*
+ * keys.c - the Redis key layout of the window, and builders of its names.
+ *
+ * Keys of source S (every key of S carries the {S} hash tag: one slot, so
+ * multi-key PFCOUNT works on Redis Cluster; every key has a TTL of
+ * window + 2 buckets, refreshed on write):
+ *
+ *   sf:{S}:p:B        HLL  destination ports (2 bytes, big endian), bucket B
+ *   sf:{S}:n:B        HLL  destination nets (IPv4 /24: 3 bytes, IPv6 /64: 8)
+ *   sf:{S}:h:NET:B    HLL  hosts inside NET (last byte, or low 64 bits)
+ *   sf:{S}:d:B        HLL  destination addresses (4 or 16 bytes)
+ *   sf:{S}:f:B        int  flows
+ *   sf:{S}:m          zset "first" (score -ms: ZADD GT keeps the minimum),
+ *                          "last" (ms), "x:EXPORTER" (last ms seen)
+ *   sf:{S}:s          list samples "p:PORT" / "h:HOST", newest first, 80
+ *   sf:{S}:top        zset NET -> most hosts counted in NET (top 8)
+ *   sf:{S}:c          hash last counts: ports nets hosts net
+ *   sf:{S}:a:KIND     string, the (source, kind) alert claim: SET NX GET EX
+ *                     for the suppression period; holds
+ *                     "COLLECTOR/RUN/SEQ" (RUN random per process, SEQ the
+ *                     claim round), so that a claim whose reply was lost
+ *                     with the connection is recognised as ours when the
+ *                     same flush is retried, and only then (Redis >= 7.0
+ *                     accepts NX with GET)
+ *   sf:top:MINUTE     zset S -> fan-out, for `scanflow top` (TTL 180 s)
+ *
+ * Every name is built here.  Keys and texts are built by hand: printf-style
+ * formatting was a quarter of the Redis thread's CPU in the benchmark's
+ * profile.
+ */
+#include "keys.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+char *sf_key_put_uint(char *p, guint64 v)
+{
+    char text[24], *end = text + sizeof text, *s = end;
+
+    do {
+        *--s = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(p, s, (gsize)(end - s));
+    return p + (end - s);
+}
+
+char *sf_key_put_str(char *p, const char *s)
+{
+    gsize n = strlen(s);
+
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* Dotted decimal of 4 bytes, as inet_ntop writes it. */
+static char *put_v4(char *p, const guint8 *b)
+{
+    for (int i = 0; i < 4; i++) {
+        if (i)
+            *p++ = '.';
+        p = sf_key_put_uint(p, b[i]);
+    }
+    return p;
+}
+
+const char *sf_key_addr_text(const sf_addr_t *a, char *buf)
+{
+    if (!sf_addr_is_v4(a))
+        return sf_addr_to_string(a, buf);
+    *put_v4(buf, a->b + 12) = '\0';
+    return buf;
+}
+
+const char *sf_key_net_text(const guint8 *net, guint len, char *buf)
+{
+    guint8 a[16] = {0};
+    char addr[SF_ADDR_STRLEN];
+
+    memcpy(a, net, len);
+    if (len == 3) {
+        memcpy(put_v4(buf, a), "/24", 4);
+        return buf;
+    }
+    inet_ntop(AF_INET6, a, addr, sizeof addr);
+    g_snprintf(buf, SF_KEY_NET_LEN, "%s/64", addr);
+    return buf;
+}
+
+const char *sf_key_source_text(char *buf, const char *src)
+{
+    *sf_key_put_str(sf_key_put_str(sf_key_put_str(buf, "sf:{"), src),
+                    "}:") = '\0';
+    return buf;
+}
+
+const char *sf_key_source(char *buf, const sf_addr_t *src)
+{
+    char text[SF_ADDR_STRLEN];
+
+    return sf_key_source_text(buf, sf_key_addr_text(src, text));
+}
+
+const char *sf_key_of(char *buf, const char *sk, const char *suffix)
+{
+    *sf_key_put_str(sf_key_put_str(buf, sk), suffix) = '\0';
+    return buf;
+}
+
+const char *sf_key_bucket(char *buf, const char *sk, const char *dim,
+                          gint64 bucket)
+{
+    char *p = sf_key_put_str(sf_key_put_str(buf, sk), dim);
+
+    *sf_key_put_uint(p, (guint64)MAX(bucket, 0)) = '\0';
+    return buf;
+}
+
+const char *sf_key_hosts_dim(char *buf, const guint8 *net, guint len)
+{
+    char *p = sf_key_put_str(buf, SF_KEY_HOSTS);
+
+    sf_key_net_text(net, len, p);
+    p += strlen(p);
+    *p++ = ':';
+    *p = '\0';
+    return buf;
+}
+
+const char *sf_key_claim(char *buf, const char *sk, const char *kind)
+{
+    *sf_key_put_str(sf_key_put_str(sf_key_put_str(buf, sk), SF_KEY_CLAIM),
+                    kind) = '\0';
+    return buf;
+}
+
+const char *sf_key_top_minute(char *buf, gint64 minute)
+{
+    g_snprintf(buf, SF_KEY_LEN, "sf:top:%" G_GINT64_FORMAT, minute);
+    return buf;
+}

@@ -1,0 +1,301 @@
+/*
+ * seen.c - what Redis already holds of the window.
+ *
+ * What Redis already holds ("seen" table, Redis thread only): per source,
+ * the bucket last written, up to SEEN_FPS 64-bit fingerprints of the
+ * elements PFADDed into that bucket's keys and which keys got their EXPIRE
+ * in it.  A flush sends PFADD only for elements not there (none: no
+ * PFADD), EXPIRE only once per key per bucket (the TTL of window + 2
+ * buckets still runs at least window + 1 bucket past the key's last write
+ * in the bucket), PFCOUNT only for dimensions it PFADDed into, and samples
+ * only when something was new.  A flush's findings are staged and
+ * committed by sf_window_commit() once the whole flush went through;
+ * sf_window_forget() clears the table when the connection is lost (a
+ * restarted Redis may have lost everything).  The table is bounded
+ * (SEEN_SETS x SEEN_WAYS entries); an entry of the current bucket pushed
+ * out is counted, and costs only commands that would have been skipped.
+ *
+ * Bounded Redis memory per source: the h:NET:B keys of one source and
+ * bucket are capped at --max-nets-per-source (the aggregate caps the nets
+ * carrying hosts per flush, not across flushes: a wide sweep could create
+ * that many new h keys every flush, about 7,700 per bucket at the
+ * defaults).  The seen entry counts the nets admitted (given an h key) in
+ * its bucket, and a shared "admit" table (ADMIT_SETS x ADMIT_WAYS 64-bit
+ * slots, 1 MiB) remembers which (source, net) pairs were admitted in the
+ * current bucket: 48 bits of a fingerprint above 16 bits of the bucket.  A
+ * net with hosts to write is admitted when that table holds it, else when
+ * the source's count is under the cap (then counted); otherwise its hosts
+ * are left out and the net is counted as capped (nets_capped).  Its hosts
+ * still go into the d HLL and the net into the n HLL: distinct hosts and
+ * nets stay counted, only per-net host counts of nets beyond the first N
+ * of a bucket are lost.  Admission is exact but for the table's bound: a
+ * pair pushed out of it is later taken for a new net and counted again
+ * (the bound holds; the net may be refused its hosts once the count is
+ * full).  The bound is soft where the count restarts: when the source's
+ * seen entry is pushed out of its set (seen_evicted), and after
+ * sf_window_forget() (a lost connection), up to N more nets of the source
+ * may get h keys in that bucket.  Each collector counts on its own: with
+ * K collectors writing one source, up to K x N nets.  Admissions and
+ * refusals are staged and committed with the rest, so a retried flush
+ * counts nothing twice.
+ */
+#include "seen.h"
+#include "hash.h"
+
+#include <string.h>
+
+#define SEEN_FPS 6              /* fingerprints per source and bucket */
+#define SEEN_WAYS 4
+#define SEEN_SETS 16384         /* 65,536 entries of 80 bytes */
+#define ADMIT_WAYS 4
+#define ADMIT_SETS 32768        /* 131,072 (source, net) slots of 8 bytes */
+
+typedef struct seen {
+    sf_addr_t src;
+    gint64    bucket;           /* -1: empty */
+    guint16   keys;             /* SF_SEEN_K_* */
+    guint16   n_fp;
+    guint32   n_nets;           /* nets given h keys in the bucket */
+    guint64   fp[SEEN_FPS];
+} seen_t;
+
+G_STATIC_ASSERT(sizeof(seen_t) == 80);
+
+struct sf_seen {
+    guint       max_nets;       /* --max-nets-per-source */
+    gint64      bucket;         /* of the flush being written */
+    seen_t     *seen;           /* SEEN_SETS * SEEN_WAYS */
+    const seen_t *cur;          /* the visited source's entry, or NULL */
+    seen_t      stage;          /* the visited source's findings */
+    GArray     *staged;         /* seen_t: this flush's, until commit */
+    guint       seen_rr;
+    guint64     seen_evicted;
+    guint64    *admit;          /* ADMIT_SETS * ADMIT_WAYS, 0: empty */
+    GArray     *staged_admit;   /* guint64 slot values, until commit */
+    guint64     staged_capped;  /* nets refused by this flush */
+    guint64     nets_capped;
+    guint       admit_rr;
+};
+
+sf_seen_t *sf_seen_new(guint max_nets_per_source)
+{
+    sf_seen_t *t = g_new0(sf_seen_t, 1);
+
+    t->max_nets = max_nets_per_source;
+    t->seen = g_new(seen_t, SEEN_SETS * SEEN_WAYS);
+    t->staged = g_array_new(FALSE, FALSE, sizeof(seen_t));
+    t->admit = g_new(guint64, ADMIT_SETS * ADMIT_WAYS);
+    t->staged_admit = g_array_new(FALSE, FALSE, sizeof(guint64));
+    sf_seen_forget(t);
+    return t;
+}
+
+void sf_seen_free(sf_seen_t *t)
+{
+    if (t == NULL)
+        return;
+    g_free(t->seen);
+    g_array_unref(t->staged);
+    g_free(t->admit);
+    g_array_unref(t->staged_admit);
+    g_free(t);
+}
+
+void sf_seen_begin_flush(sf_seen_t *t, gint64 bucket)
+{
+    t->bucket = bucket;
+    g_array_set_size(t->staged, 0);
+    g_array_set_size(t->staged_admit, 0);
+    t->staged_capped = 0;
+}
+
+/* Fingerprint of an element of kind (p, n, h, d); a: the net for hosts. */
+guint64 sf_seen_fingerprint(char kind, const guint8 *a, gsize alen,
+                            const guint8 *b, gsize blen)
+{
+    guint64 h = G_GUINT64_CONSTANT(0xcbf29ce484222325);
+
+    h = (h ^ (guint8)kind) * G_GUINT64_CONSTANT(0x100000001b3);
+    h = (h ^ (alen << 8 | blen)) * G_GUINT64_CONSTANT(0x100000001b3);
+    for (gsize i = 0; i < alen; i++)
+        h = (h ^ a[i]) * G_GUINT64_CONSTANT(0x100000001b3);
+    for (gsize i = 0; i < blen; i++)
+        h = (h ^ b[i]) * G_GUINT64_CONSTANT(0x100000001b3);
+    return sf_mix64(h);
+}
+
+static seen_t *seen_set(sf_seen_t *t, const sf_addr_t *src)
+{
+    guint64 h = 0;
+
+    for (guint i = 0; i < 16; i += 8) {
+        guint64 v;
+        memcpy(&v, src->b + i, 8);
+        h = sf_mix64(h ^ v);
+    }
+    return &t->seen[(h & (SEEN_SETS - 1)) * SEEN_WAYS];
+}
+
+/* The entry of src for the current bucket, or NULL. */
+static const seen_t *seen_find(sf_seen_t *t, const sf_addr_t *src)
+{
+    seen_t *set = seen_set(t, src);
+
+    for (guint i = 0; i < SEEN_WAYS; i++)
+        if (set[i].bucket == t->bucket
+            && sf_addr_equal(&set[i].src, src))
+            return &set[i];
+    return NULL;
+}
+
+gboolean sf_seen_element(sf_seen_t *t, guint64 fp)
+{
+    if (t->cur)
+        for (guint i = 0; i < t->cur->n_fp; i++)
+            if (t->cur->fp[i] == fp)
+                return TRUE;
+    if (t->stage.n_fp < SEEN_FPS)
+        t->stage.fp[t->stage.n_fp++] = fp;
+    return FALSE;
+}
+
+gboolean sf_seen_expire_needed(sf_seen_t *t, guint32 key)
+{
+    if (t->cur && (t->cur->keys & key))
+        return FALSE;
+    t->stage.keys |= key;
+    return TRUE;
+}
+
+/* The admit table's slot value of (src, net) in the current bucket: 48
+ * bits of fingerprint above 16 bits of the bucket.  A slot of another
+ * bucket is free for reuse; 0 is an empty slot.  (A slot left untouched
+ * for 65,536 buckets would pass for the current one: one net admitted
+ * uncounted, at worst.) */
+static guint64 admit_value(const sf_seen_t *t, const sf_addr_t *src,
+                           const sf_agg_net_t *n)
+{
+    guint64 fp = sf_seen_fingerprint('a', src->b, 16, n->net, n->net_len);
+    guint64 tag = (guint64)t->bucket & 0xffff;
+
+    fp &= ~G_GUINT64_CONSTANT(0xffff);
+    return (fp ? fp : G_GUINT64_CONSTANT(1) << 16) | tag;
+}
+
+static guint64 *admit_set(sf_seen_t *t, guint64 v)
+{
+    return &t->admit[((v >> 16) & (ADMIT_SETS - 1)) * ADMIT_WAYS];
+}
+
+static gboolean admitted(sf_seen_t *t, guint64 v)
+{
+    const guint64 *set = admit_set(t, v);
+
+    for (guint i = 0; i < ADMIT_WAYS; i++)
+        if (set[i] == v)
+            return TRUE;
+    return FALSE;
+}
+
+static void admit_insert(sf_seen_t *t, guint64 v)
+{
+    guint64 *set = admit_set(t, v), *e = NULL;
+
+    for (guint i = 0; i < ADMIT_WAYS; i++)
+        if (set[i] == v)
+            return;
+    /* an empty slot, or one of another bucket, before a live one */
+    for (guint i = 0; i < ADMIT_WAYS && e == NULL; i++)
+        if (set[i] == 0 || (set[i] & 0xffff) != (v & 0xffff))
+            e = &set[i];
+    if (e == NULL)
+        e = &set[t->admit_rr++ % ADMIT_WAYS];
+    *e = v;
+}
+
+/* TRUE: n's hosts may be written into its h key of this bucket: it was
+ * admitted in the bucket already, or the source's count (committed and
+ * staged) is under the cap, and the admission is staged. */
+gboolean sf_seen_admit_net(sf_seen_t *t, const sf_agg_net_t *n)
+{
+    guint64 v = admit_value(t, &t->stage.src, n);
+    guint64 used = t->stage.n_nets + (t->cur ? t->cur->n_nets : 0);
+
+    if (admitted(t, v))
+        return TRUE;
+    if (used >= (guint64)t->max_nets) {
+        t->staged_capped++;
+        return FALSE;
+    }
+    t->stage.n_nets++;
+    g_array_append_val(t->staged_admit, v);
+    return TRUE;
+}
+
+void sf_seen_forget(sf_seen_t *t)
+{
+    for (guint i = 0; i < SEEN_SETS * SEEN_WAYS; i++)
+        t->seen[i].bucket = -1;
+    memset(t->admit, 0, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
+    g_array_set_size(t->staged, 0);
+    g_array_set_size(t->staged_admit, 0);
+    t->staged_capped = 0;
+}
+
+void sf_seen_commit(sf_seen_t *t)
+{
+    for (guint k = 0; k < t->staged->len; k++) {
+        const seen_t *st = &g_array_index(t->staged, seen_t, k);
+        seen_t *set = seen_set(t, &st->src), *e = NULL;
+
+        for (guint i = 0; i < SEEN_WAYS && e == NULL; i++)
+            if (sf_addr_equal(&set[i].src, &st->src)
+                && set[i].bucket >= 0)
+                e = &set[i];
+        for (guint i = 0; i < SEEN_WAYS && e == NULL; i++)
+            if (set[i].bucket != st->bucket)
+                e = &set[i];
+        if (e == NULL) {
+            e = &set[t->seen_rr++ % SEEN_WAYS];
+            t->seen_evicted++;
+        }
+        if (e->bucket != st->bucket
+            || !sf_addr_equal(&e->src, &st->src)) {
+            e->src = st->src;
+            e->bucket = st->bucket;
+            e->keys = 0;
+            e->n_fp = 0;
+            e->n_nets = 0;
+        }
+        e->keys |= st->keys;
+        e->n_nets += st->n_nets;
+        for (guint i = 0; i < st->n_fp && e->n_fp < SEEN_FPS; i++)
+            e->fp[e->n_fp++] = st->fp[i];
+    }
+    g_array_set_size(t->staged, 0);
+    for (guint k = 0; k < t->staged_admit->len; k++)
+        admit_insert(t, g_array_index(t->staged_admit, guint64, k));
+    g_array_set_size(t->staged_admit, 0);
+    t->nets_capped += t->staged_capped;
+    t->staged_capped = 0;
+}
+
+void sf_seen_begin_source(sf_seen_t *t, const sf_addr_t *src)
+{
+    t->cur = seen_find(t, src);
+    memset(&t->stage, 0, sizeof t->stage);
+    t->stage.src = *src;
+    t->stage.bucket = t->bucket;
+}
+
+void sf_seen_end_source(sf_seen_t *t)
+{
+    g_array_append_val(t->staged, t->stage);
+}
+
+void sf_seen_get_stats(const sf_seen_t *t, guint64 *evicted,
+                       guint64 *nets_capped)
+{
+    *evicted = t->seen_evicted;
+    *nets_capped = t->nets_capped;
+}
