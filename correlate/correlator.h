@@ -94,7 +94,4 @@ typedef struct sf_correlator_stats {
 } sf_correlator_stats_t;
 void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out);
 
-int sf_cmd_watch(int argc, char **argv);
-int sf_cmd_top(int argc, char **argv);
-
 #endif

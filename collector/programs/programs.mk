@@ -17,7 +17,8 @@ scanflow_SOURCES = collector/programs/scanflow.c \
 	collector/programs/metrics.h collector/programs/metrics.c \
 	collector/programs/flowfmt.h collector/programs/flowfmt.c \
 	collector/programs/replay.h collector/programs/replay.c \
-	collector/programs/watch.c
+	collector/programs/watch.h collector/programs/watch.c \
+	collector/programs/top.h collector/programs/top.c
 scanflow_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
 
 # Installed files: man pages, the example configuration (as

@@ -1,12 +1,13 @@
 /*
  * scanflow.c - the operator's tool: decode, replay, watch, top, stats.
  */
-#include "correlator.h"
 #include "decoder.h"
 #include "flowfmt.h"
 #include "metrics.h"
 #include "replay.h"
 #include "source.h"
+#include "top.h"
+#include "watch.h"
 
 #include <stdio.h>
 #include <string.h>
