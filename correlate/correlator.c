@@ -137,23 +137,6 @@ static gboolean probe_locked(const sf_correlator_t *c, const sf_flow_t *flow)
                           && sf_cidr_list_contains(home, &flow->dst));
 }
 
-void sf_correlator_flow(const sf_flow_t *flow, void *correlator)
-{
-    sf_correlator_t *c = correlator;
-
-    if (flow == NULL)
-        return;
-    __atomic_fetch_add(&c->flows, 1, __ATOMIC_RELAXED);
-    if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
-        return;
-    g_mutex_lock(&c->agg_lock);
-    if (probe_locked(c, flow)) {
-        sf_agg_add(c->active, flow, sf_evidence_has_port(flow));
-        c->evidence++;
-    }
-    g_mutex_unlock(&c->agg_lock);
-}
-
 /* A receive thread's stage: the lock and the shared counter are taken
  * once per batch, not per flow (with several workers, per flow they were
  * also contended). */

@@ -3,12 +3,12 @@
  * correlate/.
  *
  * The daemon adds sf_correlate_option_group() to its option context, calls
- * sf_correlate_config_finish() after parsing, creates one correlator and
- * passes sf_correlator_flow() as the sink of every decoded flow, or, per
- * receive thread, sf_correlator_feed_flow() with a feed of its own.  The
- * sink runs on the receive thread and only files evidence into a local
- * aggregate; a thread of the correlator's own does all Redis I/O (see
- * correlator.c and README-design.md for why).
+ * sf_correlate_config_finish() after parsing, creates one correlator and,
+ * per receive thread, a feed: sf_correlator_feed_flow() is the sink of
+ * that thread's decoded flows.  The sink runs on the receive thread and
+ * only files evidence into a local aggregate; a thread of the
+ * correlator's own does all Redis I/O (see correlator.c and
+ * README-design.md for why).
  */
 #ifndef SF_CORRELATOR_H
 #define SF_CORRELATOR_H
@@ -21,7 +21,6 @@ GQuark sf_correlate_error_quark(void);
 typedef enum {
     SF_CORRELATE_ERROR_CONFIG,      /* bad option value */
     SF_CORRELATE_ERROR_REDIS,       /* connection or protocol failure */
-    SF_CORRELATE_ERROR_REPLY,       /* unexpected reply from Redis */
 } sf_correlate_error_t;
 
 typedef struct sf_correlate_config sf_correlate_config_t;
@@ -39,8 +38,6 @@ typedef struct sf_correlator sf_correlator_t;
  * reconnecting with backoff while the sink keeps aggregating. */
 sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                                    const char *collector_name, GError **err);
-/* An sf_flow_sink_fn: files one flow under the aggregate's lock. */
-void sf_correlator_flow(const sf_flow_t *flow, void *correlator);
 /* One receive thread's way in: evidence flows are staged (up to 64) and
  * filed under one lock per batch; a NULL flow (sf_decoder_batch_end)
  * files what is staged.  Free a feed, which files the rest, before its

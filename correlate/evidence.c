@@ -157,12 +157,3 @@ gboolean sf_evidence_has_port(const sf_flow_t *f)
         && (f->proto == PROTO_TCP || f->proto == PROTO_UDP
             || f->proto == PROTO_SCTP);
 }
-
-const char *sf_evidence_name(sf_evidence_t e)
-{
-    static const char *const names[] = {
-        "none", "tcp_probe", "tcp_stealth", "fw_deny", "icmp_request",
-        "udp_probe",
-    };
-    return (guint)e < G_N_ELEMENTS(names) ? names[e] : "?";
-}

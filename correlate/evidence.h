@@ -25,6 +25,5 @@ typedef enum sf_evidence {
 sf_evidence_t sf_evidence_classify(const sf_flow_t *f);
 /* Whether the flow's destination port is a dimension (TCP, UDP, SCTP). */
 gboolean sf_evidence_has_port(const sf_flow_t *f);
-const char *sf_evidence_name(sf_evidence_t e);
 
 #endif

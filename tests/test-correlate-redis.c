@@ -202,6 +202,13 @@ static sf_correlate_config_t *config(const char *args)
     return cfg;
 }
 
+/* Flows go in the way scanflowd feeds them: each receive thread offers
+ * its decoded flows to a feed of its own (sf_correlator_feed_flow), and
+ * the decoder ends each datagram's batch with a NULL flow, which files
+ * what is staged.  A test keeps one feed per correlator (feeds) and ends
+ * a batch with batch_end() where a datagram would end. */
+static GHashTable *feeds;               /* sf_correlator_t -> feed */
+
 static sf_correlator_t *correlator(const sf_correlate_config_t *cfg,
                                    const char *name)
 {
@@ -209,7 +216,36 @@ static sf_correlator_t *correlator(const sf_correlate_config_t *cfg,
     sf_correlator_t *c = sf_correlator_new(cfg, name, &err);
 
     g_assert_no_error(err);
+    if (feeds == NULL)
+        feeds = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_hash_table_insert(feeds, c, sf_correlator_feed_new(c));
     return c;
+}
+
+static sf_correlator_feed_t *feed_of(sf_correlator_t *c)
+{
+    sf_correlator_feed_t *f = g_hash_table_lookup(feeds, c);
+
+    g_assert_nonnull(f);
+    return f;
+}
+
+static void offer(sf_correlator_t *c, const sf_flow_t *flow)
+{
+    sf_correlator_feed_flow(flow, feed_of(c));
+}
+
+static void batch_end(sf_correlator_t *c)
+{
+    sf_correlator_feed_flow(NULL, feed_of(c));
+}
+
+/* Frees c's feed (which files what it staged), then c, as scanflowd. */
+static void release(sf_correlator_t *c)
+{
+    sf_correlator_feed_free(feed_of(c));
+    g_hash_table_remove(feeds, c);
+    sf_correlator_free(c);
 }
 
 static void feed_ports(sf_correlator_t *c, const char *src, const char *dst,
@@ -217,8 +253,9 @@ static void feed_ports(sf_correlator_t *c, const char *src, const char *dst,
 {
     for (guint p = from; p <= to; p++) {
         sf_flow_t f = test_syn(src, dst, (guint16)p);
-        sf_correlator_flow(&f, c);
+        offer(c, &f);
     }
+    batch_end(c);
 }
 
 static gint64 hget(redisContext *rc, const char *src, const char *field)
@@ -263,8 +300,9 @@ static void test_accuracy(void)
         for (guint h = 1; h <= small[i]; h++) {
             g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
             sf_flow_t f = test_syn(src, dst, 22);
-            sf_correlator_flow(&f, c);
+            offer(c, &f);
         }
+        batch_end(c);
     }
     for (guint i = 0; i < G_N_ELEMENTS(large); i++) {
         g_snprintf(src, sizeof src, "198.51.100.%u", i + 201);
@@ -276,10 +314,10 @@ static void test_accuracy(void)
         for (guint n = 0; n < nets[i]; n++) {
             g_snprintf(dst, sizeof dst, "10.%u.%u.1", n >> 8, n & 255);
             sf_flow_t f = test_syn(src, dst, 80);
-            sf_correlator_flow(&f, c);
+            offer(c, &f);
         }
     }
-    sf_correlator_free(c);
+    release(c);
     rc = connect_test();
     for (guint i = 0; i < G_N_ELEMENTS(small); i++) {
         g_snprintf(src, sizeof src, "198.51.100.%u", i + 1);
@@ -318,9 +356,9 @@ static void test_ttls(void)
     for (guint h = 1; h <= 40; h++) {
         g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
         sf_flow_t f = test_syn("203.0.113.6", dst, 443);
-        sf_correlator_flow(&f, c);
+        offer(c, &f);
     }
-    sf_correlator_free(c);
+    release(c);
     rc = connect_test();
     do {
         redisReply *r = redisCommand(rc, "SCAN %llu MATCH sf:* COUNT 1000",
@@ -363,31 +401,31 @@ static void test_three_collectors(void)
     }
     for (guint p = 1; p <= 1000; p++) {            /* SYN scan */
         sf_flow_t f = test_syn("203.0.113.10", "192.0.2.5", (guint16)p);
-        sf_correlator_flow(&f, c[n++ % 3]);
+        offer(c[n++ % 3], &f);
     }
     for (guint h = 1; h <= 254; h++) {             /* sweep of a /24 */
         g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
         sf_flow_t f = test_syn("203.0.113.20", dst, 22);
-        sf_correlator_flow(&f, c[n++ % 3]);
+        offer(c[n++ % 3], &f);
     }
     for (guint i = 0; i < 300; i++) {              /* benign */
         /* a busy web client fetching 300 pages */
         sf_flow_t f = test_flow("203.0.113.30", (guint16)(30000 + i),
                                 "192.0.2.80", 443, 6,
                                 T_SYN | T_ACK | T_PSH | T_FIN, 14, 9000);
-        sf_correlator_flow(&f, c[n++ % 3]);
+        offer(c[n++ % 3], &f);
         /* a server answering 300 clients */
         g_snprintf(client, sizeof client, "198.51.100.%u", 1 + i % 250);
         f = test_flow("192.0.2.80", 443, client, (guint16)(40000 + i), 6,
                       T_SYN | T_ACK | T_PSH | T_FIN, 20, 30000);
-        sf_correlator_flow(&f, c[n++ % 3]);
+        offer(c[n++ % 3], &f);
         /* a DNS server answering clients */
         f = test_flow("192.0.2.53", 53, client, (guint16)(40000 + i), 17, 0,
                       1, 120);
-        sf_correlator_flow(&f, c[n++ % 3]);
+        offer(c[n++ % 3], &f);
     }
     for (guint i = 0; i < 3; i++)
-        sf_correlator_free(c[i]);
+        release(c[i]);
     alerts = collect(l, 1500);
     listen_stop(l);
     for (guint i = 0; i < alerts->len; i++) {
@@ -431,12 +469,12 @@ static void test_restart(void)
 
     flushall();
     feed_ports(c, "203.0.113.40", "192.0.2.7", 1, 40);
-    sf_correlator_free(c);
+    release(c);
     before = collect(l, 500);
     g_assert_cmpuint(before->len, ==, 0);
     c = correlator(cfg, "second");
     feed_ports(c, "203.0.113.40", "192.0.2.7", 41, 80);
-    sf_correlator_free(c);
+    release(c);
     after = collect(l, 1000);
     listen_stop(l);
     g_assert_cmpuint(after->len, ==, 1);
@@ -465,7 +503,7 @@ static void test_latency(void)
     g_test_message("alert %.0f ms after the crossing flow",
                    (double)(t1 - t0) / 1000.0);
     g_assert_cmpint(t1 - t0, <=, 250000 + 1000000);
-    sf_correlator_free(c);
+    release(c);
     listen_stop(l);
     sf_correlate_config_free(cfg);
 }
@@ -491,11 +529,12 @@ static void test_allow_tag_v6(void)
         g_snprintf(dst, sizeof dst, "2001:db8:1:2::%x", h);
         sf_flow_t f = test_flow("2001:db8:ff::1", 40000, dst, 22, 6, T_SYN,
                                 1, 80);
-        sf_correlator_flow(&f, c);
+        offer(c, &f);
     }
+    batch_end(c);
     g_usleep(500000);
     sf_correlator_get_stats(c, &st);
-    sf_correlator_free(c);
+    release(c);
     alerts = collect(l, 1000);
     listen_stop(l);
     g_assert_cmpuint(st.allowed, ==, 1);
@@ -552,7 +591,7 @@ static void test_reload(void)
     feed_ports(c, "203.0.113.81", "192.0.2.1", 51, 70);
     after = collect(l, 1000);
     sf_correlator_get_stats(c, &st);
-    sf_correlator_free(c);
+    release(c);
     listen_stop(l);
     g_assert_cmpuint(st.allowed, ==, 1);
     g_assert_cmpuint(after->len, ==, 1);
@@ -595,8 +634,9 @@ static void test_redis_down(void)
     for (guint i = 0; i < 200000; i++) {
         g_snprintf(src, sizeof src, "100.64.%u.%u", (i >> 8) & 255, i & 255);
         sf_flow_t f = test_syn(src, "192.0.2.1", (guint16)(1 + i % 1000));
-        sf_correlator_flow(&f, c);
+        offer(c, &f);
     }
+    batch_end(c);
     g_test_message("200,000 flows filed in %.0f ms with redis down",
                    (double)(g_get_monotonic_time() - t0) / 1000.0);
     g_usleep(300000);
@@ -604,7 +644,7 @@ static void test_redis_down(void)
     g_assert_cmpuint(st.evidence, ==, 200000);
     g_assert_cmpuint(st.flushes, ==, 0);
     t0 = g_get_monotonic_time();
-    sf_correlator_free(c);
+    release(c);
     g_assert_cmpint(g_get_monotonic_time() - t0, <, 5 * G_USEC_PER_SEC);
     g_log_set_always_fatal(fatal);
     sf_correlate_config_free(cfg);
@@ -666,7 +706,7 @@ static void test_skip_known(void)
         pfcount = calls(rc, "pfcount");
         incrby = calls(rc, "incrby");
         if (g_get_real_time() / 30000000 != b0 && attempt < 2) {
-            sf_correlator_free(c);      /* a new bucket began: again */
+            release(c);      /* a new bucket began: again */
             redisFree(rc);
             continue;
         }
@@ -695,7 +735,7 @@ static void test_skip_known(void)
                          (long long)(g_get_real_time() / 30000000));
         g_assert_cmpint(r->integer, >, 0);
         freeReplyObject(r);
-        sf_correlator_free(c);
+        release(c);
         redisFree(rc);
         break;
     }
@@ -777,7 +817,7 @@ static void test_nets_cap(void)
             for (guint n = 8 * round; n < 8 * round + 8; n++) {
                 g_snprintf(dst, sizeof dst, "10.20.%u.7", n);
                 sf_flow_t f = test_syn(wide, dst, 443);
-                sf_correlator_flow(&f, c);
+                offer(c, &f);
             }
             /* 192.0.2.0/24 first; 15 more nets over two flushes reach
              * the cap, then 8 new nets per flush are refused */
@@ -785,17 +825,18 @@ static void test_nets_cap(void)
                  h++) {
                 g_snprintf(dst, sizeof dst, "192.0.2.%u", h);
                 sf_flow_t f = test_syn(sweep, dst, 22);
-                sf_correlator_flow(&f, c);
+                offer(c, &f);
             }
             for (guint n = 0; round < 5 && n < (round == 1 ? 7u : 8u); n++) {
                 g_snprintf(dst, sizeof dst, "10.30.%u.1", other++);
                 sf_flow_t f = test_syn(sweep, dst, 22);
-                sf_correlator_flow(&f, c);
+                offer(c, &f);
             }
+            batch_end(c);
             wait_flush(c);
         }
         sf_correlator_get_stats(c, &st);
-        sf_correlator_free(c);
+        release(c);
         alerts = collect(l, 500);
         listen_stop(l);
         if (g_get_real_time() / 30000000 != b0 && attempt < 2) {
@@ -883,10 +924,13 @@ static void test_cost(void)
                            (j >> 8) & 255, j & 255);
                 f = test_syn(src, "192.0.2.1", (guint16)(i % 4 + 1));
             }
-            sf_correlator_flow(&f, c);
-            if (i % 5000 == 4999)       /* about 5,000 flows per flush */
+            offer(c, &f);
+            if (i % 5000 == 4999) {     /* about 5,000 flows per flush */
+                batch_end(c);
                 g_usleep(200000);
+            }
         }
+        batch_end(c);
         /* until the Redis thread has caught up */
         guint64 last = G_MAXUINT64;
         for (guint wait = 0; wait < 50; wait++) {
@@ -908,7 +952,7 @@ static void test_cost(void)
                        (double)st.redis_commands / cases[k].flows,
                        (double)st.redis_bytes / cases[k].flows,
                        usec / cases[k].flows, st.flushes);
-        sf_correlator_free(c);
+        release(c);
         redisFree(rc);
     }
     sf_correlate_config_free(cfg);
