@@ -1,7 +1,9 @@
 # correlate/: evidence filter, sketches, Redis state, rules, notifier.
 noinst_LIBRARIES += correlate/libcorrelate.a
 correlate_libcorrelate_a_SOURCES = \
-	correlate/correlator.h correlate/correlator.c \
+	correlate/correlator.h correlate/correlator-int.h \
+	correlate/correlator.c correlate/feed.c correlate/connection.c \
+	correlate/rules.c correlate/flush.c \
 	correlate/config.h correlate/config.c \
 	correlate/redisurl.h correlate/redisurl.c \
 	correlate/rcluster.h correlate/rcluster.c \

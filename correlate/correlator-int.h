@@ -1,0 +1,95 @@
+/*
+ * correlator-int.h - the correlator's state, shared by the files that
+ * make it up (not part of correlate/'s interface: see correlator.h):
+ *
+ *   correlator.c   life cycle, counters, SIGHUP reload
+ *   feed.c         the receive threads' way in: evidence into the
+ *                  active local aggregate
+ *   connection.c   the Redis thread's connection: one context or a
+ *                  cluster, backoff
+ *   rules.c        thresholds, --allow, --tag and the memory of alerts
+ *                  already raised; hands won alerts to the notifier
+ *   flush.c        the Redis thread: swap, write (window.c), claim,
+ *                  publish (notifier.c)
+ */
+#ifndef SF_CORRELATOR_INT_H
+#define SF_CORRELATOR_INT_H
+
+#include "correlator.h"
+#include "aggregate.h"
+#include "alert.h"
+#include "config.h"
+#include "notifier.h"
+#include "pipe.h"
+#include "probation.h"
+#include "window.h"
+
+/* What SIGHUP may change (sf_correlator_reload): a private copy, swapped
+ * under agg_lock (the receive thread reads home) and rules_lock (the Redis
+ * thread holds it through a flush). */
+typedef struct sf_rules {
+    GArray *home;               /* sf_cidr_t */
+    GArray *allow;              /* sf_cidr_t */
+    GArray *tags;               /* sf_tag_t, names owned */
+    int     port_threshold;
+    int     sweep_threshold;
+} sf_rules_t;
+
+struct sf_correlator {
+    const sf_correlate_config_t *cfg;
+    sf_rules_t      *rules;
+    GMutex           rules_lock;
+    char            *name;
+
+    /* shared with the receive thread */
+    GMutex           agg_lock;
+    sf_agg_t        *active;
+    guint64          flows;             /* atomic */
+    guint64          evidence;          /* under agg_lock */
+
+    /* Redis thread */
+    GThread         *thread;
+    GMutex           state_lock;
+    GCond            cond;
+    gboolean         stop;
+    sf_agg_t        *spare;
+    gboolean         spare_pending;
+    redisContext    *rc;
+    sf_rcluster_t   *cluster;           /* instead of rc on Redis Cluster */
+    sf_rcluster_stats_t cluster_past;   /* counters of earlier connections */
+    gint64           retry_at;          /* monotonic us */
+    gint             backoff_ms;
+    gboolean         outage_logged;
+    sf_pipe_t       *pipe;
+    sf_window_t     *window;
+    sf_probation_t  *probation;         /* Redis thread */
+    GArray          *counts;
+    GArray          *claims;
+    sf_notifier_t   *notifier;
+    GHashTable      *alerted;           /* "src|kind" -> expiry ms */
+    sf_correlator_stats_t st;           /* Redis-thread fields, state_lock */
+};
+
+/* Adds n to a Redis-thread counter of st (under state_lock). */
+void sf_cor_count(sf_correlator_t *c, guint64 *field, guint64 n);
+
+/* rules.c */
+sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg);
+void sf_rules_free(sf_rules_t *r);
+/* Fills c->claims with the crossings of c->counts still to claim. */
+void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms);
+/* What claims taught: each claimed crossing is remembered, won ones are
+ * queued as alerts; the claims' facts are cleared. */
+void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms);
+
+/* connection.c */
+/* TRUE: connected (force: now, whatever the backoff says). */
+gboolean sf_cor_ensure_connected(sf_correlator_t *c, gboolean force);
+void sf_cor_drop_connection(sf_correlator_t *c, const GError *err);
+/* Begins a batch of c->pipe on the connection (an sf_notifier_begin_fn). */
+void sf_cor_begin_batch(void *correlator);
+
+/* flush.c: the Redis thread's body. */
+gpointer sf_cor_redis_main(gpointer correlator);
+
+#endif

@@ -1,0 +1,105 @@
+/*
+ * feed.c - the receive threads' way into the correlator.
+ *
+ * Each receive thread has a feed: sf_correlator_feed_flow() is the sink of
+ * its decoder.  A flow is classified (evidence.c); evidence is staged, up
+ * to FEED_BATCH flows, and filed into the active local aggregate
+ * (aggregate.c) under agg_lock when the batch ends (the decoder's NULL
+ * flow after each datagram) or the stage is full.  Direction is checked
+ * against --home-net under the same lock, as SIGHUP may replace it.  No
+ * Redis I/O, no allocation, no log.
+ */
+#include "correlator-int.h"
+#include "cidr.h"
+#include "evidence.h"
+
+/* Whether a flow is a probe: from outside into --home-net; agg_lock held
+ * (SIGHUP replaces the rules). */
+static gboolean probe_locked(const sf_correlator_t *c, const sf_flow_t *flow)
+{
+    const GArray *home = c->rules->home;
+
+    return !home->len || (!sf_cidr_list_contains(home, &flow->src)
+                          && sf_cidr_list_contains(home, &flow->dst));
+}
+
+/* A receive thread's stage: the lock and the shared counter are taken
+ * once per batch, not per flow (with several workers, per flow they were
+ * also contended). */
+#define FEED_BATCH 64
+
+struct sf_correlator_feed {
+    sf_correlator_t *c;
+    guint            n;
+    guint64          flows;                 /* offered, not yet counted */
+    sf_flow_t        staged[FEED_BATCH];
+    gboolean         with_port[FEED_BATCH];
+    guint64          hash[FEED_BATCH];      /* drain scratch */
+};
+
+sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
+{
+    sf_correlator_feed_t *f = g_new0(sf_correlator_feed_t, 1);
+
+    f->c = c;
+    return f;
+}
+
+static void feed_drain(sf_correlator_feed_t *f)
+{
+    sf_correlator_t *c = f->c;
+
+    if (f->flows) {
+        __atomic_fetch_add(&c->flows, f->flows, __ATOMIC_RELAXED);
+        f->flows = 0;
+    }
+    if (f->n == 0)
+        return;
+    g_mutex_lock(&c->agg_lock);
+    /* the probes' sources' table entries and bodies are random accesses
+     * into megabytes: ask for all of them before touching any */
+    guint n = 0;
+    for (guint i = 0; i < f->n; i++) {
+        if (!probe_locked(c, &f->staged[i]))
+            continue;
+        if (n != i) {
+            f->staged[n] = f->staged[i];
+            f->with_port[n] = f->with_port[i];
+        }
+        f->hash[n] = sf_agg_hash(c->active, &f->staged[n].src);
+        sf_agg_prefetch(c->active, f->hash[n], FALSE);
+        n++;
+    }
+    for (guint i = 0; i < n; i++)
+        sf_agg_prefetch(c->active, f->hash[i], TRUE);
+    for (guint i = 0; i < n; i++)
+        sf_agg_add_hashed(c->active, &f->staged[i], f->with_port[i], f->hash[i]);
+    c->evidence += n;
+    g_mutex_unlock(&c->agg_lock);
+    f->n = 0;
+}
+
+void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed)
+{
+    sf_correlator_feed_t *f = feed;
+
+    if (flow == NULL) {
+        feed_drain(f);
+        return;
+    }
+    f->flows++;
+    if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
+        return;
+    f->staged[f->n] = *flow;
+    f->with_port[f->n] = sf_evidence_has_port(flow);
+    if (++f->n == FEED_BATCH)
+        feed_drain(f);
+}
+
+void sf_correlator_feed_free(sf_correlator_feed_t *f)
+{
+    if (f == NULL)
+        return;
+    feed_drain(f);
+    g_free(f);
+}

@@ -1,0 +1,140 @@
+/*
+ * rules.c - what makes a crossing an alert: the thresholds (ports of one
+ * source, hosts in one net), --allow (crossings counted, never claimed),
+ * --tag (names added to alerts of matching sources) and the local memory
+ * of (source, kind) pairs already alerted in the suppression period, which
+ * spares Redis a claim the pair would lose anyway.  SIGHUP replaces the
+ * rules (sf_correlator_reload); the memory is then cleared.
+ */
+#include "correlator-int.h"
+#include "cidr.h"
+
+#define ALERTED_CAP 65536
+
+sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg)
+{
+    sf_rules_t *r = g_new0(sf_rules_t, 1);
+
+    r->home = g_array_copy(cfg->home_nets);
+    r->allow = g_array_copy(cfg->allow);
+    r->tags = g_array_copy(cfg->tags);
+    for (guint i = 0; i < r->tags->len; i++)
+        g_array_index(r->tags, sf_tag_t, i).name =
+            g_strdup(g_array_index(cfg->tags, sf_tag_t, i).name);
+    r->port_threshold = cfg->port_threshold;
+    r->sweep_threshold = cfg->sweep_threshold;
+    return r;
+}
+
+void sf_rules_free(sf_rules_t *r)
+{
+    if (r == NULL)
+        return;
+    for (guint i = 0; i < r->tags->len; i++)
+        g_free(g_array_index(r->tags, sf_tag_t, i).name);
+    g_array_unref(r->home);
+    g_array_unref(r->allow);
+    g_array_unref(r->tags);
+    g_free(r);
+}
+
+static char *alerted_key(const sf_addr_t *src, sf_alert_kind_t kind)
+{
+    char text[SF_ADDR_STRLEN];
+
+    return g_strdup_printf("%s|%d", sf_addr_to_string(src, text), kind);
+}
+
+static gboolean recently_alerted(sf_correlator_t *c, const sf_addr_t *src,
+                                 sf_alert_kind_t kind, gint64 now_ms)
+{
+    g_autofree char *key = alerted_key(src, kind);
+    const gint64 *until = g_hash_table_lookup(c->alerted, key);
+
+    return until && *until > now_ms;
+}
+
+static gboolean drop_expired(gpointer key, gpointer value, gpointer now)
+{
+    return *(gint64 *)value <= *(gint64 *)now;
+}
+
+static void remember_alerted(sf_correlator_t *c, const sf_addr_t *src,
+                             sf_alert_kind_t kind, gint64 now_ms)
+{
+    gint64 *until = g_new(gint64, 1);
+
+    if (g_hash_table_size(c->alerted) >= ALERTED_CAP) {
+        g_hash_table_foreach_remove(c->alerted, drop_expired, &now_ms);
+        if (g_hash_table_size(c->alerted) >= ALERTED_CAP)
+            g_hash_table_remove_all(c->alerted);
+    }
+    *until = now_ms + (gint64)c->cfg->suppress_s * 1000;
+    g_hash_table_replace(c->alerted, alerted_key(src, kind), until);
+}
+
+static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
+                     gint64 now_ms)
+{
+    const sf_window_counts_t *w =
+        &g_array_index(c->counts, sf_window_counts_t, ci);
+    sf_window_claim_t cl = {.counts_index = ci, .kind = kind};
+
+    if (recently_alerted(c, &w->src, kind, now_ms))
+        return;
+    if (sf_cidr_list_contains(c->rules->allow, &w->src)) {
+        sf_cor_count(c, &c->st.allowed, 1);
+        remember_alerted(c, &w->src, kind, now_ms);
+        return;
+    }
+    g_array_append_val(c->claims, cl);
+}
+
+void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms)
+{
+    g_array_set_size(c->claims, 0);
+    for (guint i = 0; i < c->counts->len; i++) {
+        const sf_window_counts_t *w =
+            &g_array_index(c->counts, sf_window_counts_t, i);
+        if (w->ports >= c->rules->port_threshold)
+            consider(c, i, SF_ALERT_PORT_SCAN, now_ms);
+        if (w->top_hosts >= c->rules->sweep_threshold)
+            consider(c, i, SF_ALERT_HOST_SWEEP, now_ms);
+    }
+}
+
+/* Fills in what the rules know (window, threshold, --tag) and hands the
+ * alert to the notifier. */
+static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
+                          gint64 now_ms)
+{
+    const char *tags[16];
+    guint n = 0;
+    const GArray *t = c->rules->tags;
+
+    for (guint i = 0; i < t->len && n + 1 < G_N_ELEMENTS(tags); i++)
+        if (sf_cidr_contains(&g_array_index(t, sf_tag_t, i).cidr, &f->src))
+            tags[n++] = g_array_index(t, sf_tag_t, i).name;
+    tags[n] = NULL;
+    f->window_s = c->cfg->window_s;
+    f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->rules->port_threshold
+                                                 : c->rules->sweep_threshold;
+    sf_notifier_enqueue(c->notifier, f, tags, now_ms);
+}
+
+void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms)
+{
+    for (guint i = 0; i < c->claims->len; i++) {
+        sf_window_claim_t *cl = &g_array_index(c->claims, sf_window_claim_t, i);
+        const sf_window_counts_t *w =
+            &g_array_index(c->counts, sf_window_counts_t, cl->counts_index);
+
+        remember_alerted(c, &w->src, cl->kind, now_ms);
+        if (cl->won) {
+            cl->facts.kind = cl->kind;
+            cl->facts.src = w->src;
+            enqueue_alert(c, &cl->facts, now_ms);
+        }
+        sf_alert_facts_clear(&cl->facts);
+    }
+}
