@@ -2,7 +2,7 @@
  * config.c - defaults, command-line options and validation of the
  * correlator's settings.
  *
- * Defaults follow issue 3 and the anchors in FACTS.md: a 300 s window
+ * Defaults, set against the detectors operators know: a 300 s window
  * (Zeek's scan.zeek window), 64 distinct ports (between Zeek's 15 and
  * Elastic's 250: a SYN scan of nmap's top 100 ports trips it, a busy client
  * does not), 32 hosts in one /24 (Zeek's 25 rounded to a power of two), a

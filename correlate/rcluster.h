@@ -2,8 +2,9 @@
  * rcluster.h - Redis Cluster over hiredis 0.14: key slots, the slot map,
  * one blocking context per master, and pipelined batches routed by slot.
  *
- * hiredis 0.14 has no cluster support and Debian 12 packages no cluster
- * client (FACTS.md), so this is the small part of one that scanflow needs:
+ * hiredis 0.14 has no cluster support and Debian 12 packages no
+ * cluster-aware C client (no hiredis-cluster, hiredis-vip or libvalkey),
+ * so this is the small part of one that scanflow needs:
  * a batch of commands is appended in the caller's order, split by slot into
  * one pipeline per master (written in one go per node), and the replies
  * come back in the caller's order.  MOVED and ASK redirections, CLUSTERDOWN

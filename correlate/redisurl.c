@@ -4,7 +4,8 @@
  * Connections are blocking hiredis contexts with timeouts: they are used
  * only by the correlator's Redis thread and by the watch/top commands,
  * never by the receive thread, so a stalled Redis costs at most one
- * timeout there (FACTS.md: the 0.14 async API has no timeouts at all).
+ * timeout there (hiredis 0.14's async API, the one Debian 12 packages,
+ * has no timeouts at all).
  */
 #include "redisurl.h"
 #include "correlator.h"
