@@ -2,9 +2,10 @@
  * alert.c - alert JSON (schemas/alert.schema.json) built with json-glib.
  *
  * Severity grows with how far past its threshold the scan went: below 4x
- * "low", below 16x "medium", beyond "high" (a 64-port threshold: a full
- * 1,000-port nmap scan is "high"; a /24 sweep of 32-127 hosts is "low" or
- * "medium").  Technique: MITRE ATT&CK T1595.001 (Scanning IP Blocks) for
+ * "low", below 16x "medium", beyond "high" (a 64-port threshold: nmap's
+ * default 1,000 ports are "medium", 1,024 ports and more "high"; with a
+ * 32-host threshold a sweep of 32-127 hosts of one /24 is "low", of
+ * 128-254 "medium").  Technique: MITRE ATT&CK T1595.001 (Scanning IP Blocks) for
  * sweeps, T1595 (Active Scanning) for port scans.
  */
 #include "alert.h"
