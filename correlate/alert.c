@@ -5,8 +5,8 @@
  * "low", below 16x "medium", beyond "high" (a 64-port threshold: nmap's
  * default 1,000 ports are "medium", 1,024 ports and more "high"; with a
  * 32-host threshold a sweep of 32-127 hosts of one /24 is "low", of
- * 128-254 "medium").  Technique: MITRE ATT&CK T1595.001 (Scanning IP Blocks) for
- * sweeps, T1595 (Active Scanning) for port scans.
+ * 128-254 "medium").  Technique: MITRE ATT&CK T1595.001 (Scanning IP
+ * Blocks) for sweeps, T1595 (Active Scanning) for port scans.
  */
 #include "alert.h"
 
