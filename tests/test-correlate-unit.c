@@ -11,6 +11,7 @@
 #include "config.h"
 #include "correlate-testlib.h"
 #include "evidence.h"
+#include "keys.h"
 #include "probation.h"
 #include "redisurl.h"
 
@@ -465,6 +466,50 @@ static void probation_flush(probe_run_t *r, gint64 now)
     sf_agg_reset(r->a);
 }
 
+/* The key names (keys.c) spelled out: they are the contract with Redis
+ * and with `scanflow top`, and must not change by accident. */
+static void test_keys(void)
+{
+    static const guint8 net4[3] = {192, 0, 2};
+    static const guint8 net6[8] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1};
+    char sk[SF_KEY_SOURCE_LEN], key[SF_KEY_LEN], dim[SF_KEY_NET_LEN + 3];
+    char a[SF_ADDR_STRLEN], b[SF_ADDR_STRLEN];
+    sf_addr_t src;
+
+    g_assert_true(sf_addr_parse("203.0.113.7", &src));
+    g_assert_cmpstr(sf_key_source(sk, &src), ==, "sf:{203.0.113.7}:");
+    g_assert_cmpstr(sf_key_bucket(key, sk, SF_KEY_PORTS, 56666666), ==,
+                    "sf:{203.0.113.7}:p:56666666");
+    g_assert_cmpstr(sf_key_bucket(key, sk, SF_KEY_FLOWS, -3), ==,
+                    "sf:{203.0.113.7}:f:0");
+    g_assert_cmpstr(sf_key_of(key, sk, SF_KEY_META), ==,
+                    "sf:{203.0.113.7}:m");
+    g_assert_cmpstr(sf_key_of(key, sk, SF_KEY_COUNTS), ==,
+                    "sf:{203.0.113.7}:c");
+    g_assert_cmpstr(sf_key_claim(key, sk, "host_sweep"), ==,
+                    "sf:{203.0.113.7}:a:host_sweep");
+    g_assert_cmpstr(sf_key_hosts_dim(dim, net4, 3), ==, "h:192.0.2.0/24:");
+    g_assert_cmpstr(sf_key_bucket(key, sk, dim, 9), ==,
+                    "sf:{203.0.113.7}:h:192.0.2.0/24:9");
+    g_assert_cmpstr(sf_key_net_text(net6, 8, dim), ==,
+                    "2001:db8:0:1::/64");
+    g_assert_true(sf_addr_parse("2001:db8::1", &src));
+    g_assert_cmpstr(sf_key_of(key, sf_key_source(sk, &src), SF_KEY_SAMPLES),
+                    ==, "sf:{2001:db8::1}:s");
+    g_assert_cmpstr(sf_key_of(key, sf_key_source_text(sk, "10.0.0.1"),
+                              SF_KEY_TOP), ==, "sf:{10.0.0.1}:top");
+    g_assert_cmpstr(sf_key_top_minute(key, 28333333), ==,
+                    "sf:top:28333333");
+    /* the hand-written IPv4 text is inet_ntop's */
+    for (guint i = 0; i < 4096; i++) {
+        guint32 v = g_random_int();
+        guint8 q[4] = {v >> 24, v >> 16, v >> 8, i & 1 ? 0 : (guint8)v};
+        sf_addr_set_v4(&src, q);
+        g_assert_cmpstr(sf_key_addr_text(&src, a), ==,
+                        sf_addr_to_string(&src, b));
+    }
+}
+
 static void test_probation(void)
 {
     /* 100 flushes, each with 2,000 new one-flow sources (a spoofed flood),
@@ -615,5 +660,6 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/aggregate/index-growth", test_aggregate_index_growth);
     g_test_add_func("/correlate/aggregate/addrs", test_aggregate_addrs);
     g_test_add_func("/correlate/probation", test_probation);
+    g_test_add_func("/correlate/keys", test_keys);
     return g_test_run();
 }
