@@ -74,6 +74,43 @@ static void flush_once(sf_correlator_t *c, gboolean force)
     g_mutex_unlock(&c->rules_lock);
 }
 
+/* Counters of a flush that went through, begun at t0 (monotonic us). */
+static void count_flush(sf_correlator_t *c, gint64 t0)
+{
+    sf_window_stats_t ws;
+    sf_rcluster_stats_t cs = {0, 0, 0, 0};
+
+    sf_window_get_stats(c->window, &ws);
+    if (c->cluster)
+        sf_rcluster_get_stats(c->cluster, &cs);
+    g_mutex_lock(&c->state_lock);
+    c->st.cluster_moved = c->cluster_past.moved + cs.moved;
+    c->st.cluster_ask = c->cluster_past.ask + cs.ask;
+    c->st.cluster_map_loads = c->cluster_past.map_loads + cs.map_loads;
+    c->st.cluster_retries = c->cluster_past.retries + cs.retries;
+    c->st.seen_evicted = ws.seen_evicted;
+    c->st.nets_capped = ws.nets_capped;
+    c->st.flushes++;
+    c->st.flush_us += (guint64)(g_get_monotonic_time() - t0);
+    c->st.sources = c->counts->len;
+    g_mutex_unlock(&c->state_lock);
+}
+
+/* Writes the spare, claims and queues what it won; FALSE: the connection
+ * failed and the spare is still to be sent. */
+static gboolean send_spare(sf_correlator_t *c, GError **err)
+{
+    gint64 t0 = g_get_monotonic_time();
+
+    if (!write_aggregate(c, c->spare, err))
+        return FALSE;
+    sf_window_commit(c->window);
+    sf_agg_reset(c->spare);
+    c->spare_pending = FALSE;
+    count_flush(c, t0);
+    return TRUE;
+}
+
 static void flush_once_locked(sf_correlator_t *c, gboolean force)
 {
     g_autoptr(GError) err = NULL;
@@ -83,32 +120,9 @@ static void flush_once_locked(sf_correlator_t *c, gboolean force)
         return;
     if (!c->spare_pending)
         swap_aggregates(c);
-    if (c->spare_pending) {
-        gint64 t0 = g_get_monotonic_time();
-        sf_window_stats_t ws;
-        sf_rcluster_stats_t cs = {0, 0, 0, 0};
-
-        if (!write_aggregate(c, c->spare, &err)) {
-            sf_cor_drop_connection(c, err);
-            return;
-        }
-        sf_window_commit(c->window);
-        sf_window_get_stats(c->window, &ws);
-        if (c->cluster)
-            sf_rcluster_get_stats(c->cluster, &cs);
-        sf_agg_reset(c->spare);
-        c->spare_pending = FALSE;
-        g_mutex_lock(&c->state_lock);
-        c->st.cluster_moved = c->cluster_past.moved + cs.moved;
-        c->st.cluster_ask = c->cluster_past.ask + cs.ask;
-        c->st.cluster_map_loads = c->cluster_past.map_loads + cs.map_loads;
-        c->st.cluster_retries = c->cluster_past.retries + cs.retries;
-        c->st.seen_evicted = ws.seen_evicted;
-        c->st.nets_capped = ws.nets_capped;
-        c->st.flushes++;
-        c->st.flush_us += (guint64)(g_get_monotonic_time() - t0);
-        c->st.sources = c->counts->len;
-        g_mutex_unlock(&c->state_lock);
+    if (c->spare_pending && !send_spare(c, &err)) {
+        sf_cor_drop_connection(c, err);
+        return;
     }
     if (!sf_notifier_publish(c->notifier, c->pipe, sf_cor_begin_batch, c,
                              &err))
