@@ -15,15 +15,17 @@ tests_test_correlate_redis_LDADD = $(CORRELATE_TEST_LIBS)
 TESTS += tests/test-correlate-unit tests/correlate-redis.sh
 EXTRA_DIST += tests/redis-helper.sh tests/correlate-redis.sh
 
-# One program per module: alert.c (no Redis), pipe.c (run by pipe-redis.sh
-# against a private redis-server).
-check_PROGRAMS += tests/test-alert tests/test-pipe
+# One program per module: alert.c (no Redis); pipe.c and notifier.c, run
+# by pipe-redis.sh and notifier-redis.sh against a private redis-server.
+check_PROGRAMS += tests/test-alert tests/test-pipe tests/test-notifier
 tests_test_alert_SOURCES = tests/test-alert.c
 tests_test_alert_LDADD = $(CORRELATE_TEST_LIBS)
 tests_test_pipe_SOURCES = tests/test-pipe.c
 tests_test_pipe_LDADD = $(CORRELATE_TEST_LIBS)
-TESTS += tests/test-alert tests/pipe-redis.sh
-EXTRA_DIST += tests/pipe-redis.sh
+tests_test_notifier_SOURCES = tests/test-notifier.c
+tests_test_notifier_LDADD = $(CORRELATE_TEST_LIBS)
+TESTS += tests/test-alert tests/pipe-redis.sh tests/notifier-redis.sh
+EXTRA_DIST += tests/pipe-redis.sh tests/notifier-redis.sh
 
 # scanflow watch / top against a running scanflowd and a real Redis.
 TESTS += tests/watch-top.sh
