@@ -29,13 +29,14 @@
  */
 #include "listener.h"
 
+#include "addr.h"
 #include "cursor.h"
+#include "netsock.h"
 #include "sanitize.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -124,107 +125,41 @@ gboolean sf_listen_spec_parse(const char *spec, char **proto, char **host,
                               char **port, GError **err)
 {
     const char *rest = strstr(spec, "://");
-    const char *colon;
 
     if (rest == NULL || (strncmp(spec, "udp", 3) && strncmp(spec, "tcp", 3)) ||
-        rest - spec != 3)
-        goto bad;
-    rest += 3;
-    if (*rest == '[') {
-        const char *end = strchr(rest, ']');
-        if (end == NULL || end[1] != ':')
-            goto bad;
-        *host = g_strndup(rest + 1, (gsize)(end - rest - 1));
-        colon = end + 1;
-    } else {
-        colon = strrchr(rest, ':');
-        if (colon == NULL)
-            goto bad;
-        *host = g_strndup(rest, (gsize)(colon - rest));
-    }
-    char *endp;
-    long p = strtol(colon + 1, &endp, 10);
-    if (colon[1] == '\0' || *endp != '\0' || p < 0 || p > 65535) {
-        g_free(*host);
-        goto bad;
+        rest - spec != 3 || !sf_hostport_parse(rest + 3, 0, host, port)) {
+        g_set_error(err, SF_ERROR, 1,
+                    "bad listen address '%s': expected udp://ADDR:PORT or tcp://ADDR:PORT",
+                    spec);
+        return FALSE;
     }
     *proto = g_strndup(spec, 3);
-    *port = g_strdup(colon + 1);
     return TRUE;
-bad:
-    g_set_error(err, SF_ERROR, 1,
-                "bad listen address '%s': expected udp://ADDR:PORT or tcp://ADDR:PORT",
-                spec);
-    return FALSE;
-}
-
-static int open_socket(const struct addrinfo *ai, bool tcp, bool reuseport,
-                       GError **err)
-{
-    int fd = socket(ai->ai_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK |
-                    SOCK_CLOEXEC, 0);
-    int one = 1, zero = 0, rcv = 32 << 20;
-
-    if (fd < 0)
-        goto err;
-    /* TCP only: restart past TIME_WAIT.  On UDP, SO_REUSEADDR would let a
-     * second scanflowd bind the same port and silently take its traffic. */
-    if (tcp)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
-        goto err;
-    if (ai->ai_family == AF_INET6)      /* [::] takes IPv4 too */
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    if (!tcp && setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof rcv) < 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof rcv);
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0)
-        goto err;
-    if (tcp && listen(fd, 64) < 0)
-        goto err;
-    return fd;
-err:
-    g_set_error(err, SF_ERROR, 2, "%s", g_strerror(errno));
-    if (fd >= 0)
-        close(fd);
-    return -1;
 }
 
 gboolean sf_listener_add(sf_listener_t *l, const char *spec, GError **err)
 {
-    char *proto = NULL, *host = NULL, *port = NULL;
-    struct addrinfo hints, *res = NULL;
-    gboolean ok = FALSE;
-    int rc;
+    g_autofree char *proto = NULL, *host = NULL, *port = NULL;
+    g_autoptr(GError) e2 = NULL;
 
     if (!sf_listen_spec_parse(spec, &proto, &host, &port, err))
         return FALSE;
     bool tcp = strcmp(proto, "tcp") == 0;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    hints.ai_socktype = tcp ? SOCK_STREAM : SOCK_DGRAM;
-    rc = getaddrinfo(*host ? host : NULL, port, &hints, &res);
-    if (rc != 0) {
-        g_set_error(err, SF_ERROR, 3, "%s: %s", spec, gai_strerror(rc));
-        goto out;
-    }
-    GError *e2 = NULL;
-    int fd = open_socket(res, tcp, l->reuseport, &e2);
+    sf_netsock_opts_t o = { .tcp = tcp, .nonblock = true,
+                            .reuseport = l->reuseport, .backlog = 64,
+                            .rcvbuf = tcp ? 0 : 32 << 20 };
+    int fd = sf_netsock_bind(*host ? host : NULL, port, &o, &e2);
     if (fd < 0) {
-        g_set_error(err, SF_ERROR, 4, "cannot listen on %s: %s", spec, e2->message);
-        g_error_free(e2);
-        goto out;
+        if (e2->code == SF_NETSOCK_ERROR_RESOLVE)
+            g_set_error(err, SF_ERROR, 3, "%s: %s", spec, e2->message);
+        else
+            g_set_error(err, SF_ERROR, 4, "cannot listen on %s: %s", spec, e2->message);
+        return FALSE;
     }
     sock_t s = { fd, tcp };
     g_array_append_val(l->socks, s);
     g_message("listening on %s", spec);
-    ok = TRUE;
-out:
-    if (res)
-        freeaddrinfo(res);
-    g_free(proto);
-    g_free(host);
-    g_free(port);
-    return ok;
+    return TRUE;
 }
 
 static void to_addr(const struct sockaddr_storage *ss, sf_addr_t *a)

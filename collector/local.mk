@@ -5,7 +5,7 @@
 # collector/programs/ (programs.mk).
 noinst_LIBRARIES += collector/libcollector.a
 collector_libcollector_a_SOURCES = \
-	collector/flow.h collector/addr.c \
+	collector/flow.h collector/addr.h collector/addr.c \
 	collector/cidr.h collector/cidr.c \
 	collector/cursor.h \
 	collector/stats.h collector/stats.c \
@@ -15,6 +15,7 @@ collector_libcollector_a_SOURCES = \
 	collector/fbdecode.h collector/fbdecode.c \
 	collector/decoder.h collector/decoder.c \
 	collector/source.h collector/source.c \
+	collector/netsock.h collector/netsock.c \
 	collector/listener.h collector/listener.c
 
 include $(srcdir)/collector/programs/programs.mk

@@ -38,6 +38,7 @@
  * mode after a reconnect).
  */
 #include "rcluster.h"
+#include "addr.h"
 #include "correlator.h"
 
 #include <string.h>
@@ -568,22 +569,15 @@ static void route(sf_rcluster_t *c, guint idx)
 static node_t *redirect_target(sf_rcluster_t *c, const char *msg, gint *slot)
 {
     g_auto(GStrv) parts = g_strsplit(msg, " ", 3);
-    const char *colon;
     guint64 s, port;
-    g_autofree char *host = NULL;
+    g_autofree char *host = NULL, *portstr = NULL;
 
     if (g_strv_length(parts) != 3
         || !g_ascii_string_to_unsigned(parts[1], 10, 0,
                                        SF_RCLUSTER_SLOTS - 1, &s, NULL)
-        || (colon = strrchr(parts[2], ':')) == NULL
-        || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &port, NULL))
+        || !sf_hostport_parse(parts[2], 0, &host, &portstr)
+        || !g_ascii_string_to_unsigned(portstr, 10, 1, 65535, &port, NULL))
         return NULL;
-    host = g_strndup(parts[2], (gsize)(colon - parts[2]));
-    if (host[0] == '[' && host[strlen(host) - 1] == ']') {
-        char *inner = g_strndup(host + 1, strlen(host) - 2);
-        g_free(host);
-        host = inner;
-    }
     *slot = (gint)s;
     return node_get(c, host, (int)port);
 }

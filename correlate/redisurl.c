@@ -8,6 +8,7 @@
  * has no timeouts at all).
  */
 #include "redisurl.h"
+#include "addr.h"
 #include "correlator.h"
 
 #include <string.h>
@@ -71,26 +72,13 @@ static gboolean parse_userinfo(sf_redis_target_t *t, const char *info)
 
 static gboolean parse_hostport(sf_redis_target_t *t, const char *hp)
 {
-    const char *portp = NULL;
+    g_autofree char *port = NULL;
 
     t->port = 6379;
-    if (hp[0] == '[') {
-        const char *end = strchr(hp, ']');
-        if (end == NULL)
-            return FALSE;
-        t->host = g_strndup(hp + 1, (gsize)(end - hp - 1));
-        if (end[1] == ':')
-            portp = end + 2;
-        else if (end[1] != '\0')
-            return FALSE;
-    } else {
-        const char *colon = strrchr(hp, ':');
-        t->host = colon ? g_strndup(hp, (gsize)(colon - hp)) : g_strdup(hp);
-        portp = colon ? colon + 1 : NULL;
-    }
-    if (*t->host == '\0')
+    if (!sf_hostport_parse(hp, SF_HOSTPORT_PORT_OPTIONAL | SF_HOSTPORT_HOST_REQUIRED,
+                           &t->host, &port))
         return FALSE;
-    return portp == NULL || parse_int(portp, 1, 65535, &t->port);
+    return port == NULL || parse_int(port, 1, 65535, &t->port);
 }
 
 static gboolean parse_tcp(sf_redis_target_t *t, const char *rest)

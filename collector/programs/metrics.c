@@ -13,6 +13,7 @@
  * once.
  */
 #include "metrics.h"
+#include "addr.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -311,29 +312,8 @@ char *sf_metrics_render(sf_metrics_t *m)
 gboolean sf_metrics_spec_parse(const char *spec, char **host, char **port,
                                GError **err)
 {
-    const char *colon;
-
-    if (spec[0] == '[') {
-        const char *close = strchr(spec, ']');
-        if (close == NULL || close[1] != ':')
-            goto bad;
-        *host = g_strndup(spec + 1, (gsize)(close - spec - 1));
-        colon = close + 1;
-    } else {
-        colon = strrchr(spec, ':');
-        if (colon == NULL || colon == spec || memchr(spec, ':', (size_t)(colon - spec)))
-            goto bad;
-        *host = g_strndup(spec, (gsize)(colon - spec));
-    }
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || p < 0 || p > 65535) {
-        g_clear_pointer(host, g_free);
-        goto bad;
-    }
-    *port = g_strdup(colon + 1);
-    return TRUE;
-bad:
+    if (sf_hostport_parse(spec, SF_HOSTPORT_V6_BRACKETED, host, port))
+        return TRUE;
     g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "--metrics %s: expected ADDR:PORT (IPv6 as [ADDR]:PORT)", spec);
     return FALSE;
