@@ -1,5 +1,5 @@
 /*
- * cidr.h - address prefixes for --home-net, --allow and --tag.
+ * cidr.h - address prefixes for --home-net, --allow, --tag and --exporter.
  *
  * Prefixes live in the same 128-bit space as sf_addr_t: an IPv4 /24 is
  * stored as ::ffff:a.b.c.0/120, so one comparison serves both families and
@@ -21,6 +21,9 @@ typedef struct sf_cidr {
 /* Parses "a.b.c.d/n", "x::/n" or a bare address (full length).  Host bits
  * set beyond the prefix are an error: "10.0.0.1/8" is usually a typo. */
 gboolean sf_cidr_parse(const char *text, sf_cidr_t *out, GError **err);
+/* The same, host bits cleared instead ("10.0.0.1/8" is 10.0.0.0/8): the
+ * scanflowd --exporter networks have always been read that way. */
+gboolean sf_cidr_parse_network(const char *text, sf_cidr_t *out, GError **err);
 gboolean sf_cidr_contains(const sf_cidr_t *c, const sf_addr_t *a);
 /* TRUE if any prefix of the array (of sf_cidr_t) contains a. */
 gboolean sf_cidr_list_contains(const GArray *list, const sf_addr_t *a);

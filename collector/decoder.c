@@ -3,17 +3,13 @@
  */
 #include "decoder.h"
 
+#include "cidr.h"
 #include "cursor.h"
 #include "fbdecode.h"
 #include "sanitize.h"
 #include "v5.h"
 
 #include <string.h>
-
-typedef struct netmask {
-    sf_addr_t net;
-    unsigned  plen;
-} netmask_t;
 
 struct sf_decoder {
     sf_decoder_config_t cfg;
@@ -23,7 +19,7 @@ struct sf_decoder {
     GHashTable         *exporters;      /* sf_exporter_key_t* -> sf_exporter_t* */
     int64_t             full_sweep_ms;  /* last idle sweep of a full table */
     GArray             *forget;         /* withdrawn tids of one message */
-    GArray             *allowed;        /* netmask_t; empty accepts all */
+    GArray             *allowed;        /* sf_cidr_t; empty accepts all */
     sf_stats_t          st;
     uint8_t             scratch[SF_MSG_MAX + 1];
 };
@@ -107,7 +103,7 @@ sf_decoder_t *sf_decoder_new(const sf_decoder_config_t *cfg,
     d->sink = sink;
     d->sink_ctx = sink_ctx;
     d->exporters = g_hash_table_new_full(key_hash, key_equal, NULL, exporter_free);
-    d->allowed = g_array_new(FALSE, FALSE, sizeof(netmask_t));
+    d->allowed = g_array_new(FALSE, FALSE, sizeof(sf_cidr_t));
     d->forget = g_array_new(FALSE, FALSE, sizeof(uint16_t));
     return d;
 }
@@ -155,32 +151,14 @@ void sf_decoder_foreach_exporter(const sf_decoder_t *d,
         fn(v, ctx);
 }
 
-void sf_decoder_allow_exporter(sf_decoder_t *d, const sf_addr_t *net, unsigned plen)
+void sf_decoder_allow_exporter(sf_decoder_t *d, const sf_cidr_t *net)
 {
-    netmask_t m = { *net, MIN(plen, 128u) };
-    g_array_append_val(d->allowed, m);
-}
-
-static bool in_net(const sf_addr_t *a, const netmask_t *m)
-{
-    unsigned full = m->plen / 8, rest = m->plen % 8;
-
-    if (memcmp(a->b, m->net.b, full) != 0)
-        return false;
-    if (rest == 0)
-        return true;
-    uint8_t mask = (uint8_t)(0xff << (8 - rest));
-    return (a->b[full] & mask) == (m->net.b[full] & mask);
+    g_array_append_val(d->allowed, *net);
 }
 
 static bool exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a)
 {
-    if (d->allowed->len == 0)
-        return true;
-    for (guint i = 0; i < d->allowed->len; i++)
-        if (in_net(a, &g_array_index(d->allowed, netmask_t, i)))
-            return true;
-    return false;
+    return d->allowed->len == 0 || sf_cidr_list_contains(d->allowed, a);
 }
 
 sf_domain_t *sf_exporter_domain(sf_exporter_t *e, uint32_t id)

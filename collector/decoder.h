@@ -57,9 +57,10 @@ void sf_decoder_foreach_exporter(const sf_decoder_t *d,
                                  void (*fn)(const sf_exporter_t *e, void *ctx),
                                  void *ctx);
 
-/* Restricts accepted exporters to the given networks (addr, prefix length
- * on the 128-bit mapped form); an empty list accepts all. */
-void sf_decoder_allow_exporter(sf_decoder_t *d, const sf_addr_t *net, unsigned plen);
+/* Adds a network to those exporters are accepted from; with none, all
+ * are accepted. */
+struct sf_cidr;
+void sf_decoder_allow_exporter(sf_decoder_t *d, const struct sf_cidr *net);
 
 /* The length of the export message at the start of a byte stream (a raw
  * payload file): from the v5 count or the IPFIX length field; NetFlow v9

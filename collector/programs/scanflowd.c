@@ -5,6 +5,7 @@
  * loop runs on the main thread; the correlator owns a thread for Redis, so
  * a slow or absent Redis never stalls receiving.
  */
+#include "cidr.h"
 #include "conffile.h"
 #include "correlator.h"
 #include "daemon.h"
@@ -155,27 +156,13 @@ static void tick(void *p, int64_t now_ms)
 static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
 {
     for (char **n = nets; n && *n; n++) {
-        char *slash = strchr(*n, '/');
-        char *addr = slash ? g_strndup(*n, (gsize)(slash - *n)) : g_strdup(*n);
-        sf_addr_t a;
-        long plen = -1;
-        bool ok = sf_addr_parse(addr, &a);
-        if (ok && slash) {
-            char *end;
-            plen = strtol(slash + 1, &end, 10);
-            ok = *end == '\0' && slash[1] != '\0' && plen >= 0 &&
-                 plen <= (sf_addr_is_v4(&a) ? 32 : 128);
-        }
-        g_free(addr);
-        if (!ok) {
+        sf_cidr_t net;
+        if (!sf_cidr_parse_network(*n, &net, NULL)) {
             g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                         "--exporter: bad network '%s' (expected ADDR[/LEN])", *n);
             return FALSE;
         }
-        if (plen < 0)
-            plen = sf_addr_is_v4(&a) ? 32 : 128;
-        sf_decoder_allow_exporter(dec, &a, sf_addr_is_v4(&a) ? (unsigned)plen + 96
-                                                             : (unsigned)plen);
+        sf_decoder_allow_exporter(dec, &net);
     }
     return TRUE;
 }
