@@ -80,8 +80,8 @@ void sf_exporter_hold(sf_exporter_t *e, const struct sf_msg *m, uint16_t id,
 #define SF_TKEY(dom, tid) GSIZE_TO_POINTER(((gsize)(dom) << 16) | (tid))
 
 /* One field of a fixed-length template that scanflow reads: where it is in
- * the record and its wire length, where it goes in fbdecode.c's decoded
- * record and that member's width. */
+ * the record and its wire length, where it goes in the decoded record
+ * (struct fbrec, fbrecord.h) and that member's width. */
 typedef struct sf_plan_field {
     uint16_t off;
     uint16_t dst;
@@ -89,14 +89,14 @@ typedef struct sf_plan_field {
     uint8_t  width;
 } sf_plan_field_t;
 
-/* fbdecode.c's conversions of a field (big-endian, widened) */
+/* fbfast.c's conversions of a field (big-endian, widened) */
 #define SF_PLAN_OPS 9
 
-/* How fbdecode.c turns a decoded record of one template into an
- * sf_flow_t, worked out from the template's elements once (fbdecode.c
+/* How fbrecord.c turns a decoded record of one template into an
+ * sf_flow_t, worked out from the template's elements once (fbrecord.c
  * recipe_make()), so that per record it reads the members it needs
- * without asking which exist.  Offsets are into fbdecode.c's decoded
- * record; the kinds are fbdecode.c's ADDR_*, TIME_* and ICMP_*. */
+ * without asking which exist.  Offsets are into struct fbrec;
+ * the kinds are fbrecord.c's ADDR_*, TIME_* and ICMP_*. */
 typedef struct sf_recipe {
     uint32_t fields;            /* SF_HAS_* the template alone decides */
     uint32_t rev_keep;          /* of those, what a reverse half keeps */
@@ -113,7 +113,7 @@ typedef struct sf_recipe {
 } sf_recipe_t;
 
 /* What scanflow keeps of one template.  A template whose fields all have a
- * fixed length is decoded by fbdecode.c's fast path, reading the fields it
+ * fixed length is decoded by the fast path (fbfast.c), reading the fields it
  * wants at these precomputed offsets; libfixbuf still receives every
  * template it does not already hold exactly (unchanged refreshes are left
  * out, sanitize.c emit_template()), stays the authority on sessions, and
@@ -127,7 +127,7 @@ typedef struct sf_tmpl {
     uint16_t        nplan;
     uint8_t         n_op[SF_PLAN_OPS];  /* plan[] is sorted by conversion:
                                            this many fields of each */
-    uint64_t        mask;       /* elements present (fbdecode.c F_*) */
+    uint64_t        mask;       /* elements present (fbrecord.h F_*) */
     sf_recipe_t     recipe;
     sf_plan_field_t plan[];
 } sf_tmpl_t;

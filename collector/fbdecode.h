@@ -1,12 +1,17 @@
 /*
- * fbdecode.h - libfixbuf as the decoder of NetFlow v9 and IPFIX records.
+ * fbdecode.h - decoding NetFlow v9 and IPFIX records into sf_flow_t.
  *
  * The sanitizer (sanitize.c) hands over a well-formed IPFIX message, in
  * which every field scanflow reads keeps its wire encoding and every other
- * field is renamed to one opaque element.  This module feeds it to the
- * exporter's fixbuf session with fBufSetBuffer() and reads each record
- * through one internal template into a fixed C struct, then builds the
- * normalised sf_flow_t.
+ * field is renamed to one opaque element.  Its records are read into one
+ * fixed C struct (struct fbrec) by one of two paths, then converted to the
+ * normalised sf_flow_t:
+ *   fbsession.c  libfixbuf: the exporter's session, fBufSetBuffer() and
+ *                fBufNext() through one internal template;
+ *   fbfast.c     data sets of fixed-length templates, read at offsets
+ *                planned once per template, without fixbuf;
+ *   fbrecord.c   the elements read, templates' recipes, and struct fbrec
+ *                to sf_flow_t for both.
  */
 #ifndef SF_FBDECODE_H
 #define SF_FBDECODE_H
@@ -37,7 +42,6 @@ typedef struct sf_msg {
 
 /* Builds the shared information model; call once before anything else. */
 void sf_fb_global_init(void);
-fbInfoModel_t *sf_fb_model(void);
 
 /* Is (ent, num) at this wire length a field scanflow reads?  If not, the
  * sanitizer renames it to the opaque element.  ent and num may be

@@ -12,7 +12,8 @@ collector_libcollector_a_SOURCES = \
 	collector/exporter.h \
 	collector/v5.h collector/v5.c \
 	collector/sanitize.h collector/sanitize.c \
-	collector/fbdecode.h collector/fbdecode.c \
+	collector/fbdecode.h collector/fbrecord.h collector/fbrecord.c \
+	collector/fbsession.c collector/fbfast.c \
 	collector/decoder.h collector/decoder.c \
 	collector/source.h collector/source.c \
 	collector/netsock.h collector/netsock.c \

@@ -11,13 +11,16 @@ SF_FUZZ_FLAGS = -g -O1 -std=gnu11 -fno-omit-frame-pointer \
 	$(FIXBUF_CFLAGS) $(GLIB_CFLAGS)
 SF_FUZZ_LIBS = $(FIXBUF_LIBS) $(GLIB_LIBS) -lm
 SF_FUZZ_SRCS = $(srcdir)/collector/decoder.c $(srcdir)/collector/v5.c \
-	$(srcdir)/collector/sanitize.c $(srcdir)/collector/fbdecode.c \
-	$(srcdir)/collector/stats.c $(srcdir)/collector/addr.c
+	$(srcdir)/collector/sanitize.c $(srcdir)/collector/fbrecord.c \
+	$(srcdir)/collector/fbsession.c $(srcdir)/collector/fbfast.c \
+	$(srcdir)/collector/stats.c $(srcdir)/collector/addr.c \
+	$(srcdir)/collector/cidr.c
 SF_FUZZ_DEPS = $(SF_FUZZ_SRCS) $(srcdir)/tests/fuzz/fuzz-common.h \
 	$(srcdir)/collector/decoder.h $(srcdir)/collector/exporter.h \
 	$(srcdir)/collector/flow.h $(srcdir)/collector/stats.h \
 	$(srcdir)/collector/cursor.h $(srcdir)/collector/v5.h \
-	$(srcdir)/collector/sanitize.h $(srcdir)/collector/fbdecode.h
+	$(srcdir)/collector/sanitize.h $(srcdir)/collector/fbdecode.h \
+	$(srcdir)/collector/fbrecord.h $(srcdir)/collector/cidr.h
 SF_FUZZ_TARGETS = tests/fuzz/fuzz-v5 tests/fuzz/fuzz-v9 tests/fuzz/fuzz-ipfix
 
 fuzz: $(SF_FUZZ_TARGETS)
