@@ -167,9 +167,10 @@ static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
     return TRUE;
 }
 
-/* Receive workers after the first (--workers): a decoder and a listener
- * each, sockets bound with SO_REUSEPORT (listener.c says why per-worker
- * template state is safe), all feeding the one correlator. */
+/* Receive workers (--workers): a decoder and a listener each, all
+ * feeding the one correlator.  Worker 0 runs on the main thread; with more
+ * than one, every socket is bound with SO_REUSEPORT (listener.c says why
+ * per-worker template state is safe). */
 typedef struct worker {
     sf_correlator_feed_t *feed;
     sf_decoder_t  *dec;
@@ -180,13 +181,13 @@ typedef struct worker {
 
 static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
                             sf_correlator_t *cor, char **exporters,
-                            const char *const *specs, guint coalesce_us,
-                            GError **err)
+                            const char *const *specs, gboolean reuseport,
+                            guint coalesce_us, GError **err)
 {
     w->feed = sf_correlator_feed_new(cor);
     w->dec = sf_decoder_new(dcfg, sf_correlator_feed_flow, w->feed);
     w->lis = sf_listener_new(w->dec);
-    sf_listener_set_reuseport(w->lis, TRUE);
+    sf_listener_set_reuseport(w->lis, reuseport);
     sf_listener_set_coalesce(w->lis, coalesce_us);
     if (!add_exporters(w->dec, exporters, err))
         return FALSE;
@@ -198,22 +199,21 @@ static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
 
 /* The stopping lines: all workers' decoders summed, and the correlator's
  * counters (benchmarks read both). */
-static void log_stopping(sf_decoder_t *dec, const worker_t *more, int n,
-                         sf_correlator_t *cor)
+static void log_stopping(const worker_t *w, int n, sf_correlator_t *cor)
 {
-    guint64 packets = sf_decoder_stats(dec)->c[SF_C_PACKETS];
-    guint64 records = sf_decoder_stats(dec)->c[SF_C_RECORDS];
+    guint64 packets = sf_decoder_stats(w[0].dec)->c[SF_C_PACKETS];
+    guint64 records = sf_decoder_stats(w[0].dec)->c[SF_C_RECORDS];
     sf_correlator_stats_t cs;
 
     for (int i = 1; i < n; i++) {
-        guint64 p = sf_decoder_stats(more[i].dec)->c[SF_C_PACKETS];
+        guint64 p = sf_decoder_stats(w[i].dec)->c[SF_C_PACKETS];
         g_message("worker %d: %llu packets", i, (unsigned long long)p);
         packets += p;
-        records += sf_decoder_stats(more[i].dec)->c[SF_C_RECORDS];
+        records += sf_decoder_stats(w[i].dec)->c[SF_C_RECORDS];
     }
     if (n > 1)
         g_message("worker 0: %llu packets",
-                  (unsigned long long)sf_decoder_stats(dec)->c[SF_C_PACKETS]);
+                  (unsigned long long)sf_decoder_stats(w[0].dec)->c[SF_C_PACKETS]);
     g_message("stopping: %llu packets, %llu records", (unsigned long long)packets,
               (unsigned long long)records);
     sf_correlator_get_stats(cor, &cs);
@@ -239,10 +239,13 @@ static gboolean check_range(const char *option, int v, int lo, int hi, GError **
     return FALSE;
 }
 
+static const char *default_listen[] = {
+    "udp://[::]:2055", "udp://[::]:4739", "tcp://[::]:4739", NULL };
+
 /* Checks what binding or connecting would find wrong later, so that
- * --check-config and a daemon that detaches see it first. */
-static gboolean check_collector(daemon_opts_t *o, const char *const *default_listen,
-                                GError **err)
+ * --check-config and a daemon that detaches see it first.  Fills in the
+ * default --listen addresses. */
+static gboolean check_collector(daemon_opts_t *o, GError **err)
 {
     sf_decoder_config_t dcfg = SF_DECODER_CONFIG_DEFAULT;
     sf_decoder_t *probe = sf_decoder_new(&dcfg, NULL, NULL);
@@ -267,155 +270,166 @@ static gboolean check_collector(daemon_opts_t *o, const char *const *default_lis
     return ok;
 }
 
-int main(int argc, char **argv)
+/* Everything main() wires together, and what it frees at the end. */
+typedef struct scanflowd {
+    daemon_opts_t          o;
+    GOptionEntry          *entries;     /* collector options, into o */
+    GOptionEntry          *centries;    /* correlator options, into ccfg */
+    sf_conf_group_t        groups[2];
+    GOptionContext        *ctx;
+    sf_correlate_config_t *ccfg;
+    sf_conffile_t         *cf;
+    sf_pidfile_t          *pidfile;
+    sf_correlator_t       *cor;
+    worker_t              *workers;     /* o.workers of them */
+    sf_metrics_t          *metrics;     /* NULL without --metrics */
+} scanflowd_t;
+
+/* The [collector] options (the correlator's come from correlate/config.c). */
+static GOptionEntry *option_entries(daemon_opts_t *o)
 {
-    static const char *default_listen[] = {
-        "udp://[::]:2055", "udp://[::]:4739", "tcp://[::]:4739", NULL };
-    daemon_opts_t o = { .max_exporters = 1024, .max_templates = 1024,
-                        .max_fields = 512, .exporter_idle = 3600, .workers = 1,
-                        .rx_coalesce_us = 2000 };
-    GOptionEntry entries[] = {
-        { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o.listen,
+    const GOptionEntry entries[] = {
+        { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o->listen,
           "Receive on udp://ADDR:PORT (v5, v9, IPFIX) or tcp://ADDR:PORT (IPFIX); "
           "repeatable; any given replaces the defaults udp://[::]:2055, "
           "udp://[::]:4739, tcp://[::]:4739", "URL" },
-        { "exporter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.exporters,
+        { "exporter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->exporters,
           "Accept exports only from this network (repeatable; default: all)", "CIDR" },
-        { "max-exporters", 0, 0, G_OPTION_ARG_INT, &o.max_exporters,
+        { "max-exporters", 0, 0, G_OPTION_ARG_INT, &o->max_exporters,
           "Exporters tracked at once (default 1024)", "N" },
-        { "max-templates", 0, 0, G_OPTION_ARG_INT, &o.max_templates,
+        { "max-templates", 0, 0, G_OPTION_ARG_INT, &o->max_templates,
           "Templates per exporter, all domains (default 1024)", "N" },
-        { "max-fields", 0, 0, G_OPTION_ARG_INT, &o.max_fields,
+        { "max-fields", 0, 0, G_OPTION_ARG_INT, &o->max_fields,
           "Fields per template (default 512, at most 4096)", "N" },
-        { "exporter-idle", 0, 0, G_OPTION_ARG_INT, &o.exporter_idle,
+        { "exporter-idle", 0, 0, G_OPTION_ARG_INT, &o->exporter_idle,
           "Forget an exporter and its templates after this many silent seconds "
           "(default 3600)", "S" },
-        { "name", 0, 0, G_OPTION_ARG_STRING, &o.name,
+        { "name", 0, 0, G_OPTION_ARG_STRING, &o->name,
           "Collector name in alerts (default: host name)", "NAME" },
-        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose,
+        { "verbose", 'v', 0, G_OPTION_ARG_NONE, &o->verbose,
           "Log debug messages (as --log-level debug)", NULL },
-        { "config", 0, 0, G_OPTION_ARG_FILENAME, &o.config,
+        { "config", 0, 0, G_OPTION_ARG_FILENAME, &o->config,
           "Read options from an INI file: groups [collector] and [correlate], keys "
           "named as the long options, lists as a;b; the command line wins", "FILE" },
-        { "check-config", 0, 0, G_OPTION_ARG_NONE, &o.check_config,
+        { "check-config", 0, 0, G_OPTION_ARG_NONE, &o->check_config,
           "Validate the configuration, print it (passwords masked) and exit", NULL },
-        { "log-level", 0, 0, G_OPTION_ARG_STRING, &o.log_level,
+        { "log-level", 0, 0, G_OPTION_ARG_STRING, &o->log_level,
           "error, warning, info (default) or debug; to the journal when stderr "
           "is the journal", "LEVEL" },
-        { "daemon", 0, 0, G_OPTION_ARG_NONE, &o.daemonize,
+        { "daemon", 0, 0, G_OPTION_ARG_NONE, &o->daemonize,
           "Detach once listening and log to syslog (default: stay in the "
           "foreground, log to stderr)", NULL },
-        { "pidfile", 0, 0, G_OPTION_ARG_FILENAME, &o.pidfile,
+        { "pidfile", 0, 0, G_OPTION_ARG_FILENAME, &o->pidfile,
           "Write the pid to FILE, locked against a second instance; removed at exit",
           "FILE" },
-        { "metrics", 0, 0, G_OPTION_ARG_STRING, &o.metrics,
+        { "metrics", 0, 0, G_OPTION_ARG_STRING, &o->metrics,
           "Serve Prometheus metrics at http://ADDR:PORT/metrics, e.g. 127.0.0.1:9477 "
           "(default: off)", "ADDR:PORT" },
-        { "workers", 0, 0, G_OPTION_ARG_INT, &o.workers,
+        { "workers", 0, 0, G_OPTION_ARG_INT, &o->workers,
           "Receive threads, each with its own decoder and its own SO_REUSEPORT "
           "socket per --listen address (default 1)", "N" },
-        { "rx-coalesce-us", 0, 0, G_OPTION_ARG_INT, &o.rx_coalesce_us,
+        { "rx-coalesce-us", 0, 0, G_OPTION_ARG_INT, &o->rx_coalesce_us,
           "When the UDP sockets had no backlog, wait this long before polling "
           "again, so that datagrams are read in batches (default 2000; 0: off)", "US" },
-        { "user", 0, 0, G_OPTION_ARG_STRING, &o.user,
+        { "user", 0, 0, G_OPTION_ARG_STRING, &o->user,
           "After binding the ports, run as this unprivileged user (default: "
           "stay as started)", "NAME" },
         G_OPTION_ENTRY_NULL
     };
-    GOptionContext *ctx = g_option_context_new("- receive NetFlow/IPFIX, detect scans, alert via Redis");
-    sf_correlate_config_t *ccfg = sf_correlate_config_new();
-    GError *err = NULL;
-    int rc = 1;
-    sf_decoder_t *dec = NULL;
-    sf_listener_t *lis = NULL;
-    sf_correlator_t *cor = NULL;
-    sf_correlator_feed_t *feed = NULL;
-    g_autofree GOptionEntry *centries = sf_correlate_option_entries(ccfg);
-    const sf_conf_group_t groups[] = { { "collector", entries },
-                                       { "correlate", centries } };
-    sf_conffile_t *cf = NULL;
-    sf_pidfile_t *pidfile = NULL;
-    sf_metrics_t *metrics = NULL;
-    worker_t *more = NULL;              /* workers 1.. (0 is dec, lis) */
-    sf_log_level_t level = SF_LOG_INFO;
 
-    sf_log_init(SF_LOG_INFO);
+    return g_memdup2(entries, sizeof entries);
+}
+
+/* The configuration file, then the command line over it.  --help shows
+ * every group. */
+static gboolean parse_options(scanflowd_t *d, int argc, char **argv, GError **err)
+{
+    d->entries = option_entries(&d->o);
+    d->ccfg = sf_correlate_config_new();
+    d->centries = sf_correlate_option_entries(d->ccfg);
+    d->groups[0] = (sf_conf_group_t){ "collector", d->entries };
+    d->groups[1] = (sf_conf_group_t){ "correlate", d->centries };
+    d->ctx = g_option_context_new("- receive NetFlow/IPFIX, detect scans, alert via Redis");
     hup.argv = g_strdupv(argv);
     hup.argc = argc;
-    hup.collector_entries = entries;
-    for (int i = 1; i < argc; i++)      /* --help shows every group */
+    hup.collector_entries = d->entries;
+    for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
             argv[i] = (char *)"--help-all";
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_add_group(ctx, sf_correlate_option_group(ccfg));
-    cf = sf_conffile_load(sf_conffile_find(argc, argv), groups,
-                          G_N_ELEMENTS(groups), argc, argv, &err);
-    if (cf == NULL)
-        goto fail;
-    argv = sf_conffile_argv(cf, &argc);
-    if (!g_option_context_parse(ctx, &argc, &argv, &err) ||
-        !sf_correlate_config_finish(ccfg, &err))
-        goto fail;
+    g_option_context_add_main_entries(d->ctx, d->entries, NULL);
+    g_option_context_add_group(d->ctx, sf_correlate_option_group(d->ccfg));
+    d->cf = sf_conffile_load(sf_conffile_find(argc, argv), d->groups,
+                             G_N_ELEMENTS(d->groups), argc, argv, err);
+    if (d->cf == NULL)
+        return FALSE;
+    argv = sf_conffile_argv(d->cf, &argc);
+    if (!g_option_context_parse(d->ctx, &argc, &argv, err) ||
+        !sf_correlate_config_finish(d->ccfg, err))
+        return FALSE;
     if (argc > 1) {
-        g_set_error(&err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+        g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                     "unexpected argument '%s'", argv[1]);
-        goto fail;
+        return FALSE;
     }
-    if (!check_range("max-exporters", o.max_exporters, 1, G_MAXINT, &err) ||
-        !check_range("max-templates", o.max_templates, 1, G_MAXINT, &err) ||
-        !check_range("max-fields", o.max_fields, 1, 4096, &err) ||
-        !check_range("exporter-idle", o.exporter_idle, 1, G_MAXINT, &err) ||
-        !check_range("workers", o.workers, 1, 64, &err) ||
-        !check_range("rx-coalesce-us", o.rx_coalesce_us, 0, 100000, &err) ||
-        !check_collector(&o, default_listen, &err) ||
-        (o.log_level && !sf_log_level_parse(o.log_level, &level, &err)))
-        goto fail;
-    sf_log_init(o.verbose ? SF_LOG_DEBUG : level);
-    if (o.check_config) {
-        sf_conffile_print(groups, G_N_ELEMENTS(groups), stdout);
-        rc = 0;
-        goto out;
-    }
-    if (o.daemonize && !sf_daemon_start(&err))
-        goto fail;
-    if (o.pidfile && (pidfile = sf_pidfile_new(o.pidfile, &err)) == NULL)
-        goto fail;
+    return TRUE;
+}
 
+/* Ranges, addresses and the log level; then logging at that level. */
+static gboolean validate(scanflowd_t *d, GError **err)
+{
+    daemon_opts_t *o = &d->o;
+    sf_log_level_t level = SF_LOG_INFO;
+
+    if (!check_range("max-exporters", o->max_exporters, 1, G_MAXINT, err) ||
+        !check_range("max-templates", o->max_templates, 1, G_MAXINT, err) ||
+        !check_range("max-fields", o->max_fields, 1, 4096, err) ||
+        !check_range("exporter-idle", o->exporter_idle, 1, G_MAXINT, err) ||
+        !check_range("workers", o->workers, 1, 64, err) ||
+        !check_range("rx-coalesce-us", o->rx_coalesce_us, 0, 100000, err) ||
+        !check_collector(o, err) ||
+        (o->log_level && !sf_log_level_parse(o->log_level, &level, err)))
+        return FALSE;
+    sf_log_init(o->verbose ? SF_LOG_DEBUG : level);
+    return TRUE;
+}
+
+/* The correlator, then the receive workers with their bound sockets, then
+ * the metrics endpoint: everything that needs the privileges we start
+ * with. */
+static gboolean start(scanflowd_t *d, GError **err)
+{
+    const daemon_opts_t *o = &d->o;
     char host[256] = "scanflowd";
-    gethostname(host, sizeof host - 1);
-    cor = sf_correlator_new(ccfg, o.name ? o.name : host, &err);
-    if (cor == NULL)
-        goto fail;
-    sf_decoder_config_t dcfg = { (unsigned)o.max_exporters, (unsigned)o.max_templates,
-                                 (unsigned)o.max_fields, (unsigned)o.exporter_idle,
-                                 false };
-    feed = sf_correlator_feed_new(cor);
-    dec = sf_decoder_new(&dcfg, sf_correlator_feed_flow, feed);
-    if (!add_exporters(dec, o.exporters, &err))
-        goto fail;
-    lis = sf_listener_new(dec);
-    sf_listener_set_reuseport(lis, o.workers > 1);
-    sf_listener_set_coalesce(lis, (guint)o.rx_coalesce_us);
-    const char *const *specs = o.listen ? (const char *const *)o.listen : default_listen;
-    for (; *specs; specs++)
-        if (!sf_listener_add(lis, *specs, &err))
-            goto fail;
-    more = g_new0(worker_t, o.workers);
-    for (int i = 1; i < o.workers; i++)
-        if (!worker_open(&more[i], &dcfg, cor, o.exporters,
-                         o.listen ? (const char *const *)o.listen : default_listen,
-                         (guint)o.rx_coalesce_us, &err))
-            goto fail;
-    if (o.metrics) {
-        metrics = sf_metrics_new((guint)o.workers, cor);
-        if (!sf_metrics_serve(metrics, o.metrics, &err))
-            goto fail;
-    }
-    if (o.user && !drop_privileges(o.user, &err))
-        goto fail;
-    hup.cor = cor;
 
+    gethostname(host, sizeof host - 1);
+    d->cor = sf_correlator_new(d->ccfg, o->name ? o->name : host, err);
+    if (d->cor == NULL)
+        return FALSE;
+    sf_decoder_config_t dcfg = { (unsigned)o->max_exporters, (unsigned)o->max_templates,
+                                 (unsigned)o->max_fields, (unsigned)o->exporter_idle,
+                                 false };
+    d->workers = g_new0(worker_t, o->workers);
+    for (int i = 0; i < o->workers; i++)
+        if (!worker_open(&d->workers[i], &dcfg, d->cor, o->exporters,
+                         (const char *const *)o->listen, o->workers > 1,
+                         (guint)o->rx_coalesce_us, err))
+            return FALSE;
+    if (o->metrics) {
+        d->metrics = sf_metrics_new((guint)o->workers, d->cor);
+        if (!sf_metrics_serve(d->metrics, o->metrics, err))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+/* Receives until SIGTERM or SIGINT: worker 0 on this thread, the others on
+ * threads of their own; SIGHUP reloads the rules (tick(), worker 0). */
+static void run(scanflowd_t *d)
+{
+    int n = d->o.workers;
+    worker_t *w = d->workers;
     struct sigaction sa;
+
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
@@ -423,49 +437,84 @@ int main(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    tick_ctx_t t = { dec, g_get_real_time() / 1000, metrics, 0 };
-    if (o.daemonize)
+    hup.cor = d->cor;
+    w[0].t = (tick_ctx_t){ w[0].dec, g_get_real_time() / 1000, d->metrics, 0 };
+    if (d->o.daemonize)
         sf_log_to_syslog("scanflowd");
     sf_daemon_ready();                  /* --daemon: the parent exits 0 */
-    for (int i = 1; i < o.workers; i++) {
-        more[i].t = (tick_ctx_t){ more[i].dec, t.last_expire, metrics, (guint)i };
-        more[i].thread = sf_listener_spawn(more[i].lis, &stop, tick, &more[i].t);
+    for (int i = 1; i < n; i++) {
+        w[i].t = (tick_ctx_t){ w[i].dec, w[0].t.last_expire, d->metrics, (guint)i };
+        w[i].thread = sf_listener_spawn(w[i].lis, &stop, tick, &w[i].t);
     }
-    sf_listener_run(lis, &stop, tick, &t);
-    for (int i = 1; i < o.workers; i++)
-        g_thread_join(more[i].thread);
-    log_stopping(dec, more, o.workers, cor);
-    rc = 0;
+    sf_listener_run(w[0].lis, &stop, tick, &w[0].t);
+    for (int i = 1; i < n; i++)
+        g_thread_join(w[i].thread);
+    log_stopping(w, n, d->cor);
+}
+
+/* In dependency order: the metrics thread reads the correlator, the
+ * listeners feed the decoders, the feeds file what is staged and the
+ * correlator flushes aggregates and pending alerts. */
+static void teardown(scanflowd_t *d)
+{
+    daemon_opts_t *o = &d->o;
+    int n = d->workers ? o->workers : 0;
+
+    sf_metrics_free(d->metrics);
+    for (int i = 0; i < n; i++)
+        sf_listener_free(d->workers[i].lis);
+    for (int i = 0; i < n; i++)
+        sf_correlator_feed_free(d->workers[i].feed);
+    sf_correlator_free(d->cor);
+    for (int i = 0; i < n; i++)
+        sf_decoder_free(d->workers[i].dec);
+    g_free(d->workers);
+    sf_correlate_config_free(d->ccfg);
+    if (d->ctx)
+        g_option_context_free(d->ctx);
+    g_free(d->entries);
+    g_free(d->centries);
+    g_strfreev(o->listen);
+    g_strfreev(o->exporters);
+    g_free(o->name);
+    g_free(o->config);
+    g_free(o->log_level);
+    g_free(o->pidfile);
+    g_free(o->metrics);
+    g_free(o->user);
+    g_strfreev(hup.argv);
+    sf_pidfile_free(d->pidfile);
+    sf_conffile_free(d->cf);
+}
+
+int main(int argc, char **argv)
+{
+    scanflowd_t d = { .o = { .max_exporters = 1024, .max_templates = 1024,
+                             .max_fields = 512, .exporter_idle = 3600,
+                             .workers = 1, .rx_coalesce_us = 2000 } };
+    GError *err = NULL;
+    int rc = 0;
+
+    sf_log_init(SF_LOG_INFO);
+    if (!parse_options(&d, argc, argv, &err) || !validate(&d, &err))
+        goto fail;
+    if (d.o.check_config) {
+        sf_conffile_print(d.groups, G_N_ELEMENTS(d.groups), stdout);
+        goto out;
+    }
+    if ((d.o.daemonize && !sf_daemon_start(&err)) ||
+        (d.o.pidfile && (d.pidfile = sf_pidfile_new(d.o.pidfile, &err)) == NULL) ||
+        !start(&d, &err) ||
+        (d.o.user && !drop_privileges(d.o.user, &err)))
+        goto fail;
+    run(&d);
     goto out;
 fail:
-    sf_conffile_annotate(cf, err);
+    sf_conffile_annotate(d.cf, err);
     fprintf(stderr, "scanflowd: %s\n", err ? err->message : "failed");
     g_clear_error(&err);
+    rc = 1;
 out:
-    sf_metrics_free(metrics);           /* before the correlator it reads */
-    sf_listener_free(lis);
-    for (int i = 1; more && i < o.workers; i++)
-        sf_listener_free(more[i].lis);
-    sf_correlator_feed_free(feed);      /* files what is staged */
-    for (int i = 1; more && i < o.workers; i++)
-        sf_correlator_feed_free(more[i].feed);
-    sf_correlator_free(cor);        /* flushes aggregates and pending alerts */
-    sf_decoder_free(dec);
-    for (int i = 1; more && i < o.workers; i++)
-        sf_decoder_free(more[i].dec);
-    g_free(more);
-    sf_correlate_config_free(ccfg);
-    g_option_context_free(ctx);
-    g_strfreev(o.listen);
-    g_strfreev(o.exporters);
-    g_free(o.name);
-    g_free(o.config);
-    g_free(o.log_level);
-    g_free(o.pidfile);
-    g_free(o.metrics);
-    g_free(o.user);
-    g_strfreev(hup.argv);
-    sf_pidfile_free(pidfile);
-    sf_conffile_free(cf);
+    teardown(&d);
     return rc;
 }
