@@ -14,6 +14,7 @@ scanflowd_SOURCES = collector/programs/scanflowd.c \
 scanflowd_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
 scanflow_CPPFLAGS = $(SF_PROGRAM_CPPFLAGS)
 scanflow_SOURCES = collector/programs/scanflow.c \
+	collector/programs/decode.h collector/programs/decode.c \
 	collector/programs/metrics.h collector/programs/metrics.c \
 	collector/programs/flowfmt.h collector/programs/flowfmt.c \
 	collector/programs/replay.h collector/programs/replay.c \
