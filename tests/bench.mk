@@ -1,5 +1,5 @@
 # tests/bench.mk - `make bench`: scanflowd against nfcapd (nfdump) and
-# nfacctd (pmacct) on the same real exporter bytes (issue 4).  Not part of
+# nfacctd (pmacct) on the same real exporter bytes.  Not part of
 # `make check`: it takes minutes, needs root (tcpdump on lo, taskset,
 # SO_RCVBUFFORCE) and prints numbers for people, not a verdict.
 #

@@ -1,4 +1,4 @@
-# tests/cluster.mk - Redis Cluster mode (issue 7; included by tests/local.mk).
+# tests/cluster.mk - Redis Cluster mode (included by tests/local.mk).
 # test-rcluster: key slots, hash tags, URLs, and routing (order, MOVED, ASK)
 # on a real 3-master cluster started by cluster-routing.sh.  cluster-e2e.sh:
 # three scanflowd on a cluster, and a master killed during a replay.

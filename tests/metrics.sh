@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Operations of a running scanflowd: Prometheus metrics at /metrics (names,
-# types, the counters the issue lists, values that follow a replayed
-# fixture and a malformed datagram), `scanflow stats`, --pidfile (written,
+# types, the decoder, exporter and correlator counters, values that follow
+# a replayed fixture and a malformed datagram), `scanflow stats`, --pidfile (written,
 # locked, removed), --daemon (the parent exits 0 once listening, 1 with
 # the error otherwise), --log-level.  Real redis-server on a unix socket;
 # every port is chosen free.  Prints TAP.

@@ -1,4 +1,4 @@
-# tests/ops.mk - quick start, configuration file and operations (issue 6).
+# tests/ops.mk - quick start, configuration file and operations.
 # Included from tests/local.mk.
 
 # The README's quick start (.ci/quickstart) run end to end; with

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench.sh [table|lossless|memory|workers|all] - scanflow's benchmark (issue 4).
+# bench.sh [table|lossless|memory|workers|all] - scanflow's benchmark.
 #
 #   table     per version (NetFlow v5, v9, IPFIX), the same export bytes
 #             (softflowd's, tests/bench/make-inputs.sh) are replayed with

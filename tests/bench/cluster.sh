@@ -1,6 +1,6 @@
 #!/bin/sh
 # tests/bench/cluster.sh - one collector on a single Redis versus on a
-# 3-master Redis Cluster (issue 7).  Not a test: prints a table.
+# 3-master Redis Cluster.  Not a test: prints a table.
 #
 #   tests/bench/cluster.sh [BUILDDIR] [FLOWS]
 #

@@ -1,4 +1,4 @@
-"""scanflow on Redis Cluster (issue 7), real processes on loopback.
+"""scanflow on Redis Cluster, real processes on loopback.
 
 A cluster of 3 masters and 3 replicas (cluster-node-timeout 1000 ms) and
 three scanflowd with --redis redis+cluster://..., each fed a disjoint third
