@@ -2,7 +2,7 @@
 # (tests/*.sh) printing TAP.  Each area keeps its list in its own fragment.
 EXTRA_DIST += .ci/lsan.supp
 include $(srcdir)/tests/reference.mk
-include $(srcdir)/tests/decoder.mk
+include $(srcdir)/tests/collector.mk
 include $(srcdir)/tests/fuzz.mk
 include $(srcdir)/tests/correlate.mk
 include $(srcdir)/tests/ops.mk
