@@ -28,24 +28,24 @@ TESTS += tests/test-alert tests/pipe-redis.sh tests/notifier-redis.sh
 EXTRA_DIST += tests/pipe-redis.sh tests/notifier-redis.sh
 
 # scanflow watch / top against a running scanflowd and a real Redis.
-TESTS += tests/watch-top.sh
-EXTRA_DIST += tests/watch-top.sh tests/e2e/watch_top.py
+TESTS += tests/e2e/watch_top.py
+EXTRA_DIST += tests/e2e/watch_top.py
 
 # Redis faults (unreachable, killed, restarted empty, slow, output buffer
 # limit, password and ACL logins) against a running scanflowd.
-TESTS += tests/reliability-redis.sh
-EXTRA_DIST += tests/reliability-redis.sh tests/e2e/reliability.py \
+TESTS += tests/e2e/reliability.py
+EXTRA_DIST += tests/e2e/reliability.py \
 	tests/e2e/sfflood.py
 
 # 1 M spoofed one-flow sources with real and slow scans inside.
-TESTS += tests/reliability-flood.sh
-EXTRA_DIST += tests/reliability-flood.sh tests/e2e/flood.py
+TESTS += tests/e2e/flood.py
+EXTRA_DIST += tests/e2e/flood.py
 
 # Spoofed sources with fan-out against --max-redis-sources.
-TESTS += tests/reliability-flood-fanout.sh
-EXTRA_DIST += tests/reliability-flood-fanout.sh tests/e2e/flood_fanout.py
+TESTS += tests/e2e/flood_fanout.py
+EXTRA_DIST += tests/e2e/flood_fanout.py
 
 # SIGTERM flushes and exits 0 in bounded time, even with Redis hung.
-TESTS += tests/reliability-signals.sh
-EXTRA_DIST += tests/reliability-signals.sh tests/e2e/signals.py
+TESTS += tests/e2e/signals.py
+EXTRA_DIST += tests/e2e/signals.py
 EXTRA_DIST += tests/soak/soak.sh

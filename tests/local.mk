@@ -1,5 +1,6 @@
-# tests/: unit tests (GTest programs, run with --tap) and shell tests
-# (tests/*.sh) printing TAP.  Each area keeps its list in its own fragment.
+# tests/: unit tests (GTest programs, run with --tap), shell tests (*.sh)
+# and Python tests (e2e/*.py) printing TAP; tests/README.md maps them.
+# Each area keeps its list in its own fragment.
 EXTRA_DIST += .ci/lsan.supp
 include $(srcdir)/tests/reference.mk
 include $(srcdir)/tests/collector.mk
@@ -13,10 +14,10 @@ TESTS += tests/daemon-listen.sh
 EXTRA_DIST += tests/daemon-listen.sh
 
 # Real scanners' exports replayed to running scanflowd and a real Redis.
-TESTS += tests/scan-e2e.sh
-EXTRA_DIST += tests/scan-e2e.sh tests/e2e/scan_e2e.py tests/e2e/sfredis.py
+TESTS += tests/e2e/scan_e2e.py
+EXTRA_DIST += tests/e2e/scan_e2e.py tests/e2e/sfredis.py
 
 # SIGHUP reloads the rules, --user drops root (running daemon, real Redis).
-TESTS += tests/reliability-hup.sh
-EXTRA_DIST += tests/reliability-hup.sh tests/e2e/hup_user.py
+TESTS += tests/e2e/hup_user.py
+EXTRA_DIST += tests/e2e/hup_user.py
 include $(srcdir)/tests/bench.mk

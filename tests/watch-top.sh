@@ -1,6 +1,0 @@
-#!/bin/sh
-# scanflow watch / scanflow top against a real redis-server and a running
-# scanflowd; see tests/e2e/watch_top.py.  Prints TAP.
-top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
-command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not installed"; exit 0; }
-exec python3 "$top_srcdir/tests/e2e/watch_top.py"
