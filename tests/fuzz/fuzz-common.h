@@ -11,7 +11,7 @@
  * field forced to the target's version, so the fuzzer spends its time in
  * one decoder rather than on the dispatch.  For IPFIX a message length
  * field larger than the datagram is cut to the datagram (that rejection is
- * covered by tests/test-decoder.c), so mutations reach the sets.
+ * covered by tests/collector/test-sanitize.c), so mutations reach the sets.
  *
  * The decoder is created once, as in the daemon; after each input every
  * exporter is expired, so an input's outcome does not depend on the inputs
