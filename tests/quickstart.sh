@@ -123,12 +123,15 @@ fi
 qs=
 
 # A port already taken: the quick start says so and stops, binding nothing else.
+# The holder says when it has bound: under load python3 can take longer
+# to start than any fixed sleep, and the quick start would then win.
 python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::", int(sys.argv[1])))
-time.sleep(60)' "$nf_port" &
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$nf_port" "$tmp/held" &
 holder=$!
-sleep 0.3
+for _ in $(seq 100); do [ -e "$tmp/held" ] && break; sleep 0.1; done
 (unset SCANFLOW_REDIS; export TMPDIR=$tmp SF_NETFLOW_PORT=$nf_port SF_IPFIX_PORT=$ipfix_port
  exec timeout 60 bash "$src/.ci/quickstart" --no-install --no-build --builddir "$bin") >"$tmp/out2" 2>&1
 rc=$?
