@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <string.h>
+#include <sys/socket.h>
 
 const char *sf_addr_to_string(const sf_addr_t *a, char *buf)
 {
@@ -66,4 +67,15 @@ gboolean sf_hostport_parse(const char *text, guint flags, char **host,
         return FALSE;
     *port = colon ? g_strdup(colon + 1) : NULL;
     return TRUE;
+}
+
+void sf_addr_from_sockaddr(sf_addr_t *a, const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
+        sf_addr_set_v4(a, (const uint8_t *)&s4->sin_addr);
+    } else {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
+        memcpy(a->b, &s6->sin6_addr, 16);
+    }
 }

@@ -156,7 +156,7 @@ void sf_decoder_allow_exporter(sf_decoder_t *d, const sf_cidr_t *net)
     g_array_append_val(d->allowed, *net);
 }
 
-static bool exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a)
+gboolean sf_decoder_exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a)
 {
     return d->allowed->len == 0 || sf_cidr_list_contains(d->allowed, a);
 }
@@ -393,7 +393,7 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
                        const uint8_t *p, size_t len, int64_t arrival_ms)
 {
     sf_count(&d->st, SF_C_PACKETS, 1);
-    if (!exporter_allowed(d, addr)) {
+    if (!sf_decoder_exporter_allowed(d, addr)) {
         sf_count(&d->st, SF_C_EXPORTER_DENIED, 1);
         return;
     }

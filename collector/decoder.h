@@ -61,6 +61,9 @@ void sf_decoder_foreach_exporter(const sf_decoder_t *d,
  * are accepted. */
 struct sf_cidr;
 void sf_decoder_allow_exporter(sf_decoder_t *d, const struct sf_cidr *net);
+/* Whether addr is inside --exporter (TRUE when the list is empty); the TCP
+ * listener asks at accept. */
+gboolean sf_decoder_exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a);
 
 /* The length of the export message at the start of a byte stream (a raw
  * payload file): from the v5 count or the IPFIX length field; NetFlow v9

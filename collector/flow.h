@@ -121,5 +121,8 @@ static inline void sf_addr_set_v4(sf_addr_t *a, const uint8_t v4[4])
 const char *sf_addr_to_string(const sf_addr_t *a, char *buf);
 /* Parses IPv4 or IPv6 text; false if neither. */
 bool sf_addr_parse(const char *text, sf_addr_t *out);
+/* The address of a socket peer (AF_INET or AF_INET6). */
+struct sockaddr_storage;
+void sf_addr_from_sockaddr(sf_addr_t *a, const struct sockaddr_storage *ss);
 
 #endif

@@ -2,11 +2,9 @@
  * listener.c - UDP and TCP sockets and the receive loop.
  *
  * UDP datagrams are read 64 at a time with recvmmsg() into buffers that
- * are allocated once: nothing is allocated per packet or per flow.  Each
- * TCP connection is an IPFIX transport session with its own template state
- * (sf_decoder_session_new) and a 64 KiB reassembly buffer; a message whose
- * header is not IPFIX or whose length is impossible closes the connection
- * (the stream cannot be resynchronised), counted as malformed_tcp_framing.
+ * are allocated once: nothing is allocated per packet or per flow.  IPFIX
+ * over TCP connections live in a table of their own (tcp.c: framing,
+ * timeouts, caps against peers that hold connections open).
  * One poll() loop serves all sockets; decoding never waits on Redis, whose
  * I/O lives on the correlator's own thread.
  *
@@ -30,9 +28,8 @@
 #include "listener.h"
 
 #include "addr.h"
-#include "cursor.h"
 #include "netsock.h"
-#include "sanitize.h"
+#include "tcp.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,15 +42,6 @@
 #define SF_ERROR g_quark_from_static_string("scanflow-listener")
 #define BATCH 64
 #define DGRAM_MAX 65536
-#define MAX_TCP 256
-
-typedef struct tcp_conn {
-    int            fd;
-    sf_exporter_t *exp;
-    size_t         have;
-    uint8_t        buf[SF_MSG_MAX + 1];
-} tcp_conn_t;
-
 typedef struct sock {
     int  fd;
     bool tcp;
@@ -64,7 +52,7 @@ struct sf_listener {
     bool            reuseport;
     guint           coalesce_us;
     GArray         *socks;          /* sock_t */
-    GPtrArray      *conns;          /* tcp_conn_t* */
+    sf_tcp_t       *tcp;            /* IPFIX over TCP connections */
     uint8_t        *bufs;           /* BATCH * DGRAM_MAX */
     struct mmsghdr  msgs[BATCH];
     struct iovec    iov[BATCH];
@@ -77,7 +65,7 @@ sf_listener_t *sf_listener_new(sf_decoder_t *d)
 
     l->dec = d;
     l->socks = g_array_new(FALSE, FALSE, sizeof(sock_t));
-    l->conns = g_ptr_array_new();
+    l->tcp = sf_tcp_new(d);
     l->bufs = g_malloc((size_t)BATCH * DGRAM_MAX);
     for (int i = 0; i < BATCH; i++) {
         l->iov[i].iov_base = l->bufs + (size_t)i * DGRAM_MAX;
@@ -99,24 +87,19 @@ void sf_listener_set_coalesce(sf_listener_t *l, guint us)
     l->coalesce_us = us;
 }
 
-static void conn_close(sf_listener_t *l, tcp_conn_t *c)
+void sf_listener_set_tcp_limits(sf_listener_t *l, const sf_tcp_limits_t *lim)
 {
-    close(c->fd);
-    sf_decoder_session_free(l->dec, c->exp);
-    g_ptr_array_remove_fast(l->conns, c);
-    g_free(c);
+    sf_tcp_set_limits(l->tcp, lim);
 }
 
 void sf_listener_free(sf_listener_t *l)
 {
     if (l == NULL)
         return;
-    while (l->conns->len > 0)
-        conn_close(l, g_ptr_array_index(l->conns, 0));
+    sf_tcp_free(l->tcp);
     for (guint i = 0; i < l->socks->len; i++)
         close(g_array_index(l->socks, sock_t, i).fd);
     g_array_free(l->socks, TRUE);
-    g_ptr_array_free(l->conns, TRUE);
     g_free(l->bufs);
     g_free(l);
 }
@@ -162,17 +145,6 @@ gboolean sf_listener_add(sf_listener_t *l, const char *spec, GError **err)
     return TRUE;
 }
 
-static void to_addr(const struct sockaddr_storage *ss, sf_addr_t *a)
-{
-    if (ss->ss_family == AF_INET) {
-        const struct sockaddr_in *s4 = (const struct sockaddr_in *)ss;
-        sf_addr_set_v4(a, (const uint8_t *)&s4->sin_addr);
-    } else {
-        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
-        memcpy(a->b, &s6->sin6_addr, 16);
-    }
-}
-
 static int64_t now_ms(void)
 {
     return g_get_real_time() / 1000;
@@ -191,7 +163,7 @@ static gboolean udp_read(sf_listener_t *l, int fd)
         int64_t t = now_ms();
         for (int i = 0; i < n; i++) {
             sf_addr_t from;
-            to_addr(&l->from[i], &from);
+            sf_addr_from_sockaddr(&from, &l->from[i]);
             sf_decoder_packet(l->dec, &from, l->iov[i].iov_base, l->msgs[i].msg_len, t);
         }
         sf_decoder_batch_end(l->dec);
@@ -201,54 +173,20 @@ static gboolean udp_read(sf_listener_t *l, int fd)
     return TRUE;
 }
 
-static void tcp_accept(sf_listener_t *l, int fd)
+/* One poll round's pollfds: the listening sockets, then the connections. */
+static guint fill_pollfds(sf_listener_t *l, GArray *pfds)
 {
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    int c = accept4(fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    guint ns = l->socks->len, nc = sf_tcp_count(l->tcp);
 
-    if (c < 0)
-        return;
-    if (l->conns->len >= MAX_TCP) {
-        close(c);
-        return;
+    g_array_set_size(pfds, ns + nc);
+    for (guint i = 0; i < ns; i++) {
+        struct pollfd *p = &g_array_index(pfds, struct pollfd, i);
+        p->fd = g_array_index(l->socks, sock_t, i).fd;
+        p->events = POLLIN;
+        p->revents = 0;
     }
-    tcp_conn_t *conn = g_new0(tcp_conn_t, 1);
-    sf_addr_t from;
-    to_addr(&ss, &from);
-    conn->fd = c;
-    conn->exp = sf_decoder_session_new(l->dec, &from);
-    g_ptr_array_add(l->conns, conn);
-}
-
-/* Reads what the connection has; false if it must be closed. */
-static bool tcp_read(sf_listener_t *l, tcp_conn_t *c)
-{
-    ssize_t n = read(c->fd, c->buf + c->have, SF_MSG_MAX - c->have);
-
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
-        return false;
-    if (n < 0)
-        return true;
-    c->have += (size_t)n;
-    size_t off = 0;
-    int64_t t = now_ms();
-    while (c->have - off >= SF_IPFIX_HDR) {
-        const uint8_t *m = c->buf + off;
-        size_t mlen = sf_get16(m + 2);
-        if (sf_get16(m) != 10 || mlen < SF_IPFIX_HDR) {
-            sf_decoder_count(l->dec, SF_C_TCP_BAD_FRAMING);
-            return false;
-        }
-        if (c->have - off < mlen)
-            break;
-        sf_decoder_session_packet(l->dec, c->exp, m, mlen, t);
-        off += mlen;
-    }
-    sf_decoder_batch_end(l->dec);
-    memmove(c->buf, c->buf + off, c->have - off);
-    c->have -= off;
-    return true;
+    sf_tcp_fill(l->tcp, &g_array_index(pfds, struct pollfd, ns));
+    return ns;
 }
 
 void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
@@ -258,45 +196,29 @@ void sf_listener_run(sf_listener_t *l, volatile sig_atomic_t *stop,
     int64_t last_tick = 0;
 
     while (!*stop) {
-        guint ns = l->socks->len, nc = l->conns->len;
-        g_array_set_size(pfds, ns + nc);
-        for (guint i = 0; i < ns; i++) {
-            struct pollfd *p = &g_array_index(pfds, struct pollfd, i);
-            p->fd = g_array_index(l->socks, sock_t, i).fd;
-            p->events = POLLIN;
-            p->revents = 0;
-        }
-        for (guint i = 0; i < nc; i++) {
-            struct pollfd *p = &g_array_index(pfds, struct pollfd, ns + i);
-            p->fd = ((tcp_conn_t *)g_ptr_array_index(l->conns, i))->fd;
-            p->events = POLLIN;
-            p->revents = 0;
-        }
-        int rc = poll((struct pollfd *)pfds->data, ns + nc, 100);
+        guint ns = fill_pollfds(l, pfds);
+        int rc = poll((struct pollfd *)pfds->data, pfds->len, 100);
         gboolean udp = FALSE, backlog = FALSE;
+        int64_t t = now_ms();
+        if (rc > 0)     /* connections first: accepting changes the table */
+            sf_tcp_serve(l->tcp, &g_array_index(pfds, struct pollfd, ns),
+                         pfds->len - ns, t);
         for (guint i = 0; rc > 0 && i < ns; i++) {
             const struct pollfd *p = &g_array_index(pfds, struct pollfd, i);
             if (!(p->revents & POLLIN))
                 continue;
             if (g_array_index(l->socks, sock_t, i).tcp) {
-                tcp_accept(l, p->fd);
+                sf_tcp_accept(l->tcp, p->fd, t);
             } else {
                 udp = TRUE;
                 backlog |= udp_read(l, p->fd);
             }
         }
-        /* connections accepted above are polled next round */
-        for (guint i = nc; rc > 0 && i-- > 0;) {
-            const struct pollfd *p = &g_array_index(pfds, struct pollfd, ns + i);
-            tcp_conn_t *c = g_ptr_array_index(l->conns, i);
-            if (c->fd != p->fd || !(p->revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            if (!tcp_read(l, c))
-                conn_close(l, c);
-        }
-        int64_t t = now_ms();
-        if (tick && t - last_tick >= 100) {
-            tick(tick_ctx, t);
+        t = now_ms();
+        if (t - last_tick >= 100) {
+            sf_tcp_expire(l->tcp, t);
+            if (tick)
+                tick(tick_ctx, t);
             last_tick = t;
         }
         if (udp && !backlog && l->coalesce_us > 0 && !*stop)

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include "decoder.h"
+#include "tcp.h"
 
 typedef struct sf_listener sf_listener_t;
 
@@ -31,6 +32,10 @@ void sf_listener_set_reuseport(sf_listener_t *l, gboolean on);
  * buffer (32 MiB) holds what arrives meanwhile; under load there is a
  * backlog and no sleep.  0: off. */
 void sf_listener_set_coalesce(sf_listener_t *l, guint us);
+
+/* Caps and timeouts of IPFIX over TCP (tcp.c); SF_TCP_LIMITS_DEFAULT
+ * until set.  With several workers each has a table of its own. */
+void sf_listener_set_tcp_limits(sf_listener_t *l, const sf_tcp_limits_t *lim);
 
 /* Binds "udp://ADDR:PORT" or "tcp://ADDR:PORT"; ADDR is an IPv4 address,
  * an IPv6 address in brackets, or a host name.  [::] takes IPv4 too. */

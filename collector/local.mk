@@ -17,6 +17,7 @@ collector_libcollector_a_SOURCES = \
 	collector/decoder.h collector/decoder.c \
 	collector/source.h collector/source.c \
 	collector/netsock.h collector/netsock.c \
+	collector/tcp.h collector/tcp.c \
 	collector/listener.h collector/listener.c
 
 include $(srcdir)/collector/programs/programs.mk

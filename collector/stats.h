@@ -49,6 +49,14 @@
     X(DOMAIN_CAP,           "refused_domain_cap") \
     X(EXPORTER_DENIED,      "refused_exporter_not_allowed") \
     X(TCP_BAD_FRAMING,      "malformed_tcp_framing") \
+    X(TCP_DENIED,           "refused_tcp_not_allowed") \
+    X(TCP_ACCEPTED,         "tcp_accepted") \
+    X(TCP_CLOSED_PEER,      "tcp_closed_peer") \
+    X(TCP_CLOSED_FRAMING,   "tcp_closed_framing") \
+    X(TCP_CLOSED_IDLE,      "tcp_closed_idle") \
+    X(TCP_CLOSED_SLOW,      "tcp_closed_slow_message") \
+    X(TCP_CLOSED_ADDR_CAP,  "tcp_closed_address_cap") \
+    X(TCP_CLOSED_FULL,      "tcp_closed_table_full") \
     X(PCAP_SKIPPED,         "capture_frames_skipped")
 
 typedef enum {

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
@@ -128,7 +129,17 @@ typedef struct daemon_opts {
     gint     workers;
     gint     rx_coalesce_us;
     char    *user;
+    gint     tcp_max;           /* IPFIX over TCP limits (tcp.h) */
+    gint     tcp_per_addr;
+    gint     tcp_idle;
+    gint     tcp_message;
 } daemon_opts_t;
+
+static sf_tcp_limits_t tcp_limits(const daemon_opts_t *o)
+{
+    return (sf_tcp_limits_t){ (unsigned)o->tcp_max, (unsigned)o->tcp_per_addr,
+                              (unsigned)o->tcp_idle, (unsigned)o->tcp_message };
+}
 
 typedef struct tick_ctx {
     sf_decoder_t *dec;
@@ -180,19 +191,21 @@ typedef struct worker {
 } worker_t;
 
 static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
-                            sf_correlator_t *cor, char **exporters,
-                            const char *const *specs, gboolean reuseport,
-                            guint coalesce_us, GError **err)
+                            sf_correlator_t *cor, const daemon_opts_t *o,
+                            GError **err)
 {
+    const sf_tcp_limits_t lim = tcp_limits(o);
+
     w->feed = sf_correlator_feed_new(cor);
     w->dec = sf_decoder_new(dcfg, sf_correlator_feed_flow, w->feed);
     w->lis = sf_listener_new(w->dec);
-    sf_listener_set_reuseport(w->lis, reuseport);
-    sf_listener_set_coalesce(w->lis, coalesce_us);
-    if (!add_exporters(w->dec, exporters, err))
+    sf_listener_set_reuseport(w->lis, o->workers > 1);
+    sf_listener_set_coalesce(w->lis, (guint)o->rx_coalesce_us);
+    sf_listener_set_tcp_limits(w->lis, &lim);
+    if (!add_exporters(w->dec, o->exporters, err))
         return FALSE;
-    for (; *specs; specs++)
-        if (!sf_listener_add(w->lis, *specs, err))
+    for (char **l = o->listen; *l; l++)
+        if (!sf_listener_add(w->lis, *l, err))
             return FALSE;
     return TRUE;
 }
@@ -228,6 +241,24 @@ static void log_stopping(const worker_t *w, int n, sf_correlator_t *cor)
               (unsigned long long)cs.probation_promoted,
               (unsigned long long)cs.probation_forgotten,
               (unsigned long long)cs.probation_refused);
+}
+
+/* Room for every TCP connection the caps allow, plus sockets, Redis and
+ * logs: the soft descriptor limit is raised towards the hard one.  What
+ * remains short is logged; tcp.c then closes the longest-idle connection
+ * when accept() finds no descriptor. */
+static void raise_nofile(const daemon_opts_t *o)
+{
+    rlim_t want = (rlim_t)o->tcp_max * (rlim_t)o->workers + 256;
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY ? want : MIN(want, rl.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < want)
+        g_warning("descriptor limit %llu is below --tcp-max-connections x --workers + 256 = %llu",
+                  (unsigned long long)rl.rlim_cur, (unsigned long long)want);
 }
 
 static gboolean check_range(const char *option, int v, int lo, int hi, GError **err)
@@ -331,6 +362,18 @@ static GOptionEntry *option_entries(daemon_opts_t *o)
         { "rx-coalesce-us", 0, 0, G_OPTION_ARG_INT, &o->rx_coalesce_us,
           "When the UDP sockets had no backlog, wait this long before polling "
           "again, so that datagrams are read in batches (default 2000; 0: off)", "US" },
+        { "tcp-max-connections", 0, 0, G_OPTION_ARG_INT, &o->tcp_max,
+          "IPFIX over TCP: connections at once per receive worker; when full, "
+          "the longest-idle one gives way to a newcomer (default 256)", "N" },
+        { "tcp-max-per-address", 0, 0, G_OPTION_ARG_INT, &o->tcp_per_addr,
+          "IPFIX over TCP: connections from one address; a newcomer over it "
+          "replaces that address's longest-idle one (default 16)", "N" },
+        { "tcp-idle-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_idle,
+          "IPFIX over TCP: close a connection that completed no message for "
+          "this many seconds (default 300)", "S" },
+        { "tcp-message-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_message,
+          "IPFIX over TCP: close a connection whose message begun this many "
+          "seconds ago is still incomplete (default 10)", "S" },
         { "user", 0, 0, G_OPTION_ARG_STRING, &o->user,
           "After binding the ports, run as this unprivileged user (default: "
           "stay as started)", "NAME" },
@@ -386,6 +429,10 @@ static gboolean validate(scanflowd_t *d, GError **err)
         !check_range("exporter-idle", o->exporter_idle, 1, G_MAXINT, err) ||
         !check_range("workers", o->workers, 1, 64, err) ||
         !check_range("rx-coalesce-us", o->rx_coalesce_us, 0, 100000, err) ||
+        !check_range("tcp-max-connections", o->tcp_max, 1, 65536, err) ||
+        !check_range("tcp-max-per-address", o->tcp_per_addr, 1, 65536, err) ||
+        !check_range("tcp-idle-timeout", o->tcp_idle, 1, 86400, err) ||
+        !check_range("tcp-message-timeout", o->tcp_message, 1, 3600, err) ||
         !check_collector(o, err) ||
         (o->log_level && !sf_log_level_parse(o->log_level, &level, err)))
         return FALSE;
@@ -408,11 +455,10 @@ static gboolean start(scanflowd_t *d, GError **err)
     sf_decoder_config_t dcfg = { (unsigned)o->max_exporters, (unsigned)o->max_templates,
                                  (unsigned)o->max_fields, (unsigned)o->exporter_idle,
                                  false };
+    raise_nofile(o);
     d->workers = g_new0(worker_t, o->workers);
     for (int i = 0; i < o->workers; i++)
-        if (!worker_open(&d->workers[i], &dcfg, d->cor, o->exporters,
-                         (const char *const *)o->listen, o->workers > 1,
-                         (guint)o->rx_coalesce_us, err))
+        if (!worker_open(&d->workers[i], &dcfg, d->cor, o, err))
             return FALSE;
     if (o->metrics) {
         d->metrics = sf_metrics_new((guint)o->workers, d->cor);
@@ -491,7 +537,9 @@ int main(int argc, char **argv)
 {
     scanflowd_t d = { .o = { .max_exporters = 1024, .max_templates = 1024,
                              .max_fields = 512, .exporter_idle = 3600,
-                             .workers = 1, .rx_coalesce_us = 2000 } };
+                             .workers = 1, .rx_coalesce_us = 2000,
+                             .tcp_max = 256, .tcp_per_addr = 16,
+                             .tcp_idle = 300, .tcp_message = 10 } };
     GError *err = NULL;
     int rc = 0;
 
