@@ -1,28 +1,23 @@
 /*
- * metrics.c - Prometheus text exposition (format 0.0.4) over a small
- * HTTP/1.0 server on a thread of its own, and `scanflow stats`.
+ * metrics.c - Prometheus text exposition (format 0.0.4) of scanflowd's
+ * counters: the receive threads' snapshots and the rendering.  httpd.c
+ * serves it at /metrics; statscmd.c (`scanflow stats`) reads it.
  *
  * Names: prefix scanflow_, counters end in _total.  The decoder's named
  * counters (stats.h) map by prefix, so a counter added there is exported
  * with no change here: malformed_X -> scanflow_decode_errors_total
  * {reason="X"}, refused_X -> scanflow_refused_total{reason="X"},
- * packets_V / records_V -> scanflow_packets_total / scanflow_records_total
+ * tcp_closed_X -> scanflow_tcp_closed_total{reason="X"}, packets_V /
+ * records_V -> scanflow_packets_total / scanflow_records_total
  * {version="V"}, packets -> scanflow_datagrams_total, anything else ->
- * scanflow_NAME_total.  One request at a time, answered and closed: a
- * Prometheus server scrapes every few seconds and `scanflow stats` asks
- * once.
+ * scanflow_NAME_total.  scanflow_tcp_connections (open IPFIX over TCP
+ * connections) is accepted minus closed.
  */
 #include "metrics.h"
 #include "addr.h"
 
-#include <errno.h>
-#include <netdb.h>
-#include <poll.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 typedef struct exp_sample {
     sf_exporter_key_t key;
@@ -43,9 +38,6 @@ struct sf_metrics {
     guint            n_slots;
     sf_correlator_t *cor;
     gint64           start_s;
-    int              fd;
-    GThread         *thread;
-    gint             stop;      /* atomic */
 };
 
 sf_metrics_t *sf_metrics_new(guint n_slots, sf_correlator_t *cor)
@@ -59,7 +51,6 @@ sf_metrics_t *sf_metrics_new(guint n_slots, sf_correlator_t *cor)
         m->slots[i].exporters = g_array_new(FALSE, FALSE, sizeof(exp_sample_t));
     m->cor = cor;
     m->start_s = g_get_real_time() / G_USEC_PER_SEC;
-    m->fd = -1;
     return m;
 }
 
@@ -67,12 +58,6 @@ void sf_metrics_free(sf_metrics_t *m)
 {
     if (m == NULL)
         return;
-    if (m->thread) {
-        g_atomic_int_set(&m->stop, 1);
-        g_thread_join(m->thread);
-    }
-    if (m->fd >= 0)
-        close(m->fd);
     for (guint i = 0; i < m->n_slots; i++)
         g_array_unref(m->slots[i].exporters);
     g_free(m->slots);
@@ -139,7 +124,8 @@ static gboolean is_grouped(const char *c)
 {
     return strcmp(c, "packets") == 0 || strcmp(c, "records") == 0 ||
            g_str_has_prefix(c, "packets_") || g_str_has_prefix(c, "records_") ||
-           g_str_has_prefix(c, "malformed_") || g_str_has_prefix(c, "refused_");
+           g_str_has_prefix(c, "malformed_") || g_str_has_prefix(c, "refused_") ||
+           g_str_has_prefix(c, "tcp_closed_");
 }
 
 static void render_decoder(GString *o, const sf_stats_t *st)
@@ -155,6 +141,14 @@ static void render_decoder(GString *o, const sf_stats_t *st)
               "Malformed input, by reason (collector/stats.h).");
     by_prefix(o, st, "refused_", "scanflow_refused_total", "reason",
               "Input refused by a limit or by --exporter, by reason.");
+    by_prefix(o, st, "tcp_closed_", "scanflow_tcp_closed_total", "reason",
+              "IPFIX over TCP connections closed, by reason (collector/tcp.c).");
+    guint64 n_open = st->c[SF_C_TCP_ACCEPTED];
+    for (int i = 0; i < SF_C_COUNT; i++)
+        if (g_str_has_prefix(sf_counter_name((sf_counter_t)i), "tcp_closed_"))
+            n_open -= st->c[i];
+    family(o, "scanflow_tcp_connections", "gauge", "IPFIX over TCP connections open now.");
+    sample(o, "scanflow_tcp_connections", NULL, n_open);
     for (int i = 0; i < SF_C_COUNT; i++) {
         const char *c = sf_counter_name((sf_counter_t)i);
         if (is_grouped(c))
@@ -307,7 +301,7 @@ char *sf_metrics_render(sf_metrics_t *m)
     return g_string_free(o, FALSE);
 }
 
-/* HTTP server ---------------------------------------------------------------- */
+/* --metrics ADDR:PORT ------------------------------------------------------ */
 
 gboolean sf_metrics_spec_parse(const char *spec, char **host, char **port,
                                GError **err)
@@ -317,301 +311,4 @@ gboolean sf_metrics_spec_parse(const char *spec, char **host, char **port,
     g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
                 "--metrics %s: expected ADDR:PORT (IPv6 as [ADDR]:PORT)", spec);
     return FALSE;
-}
-
-static void send_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0 && errno != EINTR)
-            return;
-        if (w > 0) {
-            p += w;
-            n -= (size_t)w;
-        }
-    }
-}
-
-static void respond(int fd, const char *status, const char *type, const char *body,
-                    gboolean head)
-{
-    g_autofree char *hdr = g_strdup_printf(
-        "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-        "Connection: close\r\n\r\n", status, type, strlen(body));
-    send_all(fd, hdr, strlen(hdr));
-    if (!head)
-        send_all(fd, body, strlen(body));
-}
-
-/* Reads the request head (2 s at most) and answers it. */
-static void serve_one(sf_metrics_t *m, int fd)
-{
-    char req[4096];
-    size_t n = 0;
-    struct timeval tv = {2, 0};
-
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    while (n < sizeof req - 1) {
-        ssize_t r = recv(fd, req + n, sizeof req - 1 - n, 0);
-        if (r <= 0)
-            break;
-        n += (size_t)r;
-        req[n] = '\0';
-        if (strstr(req, "\r\n\r\n") || strstr(req, "\n\n"))
-            break;
-    }
-    req[n] = '\0';
-    gboolean head = g_str_has_prefix(req, "HEAD ");
-    if (!head && !g_str_has_prefix(req, "GET ")) {
-        respond(fd, "405 Method Not Allowed", "text/plain", "GET /metrics\n", FALSE);
-        return;
-    }
-    const char *path = req + (head ? 5 : 4);
-    size_t plen = strcspn(path, " ?\r\n");
-    if (plen == 8 && strncmp(path, "/metrics", 8) == 0) {
-        g_autofree char *body = sf_metrics_render(m);
-        respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8", body, head);
-    } else if (plen == 1 && path[0] == '/') {
-        respond(fd, "200 OK", "text/plain", "scanflowd: metrics at /metrics\n", head);
-    } else {
-        respond(fd, "404 Not Found", "text/plain", "not found; metrics at /metrics\n", head);
-    }
-}
-
-static gpointer http_main(gpointer data)
-{
-    sf_metrics_t *m = data;
-
-    while (!g_atomic_int_get(&m->stop)) {
-        struct pollfd p = {m->fd, POLLIN, 0};
-        if (poll(&p, 1, 200) <= 0)
-            continue;
-        int c = accept4(m->fd, NULL, NULL, SOCK_CLOEXEC);
-        if (c < 0)
-            continue;
-        serve_one(m, c);
-        shutdown(c, SHUT_WR);
-        close(c);
-    }
-    return NULL;
-}
-
-static int bind_tcp(const char *host, const char *port, char *bound, size_t blen,
-                    GError **err)
-{
-    struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-                             .ai_socktype = SOCK_STREAM};
-    struct addrinfo *res = NULL;
-    int fd = -1, rc = getaddrinfo(host, port, &hints, &res), one = 1, zero = 0;
-
-    if (rc != 0) {
-        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "--metrics %s:%s: %s",
-                    host, port, gai_strerror(rc));
-        return -1;
-    }
-    fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd >= 0) {
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (res->ai_family == AF_INET6)
-            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-    }
-    if (fd < 0 || bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 16) != 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-                    "--metrics %s:%s: %s", host, port, g_strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        freeaddrinfo(res);
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof ss;
-    char h[NI_MAXHOST], s[NI_MAXSERV];
-    getsockname(fd, (struct sockaddr *)&ss, &sl);
-    if (getnameinfo((struct sockaddr *)&ss, sl, h, sizeof h, s, sizeof s,
-                    NI_NUMERICHOST | NI_NUMERICSERV) == 0)
-        g_snprintf(bound, blen, strchr(h, ':') ? "[%s]:%s" : "%s:%s", h, s);
-    freeaddrinfo(res);
-    return fd;
-}
-
-gboolean sf_metrics_serve(sf_metrics_t *m, const char *spec, GError **err)
-{
-    g_autofree char *host = NULL, *port = NULL;
-    char bound[NI_MAXHOST + NI_MAXSERV + 4] = "?";
-
-    g_return_val_if_fail(m->fd < 0, FALSE);
-    if (!sf_metrics_spec_parse(spec, &host, &port, err))
-        return FALSE;
-    m->fd = bind_tcp(host, port, bound, sizeof bound, err);
-    if (m->fd < 0)
-        return FALSE;
-    m->thread = g_thread_try_new("sf-metrics", http_main, m, err);
-    if (m->thread == NULL)
-        return FALSE;
-    g_message("metrics on http://%s/metrics", bound);
-    return TRUE;
-}
-
-/* scanflow stats ---------------------------------------------------------------- */
-
-/* GET url ("http://HOST:PORT/PATH") with HTTP/1.0; the body on success. */
-static char *http_get(const char *url, GError **err)
-{
-    g_autofree char *hostport = NULL, *host = NULL, *port = NULL;
-    const char *rest = g_str_has_prefix(url, "http://") ? url + 7 : NULL;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
-    struct addrinfo *res = NULL, *ai;
-    GString *in;
-    int fd = -1, rc;
-
-    if (rest == NULL) {
-        g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    "--metrics %s: expected http://HOST:PORT/metrics", url);
-        return NULL;
-    }
-    const char *path = strchr(rest, '/');
-    hostport = path ? g_strndup(rest, (gsize)(path - rest)) : g_strdup(rest);
-    if (!sf_metrics_spec_parse(hostport, &host, &port, err))
-        return NULL;
-    rc = getaddrinfo(host, port, &hints, &res);
-    if (rc != 0) {
-        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: %s", url, gai_strerror(rc));
-        return NULL;
-    }
-    for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
-            break;
-        if (fd >= 0)
-            close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    if (fd < 0) {
-        g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: %s "
-                    "(is scanflowd running with --metrics %s?)", url,
-                    g_strerror(errno), hostport);
-        return NULL;
-    }
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    g_autofree char *req = g_strdup_printf("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n",
-                                           path ? path : "/metrics", hostport);
-    send_all(fd, req, strlen(req));
-    in = g_string_new(NULL);
-    for (;;) {
-        char buf[8192];
-        ssize_t r = recv(fd, buf, sizeof buf, 0);
-        if (r <= 0)
-            break;
-        g_string_append_len(in, buf, r);
-    }
-    close(fd);
-    char *body = strstr(in->str, "\r\n\r\n");
-    if (!g_str_has_prefix(in->str, "HTTP/1.") || strstr(in->str, " 200 ") == NULL
-        || body == NULL) {
-        g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s: unexpected answer '%.40s'",
-                    url, in->str);
-        g_string_free(in, TRUE);
-        return NULL;
-    }
-    char *out = g_strdup(body + 4);
-    g_string_free(in, TRUE);
-    return out;
-}
-
-/* "scanflow_packets_total{version="v9"} 5" -> name "packets", labels
- * "v9", value "5". */
-static gboolean split_sample(const char *line, char **name, char **labels,
-                             const char **value)
-{
-    const char *v = strrchr(line, ' '), *lb = strchr(line, '{');
-    const char *end = lb && lb < v ? lb : v;
-
-    if (v == NULL || !g_str_has_prefix(line, "scanflow_"))
-        return FALSE;
-    *name = g_strndup(line + 9, (gsize)(end - line - 9));
-    if (g_str_has_suffix(*name, "_total"))
-        (*name)[strlen(*name) - 6] = '\0';
-    GString *l = g_string_new(NULL);
-    for (const char *p = lb && lb < v ? lb + 1 : v; p < v && *p != '}'; p++) {
-        if (*p == '"')
-            continue;
-        if (*p == '=') {        /* drop the label's key */
-            gssize k = (gssize)l->len - 1;
-            while (k >= 0 && l->str[k] != ' ')
-                k--;
-            g_string_truncate(l, (gsize)(k + 1));
-            continue;
-        }
-        g_string_append_c(l, *p == ',' ? ' ' : *p);
-    }
-    *labels = g_string_free(l, FALSE);
-    *value = v + 1;
-    return TRUE;
-}
-
-static void print_human(const char *text, gboolean all)
-{
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    double rt_sum = 0, rt_count = 0, start = 0;
-
-    for (char **l = lines; *l; l++) {
-        g_autofree char *name = NULL, *labels = NULL;
-        const char *value;
-        if (**l == '#' || !split_sample(*l, &name, &labels, &value))
-            continue;
-        double v = g_ascii_strtod(value, NULL);
-        if (strcmp(name, "start_time_seconds") == 0) {
-            start = v;
-            continue;
-        }
-        if (strcmp(name, "redis_roundtrip_seconds_sum") == 0) {
-            rt_sum = v;
-            continue;
-        }
-        if (strcmp(name, "redis_roundtrip_seconds_count") == 0) {
-            rt_count = v;
-            continue;
-        }
-        if (v == 0 && !all)
-            continue;
-        printf("%-28s %-30s %s\n", name, labels, value);
-    }
-    if (rt_count > 0)
-        printf("%-28s %-30s %.2f ms (%.0f flushes)\n", "redis_roundtrip_mean", "",
-               rt_sum * 1000 / rt_count, rt_count);
-    if (start > 0)
-        printf("%-28s %-30s %.0f s\n", "uptime", "",
-               (double)g_get_real_time() / G_USEC_PER_SEC - start);
-}
-
-int sf_cmd_stats(int argc, char **argv)
-{
-    g_autofree char *url = NULL;
-    gboolean all = FALSE, raw = FALSE;
-    const GOptionEntry entries[] = {
-        {"metrics", 'm', 0, G_OPTION_ARG_STRING, &url,
-         "scanflowd's metrics URL (default http://127.0.0.1:9477/metrics)", "URL"},
-        {"all", 'a', 0, G_OPTION_ARG_NONE, &all, "Also print counters that are zero", NULL},
-        {"raw", 0, 0, G_OPTION_ARG_NONE, &raw, "Print the Prometheus text as received", NULL},
-        {NULL, 0, 0, 0, NULL, NULL, NULL},
-    };
-    g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "- print a running scanflowd's metrics (--metrics) for a person");
-    g_autoptr(GError) err = NULL;
-    g_autofree char *body = NULL;
-
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)
-        || (body = http_get(url ? url : "http://127.0.0.1:9477/metrics", &err)) == NULL) {
-        g_printerr("scanflow stats: %s\n", err->message);
-        return 1;
-    }
-    if (raw)
-        fputs(body, stdout);
-    else
-        print_human(body, all);
-    return 0;
 }

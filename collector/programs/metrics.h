@@ -1,6 +1,7 @@
 /*
- * metrics.h - Prometheus metrics of scanflowd (--metrics ADDR:PORT) and
- * `scanflow stats`, which prints them for a person.
+ * metrics.h - Prometheus metrics of scanflowd (--metrics ADDR:PORT):
+ * snapshots of the receive threads' counters and their exposition text.
+ * httpd.h serves them; `scanflow stats` (statscmd.c) prints them.
  *
  * Threads: a decoder's counters are plain integers written by the thread
  * that owns the decoder, so the HTTP thread never reads them.  Each
@@ -20,7 +21,7 @@ typedef struct sf_metrics sf_metrics_t;
 
 /* n_slots: one per receive thread (decoder).  cor may be NULL. */
 sf_metrics_t *sf_metrics_new(guint n_slots, sf_correlator_t *cor);
-/* Stops the HTTP thread; NULL is a no-op. */
+/* NULL is a no-op; stop the HTTP server (httpd.h) first. */
 void sf_metrics_free(sf_metrics_t *m);
 
 /* On the thread that owns d: snapshot into slot, if 100 ms have passed
@@ -31,13 +32,7 @@ void sf_metrics_publish(sf_metrics_t *m, guint slot, const sf_decoder_t *d,
 /* Checks "ADDR:PORT" ("[v6]:PORT" for IPv6) without binding. */
 gboolean sf_metrics_spec_parse(const char *spec, char **host, char **port,
                                GError **err);
-/* Binds and starts the HTTP/1.0 server thread: GET /metrics.  Logs the
- * bound address (port 0 picks a free one). */
-gboolean sf_metrics_serve(sf_metrics_t *m, const char *spec, GError **err);
-
 /* The exposition text (format 0.0.4); g_free it. */
 char *sf_metrics_render(sf_metrics_t *m);
-
-int sf_cmd_stats(int argc, char **argv);
 
 #endif

@@ -10,12 +10,15 @@ scanflowd_SOURCES = collector/programs/scanflowd.c \
 	collector/programs/conffile.h collector/programs/conffile.c \
 	collector/programs/logging.h collector/programs/logging.c \
 	collector/programs/daemon.h collector/programs/daemon.c \
-	collector/programs/metrics.h collector/programs/metrics.c
-scanflowd_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
+	collector/programs/metrics.h collector/programs/metrics.c \
+	collector/programs/httpd.h collector/programs/httpd.c
+scanflowd_CFLAGS = $(AM_CFLAGS) $(MHD_CFLAGS)
+scanflowd_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS) $(MHD_LIBS)
 scanflow_CPPFLAGS = $(SF_PROGRAM_CPPFLAGS)
 scanflow_SOURCES = collector/programs/scanflow.c \
 	collector/programs/decode.h collector/programs/decode.c \
 	collector/programs/metrics.h collector/programs/metrics.c \
+	collector/programs/statscmd.h collector/programs/statscmd.c \
 	collector/programs/flowfmt.h collector/programs/flowfmt.c \
 	collector/programs/replay.h collector/programs/replay.c \
 	collector/programs/watch.h collector/programs/watch.c \

@@ -1,13 +1,14 @@
 /*
  * scanflow.c - the operator's tool: dispatches to its commands, one file
- * each: decode.c, replay.c, watch.c, top.c and stats (metrics.c).
+ * each: decode.c, replay.c, watch.c, top.c and statscmd.c.
  */
 #include "decode.h"
-#include "metrics.h"
 #include "replay.h"
+#include "statscmd.h"
 #include "top.h"
 #include "watch.h"
 
+#include <glib.h>
 #include <stdio.h>
 #include <string.h>
 

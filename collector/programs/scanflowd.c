@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "decoder.h"
 #include "listener.h"
+#include "httpd.h"
 #include "logging.h"
 #include "metrics.h"
 
@@ -314,6 +315,7 @@ typedef struct scanflowd {
     sf_correlator_t       *cor;
     worker_t              *workers;     /* o.workers of them */
     sf_metrics_t          *metrics;     /* NULL without --metrics */
+    sf_httpd_t            *httpd;       /* serves metrics */
 } scanflowd_t;
 
 /* The [collector] options (the correlator's come from correlate/config.c). */
@@ -462,7 +464,7 @@ static gboolean start(scanflowd_t *d, GError **err)
             return FALSE;
     if (o->metrics) {
         d->metrics = sf_metrics_new((guint)o->workers, d->cor);
-        if (!sf_metrics_serve(d->metrics, o->metrics, err))
+        if ((d->httpd = sf_httpd_start(d->metrics, o->metrics, err)) == NULL)
             return FALSE;
     }
     return TRUE;
@@ -506,6 +508,7 @@ static void teardown(scanflowd_t *d)
     daemon_opts_t *o = &d->o;
     int n = d->workers ? o->workers : 0;
 
+    sf_httpd_stop(d->httpd);            /* before the metrics it serves */
     sf_metrics_free(d->metrics);
     for (int i = 0; i < n; i++)
         sf_listener_free(d->workers[i].lis);
