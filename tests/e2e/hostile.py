@@ -41,8 +41,8 @@ def asan_build():
     return 'libasan' in out
 
 
-# ASan keeps freed memory in quarantine (256 MB) and shadow memory besides.
-RSS_BOUND_MB = 700 if asan_build() else 64
+# ASan adds shadow memory, redzones and a quarantine of freed blocks.
+RSS_BOUND_MB = 200 if asan_build() else 64
 
 
 class RssWatch(threading.Thread):
