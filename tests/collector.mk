@@ -8,7 +8,7 @@
 SF_COLLECTOR_TESTS = tests/collector/test-addr tests/collector/test-v5 \
 	tests/collector/test-sanitize tests/collector/test-fbdecode \
 	tests/collector/test-decoder tests/collector/test-source \
-	tests/collector/test-listener
+	tests/collector/test-listener tests/collector/test-tcp
 check_PROGRAMS += $(SF_COLLECTOR_TESTS) \
 	tests/fuzz/replay-v5 tests/fuzz/replay-v9 tests/fuzz/replay-ipfix
 TESTS += $(SF_COLLECTOR_TESTS) tests/fuzz-replay.sh tests/decode-late.sh
@@ -26,6 +26,8 @@ tests_collector_test_decoder_SOURCES = tests/collector/test-decoder.c $(SF_WIRE)
 tests_collector_test_decoder_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_collector_test_source_SOURCES = tests/collector/test-source.c
 tests_collector_test_source_LDADD = collector/libcollector.a $(SF_LIBS)
+tests_collector_test_tcp_SOURCES = tests/collector/test-tcp.c
+tests_collector_test_tcp_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_collector_test_listener_SOURCES = tests/collector/test-listener.c
 tests_collector_test_listener_LDADD = collector/libcollector.a $(SF_LIBS)
 
