@@ -10,8 +10,8 @@
 #include "correlator.h"
 #include "daemon.h"
 #include "decoder.h"
-#include "listener.h"
 #include "httpd.h"
+#include "listener.h"
 #include "logging.h"
 #include "metrics.h"
 
