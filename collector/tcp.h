@@ -17,7 +17,7 @@ typedef struct sf_tcp_limits {
     unsigned message_s;         /* a message begun must end within this */
 } sf_tcp_limits_t;
 
-#define SF_TCP_LIMITS_DEFAULT { 256, 16, 300, 10 }
+#define SF_TCP_LIMITS_DEFAULT { 256, 16, 3600, 30 }
 
 typedef struct sf_tcp sf_tcp_t;
 

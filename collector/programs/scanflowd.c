@@ -372,10 +372,10 @@ static GOptionEntry *option_entries(daemon_opts_t *o)
           "replaces that address's longest-idle one (default 16)", "N" },
         { "tcp-idle-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_idle,
           "IPFIX over TCP: close a connection that completed no message for "
-          "this many seconds (default 300)", "S" },
+          "this many seconds (default 3600)", "S" },
         { "tcp-message-timeout", 0, 0, G_OPTION_ARG_INT, &o->tcp_message,
           "IPFIX over TCP: close a connection whose message begun this many "
-          "seconds ago is still incomplete (default 10)", "S" },
+          "seconds ago is still incomplete (default 30)", "S" },
         { "user", 0, 0, G_OPTION_ARG_STRING, &o->user,
           "After binding the ports, run as this unprivileged user (default: "
           "stay as started)", "NAME" },
@@ -542,7 +542,7 @@ int main(int argc, char **argv)
                              .max_fields = 512, .exporter_idle = 3600,
                              .workers = 1, .rx_coalesce_us = 2000,
                              .tcp_max = 256, .tcp_per_addr = 16,
-                             .tcp_idle = 300, .tcp_message = 10 } };
+                             .tcp_idle = 3600, .tcp_message = 30 } };
     GError *err = NULL;
     int rc = 0;
 
