@@ -4,6 +4,7 @@
  * accept, framing across reads, the idle and message deadlines, and which
  * connection gives way when a cap is reached (a proven exporter stays).
  */
+#include "cidr.h"
 #include "tcp.h"
 
 #include <arpa/inet.h>
@@ -29,11 +30,11 @@ static void setup(fixture_t *f, gconstpointer data)
     sf_decoder_config_t cfg = SF_DECODER_CONFIG_DEFAULT;
     struct sockaddr_in sin = {.sin_family = AF_INET};
     socklen_t sl = sizeof sin;
-    sf_addr_t net;
+    sf_cidr_t net;
 
     f->dec = sf_decoder_new(&cfg, NULL, NULL);
-    g_assert_true(sf_addr_parse("127.0.0.0", &net));
-    sf_decoder_allow_exporter(f->dec, &net, 96 + 30);   /* 127.0.0.0/30 */
+    g_assert_true(sf_cidr_parse_network("127.0.0.0/30", &net, NULL));
+    sf_decoder_allow_exporter(f->dec, &net);
     f->tcp = sf_tcp_new(f->dec);
     sf_tcp_set_limits(f->tcp, lim);
     f->lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
