@@ -1,5 +1,12 @@
 /*
  * decoder.c - dispatch by version, exporter table, sequence accounting.
+ *
+ * A datagram whose first 32-bit word is 5 is sFlow v5; otherwise the first
+ * 16 bits are the NetFlow or IPFIX version (5, 9, 10).  NetFlow and IPFIX
+ * exporters are keyed by the datagram's source address; an sFlow agent by
+ * the agent address in its datagrams (sFlow's own identity of the agent,
+ * which stays right behind a relay or NAT), so the records' exporter is
+ * the agent.  --exporter allow-lists always test the source address.
  */
 #include "decoder.h"
 
@@ -7,6 +14,7 @@
 #include "cursor.h"
 #include "fbdecode.h"
 #include "sanitize.h"
+#include "sflow.h"
 #include "v5.h"
 
 #include <string.h>
@@ -56,7 +64,7 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
     return x->version == y->version && memcmp(&x->addr, &y->addr, sizeof x->addr) == 0;
 }
 
-static sf_exporter_t *exporter_new(const sf_addr_t *addr, uint8_t version)
+static sf_exporter_t *exporter_new(const sf_addr_t *addr, uint16_t version)
 {
     sf_exporter_t *e = g_new0(sf_exporter_t, 1);
     GError *err = NULL;
@@ -64,9 +72,9 @@ static sf_exporter_t *exporter_new(const sf_addr_t *addr, uint8_t version)
     e->key.addr = *addr;
     e->key.version = version;
     e->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
-    /* v5 has no templates: only v9 and IPFIX exporters need a fixbuf
-     * session (about 75 kB each, most of it fixbuf's own message buffer) */
-    if (version != 5 && !sf_fb_exporter_init(e, &err))
+    /* v5 and sFlow have no templates: only v9 and IPFIX exporters need a
+     * fixbuf session (about 75 kB each, most of it fixbuf's own buffer) */
+    if ((version == 9 || version == 10) && !sf_fb_exporter_init(e, &err))
         g_error("fixbuf session: %s", err->message);   /* programmer error */
     return e;
 }
@@ -353,6 +361,11 @@ static void decode(sf_decoder_t *d, sf_exporter_t *e, const uint8_t *p,
 {
     e->packets++;
     e->last_ms = arrival_ms;
+    if (e->key.version == SF_VERSION_SFLOW) {
+        sf_count(&d->st, SF_C_PACKETS_SFLOW, 1);
+        sf_sflow_decode(e, p, len, arrival_ms, d->sink, d->sink_ctx, &d->st);
+        return;
+    }
     switch (len < 2 ? 0 : sf_get16(p)) {
     case 5:
         sf_count(&d->st, SF_C_PACKETS_V5, 1);
@@ -398,7 +411,13 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
         return;
     }
     uint16_t version = len >= 2 ? sf_get16(p) : 0;
-    if (version != 5 && version != 9 && version != 10) {
+    sf_addr_t agent;
+    if (sf_sflow_is(p, len)) {
+        if (!sf_sflow_agent(p, len, &agent, &d->st))
+            return;
+        addr = &agent;
+        version = SF_VERSION_SFLOW;
+    } else if (version != 5 && version != 9 && version != 10) {
         /* never create exporter state for what is not an export packet */
         sf_count(&d->st, len < 2 ? SF_C_ERR_SHORT_HEADER : SF_C_ERR_BAD_VERSION, 1);
         return;
@@ -406,7 +425,7 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
     sf_exporter_key_t key;
     memset(&key, 0, sizeof key);
     key.addr = *addr;
-    key.version = (uint8_t)version;
+    key.version = version;
     sf_exporter_t *e = g_hash_table_lookup(d->exporters, &key);
     if (e == NULL) {
         if (g_hash_table_size(d->exporters) >= d->cfg.max_exporters)
@@ -415,7 +434,7 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
             sf_count(&d->st, SF_C_EXPORTER_CAP, 1);
             return;
         }
-        e = exporter_new(addr, (uint8_t)version);
+        e = exporter_new(addr, version);
         g_hash_table_insert(d->exporters, &e->key, e);
     }
     decode(d, e, p, len, arrival_ms);

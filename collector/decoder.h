@@ -3,7 +3,8 @@
  *
  * The one decode path of scanflow: the daemon's sockets, `scanflow decode`
  * on captures and files, the fuzz targets and the tests all hand messages
- * to sf_decoder_packet(), which dispatches on the version field (5, 9, 10)
+ * to sf_decoder_packet(), which dispatches on the version field (NetFlow
+ * 5, 9, IPFIX 10, sFlow v5)
  * and delivers sf_flow_t records to the sink given at creation.
  * A decoder is used by one thread at a time.
  */

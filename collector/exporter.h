@@ -28,7 +28,8 @@
 typedef struct sf_domain {
     uint32_t id;
     bool     seq_valid;
-    uint32_t next_seq;          /* v5: flows, v9: packets, IPFIX: records */
+    uint32_t next_seq;          /* v5: flows, v9: packets, IPFIX: records,
+                                   sFlow: datagrams */
     uint32_t sampling;          /* from options records; 0 unknown */
     int64_t  sys_init_ms;       /* IE 160 from options records; 0 unknown */
     int64_t  last_ms;
@@ -37,8 +38,10 @@ typedef struct sf_domain {
 
 typedef struct sf_exporter_key {
     sf_addr_t addr;
-    uint8_t   version;          /* v9 and IPFIX from one address are kept
-                                 * apart: their domain ids are unrelated */
+    uint16_t  version;          /* v9 and IPFIX from one address are kept
+                                 * apart: their domain ids are unrelated;
+                                 * SF_VERSION_SFLOW: an sFlow agent, keyed
+                                 * by its agent address */
 } sf_exporter_key_t;
 
 typedef struct sf_exporter {

@@ -491,7 +491,7 @@ static bool flow_reverse(const struct fbrec *r, const tctx_t *t,
 G_STATIC_ASSERT(offsetof(sf_flow_t, reverse) + sizeof(bool) ==
                 3 * sizeof(sf_addr_t) + 2 * sizeof(uint64_t) +
                 3 * sizeof(int64_t) + 5 * sizeof(uint32_t) +
-                5 * sizeof(uint16_t) + 4 * sizeof(uint8_t) + 2 * sizeof(bool));
+                6 * sizeof(uint16_t) + 3 * sizeof(uint8_t) + 2 * sizeof(bool));
 #define FLOW_END (offsetof(sf_flow_t, reverse) + sizeof(bool))
 
 static void flow_build(const sf_msg_t *m, const struct fbrec *r,

@@ -1,8 +1,9 @@
 /*
  * flow.h - the normalised flow record every decoder produces.
  *
- * NetFlow v5, NetFlow v9 and IPFIX (including RFC 5103 biflows, which
- * become two records) all end up as one sf_flow_t.  A decoder fills a
+ * NetFlow v5, NetFlow v9, IPFIX (including RFC 5103 biflows, which
+ * become two records) and sFlow v5 (one record per packet sample) all end
+ * up as one sf_flow_t.  A decoder fills a
  * record on its own stack and hands a const pointer to the sink: the
  * correlator reads it in place, so a flow reaches it without a copy or an
  * allocation.  The sink must not keep the pointer.
@@ -49,7 +50,8 @@ enum {
 };
 
 typedef struct sf_flow {
-    sf_addr_t exporter;         /* address the export packet came from */
+    sf_addr_t exporter;         /* address the export packet came from;
+                                   sFlow: the datagram's agent address */
     sf_addr_t src;
     sf_addr_t dst;
     uint64_t  packets;          /* as exported, not scaled by sampling */
@@ -57,7 +59,8 @@ typedef struct sf_flow {
     int64_t   start_ms;         /* absolute Unix milliseconds, 0 unknown */
     int64_t   end_ms;
     int64_t   arrival_ms;       /* collector clock when the packet arrived */
-    uint32_t  obs_domain;       /* IPFIX domain, v9 source id, v5 engine */
+    uint32_t  obs_domain;       /* IPFIX domain, v9 source id, v5 engine,
+                                   sFlow sub_agent_id */
     uint32_t  in_if;
     uint32_t  out_if;
     uint32_t  sampling_interval; /* 1 = unsampled; 0 unknown */
@@ -67,10 +70,11 @@ typedef struct sf_flow {
     uint16_t  tcp_flags;
     uint16_t  icmp_type_code;   /* type << 8 | code, when SF_HAS_ICMP */
     uint16_t  fw_ext_event;     /* Cisco NSEL extended event, 0 if none */
+    uint16_t  version;          /* 5, 9, 10, or 5000 for sFlow v5
+                                   (SF_VERSION_SFLOW, collector/sflow.h) */
     uint8_t   fw_event;         /* SF_FW_*, when SF_HAS_FW_EVENT */
     uint8_t   fwd_status;       /* IE 89 top two bits: 1 fwd, 2 drop, 3 consumed */
     uint8_t   proto;
-    uint8_t   version;          /* 5, 9 or 10 */
     bool      is_v4;            /* src and dst are IPv4 (mapped) */
     bool      reverse;          /* second half of an RFC 5103 biflow */
 } sf_flow_t;

@@ -11,6 +11,7 @@ collector_libcollector_a_SOURCES = \
 	collector/stats.h collector/stats.c \
 	collector/exporter.h \
 	collector/v5.h collector/v5.c \
+	collector/sflow.h collector/sflow.c \
 	collector/sanitize.h collector/sanitize.c \
 	collector/fbdecode.h collector/fbrecord.h collector/fbrecord.c \
 	collector/fbsession.c collector/fbfast.c \

@@ -16,10 +16,12 @@
     X(PACKETS_V5,           "packets_v5") \
     X(PACKETS_V9,           "packets_v9") \
     X(PACKETS_IPFIX,        "packets_ipfix") \
+    X(PACKETS_SFLOW,        "packets_sflow") \
     X(RECORDS,              "records") \
     X(RECORDS_V5,           "records_v5") \
     X(RECORDS_V9,           "records_v9") \
     X(RECORDS_IPFIX,        "records_ipfix") \
+    X(RECORDS_SFLOW,        "records_sflow") \
     X(BIFLOW_REVERSE,       "biflow_reverse_records") \
     X(TEMPLATES,            "templates") \
     X(OPTIONS_TEMPLATES,    "options_templates") \
@@ -31,6 +33,10 @@
     X(SEQ_LOST,             "sequence_lost") \
     X(SEQ_RESET,            "sequence_resets") \
     X(FIELDS_IGNORED,       "fields_bad_length") \
+    X(SFLOW_COUNTER_SAMPLES, "sflow_counter_samples") \
+    X(SFLOW_SAMPLES_SKIPPED, "sflow_samples_skipped") \
+    X(SFLOW_RECORDS_SKIPPED, "sflow_records_skipped") \
+    X(SFLOW_NOT_IP,         "sflow_samples_not_ip") \
     X(ERR_SHORT_HEADER,     "malformed_short_header") \
     X(ERR_BAD_VERSION,      "malformed_bad_version") \
     X(ERR_V5_COUNT,         "malformed_v5_count") \
@@ -44,6 +50,14 @@
     X(ERR_OPTIONS_SCOPE,    "malformed_options_scope") \
     X(ERR_RECORD,           "malformed_record") \
     X(ERR_TOO_LARGE,        "malformed_too_large") \
+    X(ERR_SFLOW_AGENT,      "malformed_sflow_agent_type") \
+    X(ERR_SFLOW_SAMPLE_COUNT, "malformed_sflow_sample_count") \
+    X(ERR_SFLOW_SAMPLE_LENGTH, "malformed_sflow_sample_length") \
+    X(ERR_SFLOW_SAMPLE_SHORT, "malformed_sflow_sample_short") \
+    X(ERR_SFLOW_RECORD_COUNT, "malformed_sflow_record_count") \
+    X(ERR_SFLOW_RECORD_LENGTH, "malformed_sflow_record_length") \
+    X(ERR_SFLOW_RECORD_SHORT, "malformed_sflow_record_short") \
+    X(ERR_SFLOW_HEADER_LENGTH, "malformed_sflow_header_length") \
     X(TEMPLATE_CAP,         "refused_template_cap") \
     X(EXPORTER_CAP,         "refused_exporter_cap") \
     X(DOMAIN_CAP,           "refused_domain_cap") \

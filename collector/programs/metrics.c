@@ -160,9 +160,9 @@ static void render_decoder(GString *o, const sf_stats_t *st)
     }
 }
 
-static const char *version_label(guint8 v)
+static const char *version_label(guint16 v)
 {
-    return v == 5 ? "v5" : v == 9 ? "v9" : "ipfix";
+    return v == 5 ? "v5" : v == 9 ? "v9" : v == 10 ? "ipfix" : "sflow";
 }
 
 static void render_exporters(GString *o, GHashTable *merged, guint n_exporters)
