@@ -3,7 +3,8 @@
 # terminal: it starts its own redis-server, scanflowd and `scanflow watch`;
 # a replayed fixture (real scanners' exports) must show an alert on its
 # output; SIGTERM must stop everything it started.  Ports are chosen free
-# (SF_NETFLOW_PORT, SF_IPFIX_PORT), never the fixed 2055/4739.
+# (SF_NETFLOW_PORT, SF_IPFIX_PORT, SF_SFLOW_PORT), never the fixed
+# 2055/4739/6343.
 #
 # By default it uses the programs of this build (--no-install --no-build).
 # With SF_QUICKSTART_CLONE=1 (.ci/run sets it) it copies the source tree as
@@ -57,6 +58,8 @@ PY
 nf_port=$(free_port)
 ipfix_port=$(free_port)
 while [ "$ipfix_port" = "$nf_port" ]; do ipfix_port=$(free_port); done
+sflow_port=$(free_port)
+while [ "$sflow_port" = "$nf_port" ] || [ "$sflow_port" = "$ipfix_port" ]; do sflow_port=$(free_port); done
 
 if [ $clone -eq 1 ]; then
     src=$tmp/tree
@@ -73,7 +76,7 @@ else
     wait_s=60
 fi
 # `unset` keeps an operator's Redis out of the test: the private one is tested.
-(unset SCANFLOW_REDIS; export TMPDIR=$tmp SF_NETFLOW_PORT=$nf_port SF_IPFIX_PORT=$ipfix_port
+(unset SCANFLOW_REDIS; export TMPDIR=$tmp SF_NETFLOW_PORT=$nf_port SF_IPFIX_PORT=$ipfix_port SF_SFLOW_PORT=$sflow_port
  exec bash "$src/.ci/quickstart" "${args[@]}") >"$tmp/out" 2>&1 &
 qs=$!
 
@@ -132,7 +135,7 @@ open(sys.argv[2], "w").close()
 time.sleep(60)' "$nf_port" "$tmp/held" &
 holder=$!
 for _ in $(seq 100); do [ -e "$tmp/held" ] && break; sleep 0.1; done
-(unset SCANFLOW_REDIS; export TMPDIR=$tmp SF_NETFLOW_PORT=$nf_port SF_IPFIX_PORT=$ipfix_port
+(unset SCANFLOW_REDIS; export TMPDIR=$tmp SF_NETFLOW_PORT=$nf_port SF_IPFIX_PORT=$ipfix_port SF_SFLOW_PORT=$sflow_port
  exec timeout 60 bash "$src/.ci/quickstart" --no-install --no-build --builddir "$bin") >"$tmp/out2" 2>&1
 rc=$?
 kill $holder 2>/dev/null; wait $holder 2>/dev/null

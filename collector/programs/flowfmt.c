@@ -32,6 +32,8 @@ static int values(const sf_flow_t *f, val_t *v, char bufs[3][SF_ADDR_STRLEN])
     U("dst_port", h & SF_HAS_PORTS, f->dst_port);
     U("proto", h & SF_HAS_PROTO, f->proto);
     U("tcp_flags", h & SF_HAS_TCP_FLAGS, f->tcp_flags);
+    U("icmp_type", h & SF_HAS_ICMP, f->icmp_type_code >> 8);
+    U("icmp_code", h & SF_HAS_ICMP, f->icmp_type_code & 0xff);
     U("packets", h & SF_HAS_PACKETS, f->packets);
     U("bytes", h & SF_HAS_BYTES, f->bytes);
     I("start_ms", h & SF_HAS_TIMES, f->start_ms);
@@ -49,7 +51,7 @@ static int values(const sf_flow_t *f, val_t *v, char bufs[3][SF_ADDR_STRLEN])
 void sf_flow_print_json(const sf_flow_t *f, FILE *out)
 {
     char bufs[3][SF_ADDR_STRLEN];
-    val_t v[20];
+    val_t v[24];
     int n = values(f, v, bufs);
     const char *sep = "{";
 
@@ -70,7 +72,7 @@ void sf_flow_print_json(const sf_flow_t *f, FILE *out)
 void sf_flow_print_csv(const sf_flow_t *f, FILE *out)
 {
     char bufs[3][SF_ADDR_STRLEN];
-    val_t v[20];
+    val_t v[24];
     int n = values(f, v, bufs);
 
     for (int i = 0; i < n; i++) {

@@ -272,7 +272,8 @@ static gboolean check_range(const char *option, int v, int lo, int hi, GError **
 }
 
 static const char *default_listen[] = {
-    "udp://[::]:2055", "udp://[::]:4739", "tcp://[::]:4739", NULL };
+    "udp://[::]:2055", "udp://[::]:4739", "tcp://[::]:4739",
+    "udp://[::]:6343", NULL };
 
 /* Checks what binding or connecting would find wrong later, so that
  * --check-config and a daemon that detaches see it first.  Fills in the
@@ -323,9 +324,9 @@ static GOptionEntry *option_entries(daemon_opts_t *o)
 {
     const GOptionEntry entries[] = {
         { "listen", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o->listen,
-          "Receive on udp://ADDR:PORT (v5, v9, IPFIX) or tcp://ADDR:PORT (IPFIX); "
-          "repeatable; any given replaces the defaults udp://[::]:2055, "
-          "udp://[::]:4739, tcp://[::]:4739", "URL" },
+          "Receive on udp://ADDR:PORT (v5, v9, IPFIX, sFlow v5) or tcp://ADDR:PORT "
+          "(IPFIX); repeatable; any given replaces the defaults udp://[::]:2055, "
+          "udp://[::]:4739, tcp://[::]:4739, udp://[::]:6343", "URL" },
         { "exporter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->exporters,
           "Accept exports only from this network (repeatable; default: all)", "CIDR" },
         { "max-exporters", 0, 0, G_OPTION_ARG_INT, &o->max_exporters,

@@ -142,7 +142,8 @@ replay() {   # FILE PORT RATE LOOPS [taskset cpu]
 # Records and packets (sum of flows' packet counts) in one copy of an input.
 offered() {
     "$SCANFLOW" decode --format csv "$1" 2>/dev/null |
-        awk -F, 'NR > 1 {n++; p += $10} END {printf "%d %d", n, p}'
+        awk -F, 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "packets") c = i; next}
+                 {n++; p += $c} END {printf "%d %d", n, p}'
 }
 
 # --- the programs ------------------------------------------------------------
