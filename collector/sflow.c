@@ -70,7 +70,7 @@ static void parse_l4(const uint8_t *p, size_t n, sf_flow_t *f)
     switch (f->proto) {
     case 6:                                     /* TCP */
         if (n >= 14) {
-            f->tcp_flags = p[13];
+            f->tcp_flags = (uint16_t)((p[12] & 1) << 8 | p[13]);   /* NS + 8 */
             f->fields |= SF_HAS_TCP_FLAGS;
         }
         /* fall through */

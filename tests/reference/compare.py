@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Compare scanflow's decode with Wireshark's cflow dissector; print TAP.
+"""Compare scanflow's decode with Wireshark's cflow and sflow dissectors; TAP.
 
-Wireshark (tshark) is an independent decoder of NetFlow v5, v9 and IPFIX,
-written and tested apart from us, so where it decodes a record from the same
-bytes scanflow must give the same flow.  For each replay group of
+Wireshark (tshark) is an independent decoder of NetFlow v5, v9, IPFIX and
+sFlow v5, written and tested apart from us, so where it decodes a record
+from the same bytes scanflow must give the same flow.  For each replay group of
 fixtures/corpus (groups.py) and each capture fixtures/exports/*.pcap
 (and *.pcapng):
 
@@ -32,6 +32,22 @@ fixtures/corpus (groups.py) and each capture fixtures/exports/*.pcap
     but not required.  For the fixtures the record counts must be equal
     too (forward records plus the reverse halves with non-zero counters).
     Groups where tshark decodes no flow record pass with a diagnostic.
+
+sFlow v5 (datagrams whose first 32-bit word is 5, dissected with
+`-d udp.port==P,sflow`): every flow sample whose sampled header tshark
+dissects down to an IPv4 or IPv6 header (or that carries a sampled
+IPv4/IPv6 record) must be matched by a scanflow record with version 5000,
+the agent address as exporter, sub_agent_id as observation domain, the same
+addresses, protocol (IPv6: the last next header tshark walks to), ports,
+TCP flags (low 9 bits), ICMP type and code, the sample's sampling rate as
+sampling_interval, one packet, and the input and output interface where the
+sample gives an ifIndex.  Samples without an IP header (counter samples,
+drop samples, ARP) have no expectation, and the fixture count check holds
+for sFlow too.  For telegraf's sFlow cases the flow samples of upstream's
+expected.out are required as well (addresses, ports, protocol where
+telegraf names a transport, sampling interval; telegraf's in_snmp/out_snmp
+are not compared: they differ from the samples' interfaces, which tshark
+and scanflow agree on).
 
 Known limits of the reference, seen on the corpus: tshark 4.0 stops a v9
 packet after the header's record count (netflow9_test_invalid01.dat says 2
@@ -72,6 +88,8 @@ CORPUS_PORT = payloads_to_pcap.COLLECTOR_PORT
 RECORD = re.compile(r"^(Flow \d+( \(.*\))?|pdu \d+/\d+)$")
 REVERSE = "(Reverse Type"
 EXPORT_VERSIONS = (b"\x00\x05", b"\x00\x09", b"\x00\x0a")
+SFLOW_HEAD = b"\x00\x00\x00\x05"
+SFLOW_VERSION = 5000        # scanflow's version of sFlow v5 records
 MAX_DIAG = 5
 TIMEOUT = 300
 
@@ -150,7 +168,9 @@ class Expect:
             "%s=%s" % (f, _fmt_values(self.want[f]))
             for f in ("exporter", "version", "obs_domain", "src_addr",
                       "dst_addr", "src_port", "dst_port", "proto",
-                      "packets", "bytes") if f in self.want))
+                      "tcp_flags", "icmp_type", "icmp_code", "packets",
+                      "bytes", "in_if", "out_if", "sampling_interval")
+            if f in self.want))
 
 
 def _fmt_values(values):
@@ -259,8 +279,9 @@ class TsharkResult:
         self.forward = 0
 
 
-def tshark_decode(tshark, pcap, ports, pdml):
-    """Dissect pcap with the cflow dissector on the given UDP ports.
+def tshark_decode(tshark, pcap, ports, pdml, sflow_ports=()):
+    """Dissect pcap with the cflow dissector on the given UDP ports (sflow
+    on sflow_ports).
 
     The PDML goes to the file pdml and is read back one packet at a time:
     a capture of some thousands of export packets makes PDML of hundreds
@@ -268,6 +289,8 @@ def tshark_decode(tshark, pcap, ports, pdml):
     cmd = [tshark, "-n", "-r", pcap]
     for p in sorted(ports):
         cmd += ["-d", "udp.port==%d,cflow" % p]
+    for p in sorted(sflow_ports):
+        cmd += ["-d", "udp.port==%d,sflow" % p]
     cmd += ["-T", "pdml"]
     env = dict(os.environ)
     cfg = tempfile.mkdtemp(prefix="sf-wsconf-")
@@ -300,6 +323,10 @@ def _packet(res, packet, num):
     if any(p.get("name") == "_ws.malformed"
            for p in packet.findall("proto")):
         res.malformed_packets += 1
+    for sflow in packet.findall("proto"):
+        if sflow.get("name") == "sflow":
+            res.cflow_packets += 1
+            _sflow_packet(res, packet, sflow, num)
     for cflow in packet.findall("proto"):
         if cflow.get("name") != "cflow":
             continue
@@ -311,6 +338,175 @@ def _packet(res, packet, num):
             if exp:
                 res.forward += 1
             res.expects.extend(exp)
+
+
+# --------------------------------------------------------------------------
+# tshark side, sFlow
+
+def _first(el, names):
+    """show of the first field (document order) named one of names."""
+    for f in el.iter("field"):
+        if f.get("name") in names:
+            return f.get("show")
+    return None
+
+
+def _sflow_packet(res, packet, sflow, num):
+    hdr = {"version": {SFLOW_VERSION}}
+    for f in sflow.findall("field"):
+        name = f.get("name")
+        if name in ("sflow_245.agent", "sflow_245.agent.v6"):
+            hdr["exporter"] = {norm_addr(f.get("show"))}
+        elif name == "sflow_245.sub_agent_id":
+            hdr["obs_domain"] = {norm_int(f.get("show"))}
+    for sample in sflow.findall("field"):
+        show = sample.get("show", "")
+        if sample.get("name") != "" or not (
+                show.startswith("Flow sample") or
+                show.startswith("Expanded flow sample")):
+            continue
+        e = _sflow_sample("frame %d %s" % (num, show), hdr, sample)
+        if e is not None:
+            res.forward += 1
+            res.expects.append(e)
+
+
+def _sflow_interfaces(sample, want):
+    inp = _first(sample, ("sflow.flow_sample.input_interface",))
+    if inp is not None and norm_int(inp) < 0x3fffffff:
+        want["in_if"] = {norm_int(inp)}
+    fmt = _first(sample, ("sflow.flow_sample.output_interface_format",))
+    val = _first(sample, ("sflow.flow_sample.output_interface_value",))
+    if fmt is not None and norm_int(fmt) == 0 and val is not None \
+            and norm_int(val) != 0x3fffffff:
+        want["out_if"] = {norm_int(val)}
+
+
+def _sflow_sample(where, hdr, sample):
+    """Expectation of one flow sample, None if tshark finds no IP header."""
+    want = dict(hdr)
+    rate = _first(sample, ("sflow.flow_sample.sampling_rate",))
+    if rate is not None:
+        want["sampling_interval"] = {norm_int(rate)}
+    want["packets"] = {1}
+    _sflow_interfaces(sample, want)
+    malformed = any(f.get("name") in ("_ws.malformed", "_ws.expert")
+                    and "alformed" in f.get("showname", "") + f.get("show", "")
+                    for f in sample.iter())
+    header = None
+    for f in sample.iter("field"):
+        if f.get("name") == "sflow_245.header":
+            header = f
+            break
+    if header is not None and _sflow_header(header, want):
+        return Expect(where, want, malformed)
+    src = _first(sample, ("sflow_245.ipv4_src", "sflow_245.ipv6_src"))
+    dst = _first(sample, ("sflow_245.ipv4_dst", "sflow_245.ipv6_dst"))
+    if src is None or dst is None:
+        return None
+    want["src_addr"] = {norm_addr(src)}
+    want["dst_addr"] = {norm_addr(dst)}
+    proto = _first(sample, ("sflow.ip_protocol",))
+    if proto is not None:
+        want["proto"] = {norm_int(proto)}
+        if norm_int(proto) in (6, 17, 132):
+            for field, name in (("src_port", "sflow_245.ip.source_port"),
+                                ("dst_port", "sflow.ip.destination_port")):
+                v = _first(sample, (name,))
+                if v is not None:
+                    want[field] = {norm_int(v)}
+    return Expect(where, want, malformed)
+
+
+def _proto_fields(proto):
+    out = {}
+    for f in proto.iter("field"):
+        out.setdefault(f.get("name"), f.get("show"))
+    return out
+
+
+def _sflow_header(header, want):
+    """Fills want from the dissected sampled header; False without IP."""
+    protos = list(header.iter("proto"))
+    ip = next((p for p in protos if p.get("name") in ("ip", "ipv6")), None)
+    if ip is None:
+        return False
+    f = _proto_fields(ip)
+    if ip.get("name") == "ip":
+        src, dst, proto = f.get("ip.src"), f.get("ip.dst"), f.get("ip.proto")
+    else:
+        src, dst = f.get("ipv6.src"), f.get("ipv6.dst")
+        nxt = [x.get("show") for x in ip.iter("field")
+               if x.get("name", "").endswith(".nxt")
+               or x.get("name") == "ipv6.nxt"]
+        proto = nxt[-1] if nxt else None
+    if src is None or dst is None:
+        return False
+    want["src_addr"] = {norm_addr(src)}
+    want["dst_addr"] = {norm_addr(dst)}
+    if proto is None:
+        return True
+    proto = norm_int(proto)
+    want["proto"] = {proto}
+    rest = protos[protos.index(ip) + 1:]
+    l4name = {6: "tcp", 17: "udp", 132: "sctp", 1: "icmp",
+              58: "icmpv6"}.get(proto)
+    l4 = next((p for p in rest if p.get("name") == l4name), None)
+    if l4 is None:
+        return True
+    f = _proto_fields(l4)
+    if l4name in ("tcp", "udp", "sctp"):
+        for field in ("srcport", "dstport"):
+            v = f.get("%s.%s" % (l4name, field))
+            if v is not None:
+                want[field[:3] + "_port"] = {norm_int(v)}
+        if l4name == "tcp" and f.get("tcp.flags") is not None:
+            want["tcp_flags"] = {norm_int(f["tcp.flags"]) & 0x1ff}
+    else:
+        for field in ("type", "code"):
+            v = f.get("%s.%s" % (l4name, field))
+            if v is not None:
+                want["icmp_" + field] = {norm_int(v)}
+    return True
+
+
+# --------------------------------------------------------------------------
+# telegraf's expected output for its sFlow cases
+
+TELEGRAF_PROTO = {"tcp": 6, "udp": 17, "icmp": 1, "ipv6-icmp": 58,
+                  "sctp": 132}
+
+
+def telegraf_sflow_expects(files):
+    """Expectations from expected.out beside a telegraf sFlow case's files:
+    its flow samples (lines with sampling_interval)."""
+    if not files:
+        return []
+    path = os.path.join(os.path.dirname(files[0]), "expected.out")
+    if "/sflow_" not in path or not os.path.exists(path):
+        return []
+    out = []
+    for n, line in enumerate(open(path, encoding="utf-8"), 1):
+        if "sampling_interval=" not in line:
+            continue
+        fields = {}
+        # tags, then fields: key=value pairs, no value here holds a comma
+        for part in line.split(" ")[1].split(","):
+            k, _, v = part.partition("=")
+            fields[k] = v.strip('"').rstrip("u")
+        want = {"version": {SFLOW_VERSION},
+                "exporter": {norm_addr(fields["agent_ip"])},
+                "src_addr": {norm_addr(fields["src"])},
+                "dst_addr": {norm_addr(fields["dst"])},
+                "sampling_interval": {int(fields["sampling_interval"])}}
+        for k in ("src_port", "dst_port"):
+            if k in fields:
+                want[k] = {int(fields[k])}
+        proto = TELEGRAF_PROTO.get(fields.get("protocol"))
+        if proto is not None:
+            want["proto"] = {proto}
+        out.append(Expect("expected.out line %d" % n, want))
+    return out
 
 
 def _is_record(el):
@@ -331,25 +527,28 @@ def _records(cflow, where):
 
 
 def export_ports(tshark, pcap):
-    """UDP destination ports whose payloads look like flow export."""
+    """UDP destination ports whose payloads look like flow export: NetFlow
+    and IPFIX ports, sFlow ports."""
     proc = subprocess.run([tshark, "-n", "-r", pcap, "-Y", "udp",
                            "-T", "fields", "-e", "udp.dstport",
                            "-e", "udp.payload"],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           timeout=TIMEOUT)
-    ports = set()
+    ports, sflow = set(), set()
     for line in proc.stdout.decode("ascii", "replace").splitlines():
         parts = line.split("\t")
         if len(parts) < 2 or not parts[0].strip():
             continue
         payload = parts[1].replace(":", "")
         try:
-            head = bytes.fromhex(payload[:4])
+            head = bytes.fromhex(payload[:8])
         except ValueError:
             continue
-        if head in EXPORT_VERSIONS:
+        if head[:4] == SFLOW_HEAD:
+            sflow.add(int(parts[0].split(",")[0]))
+        elif head[:2] in EXPORT_VERSIONS:
             ports.add(int(parts[0].split(",")[0]))
-    return ports
+    return ports, sflow
 
 
 # --------------------------------------------------------------------------
@@ -459,6 +658,7 @@ class Case:
         self.ports = set(ports)
         self.fixture = fixture
         self.malformed = malformed
+        self.sflow_ports = set()
 
 
 def run_case(case, tshark, scanflow, workdir):
@@ -470,11 +670,15 @@ def run_case(case, tshark, scanflow, workdir):
         pcap = os.path.join(workdir, safe + ".pcap")
         dgrams = payloads_to_pcap.files_to_datagrams(case.files)
         payloads_to_pcap.write_pcap(pcap, dgrams)
+        if dgrams and all(d[:4] == SFLOW_HEAD for d in dgrams):
+            case.sflow_ports, case.ports = case.ports, set()
     else:
-        case.ports = export_ports(tshark, pcap) or case.ports
+        ports, sflow = export_ports(tshark, pcap)
+        if ports or sflow:
+            case.ports, case.sflow_ports = ports, sflow
     pdml = os.path.join(workdir, safe + ".pdml")
     try:
-        ts = tshark_decode(tshark, pcap, case.ports, pdml)
+        ts = tshark_decode(tshark, pcap, case.ports, pdml, case.sflow_ports)
     finally:
         if not os.environ.get("REFERENCE_KEEP") and os.path.exists(pdml):
             os.unlink(pdml)
@@ -482,6 +686,10 @@ def run_case(case, tshark, scanflow, workdir):
     # or a correct decode": what scanflow matches is shown, not required.
     required = [e for e in ts.expects
                 if not e.malformed and not case.malformed]
+    upstream = telegraf_sflow_expects(case.files) if case.pcap is None \
+        else []
+    if upstream:
+        diag.append("telegraf expected.out: %d flow samples" % len(upstream))
     soft = [e for e in ts.expects if e.malformed or case.malformed]
     nrev = sum(1 for e in ts.expects if e.reverse)
     diag.append("tshark: %d packets, %d records (%d reverse halves "
@@ -502,6 +710,14 @@ def run_case(case, tshark, scanflow, workdir):
         problems.append("scanflow exited %d" % sf.rc)
         for line in sf.stderr.strip().splitlines()[-MAX_DIAG:]:
             diag.append("stderr: " + line)
+    if upstream:
+        miss_up, _ = match(upstream, sf.records)
+        if miss_up:
+            problems.append("%d of %d expected.out flow samples without a "
+                            "matching scanflow record" % (len(miss_up),
+                                                          len(upstream)))
+            for k in miss_up[:MAX_DIAG]:
+                diag.append("telegraf " + str(upstream[k]))
     if sf.bad_lines:
         problems.append("%d output lines are not JSON objects"
                         % len(sf.bad_lines))
