@@ -8,9 +8,11 @@
 SF_COLLECTOR_TESTS = tests/collector/test-addr tests/collector/test-v5 \
 	tests/collector/test-sanitize tests/collector/test-fbdecode \
 	tests/collector/test-decoder tests/collector/test-source \
-	tests/collector/test-listener tests/collector/test-tcp
+	tests/collector/test-listener tests/collector/test-tcp \
+	tests/collector/test-sflow
 check_PROGRAMS += $(SF_COLLECTOR_TESTS) \
-	tests/fuzz/replay-v5 tests/fuzz/replay-v9 tests/fuzz/replay-ipfix
+	tests/fuzz/replay-v5 tests/fuzz/replay-v9 tests/fuzz/replay-ipfix \
+	tests/fuzz/replay-sflow
 TESTS += $(SF_COLLECTOR_TESTS) tests/fuzz-replay.sh tests/decode-late.sh
 
 SF_WIRE = tests/collector/wire.h
@@ -30,6 +32,8 @@ tests_collector_test_tcp_SOURCES = tests/collector/test-tcp.c
 tests_collector_test_tcp_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_collector_test_listener_SOURCES = tests/collector/test-listener.c
 tests_collector_test_listener_LDADD = collector/libcollector.a $(SF_LIBS)
+tests_collector_test_sflow_SOURCES = tests/collector/test-sflow.c
+tests_collector_test_sflow_LDADD = collector/libcollector.a $(SF_LIBS)
 
 SF_FUZZ_COMMON = tests/fuzz/fuzz-common.h tests/fuzz/replay-main.c
 tests_fuzz_replay_v5_SOURCES = tests/fuzz/fuzz-v5.c $(SF_FUZZ_COMMON)
@@ -38,6 +42,8 @@ tests_fuzz_replay_v9_SOURCES = tests/fuzz/fuzz-v9.c $(SF_FUZZ_COMMON)
 tests_fuzz_replay_v9_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_fuzz_replay_ipfix_SOURCES = tests/fuzz/fuzz-ipfix.c $(SF_FUZZ_COMMON)
 tests_fuzz_replay_ipfix_LDADD = collector/libcollector.a $(SF_LIBS)
+tests_fuzz_replay_sflow_SOURCES = tests/fuzz/fuzz-sflow.c $(SF_FUZZ_COMMON)
+tests_fuzz_replay_sflow_LDADD = collector/libcollector.a $(SF_LIBS)
 
 EXTRA_DIST += tests/decode-late.sh tests/fuzz-replay.sh tests/fuzz/run.sh tests/fuzz/make-seeds.py \
 	fixtures/fuzz-crashes

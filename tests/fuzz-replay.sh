@@ -9,7 +9,7 @@ srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${top_builddir:-.}
 dir=$srcdir/fixtures/fuzz-crashes
 
-set -- $(cd "$dir" 2>/dev/null && ls | grep -E '^(v5|v9|ipfix)-' | sort)
+set -- $(cd "$dir" 2>/dev/null && ls | grep -E '^(v5|v9|ipfix|sflow)-' | sort)
 if [ $# -eq 0 ]; then
     echo "1..0 # Skip: no crash inputs in fixtures/fuzz-crashes"
     exit 0

@@ -1,5 +1,5 @@
 /*
- * fuzz-common.h - the body shared by the three fuzz targets.
+ * fuzz-common.h - the body shared by the fuzz targets (v5, v9, IPFIX, sFlow).
  *
  * One input is several export messages from one exporter, so that
  * templates and the data that uses them can arrive in separate datagrams,
@@ -8,8 +8,9 @@
  *   [len:2, big-endian][len bytes]  [len:2][len bytes]  ...
  *
  * A length past the end takes what is left.  Each message has its version
- * field forced to the target's version, so the fuzzer spends its time in
- * one decoder rather than on the dispatch.  For IPFIX a message length
+ * field forced to the target's version (for sFlow the first 32-bit word,
+ * 5), so the fuzzer spends its time in one decoder rather than on the
+ * dispatch.  For IPFIX a message length
  * field larger than the datagram is cut to the datagram (that rejection is
  * covered by tests/collector/test-sanitize.c), so mutations reach the sets.
  *
@@ -27,6 +28,7 @@
 
 #include "decoder.h"
 #include "cursor.h"
+#include "sflow.h"
 
 #include <string.h>
 
@@ -64,7 +66,7 @@ static void sf_fuzz_sink(const sf_flow_t *f, void *ctx)
     h = sf_fuzz_mix(h, (uint64_t)f->tcp_flags << 48 | (uint64_t)f->icmp_type_code << 32 |
                        (uint64_t)f->fw_ext_event << 16 | (uint64_t)f->fw_event << 8 |
                        f->fwd_status);
-    h = sf_fuzz_mix(h, (uint64_t)f->proto << 16 | (uint64_t)f->version << 8 |
+    h = sf_fuzz_mix(h, (uint64_t)f->version << 32 | (uint64_t)f->proto << 16 |
                        (uint64_t)f->is_v4 << 1 | f->reverse);
     t->n++;
     t->sum += h;
@@ -93,7 +95,9 @@ static int sf_fuzz_run(const uint8_t *data, size_t size, uint16_t version)
         if (n > size)
             n = size;
         memcpy(msg, data, n);
-        if (n >= 2)
+        if (version == SF_VERSION_SFLOW && n >= 4)
+            sf_put32(msg, 5);
+        else if (version != SF_VERSION_SFLOW && n >= 2)
             sf_put16(msg, version);
         if (version == 10 && n >= 4 && sf_get16(msg + 2) > n)
             sf_put16(msg + 2, (uint16_t)n);

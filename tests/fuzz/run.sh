@@ -1,15 +1,15 @@
 #!/bin/sh
 # run.sh SECONDS [TARGET...] - builds the fuzz targets (`make fuzz`) and
 # runs each for SECONDS with libFuzzer, seeded from fixtures/corpus.
-# TARGET is v5, v9 or ipfix (default: all three).  Run it from a configured
+# TARGET is v5, v9, ipfix or sflow (default: all four).  Run it from a configured
 # build directory (or set BUILDDIR).  Any crash, leak, timeout or
 # out-of-memory input is copied to fixtures/fuzz-crashes/TARGET-KIND-HASH,
 # where `make check` (tests/fuzz-replay.sh) replays it from then on, and the
 # script exits 1.  Prints one summary line per target.
 set -u
-secs=${1:?usage: run.sh SECONDS [v5|v9|ipfix ...]}
+secs=${1:?usage: run.sh SECONDS [v5|v9|ipfix|sflow ...]}
 shift
-targets=${*:-v5 v9 ipfix}
+targets=${*:-v5 v9 ipfix sflow}
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${BUILDDIR:-$(pwd)}
 crashes=$srcdir/fixtures/fuzz-crashes
@@ -19,7 +19,7 @@ cd "$builddir" || exit 2
 make fuzz >/dev/null || { echo "run.sh: make fuzz failed" >&2; exit 2; }
 rm -rf "$builddir/tests/fuzz/seeds"
 python3 "$srcdir/tests/fuzz/make-seeds.py" "$srcdir/fixtures/corpus" \
-    "$builddir/tests/fuzz/seeds" || exit 2
+    "$builddir/tests/fuzz/seeds" "$srcdir/fixtures/exports" || exit 2
 mkdir -p "$crashes"
 
 found=0
