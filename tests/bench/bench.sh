@@ -6,7 +6,9 @@
 #             `scanflow replay --rate R --loops N` to scanflowd with detection
 #             on and a private redis-server, then to nfcapd (nfdump: decode +
 #             store), then to nfacctd (pmacct: decode + aggregate by src_host,
-#             dst_host, dst_port, proto).  Prints flows offered and counted,
+#             dst_host, dst_port, proto); for sFlow (pmacctd sfprobe's
+#             bytes, every packet sampled) sfcapd (nfdump-sflow) and
+#             sfacctd (pmacct) instead.  Prints flows offered and counted,
 #             loss, CPU seconds (utime+stime from /proc/PID/stat, summed over
 #             the process and its children, read when the input is drained,
 #             before SIGTERM), flows per CPU-second, peak RSS (VmHWM) and the
@@ -26,6 +28,7 @@
 #             evictions scanflowd counts.
 #   workers   scaling of --workers 1 -> 2 with four senders (v5), both
 #             workers and senders unpinned: on 2 CPUs they share the cores.
+#   sflow     the table's sFlow row alone.
 #   all       all of the above (the default; `make bench`).
 #
 # Environment: SCANFLOWD, SCANFLOW (programs; default ./scanflowd,
@@ -45,7 +48,7 @@ PORT=${BENCH_PORT:-39400}
 HOME_NET=198.18.0.0/15
 HZ=$(getconf CLK_TCK)
 
-for tool in redis-server redis-cli nfcapd nfdump nfacctd taskset; do
+for tool in redis-server redis-cli nfcapd sfcapd nfdump nfacctd sfacctd taskset; do
     command -v $tool >/dev/null || { echo "bench: $tool not installed (see .ci/packages)" >&2; exit 77; }
 done
 [ -x "$SCANFLOWD" ] && [ -x "$SCANFLOW" ] || { echo "bench: build scanflowd and scanflow first" >&2; exit 1; }
@@ -204,6 +207,10 @@ row() { ROWS+=("$(printf '%-6s %-10s %10s %10s %7s %7s %12s %8s %s' "$@")"); }
 
 bench_version() {   # LABEL FILE
     local label=$1 file=$2 port
+    # the peers: nfdump's and pmacct's NetFlow/IPFIX collectors, or their
+    # sFlow ones (same code bases, same output) for sFlow bytes
+    local capd=nfcapd acctd=nfacctd akind=NetFlow
+    [ "$label" = sFlow ] && { capd=sfcapd; acctd=sfacctd; akind=sFlow; }
     read -r flows1 pkts1 < <(offered "$file")
     local flows=$((flows1 * LOOPS)) pkts=$((pkts1 * LOOPS))
     local msgs
@@ -245,7 +252,7 @@ bench_version() {   # LABEL FILE
     port=$((PORT + 2))
     local nd=$WORK/nfcapd.$label
     mkdir -p "$nd"
-    nfcapd -w "$nd" -p $port -b 127.0.0.1 -B 33554432 -t 3600 -I bench >"$WORK/nfcapd.$label.log" 2>&1 &
+    $capd -w "$nd" -p $port -b 127.0.0.1 -B 33554432 -t 3600 -I bench >"$WORK/nfcapd.$label.log" 2>&1 &
     local npid=$!
     PIDS+=("$npid")
     wait_log "$WORK/nfcapd.$label.log" "Startup" || exit 1
@@ -261,9 +268,9 @@ bench_version() {   # LABEL FILE
     port=$((PORT + 3))
     cat >"$WORK/nfacctd.$label.conf" <<EOF
 daemonize: false
-nfacctd_ip: 127.0.0.1
-nfacctd_port: $port
-nfacctd_pipe_size: 33554432
+${acctd}_ip: 127.0.0.1
+${acctd}_port: $port
+${acctd}_pipe_size: 33554432
 plugin_pipe_size: 67108864
 plugin_buffer_size: 65536
 plugins: print[bench]
@@ -272,10 +279,10 @@ print_output[bench]: csv
 print_output_file[bench]: $WORK/nfacctd.$label.csv
 print_refresh_time[bench]: 3600
 EOF
-    nfacctd -f "$WORK/nfacctd.$label.conf" >"$WORK/nfacctd.$label.log" 2>&1 &
+    $acctd -f "$WORK/nfacctd.$label.conf" >"$WORK/nfacctd.$label.log" 2>&1 &
     local apid=$!
     PIDS+=("$apid")
-    wait_log "$WORK/nfacctd.$label.log" "waiting for NetFlow" || exit 1
+    wait_log "$WORK/nfacctd.$label.log" "waiting for $akind" || exit 1
     sleep 0.5
     replay "$file" $port "$RATE" "$LOOPS"
     settle $apid
@@ -291,10 +298,10 @@ EOF
     local s_rate n_rate a_rate d_cpu f_cpu=""
     s_rate=$(per_cpu "$s_n" "$s_cpu"); n_rate=$(per_cpu "$n_n" "$n_cpu"); a_rate=$(per_cpu "$a_n" "$a_cpu")
     d_cpu=$(decode_cpu_s "$file")
-    [ "$label" != v5 ] && f_cpu=$(decode_cpu_s "$file" --fixbuf-only)
+    case $label in v9|IPFIX) f_cpu=$(decode_cpu_s "$file" --fixbuf-only) ;; esac
     loss() { echo "$1 $2" | awk '{printf "%.2f%%", 100 * ($1 - $2) / $1}'; }
     row "$label" scanflowd "$flows" "$s_n" "$(loss $flows $s_n)" "$s_cpu" "$s_rate M" "$s_hwm" \
-        "$(echo "$s_rate $n_rate $a_rate" | awk '{printf "x%.2f nfcapd, x%.2f nfacctd", $1 / $2, $1 / $3}')"
+        "$(echo "$s_rate $n_rate $a_rate" | awk -v c=$capd -v a=$acctd '{printf "x%.2f %s, x%.2f %s", $1 / $2, c, $1 / $3, a}')"
     row "" " rx thread" "" "" "" "$rx_cpu" "$(per_cpu "$s_n" "$rx_cpu") M" "" "receive, decode, correlator sink"
     row "" " sf-redis" "" "" "" "$redis_thr" "" "" "correlator's Redis thread"
     row "" " no probes" "$flows" "" "" "$floor_cpu" "$(per_cpu "$flows" "$floor_cpu") M" "" \
@@ -303,8 +310,8 @@ EOF
         "$(echo "$r_cpu $s_cpu" | awk '{printf "%.0f%% of scanflowd CPU", 100 * $1 / $2}')"
     row "" "decode" "$flows" "" "" "$d_cpu" "$(per_cpu "$flows" "$d_cpu") M" "" "scanflow decode --format none (no socket, no correlator)"
     [ -n "$f_cpu" ] && row "" "fixbuf" "$flows" "" "" "$f_cpu" "$(per_cpu "$flows" "$f_cpu") M" "" "same, --fixbuf-only (fBufNext for every record)"
-    row "" nfcapd "$flows" "$n_n" "$(loss $flows $n_n)" "$n_cpu" "$n_rate M" "$n_hwm" ""
-    row "" nfacctd "$flows" "$a_n" "$(loss $flows $a_n)" "$a_cpu" "$a_rate M" "$a_hwm" ""
+    row "" $capd "$flows" "$n_n" "$(loss $flows $n_n)" "$n_cpu" "$n_rate M" "$n_hwm" ""
+    row "" $acctd "$flows" "$a_n" "$(loss $flows $a_n)" "$a_cpu" "$a_rate M" "$a_hwm" ""
     echo "bench: $label done (scanflowd kernel drops $s_drop, $msgs datagrams sent)" >&2
 }
 
@@ -313,9 +320,20 @@ do_table() {
     bench_version v5 "$INPUTS/softflowd-v5.pcap"
     bench_version v9 "$INPUTS/softflowd-v9.pcap"
     bench_version IPFIX "$INPUTS/softflowd-ipfix.pcap"
+    bench_version sFlow "$INPUTS/pmacctd-sflow.pcap"
+    print_table
+}
+
+print_table() {
     printf '%-6s %-10s %10s %10s %7s %7s %12s %8s %s\n' version collector offered counted \
         loss "CPU s" "flows/CPU-s" "RSS MiB" ratio
     printf '%s\n' "${ROWS[@]}"
+}
+
+do_sflow() {
+    echo "== sFlow: $LOOPS loops at $RATE packets/s, each collector in turn, same bytes"
+    bench_version sFlow "$INPUTS/pmacctd-sflow.pcap"
+    print_table
 }
 
 # --- lossless rate, one core ---------------------------------------------------
@@ -473,9 +491,10 @@ echo "bench: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpui
 echo "bench: inputs in $INPUTS"
 case $mode in
     table) do_table ;;
+    sflow) do_sflow ;;
     lossless) do_lossless ;;
     memory) do_memory ;;
     workers) do_workers ;;
     all) do_table; do_lossless; do_workers; do_memory ;;
-    *) echo "usage: bench.sh [table|lossless|memory|workers|all]" >&2; exit 2 ;;
+    *) echo "usage: bench.sh [table|sflow|lossless|memory|workers|all]" >&2; exit 2 ;;
 esac

@@ -11,6 +11,11 @@
 #                     every flow, so no control socket: never add -c) and
 #                     exports to 127.0.0.1, where tcpdump -i lo captures the
 #                     export datagrams (about 30 records each)
+#   pmacctd-sflow.pcap
+#                     REAL sFlow v5 bytes: pmacctd's sfprobe reads
+#                     traffic.pcap offline (pcap_savefile) and samples every
+#                     packet (sampling_rate 1): one flow sample, one record
+#                     in every collector, per packet of traffic.pcap
 #   flood.raw         1 M spoofed one-flow sources, raw NetFlow v5 payloads
 #                     (gen-flood.py)
 #   lowfan.raw        100,000 sources with 3 flows each (memory per source)
@@ -28,7 +33,7 @@ if [ -f "$dir/STAMP" ] && [ "$(cat "$dir/STAMP")" = "$stamp" ]; then
     echo "bench inputs: cached in $dir"
     exit 0
 fi
-for tool in softflowd tcpdump python3; do
+for tool in softflowd pmacctd tcpdump python3; do
     command -v $tool >/dev/null || { echo "make-inputs: $tool not installed" >&2; exit 77; }
 done
 rm -f "$dir"/*.pcap "$dir"/*.raw "$dir/STAMP"
@@ -53,9 +58,40 @@ export_with_softflowd() {   # NAME VERSION
     fi
     echo "bench inputs: $name: $(grep 'packets captured' "$log")"
 }
+# pmacctd sfprobe: sFlow v5, every packet sampled; exits at the end of the
+# savefile after sending what it holds
+export_with_pmacctd_sflow() {   # NAME
+    local name=$1 out="$dir/$1.pcap" log="$dir/$1.tcpdump.log"
+    cat >"$dir/$name.conf" <<EOF
+daemonize: false
+pcap_savefile: $dir/traffic.pcap
+pcap_savefile_wait: false
+pcap_savefile_delay: 0
+plugins: sfprobe
+sfprobe_receiver: 127.0.0.1:$port
+sfprobe_agentip: 127.0.0.1
+sampling_rate: 1
+plugin_buffer_size: 10240
+plugin_pipe_size: 10240000
+EOF
+    tcpdump -i lo -s 0 -U -B 65536 -w "$out" "udp and dst host 127.0.0.1 and dst port $port" \
+        >"$log" 2>&1 &
+    local td=$!
+    sleep 1.5
+    pmacctd -f "$dir/$name.conf" >"$dir/$name.pmacctd.log" 2>&1
+    sleep 1
+    kill -TERM $td
+    wait $td || true
+    if grep -q '^[1-9][0-9]* packets dropped by kernel' "$log"; then
+        echo "make-inputs: tcpdump dropped packets for $name" >&2
+        exit 1
+    fi
+    echo "bench inputs: $name: $(grep 'packets captured' "$log")"
+}
 export_with_softflowd softflowd-v5 5
 export_with_softflowd softflowd-v9 9
 export_with_softflowd softflowd-ipfix 10
+export_with_pmacctd_sflow pmacctd-sflow
 python3 "$here/gen-flood.py" "$dir/flood.raw" --sources 1000000
 python3 "$here/gen-flood.py" "$dir/lowfan.raw" --sources 100000 --per-source 3 --first-octet 30
 python3 "$here/gen-flood.py" "$dir/lowfan4.raw" --sources 50000 --per-source 4 --first-octet 31
