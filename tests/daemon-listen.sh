@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The running daemon decodes what arrives on its sockets: the same corpus
-# sent over UDP/IPv4, UDP/IPv6 and IPFIX over TCP (two connections at
+# (NetFlow v5, v9, IPFIX and sFlow v5 on one UDP port) sent over UDP/IPv4,
+# UDP/IPv6 and IPFIX over TCP (two connections at
 # once) gives the records `scanflow decode` finds in the same bytes, and
 # hostile datagrams in between neither stop it nor lose the good ones.
 # Prints TAP.
@@ -40,10 +41,11 @@ v5=$codecs/netflow5.dat
 v9t=$codecs/netflow9_test_cisco_asa_1_tpl.dat
 v9d=$codecs/netflow9_test_cisco_asa_1_data.dat
 ipfix=$codecs/ipfix.dat
-expect_udp=$("$bin/scanflow" decode "$v5" "$v9t" "$v9d" "$ipfix" | wc -l)
+sflow=$top_srcdir/fixtures/corpus/telegraf/plugins/inputs/netflow/testcases/sflow_issue_15918/message.bin
+expect_udp=$("$bin/scanflow" decode "$v5" "$v9t" "$v9d" "$ipfix" "$sflow" | wc -l)
 expect_tcp=$("$bin/scanflow" decode "$ipfix" | wc -l)
 
-python3 - "$port" "$v5" "$v9t" "$v9d" "$ipfix" <<'PY'
+python3 - "$port" "$v5" "$v9t" "$v9d" "$ipfix" "$sflow" <<'PY'
 import socket, struct, sys, time
 port = int(sys.argv[1])
 def messages(path):
@@ -54,7 +56,9 @@ def messages(path):
             struct.unpack('!H', b[2:4])[0] if v == 10 else len(b)
         yield b[:n]; b = b[n:]
 hostile = [b'', b'\x00', b'\x00\x05', b'\x00\x09' + b'\xff' * 30, b'\x00\x0a\x00\x10' + b'\x00' * 12,
-           b'\x00\x0a\xff\xff' + b'\x00' * 40, b'\x12\x34' * 100]
+           b'\x00\x0a\xff\xff' + b'\x00' * 40, b'\x12\x34' * 100,
+           b'\x00\x00\x00\x05\x00\x00\x00\x07' + b'\x00' * 40,       # sFlow, bad agent type
+           b'\x00\x00\x00\x05\x00\x00\x00\x01' + b'\x00' * 12 + b'\xff' * 8]  # sFlow, 2^32-1 samples
 for fam, host in ((socket.AF_INET, '127.0.0.1'), (socket.AF_INET6, '::1')):
     s = socket.socket(fam, socket.SOCK_DGRAM)
     for path in sys.argv[2:]:
