@@ -22,16 +22,20 @@
  * Each flow sample is one sampled packet and becomes one sf_flow_t: one
  * packet, the IP length as bytes (as NetFlow counts octets), the sample's
  * sampling_rate as the interval, the agent address as the exporter and
- * sub_agent_id as the observation domain.  sFlow carries no flow time:
- * start and end are the datagram's arrival time.  A sampled_header that
- * holds an IP packet is preferred to a sampled_ipv4/ipv6 record of the
- * same sample.  Counter samples, drop samples, other samples and other
- * records are skipped by their length and counted; every length is checked
- * against what holds it.  A malformed sample is dropped whole and counted;
- * its own length still bounds it, so the datagram's other samples are
- * decoded.  A sample length that overruns the datagram ends the datagram.
- * Caps: SF_SFLOW_MAX_SAMPLES per datagram and SF_SFLOW_MAX_RECORDS per
- * sample; a count above them is malformed (no agent sends that many).
+ * sub_agent_id as the observation domain, an input or output ifIndex as
+ * the interface (not 0x3fffffff, "unknown"; an output "dropped" becomes
+ * forwarding status 2, drop).  Without an IP length (IPv6 jumbograms) the
+ * bytes are the frame length less stripped bytes and the link header.
+ * sFlow carries no flow time: start and end are the datagram's arrival
+ * time.  A sampled_header that holds an IP packet is preferred to a
+ * sampled_ipv4/ipv6 record of the same sample.  Counter samples, drop
+ * samples, other samples and other records are skipped by their length and
+ * counted; every length is checked against what holds it.  A malformed
+ * sample is dropped whole and counted; its own length still bounds it, so
+ * the datagram's other samples are decoded.  A sample length that overruns
+ * the datagram ends the datagram.  Caps: SF_SFLOW_MAX_SAMPLES per datagram
+ * and SF_SFLOW_MAX_RECORDS per sample; a count above them is malformed (no
+ * agent sends that many).
  */
 #include "sflow.h"
 
