@@ -23,8 +23,10 @@ def ok(cond, what, detail=()):
     return cond
 
 
-def scenarios():
-    """The rows of fixtures/scenarios.tsv, as dicts by column name."""
+def scenarios(capture='traffic'):
+    """The rows of fixtures/scenarios.tsv of one capture ("traffic":
+    fixtures/traffic/, "campaigns": fixtures/campaigns/), as dicts by
+    column name."""
     rows = []
     header = None
     for line in open(os.path.join(FIXTURES, 'scenarios.tsv')):
@@ -34,7 +36,9 @@ def scenarios():
         if header is None:
             header = cols
             continue
-        rows.append(dict(zip(header, cols)))
+        row = dict(zip(header, cols))
+        if row.get('capture', 'traffic') == capture:
+            rows.append(row)
     return rows
 
 
