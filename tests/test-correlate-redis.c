@@ -958,6 +958,96 @@ static void test_cost(void)
     sf_correlate_config_free(cfg);
 }
 
+/* Counts agree with the flows and the address space, and small ones are
+ * exact: a 1,024-port scan reads 1,024 ports from 1,024 flows (the HLL
+ * says 1,025), a /24 sweep 256 hosts; 40 scans of exactly 64 random ports
+ * (two share an HLL register 13% of the time) and 40 sweeps of exactly 32
+ * random hosts of a /24 are all alerted, with those counts. */
+static void test_exact_counts(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    sf_correlator_t *c = correlator(cfg, "exact");
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) alerts = NULL;
+    GRand *rand = g_rand_new_with_seed(15);
+    guint port_scans = 0, sweeps = 0;
+    char src[32], dst[32];
+
+    flushall();
+    feed_ports(c, "203.0.113.10", "192.0.2.5", 1, 1024);
+    for (guint h = 0; h <= 255; h++) {
+        g_snprintf(dst, sizeof dst, "192.0.3.%u", h);
+        sf_flow_t f = test_syn("203.0.113.20", dst, 22);
+        sf_correlator_flow(&f, c);
+    }
+    for (guint i = 0; i < 40; i++) {
+        guint8 seen[65536 / 8] = {0}, hosts[32] = {0};
+
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 1);
+        for (guint n = 0; n < 64;) {
+            guint p = (guint)g_rand_int_range(rand, 1, 65536);
+            if (seen[p / 8] & (1 << (p % 8)))
+                continue;
+            seen[p / 8] |= (guint8)(1 << (p % 8));
+            sf_flow_t f = test_syn(src, "192.0.2.7", (guint16)p);
+            sf_correlator_flow(&f, c);
+            n++;
+        }
+        g_snprintf(src, sizeof src, "198.51.100.%u", i + 101);
+        for (guint n = 0; n < 32;) {
+            guint h = (guint)g_rand_int_range(rand, 0, 256);
+            if (hosts[h / 8] & (1 << (h % 8)))
+                continue;
+            hosts[h / 8] |= (guint8)(1 << (h % 8));
+            g_snprintf(dst, sizeof dst, "10.%u.1.%u", i, h);
+            sf_flow_t f = test_syn(src, dst, 443);
+            sf_correlator_flow(&f, c);
+            n++;
+        }
+        g_usleep(20000);
+    }
+    sf_correlator_free(c);
+    alerts = collect(l, 1500);
+    listen_stop(l);
+    for (guint i = 0; i < alerts->len; i++) {
+        const char *a = alerts->pdata[i];
+        g_autofree char *kind = member_str(a, "kind");
+        g_autofree char *from = member_str(a, "src");
+        gint64 flows = member_int(a, "flows");
+
+        g_assert_cmpint(member_int(a, "distinct_ports"), <=, flows);
+        g_assert_cmpint(member_int(a, "distinct_hosts"), <=, flows);
+        g_assert_cmpint(member_int(a, "hosts_in_top_net24"), <=, 256);
+        g_assert_cmpint(member_int(a, "hosts_in_top_net24"), <=,
+                        member_int(a, "distinct_hosts"));
+        g_assert_cmpint(member_int(a, "distinct_nets24"), <=,
+                        member_int(a, "distinct_hosts"));
+        if (g_str_equal(from, "203.0.113.10")) {
+            g_assert_cmpstr(kind, ==, "port_scan");
+            g_assert_cmpint(flows, ==, 1024);
+            g_assert_cmpint(member_int(a, "distinct_ports"), ==, 1024);
+        } else if (g_str_equal(from, "203.0.113.20")) {
+            g_assert_cmpstr(kind, ==, "host_sweep");
+            g_assert_cmpint(member_int(a, "hosts_in_top_net24"), ==, 256);
+            g_assert_cmpint(member_int(a, "distinct_hosts"), ==, 256);
+        } else if (g_str_equal(kind, "port_scan")) {
+            g_assert_cmpint(member_int(a, "distinct_ports"), ==, 64);
+            port_scans++;
+        } else {
+            g_assert_cmpstr(kind, ==, "host_sweep");
+            g_assert_cmpint(member_int(a, "hosts_in_top_net24"), ==, 32);
+            g_assert_cmpint(member_int(a, "distinct_hosts"), ==, 32);
+            sweeps++;
+        }
+    }
+    g_assert_cmpuint(port_scans, ==, 40);
+    g_assert_cmpuint(sweeps, ==, 40);
+    g_assert_cmpuint(alerts->len, ==, 82);
+    validate(alerts);
+    g_rand_free(rand);
+    sf_correlate_config_free(cfg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -979,5 +1069,6 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/skip-known", test_skip_known);
     g_test_add_func("/correlate/redis/nets-cap", test_nets_cap);
     g_test_add_func("/correlate/redis/cost", test_cost);
+    g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
     return g_test_run();
 }

@@ -11,6 +11,7 @@
 #include "config.h"
 #include "correlate-testlib.h"
 #include "evidence.h"
+#include "exact.h"
 #include "keys.h"
 #include "probation.h"
 #include "redisurl.h"
@@ -84,6 +85,89 @@ static void test_tcp_not_probes(void)
     g_assert_cmpint(ev(f), ==, SF_EVIDENCE_TCP_PROBE);
     f = test_flow("192.0.2.1", 22, "203.0.113.1", 40000, 6, T_RST | T_ACK, 1, 40);
     g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+}
+
+/* nmap -sn -PA as root: a header-sized ACK to a service port is a probe
+ * that counts toward host sweeps, not port scans; a trailing ACK to a
+ * client's ephemeral port, an ACK with data, or from a service port is not. */
+static void test_tcp_ack_probes(void)
+{
+    sf_flow_t f = test_flow("203.0.113.1", 58821, "192.0.2.1", 80, 6, T_ACK,
+                            1, 40);
+
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_TCP_ACK_PROBE);
+    g_assert_false(sf_evidence_has_port(&f));
+    f = test_flow("2001:db8::1", 58821, "2001:db8:1::5", 443, 6, T_ACK, 2, 120);
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_TCP_ACK_PROBE);
+    /* trailing ACK of a closed connection, server to client */
+    g_assert_cmpint(ev(test_flow("192.0.2.80", 443, "198.51.100.7", 51000, 6,
+                                 T_ACK, 1, 40)), ==, SF_EVIDENCE_NONE);
+    /* ACK to an ephemeral port (an ACK scan of high ports: not counted) */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 58821, "192.0.2.1", 8080, 6,
+                                 T_ACK, 1, 40)), ==, SF_EVIDENCE_NONE);
+    /* data, or PSH: part of a conversation */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 58821, "192.0.2.1", 80, 6,
+                                 T_ACK, 1, 1500)), ==, SF_EVIDENCE_NONE);
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 58821, "192.0.2.1", 80, 6,
+                                 T_ACK | T_PSH, 1, 60)), ==, SF_EVIDENCE_NONE);
+    /* many ACKs: an idle connection's keepalives, not a ping */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 58821, "192.0.2.1", 80, 6,
+                                 T_ACK, 5, 200)), ==, SF_EVIDENCE_NONE);
+    /* from a service port (two servers' ACK) */
+    g_assert_cmpint(ev(test_flow("203.0.113.1", 179, "192.0.2.1", 179, 6,
+                                 T_ACK, 1, 40)), ==, SF_EVIDENCE_NONE);
+    /* a SYN probe still counts its port */
+    f = test_syn("203.0.113.1", "192.0.2.1", 22);
+    g_assert_true(sf_evidence_has_port(&f));
+}
+
+/* Alert counts agree with the flows, each other and the address space. */
+static void test_exact_settle(void)
+{
+    sf_alert_facts_t f;
+
+    memset(&f, 0, sizeof f);
+    g_assert_true(sf_addr_parse("203.0.113.1", &f.src));
+    f.flows = 1024;
+    f.distinct_ports = 1025;
+    f.distinct_hosts = 1;
+    f.distinct_nets24 = 1;
+    f.hosts_in_top_net24 = 1;
+    sf_exact_settle(&f);
+    g_assert_cmpint(f.distinct_ports, ==, 1024);
+    /* a /24 sweep the HLL counts as 257 hosts, 259 destinations */
+    f.flows = 300;
+    f.distinct_ports = 1;
+    f.hosts_in_top_net24 = 257;
+    f.distinct_hosts = 259;
+    sf_exact_settle(&f);
+    g_assert_cmpint(f.hosts_in_top_net24, ==, 256);
+    g_assert_cmpint(f.distinct_hosts, ==, 259);
+    /* hosts below the top net's, nets above the hosts */
+    f.hosts_in_top_net24 = 40;
+    f.distinct_hosts = 39;
+    f.distinct_nets24 = 45;
+    sf_exact_settle(&f);
+    g_assert_cmpint(f.distinct_hosts, ==, 40);
+    g_assert_cmpint(f.distinct_nets24, ==, 40);
+    /* more hosts than 256 per net allows: at least hosts / 256 nets */
+    f.flows = 70000;
+    f.distinct_hosts = 1000;
+    f.distinct_nets24 = 2;
+    f.distinct_ports = 70000;
+    sf_exact_settle(&f);
+    g_assert_cmpint(f.distinct_nets24, ==, 4);
+    g_assert_cmpint(f.distinct_ports, ==, 65536);
+    /* IPv6: a /64 holds more than 256 hosts */
+    g_assert_true(sf_addr_parse("2001:db8::1", &f.src));
+    f.hosts_in_top_net24 = 300;
+    f.distinct_hosts = 300;
+    f.distinct_nets24 = 1;
+    sf_exact_settle(&f);
+    g_assert_cmpint(f.hosts_in_top_net24, ==, 300);
+    g_assert_cmpint(f.distinct_nets24, ==, 1);
+    g_assert_cmpint(sf_exact_net_hosts(257, 3), ==, 256);
+    g_assert_cmpint(sf_exact_net_hosts(300, 8), ==, 300);
 }
 
 static void test_firewall(void)
@@ -651,6 +735,8 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/correlate/evidence/tcp-probes", test_tcp_probes);
     g_test_add_func("/correlate/evidence/tcp-not-probes", test_tcp_not_probes);
+    g_test_add_func("/correlate/evidence/tcp-ack-probes", test_tcp_ack_probes);
+    g_test_add_func("/correlate/exact/settle", test_exact_settle);
     g_test_add_func("/correlate/evidence/firewall", test_firewall);
     g_test_add_func("/correlate/evidence/icmp-udp", test_icmp_udp);
     g_test_add_func("/correlate/cidr", test_cidr);
