@@ -7,11 +7,12 @@
  * "COLLECTOR/RUN/SEQ": RUN random per process, SEQ the claim round, so a
  * claim whose reply was lost with the connection is recognised on retry,
  * and only then).  The same batch reads the facts of the alert from the
- * window: the distinct counts over the window's buckets (PFCOUNT), flows
+ * window: the distinct counts over the window's buckets (exact.c), flows
  * (MGET), first/last/exporters, the top net and the samples.  Claims go
  * CLAIM_CHUNK at a time, as each reads back up to 80 samples.
  */
 #include "claim.h"
+#include "exact.h"
 #include "keys.h"
 #include "window.h"
 
@@ -74,9 +75,9 @@ static void claim_commands(sf_claimer_t *k, sf_pipe_t *p, gint64 b0,
     sf_pipe_str(p, "EX");
     sf_pipe_int(p, k->suppress_s);
     sf_pipe_end(p);
-    over_buckets(p, "PFCOUNT", sk, SF_KEY_PORTS, b0, b1);
-    over_buckets(p, "PFCOUNT", sk, SF_KEY_ADDRS, b0, b1);
-    over_buckets(p, "PFCOUNT", sk, SF_KEY_NETS, b0, b1);
+    sf_exact_count(p, sk, SF_KEY_PORTS, b0, b1);
+    sf_exact_count(p, sk, SF_KEY_ADDRS, b0, b1);
+    sf_exact_count(p, sk, SF_KEY_NETS, b0, b1);
     over_buckets(p, "MGET", sk, SF_KEY_FLOWS, b0, b1);
     sf_key_of(prefix, sk, SF_KEY_META);
     sf_pipe_cmd(p, "ZRANGE");

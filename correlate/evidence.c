@@ -26,11 +26,23 @@
  *     handshake, so this is never part of a conversation.  A flag field of
  *     zero is treated as unknown (some exporters send 0 when they do not
  *     track flags), so NULL scans are not counted.
- *  5. TCP with ACK but no SYN (ACK scans) is NOT counted: exporters that
- *     expire a flow on FIN export the trailing ACK of every closed
- *     connection as a one-packet flow of its own, from servers to clients'
- *     ephemeral ports; counting those would make every busy server a port
- *     scanner.  RST without SYN is a reply (closed port) and never counts.
+ *  5. TCP with ACK and none of SYN, FIN, RST, PSH: counted only as an ACK
+ *     probe of a host (nmap -sn -PA, or -PA with a port list, as root:
+ *     one bare ACK to a service port, answered by a RST), when it goes
+ *     from an ephemeral port (>= 1024) to a service port (< 1024), in at
+ *     most 2 header-sized packets.  Such a probe counts toward host sweeps
+ *     only, never toward port scans (sf_evidence_has_port): the ACK scan
+ *     of a port list (nmap -sA) maps firewall rules, and a port count fed
+ *     by bare ACKs would be the first to take in stray segments.  Every
+ *     other ACK-only flow is not counted: exporters that expire a flow on
+ *     FIN export the trailing ACK of every closed connection as a
+ *     one-packet flow of its own, and when the server closed first (HTTP
+ *     servers do) it goes from the service port to the client's ephemeral
+ *     port; keepalives of an idle connection come in trains of ACKs.  A
+ *     client that closes first does send its trailing ACK to the service
+ *     port: that is one host, and a sweep needs --sweep-threshold hosts of
+ *     one /24 within the window.  RST without SYN is a reply (closed port)
+ *     and never counts.
  *  6. Firewall deny (IE 233 / NSEL event 3) or forwarding status "dropped"
  *     (IE 89 = 2): the packet was refused, so nothing was established.  It
  *     still goes through the reply tests: a denied SYN-ACK or RST is a reply
@@ -82,6 +94,18 @@ static gboolean header_sized(const sf_flow_t *f)
     return f->bytes <= f->packets * limit;
 }
 
+/* Rule 5: a bare ACK from an ephemeral port to a service port, at most 2
+ * header-sized packets. */
+static gboolean ack_probe(const sf_flow_t *f)
+{
+    return (f->tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK))
+               == TCP_ACK
+        && (f->fields & SF_HAS_PORTS) && f->dst_port < 1024
+        && f->src_port >= 1024
+        && (f->fields & SF_HAS_PACKETS) && f->packets > 0 && f->packets <= 2
+        && header_sized(f);
+}
+
 static sf_evidence_t classify_tcp(const sf_flow_t *f, gboolean fw)
 {
     guint flags = f->tcp_flags;
@@ -99,6 +123,8 @@ static sf_evidence_t classify_tcp(const sf_flow_t *f, gboolean fw)
         return SF_EVIDENCE_TCP_PROBE;
     if (!syn && !ack && !rst && (flags & (TCP_FIN | TCP_PSH | TCP_URG)))
         return fw ? SF_EVIDENCE_FW_DENY : SF_EVIDENCE_TCP_STEALTH;
+    if (ack_probe(f))
+        return fw ? SF_EVIDENCE_FW_DENY : SF_EVIDENCE_TCP_ACK_PROBE;
     return SF_EVIDENCE_NONE;
 }
 
@@ -153,6 +179,10 @@ sf_evidence_t sf_evidence_classify(const sf_flow_t *f)
 
 gboolean sf_evidence_has_port(const sf_flow_t *f)
 {
+    if (f->proto == PROTO_TCP && (f->fields & SF_HAS_TCP_FLAGS)
+        && (f->tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK))
+               == TCP_ACK)
+        return FALSE;           /* an ACK probe: hosts only (rule 5) */
     return (f->fields & SF_HAS_PORTS)
         && (f->proto == PROTO_TCP || f->proto == PROTO_UDP
             || f->proto == PROTO_SCTP);

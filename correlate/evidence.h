@@ -20,10 +20,12 @@ typedef enum sf_evidence {
     SF_EVIDENCE_FW_DENY,        /* firewall deny (IE 233) or dropped (IE 89) */
     SF_EVIDENCE_ICMP_REQUEST,   /* echo, timestamp or address mask request */
     SF_EVIDENCE_UDP_PROBE,      /* one or two datagrams, not from a service port */
+    SF_EVIDENCE_TCP_ACK_PROBE,  /* a bare ACK to a service port: hosts only */
 } sf_evidence_t;
 
 sf_evidence_t sf_evidence_classify(const sf_flow_t *f);
-/* Whether the flow's destination port is a dimension (TCP, UDP, SCTP). */
+/* Whether the evidence flow's destination port is a dimension (TCP, UDP,
+ * SCTP; not for an ACK probe, which counts toward host sweeps only). */
 gboolean sf_evidence_has_port(const sf_flow_t *f);
 
 #endif

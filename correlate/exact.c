@@ -20,33 +20,33 @@
 
 /* KEYS: hll, set.  ARGV: cap, ttl, elements.  Elements of up to 4 bytes go
  * into the set as the integer they spell (big endian), longer ones as they
- * are.  unpack() takes at most a few thousand values: chunks of 4000. */
+ * are.  unpack() takes at most a few thousand values: PFADD in chunks of
+ * 4000.  An overflowed set is replaced by {"x"}; elements added to it later
+ * keep the "x" until it overflows again (it never holds more than cap + 1). */
 static const char add_script[] =
     "local k,a,n=KEYS,ARGV,#ARGV "
     "for i=3,n,4000 do redis.call('PFADD',k[1],unpack(a,i,math.min(i+3999,n))) end "
-    "if redis.call('SISMEMBER',k[2],'x')==0 then "
-    "local c,m=tonumber(a[1]),{} "
-    "for i=3,math.min(n,c+3) do local e=a[i] "
+    "local c=tonumber(a[1]) "
+    "if n-2<=c then local m={} for i=3,n do local e=a[i] "
     "if #e<=4 then local v=0 for j=1,#e do v=v*256+e:byte(j) end e=v end "
-    "m[#m+1]=e end "
-    "if #m>0 then redis.call('SADD',k[2],unpack(m)) end "
+    "m[#m+1]=e end redis.call('SADD',k[2],unpack(m)) end "
     "if n-2>c or redis.call('SCARD',k[2])>c then "
-    "redis.call('DEL',k[2]) redis.call('SADD',k[2],'x') end end "
+    "redis.call('DEL',k[2]) redis.call('SADD',k[2],'x') end "
     "redis.call('EXPIRE',k[2],a[2]) return 0";
 
-/* KEYS: the n sets (oldest bucket first), then the n HLLs.  The union of
- * the sets, newest first (an overflow is most likely there); PFCOUNT of
- * the HLLs when one overflowed or a bucket has an HLL but no set (written
- * by a collector without sets). */
+/* KEYS: the n sets, then the n HLLs of the same buckets.  The size of the
+ * sets' union; PFCOUNT of the HLLs when a set overflowed ("x" in the
+ * union) or fewer sets than HLLs exist (a bucket written by a collector
+ * without sets). */
 static const char count_script[] =
-    "local k=KEYS local n=#k/2 local u,c={},0 "
-    "for i=n,1,-1 do local m=redis.call('SMEMBERS',k[i]) "
-    "if #m==0 and redis.call('EXISTS',k[n+i])==1 then "
+    "local k=KEYS local n=#k/2 "
+    "local u=redis.call('SUNION',unpack(k,1,n)) "
+    "local h=redis.call('EXISTS',unpack(k,n+1)) "
+    "if h>0 and redis.call('EXISTS',unpack(k,1,n))<h then "
     "return redis.call('PFCOUNT',unpack(k,n+1)) end "
-    "for _,e in ipairs(m) do "
-    "if e=='x' then return redis.call('PFCOUNT',unpack(k,n+1)) end "
-    "if not u[e] then u[e]=1 c=c+1 end end end "
-    "return c";
+    "for _,e in ipairs(u) do if e=='x' then "
+    "return redis.call('PFCOUNT',unpack(k,n+1)) end end "
+    "return #u";
 
 const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
                              gint64 bucket)

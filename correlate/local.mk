@@ -11,6 +11,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/hash.h \
 	correlate/aggregate.h correlate/aggregate.c \
 	correlate/pipe.h correlate/pipe.c \
+	correlate/exact.h correlate/exact.c \
 	correlate/keys.h correlate/keys.c \
 	correlate/seen.h correlate/seen.c \
 	correlate/window.h correlate/window.c \

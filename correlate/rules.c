@@ -8,6 +8,7 @@
  */
 #include "correlator-int.h"
 #include "cidr.h"
+#include "exact.h"
 
 #define ALERTED_CAP 65536
 
@@ -133,6 +134,7 @@ void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms)
         if (cl->won) {
             cl->facts.kind = cl->kind;
             cl->facts.src = w->src;
+            sf_exact_settle(&cl->facts);
             enqueue_alert(c, &cl->facts, now_ms);
         }
         sf_alert_facts_clear(&cl->facts);

@@ -22,6 +22,7 @@
  */
 #include "window.h"
 #include "claim.h"
+#include "exact.h"
 #include "fanout.h"
 #include "keys.h"
 #include "seen.h"
@@ -128,33 +129,35 @@ static void end_and_expire(sf_window_t *w, guint ci, const char *key,
     add_plan(w, ci, PLAN_IGNORE, NULL);
 }
 
-/* PFCOUNT over the window's buckets of "sf:{S}:<dim>:". */
-static void count_union(sf_window_t *w, const char *prefix, guint ci,
-                        guint8 what, const sf_agg_net_t *net)
+/* The window's count of "sf:{S}:<dim>": exact below SF_EXACT_CAP per
+ * bucket, else PFCOUNT over the buckets (exact.c). */
+static void count_union(sf_window_t *w, const char *sk, const char *dim,
+                        guint ci, guint8 what, const sf_agg_net_t *net)
 {
-    sf_pipe_cmd(w->pipe, "PFCOUNT");
-    for (gint64 b = w->bucket - w->n_back; b <= w->bucket; b++)
-        sf_pipe_prefix_int(w->pipe, prefix, b);
-    sf_pipe_end(w->pipe);
+    sf_exact_count(w->pipe, sk, dim, w->bucket - w->n_back, w->bucket);
     add_plan(w, ci, what, net);
 }
 
-static void pfadd(sf_window_t *w, const char *key, guint ci,
-                  const guint8 *elems, guint n, guint len, guint32 key_bit)
+/* PFADD into key (sk dim bucket) and its exact twin set; the elements
+ * follow (of differing lengths: a source with IPv4 and IPv6 targets
+ * cannot occur in one flow, but costs nothing to get right). */
+static void pfadd_begin(sf_window_t *w, const char *key, const char *sk,
+                        const char *dim)
 {
-    sf_pipe_cmd(w->pipe, "PFADD");
-    sf_pipe_str(w->pipe, key);
+    char set[SF_KEY_LEN];
+
+    sf_exact_add_begin(w->pipe, key,
+                       sf_exact_set_key(set, sk, dim, w->bucket), w->ttl);
+}
+
+static void pfadd(sf_window_t *w, const char *key, const char *sk,
+                  const char *dim, guint ci, const guint8 *elems, guint n,
+                  guint len, guint32 key_bit)
+{
+    pfadd_begin(w, key, sk, dim);
     for (guint i = 0; i < n; i++)
         sf_pipe_arg(w->pipe, elems + (gsize)i * len, len);
     end_and_expire(w, ci, key, key_bit);
-}
-
-/* Elements of differing lengths (a source with IPv4 and IPv6 targets
- * cannot occur in one flow, but costs nothing to get right). */
-static void pfadd_begin(sf_window_t *w, const char *key)
-{
-    sf_pipe_cmd(w->pipe, "PFADD");
-    sf_pipe_str(w->pipe, key);
 }
 
 /* Each returns TRUE when it PFADDed something (the dimension may have
@@ -178,7 +181,7 @@ static gboolean write_ports(sf_window_t *w, const char *sk,
     if (n == 0)
         return FALSE;
     sf_key_bucket(key, sk, SF_KEY_PORTS, w->bucket);
-    pfadd(w, key, ci, w->elems->data, n, 2, SF_SEEN_K_P);
+    pfadd(w, key, sk, SF_KEY_PORTS, ci, w->elems->data, n, 2, SF_SEEN_K_P);
     return TRUE;
 }
 
@@ -196,7 +199,7 @@ static gboolean write_nets(sf_window_t *w, const char *sk,
             continue;
         if (!grew) {
             sf_key_bucket(key, sk, SF_KEY_NETS, w->bucket);
-            pfadd_begin(w, key);
+            pfadd_begin(w, key, sk, SF_KEY_NETS);
             grew = TRUE;
         }
         sf_pipe_arg(w->pipe, n->net, n->net_len);
@@ -241,7 +244,7 @@ static void write_hosts(sf_window_t *w, const char *sk,
         sf_key_hosts_dim(dim, n->net, n->net_len);
         sf_key_bucket(key, sk, dim, w->bucket);
         /* a host key gets its EXPIRE with every PFADD: its hosts are new */
-        pfadd(w, key, ci, w->elems->data, k, n->host_len, 0);
+        pfadd(w, key, sk, dim, ci, w->elems->data, k, n->host_len, 0);
     }
 }
 
@@ -260,7 +263,7 @@ static gboolean write_addrs(sf_window_t *w, const char *sk,
             continue;
         if (!grew) {
             sf_key_bucket(key, sk, SF_KEY_ADDRS, w->bucket);
-            pfadd_begin(w, key);
+            pfadd_begin(w, key, sk, SF_KEY_ADDRS);
             grew = TRUE;
         }
         sf_pipe_arg(w->pipe, a, v4 ? 4 : 16);
@@ -330,22 +333,17 @@ static void write_counts(sf_window_t *w, const char *sk,
                          const sf_agg_source_t *s, guint ci,
                          gboolean ports, gboolean nets)
 {
-    char prefix[SF_KEY_LEN], dim[SF_KEY_NET_LEN + 3];
+    char dim[SF_KEY_NET_LEN + 3];
 
-    if (ports) {
-        sf_key_of(prefix, sk, SF_KEY_PORTS);
-        count_union(w, prefix, ci, PLAN_PORTS, NULL);
-    }
-    if (nets) {
-        sf_key_of(prefix, sk, SF_KEY_NETS);
-        count_union(w, prefix, ci, PLAN_NETS, NULL);
-    }
+    if (ports)
+        count_union(w, sk, SF_KEY_PORTS, ci, PLAN_PORTS, NULL);
+    if (nets)
+        count_union(w, sk, SF_KEY_NETS, ci, PLAN_NETS, NULL);
     for (guint i = 0; i < s->n_nets_tracked; i++) {
         if (!w->grown->data[i])
             continue;
         sf_key_hosts_dim(dim, s->nets[i].net, s->nets[i].net_len);
-        sf_key_of(prefix, sk, dim);
-        count_union(w, prefix, ci, PLAN_HOSTS, &s->nets[i]);
+        count_union(w, sk, dim, ci, PLAN_HOSTS, &s->nets[i]);
     }
 }
 
@@ -395,8 +393,8 @@ static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
         c->nets = r->integer;
         break;
     case PLAN_HOSTS:
-        if (r->integer > c->top_hosts) {
-            c->top_hosts = r->integer;
+        if (sf_exact_net_hosts(r->integer, pl->net_len) > c->top_hosts) {
+            c->top_hosts = sf_exact_net_hosts(r->integer, pl->net_len);
             c->top_net_len = pl->net_len;
             memcpy(c->top_net, pl->net, pl->net_len);
         }
