@@ -21,3 +21,8 @@ EXTRA_DIST += tests/e2e/scan_e2e.py tests/e2e/sfredis.py
 TESTS += tests/e2e/hup_user.py
 EXTRA_DIST += tests/e2e/hup_user.py
 include $(srcdir)/tests/bench.mk
+
+# The campaigns capture (scanning networks, many-to-one, ACK ping sweep,
+# wide sweep, look-alikes) replayed to running scanflowd processes.
+TESTS += tests/campaigns-e2e.sh
+EXTRA_DIST += tests/campaigns-e2e.sh tests/e2e/campaigns_e2e.py
