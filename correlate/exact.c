@@ -15,6 +15,7 @@
  * restart or a failover).
  */
 #include "exact.h"
+#include "keys.h"
 
 #include <string.h>
 
@@ -51,8 +52,10 @@ static const char count_script[] =
 const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
                              gint64 bucket)
 {
-    g_snprintf(buf, 192, "%sx%s%" G_GINT64_FORMAT, sk, dim, MAX(bucket, 0));
-    return buf;
+    char xdim[SF_KEY_LEN];
+
+    *sf_key_put_str(sf_key_put_str(xdim, SF_KEY_EXACT), dim) = '\0';
+    return sf_key_bucket(buf, sk, xdim, bucket);
 }
 
 void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
@@ -70,17 +73,18 @@ void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
 void sf_exact_count(sf_pipe_t *p, const char *sk, const char *dim,
                     gint64 b0, gint64 b1)
 {
-    char prefix[192];
+    char prefix[SF_KEY_LEN], xdim[SF_KEY_LEN];
 
+    *sf_key_put_str(sf_key_put_str(xdim, SF_KEY_EXACT), dim) = '\0';
     sf_pipe_cmd(p, "EVAL");
     sf_pipe_arg(p, count_script, sizeof count_script - 1);
     sf_pipe_int(p, 2 * (b1 - b0 + 1));
-    g_snprintf(prefix, sizeof prefix, "%sx%s", sk, dim);
+    sf_key_of(prefix, sk, xdim);
     for (gint64 b = b0; b <= b1; b++)
-        sf_pipe_prefix_int(p, prefix, MAX(b, 0));
-    g_snprintf(prefix, sizeof prefix, "%s%s", sk, dim);
+        sf_pipe_prefix_int(p, prefix, b);
+    sf_key_of(prefix, sk, dim);
     for (gint64 b = b0; b <= b1; b++)
-        sf_pipe_prefix_int(p, prefix, MAX(b, 0));
+        sf_pipe_prefix_int(p, prefix, b);
     sf_pipe_end(p);
 }
 

@@ -32,7 +32,7 @@ void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
  * integer. */
 void sf_exact_count(sf_pipe_t *p, const char *sk, const char *dim,
                     gint64 b0, gint64 b1);
-/* buf = "<sk>x<dim><bucket>" (buf holds 192 bytes). */
+/* buf = "<sk>x<dim><bucket>" (buf of SF_KEY_LEN). */
 const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
                              gint64 bucket);
 

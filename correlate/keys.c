@@ -9,6 +9,10 @@
  *   sf:{S}:n:B        HLL  destination nets (IPv4 /24: 3 bytes, IPv6 /64: 8)
  *   sf:{S}:h:NET:B    HLL  hosts inside NET (last byte, or low 64 bits)
  *   sf:{S}:d:B        HLL  destination addresses (4 or 16 bytes)
+ *   sf:{S}:xp:B, xn:B, xh:NET:B, xd:B
+ *                     set  the same elements as their HLL twin (as integers
+ *                          when they fit in 4 bytes) while at most 256,
+ *                          then {"x"}: exact small counts (exact.c)
  *   sf:{S}:f:B        int  flows
  *   sf:{S}:m          zset "first" (score -ms: ZADD GT keeps the minimum),
  *                          "last" (ms), "x:EXPORTER" (last ms seen)

@@ -26,6 +26,7 @@
 #define SF_KEY_NETS "n:"        /* HLL of destination nets, per bucket */
 #define SF_KEY_HOSTS "h:"       /* HLL of hosts inside a net, per bucket */
 #define SF_KEY_ADDRS "d:"       /* HLL of destination addresses */
+#define SF_KEY_EXACT "x"        /* before a dimension: its exact twin set */
 #define SF_KEY_FLOWS "f:"       /* flow counter, per bucket */
 #define SF_KEY_META "m"         /* first, last, exporters */
 #define SF_KEY_SAMPLES "s"      /* sample ports and hosts */
