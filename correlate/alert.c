@@ -5,8 +5,9 @@
  * "low", below 16x "medium", beyond "high" (a 64-port threshold: nmap's
  * default 1,000 ports are "medium", 1,024 ports and more "high"; with a
  * 32-host threshold a sweep of 32-127 hosts of one /24 is "low", of
- * 128-254 "medium").  Technique: MITRE ATT&CK T1595.001 (Scanning IP
- * Blocks) for sweeps, T1595 (Active Scanning) for port scans.
+ * 128-254 "medium"; a wide sweep weighs its distinct hosts).  Technique:
+ * MITRE ATT&CK T1595.001 (Scanning IP Blocks) for sweeps, T1595 (Active
+ * Scanning) for port scans.
  */
 #include "alert.h"
 
@@ -15,7 +16,10 @@
 
 const char *sf_alert_kind_name(sf_alert_kind_t kind)
 {
-    return kind == SF_ALERT_PORT_SCAN ? "port_scan" : "host_sweep";
+    static const char *const names[] = {"port_scan", "host_sweep",
+                                        "wide_sweep"};
+
+    return (guint)kind < G_N_ELEMENTS(names) ? names[kind] : "?";
 }
 
 void sf_alert_facts_clear(sf_alert_facts_t *f)
@@ -38,7 +42,8 @@ static char *rfc3339(gint64 ms)
 static const char *severity(const sf_alert_facts_t *f)
 {
     gint64 value = f->kind == SF_ALERT_PORT_SCAN ? f->distinct_ports
-                                                 : f->hosts_in_top_net24;
+                 : f->kind == SF_ALERT_WIDE_SWEEP ? f->distinct_hosts
+                 : f->hosts_in_top_net24;
 
     if (value < 4 * f->threshold)
         return "low";
@@ -102,7 +107,7 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
     add_str(b, "kind", sf_alert_kind_name(f->kind));
     add_str(b, "src", sf_addr_to_string(&f->src, src));
     add_str(b, "technique",
-            f->kind == SF_ALERT_HOST_SWEEP ? "T1595.001" : "T1595");
+            f->kind == SF_ALERT_PORT_SCAN ? "T1595" : "T1595.001");
     add_str(b, "severity", severity(f));
     add_int(b, "window_s", f->window_s);
     add_int(b, "distinct_ports", f->distinct_ports);

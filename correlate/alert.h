@@ -12,6 +12,7 @@
 typedef enum sf_alert_kind {
     SF_ALERT_PORT_SCAN,
     SF_ALERT_HOST_SWEEP,
+    SF_ALERT_WIDE_SWEEP,
     SF_ALERT_N_KINDS
 } sf_alert_kind_t;
 

@@ -23,6 +23,7 @@ sf_correlate_config_t *sf_correlate_config_new(void)
     cfg->window_s = 300;
     cfg->port_threshold = 64;
     cfg->sweep_threshold = 32;
+    cfg->wide_sweep_threshold = 64;
     cfg->stream_maxlen = 100000;
     cfg->stream_shards = 1;
     cfg->max_sources = 65536;
@@ -74,6 +75,10 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          "Distinct destination ports of one source for port_scan (64)", "N"},
         {"sweep-threshold", 0, 0, G_OPTION_ARG_INT, &cfg->sweep_threshold,
          "Distinct hosts of one source in one /24 for host_sweep (32)", "N"},
+        {"wide-sweep-threshold", 0, 0, G_OPTION_ARG_INT,
+         &cfg->wide_sweep_threshold,
+         "Distinct hosts of one source over several /24s (IPv6: /64s) for "
+         "wide_sweep (64)", "N"},
         {"suppress", 0, 0, G_OPTION_ARG_INT, &cfg->suppress_s,
          "Seconds between alerts of one (source, kind) (the window)", "S"},
         {"allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->allow_s,
@@ -192,6 +197,8 @@ static gboolean check_numbers(const sf_correlate_config_t *cfg, GError **err)
     return check_range(err, "window", cfg->window_s, 10, 86400)
         && check_range(err, "port-threshold", cfg->port_threshold, 2, 65536)
         && check_range(err, "sweep-threshold", cfg->sweep_threshold, 2, 65536)
+        && check_range(err, "wide-sweep-threshold", cfg->wide_sweep_threshold,
+                       2, 1 << 24)
         && check_range(err, "suppress", cfg->suppress_s, 0, 7 * 86400)
         && check_range(err, "stream-maxlen", cfg->stream_maxlen, 1, 1 << 30)
         && check_range(err, "stream-shards", cfg->stream_shards, 1, 1024)
@@ -249,5 +256,6 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
 guint sf_correlate_share_after(const sf_correlate_config_t *cfg)
 {
     return (guint)MIN(cfg->share_after,
-                      MIN(cfg->port_threshold, cfg->sweep_threshold));
+                      MIN(MIN(cfg->port_threshold, cfg->sweep_threshold),
+                          cfg->wide_sweep_threshold));
 }

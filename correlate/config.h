@@ -30,6 +30,7 @@ struct sf_correlate_config {
     int     suppress_s;         /* 0: the window */
     int     port_threshold;
     int     sweep_threshold;
+    int     wide_sweep_threshold;
     char   *channel;
     char   *stream;
     int     stream_maxlen;

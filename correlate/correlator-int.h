@@ -33,6 +33,7 @@ typedef struct sf_rules {
     GArray *tags;               /* sf_tag_t, names owned */
     int     port_threshold;
     int     sweep_threshold;
+    int     wide_sweep_threshold;
 } sf_rules_t;
 
 struct sf_correlator {

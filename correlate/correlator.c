@@ -114,6 +114,7 @@ void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
     out->alerts_dropped = ns.dropped;
     out->alerts_port_scan = ns.port_scan;
     out->alerts_host_sweep = ns.host_sweep;
+    out->alerts_wide_sweep = ns.wide_sweep;
 }
 
 /* Takes --home-net, --allow, --tag and the thresholds from cfg (finished,

@@ -86,6 +86,7 @@ typedef struct sf_correlator_stats {
     guint64 cluster_retries;    /* ... batch rounds retried after errors */
     guint64 alerts_port_scan;   /* alerts, by kind */
     guint64 alerts_host_sweep;
+    guint64 alerts_wide_sweep;
     guint64 sources;            /* sources in the last flush (a gauge) */
     guint64 flush_us;           /* time spent in flushes' Redis round trips */
 } sf_correlator_stats_t;

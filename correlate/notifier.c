@@ -66,7 +66,8 @@ void sf_notifier_enqueue(sf_notifier_t *n, const sf_alert_facts_t *f,
                       sf_alert_to_json(f, n->collector, tags, now_ms));
     count(n, &n->st.queued, 1);
     count(n, f->kind == SF_ALERT_PORT_SCAN ? &n->st.port_scan
-                                           : &n->st.host_sweep, 1);
+             : f->kind == SF_ALERT_WIDE_SWEEP ? &n->st.wide_sweep
+             : &n->st.host_sweep, 1);
 }
 
 /* The stream an alert goes to: STREAM:i with shards, NULL for STREAM. */

@@ -44,6 +44,7 @@ typedef struct sf_notifier_stats {
     guint64 dropped;            /* queue full */
     guint64 port_scan;          /* queued, by kind */
     guint64 host_sweep;
+    guint64 wide_sweep;
 } sf_notifier_stats_t;
 /* Any thread. */
 void sf_notifier_get_stats(sf_notifier_t *n, sf_notifier_stats_t *out);

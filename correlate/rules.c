@@ -24,6 +24,7 @@ sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg)
             g_strdup(g_array_index(cfg->tags, sf_tag_t, i).name);
     r->port_threshold = cfg->port_threshold;
     r->sweep_threshold = cfg->sweep_threshold;
+    r->wide_sweep_threshold = cfg->wide_sweep_threshold;
     return r;
 }
 
@@ -91,6 +92,19 @@ static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
     g_array_append_val(c->claims, cl);
 }
 
+/* A sweep host_sweep does not see: --wide-sweep-threshold distinct hosts
+ * outside the net with the most hosts, fewer than --sweep-threshold of
+ * them a net on average.  A dense sweep of one /24 (or of a /16: 256 a
+ * net) is a host_sweep only, and so is one /24 swept with a few hosts of
+ * other nets. */
+static gboolean wide_sweep(const sf_rules_t *r, const sf_window_counts_t *w)
+{
+    gint64 top = MAX(MAX(w->top_hosts, w->top_before), 0);
+
+    return w->hosts - top >= r->wide_sweep_threshold && w->nets >= 2
+        && w->hosts < w->nets * r->sweep_threshold;
+}
+
 void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms)
 {
     g_array_set_size(c->claims, 0);
@@ -101,6 +115,8 @@ void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms)
             consider(c, i, SF_ALERT_PORT_SCAN, now_ms);
         if (w->top_hosts >= c->rules->sweep_threshold)
             consider(c, i, SF_ALERT_HOST_SWEEP, now_ms);
+        if (wide_sweep(c->rules, w))
+            consider(c, i, SF_ALERT_WIDE_SWEEP, now_ms);
     }
 }
 
@@ -119,7 +135,8 @@ static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
     tags[n] = NULL;
     f->window_s = c->cfg->window_s;
     f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->rules->port_threshold
-                                                 : c->rules->sweep_threshold;
+                 : f->kind == SF_ALERT_WIDE_SWEEP ? c->rules->wide_sweep_threshold
+                 : c->rules->sweep_threshold;
     sf_notifier_enqueue(c->notifier, f, tags, now_ms);
 }
 

@@ -31,7 +31,8 @@
 
 #define SAMPLES_PER_FLUSH 10
 
-enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS };
+enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS, PLAN_ADDRS,
+       PLAN_TOP };
 
 /* What a reply of phase 1 is for. */
 typedef struct plan {
@@ -328,17 +329,30 @@ static void write_samples(sf_window_t *w, const char *sk,
 }
 
 /* Counts only the dimensions this flush PFADDed into: one that Redis
- * already held whole cannot have grown. */
+ * already held whole cannot have grown.  New destinations (addrs) ask
+ * for the distinct hosts and nets (wide_sweep weighs one by the other). */
 static void write_counts(sf_window_t *w, const char *sk,
                          const sf_agg_source_t *s, guint ci,
-                         gboolean ports, gboolean nets)
+                         gboolean ports, gboolean nets, gboolean addrs)
 {
     char dim[SF_KEY_NET_LEN + 3];
 
     if (ports)
         count_union(w, sk, SF_KEY_PORTS, ci, PLAN_PORTS, NULL);
-    if (nets)
+    if (nets || addrs)
         count_union(w, sk, SF_KEY_NETS, ci, PLAN_NETS, NULL);
+    if (addrs) {
+        char key[SF_KEY_LEN];
+
+        count_union(w, sk, SF_KEY_ADDRS, ci, PLAN_ADDRS, NULL);
+        sf_pipe_cmd(w->pipe, "ZREVRANGE");
+        sf_pipe_str(w->pipe, sf_key_of(key, sk, SF_KEY_TOP));
+        sf_pipe_str(w->pipe, "0");
+        sf_pipe_str(w->pipe, "0");
+        sf_pipe_str(w->pipe, "WITHSCORES");
+        sf_pipe_end(w->pipe);
+        add_plan(w, ci, PLAN_TOP, NULL);
+    }
     for (guint i = 0; i < s->n_nets_tracked; i++) {
         if (!w->grown->data[i])
             continue;
@@ -353,7 +367,8 @@ static void visit_source(const sf_agg_source_t *s, void *user)
 {
     sf_window_t *w = user;
     sf_window_counts_t c = {.src = s->src, .ports = -1, .nets = -1,
-                            .top_hosts = -1};
+                            .top_hosts = -1, .hosts = -1,
+                            .top_before = -1};
     char sk[SF_KEY_SOURCE_LEN];
     guint ci = w->counts->len;
     gboolean ports = FALSE, nets, hosts = FALSE, addrs;
@@ -374,7 +389,7 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     /* samples of a flush that added nothing repeat earlier ones */
     if (ports || nets || hosts || addrs)
         write_samples(w, sk, s, ci);
-    write_counts(w, sk, s, ci, ports, nets);
+    write_counts(w, sk, s, ci, ports, nets, addrs);
     sf_seen_end_source(w->seen);
     if (w->plan->len - w->plan_read >= SF_WINDOW_CHUNK && w->error == NULL)
         read_replies(w, &w->error);
@@ -383,6 +398,9 @@ static void visit_source(const sf_agg_source_t *s, void *user)
 static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
                         const redisReply *r)
 {
+    if (pl->what == PLAN_TOP && r->type == REDIS_REPLY_ARRAY
+        && r->elements == 2 && r->element[1]->str)
+        c->top_before = g_ascii_strtoll(r->element[1]->str, NULL, 10);
     if (r->type != REDIS_REPLY_INTEGER)
         return;
     switch (pl->what) {
@@ -391,6 +409,9 @@ static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
         break;
     case PLAN_NETS:
         c->nets = r->integer;
+        break;
+    case PLAN_ADDRS:
+        c->hosts = r->integer;
         break;
     case PLAN_HOSTS:
         if (sf_exact_net_hosts(r->integer, pl->net_len) > c->top_hosts) {

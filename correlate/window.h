@@ -24,6 +24,9 @@ typedef struct sf_window_counts {
     gint64    ports;            /* distinct ports; -1: no port this flush */
     gint64    nets;             /* distinct nets; -1: not asked */
     gint64    top_hosts;        /* most hosts in one of this flush's nets */
+    gint64    hosts;            /* distinct hosts; -1: not asked */
+    gint64    top_before;       /* most hosts in one net of earlier flushes
+                                   (sf:{S}:top); -1: not asked */
     guint8    top_net[8];
     guint8    top_net_len;      /* 0: none */
 } sf_window_counts_t;

@@ -867,6 +867,10 @@ static void test_nets_cap(void)
             g_autofree char *kind = member_str(alerts->pdata[i], "kind");
             g_autofree char *src = member_str(alerts->pdata[i], "src");
 
+            if (g_str_equal(kind, "wide_sweep")) {  /* one host a net */
+                g_assert_cmpstr(src, ==, wide);
+                continue;
+            }
             g_assert_cmpstr(kind, ==, "host_sweep");
             g_assert_cmpstr(src, ==, sweep);
             g_assert_cmpint(member_int(alerts->pdata[i],
@@ -1060,6 +1064,77 @@ static void test_exact_counts(void)
     sf_correlate_config_free(cfg);
 }
 
+/* wide_sweep: 4 hosts in each of 32 /24s (128 hosts, never more than 4 in
+ * one /24) is one wide_sweep and nothing else; a dense sweep of one /24 is a
+ * host_sweep only; 3 hosts in each of 20 /24s (60) stays under 64; IPv6: 2
+ * hosts in each of 40 /64s. */
+static void test_wide_sweep(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    sf_correlator_t *c = correlator(cfg, "wide");
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) alerts = NULL;
+    guint wide = 0, sweeps = 0;
+    char dst[64];
+
+    flushall();
+    for (guint n = 0; n < 32; n++) {
+        for (guint h = 1; h <= 4; h++) {
+            g_snprintf(dst, sizeof dst, "10.7.%u.%u", n, h);
+            sf_flow_t f = test_syn("203.0.113.70", dst, 443);
+            offer(c, &f);
+        }
+        batch_end(c);
+        g_usleep(10000);
+    }
+    for (guint h = 0; h < 256; h++) {
+        g_snprintf(dst, sizeof dst, "10.8.0.%u", h);
+        sf_flow_t f = test_syn("203.0.113.71", dst, 443);
+        offer(c, &f);
+    }
+    for (guint n = 0; n < 20; n++)
+        for (guint h = 1; h <= 3; h++) {
+            g_snprintf(dst, sizeof dst, "10.9.%u.%u", n, h);
+            sf_flow_t f = test_syn("203.0.113.72", dst, 443);
+            offer(c, &f);
+        }
+    for (guint n = 0; n < 40; n++)
+        for (guint h = 1; h <= 2; h++) {
+            g_snprintf(dst, sizeof dst, "2001:db8:7:%x::%u", n, h);
+            sf_flow_t f = test_syn("2001:db8:f::73", dst, 443);
+            offer(c, &f);
+        }
+    release(c);
+    alerts = collect(l, 1500);
+    listen_stop(l);
+    for (guint i = 0; i < alerts->len; i++) {
+        const char *a = alerts->pdata[i];
+        g_autofree char *kind = member_str(a, "kind");
+        g_autofree char *src = member_str(a, "src");
+
+        g_test_message("%s", a);
+        if (g_str_equal(kind, "wide_sweep")) {
+            g_assert_true(g_str_equal(src, "203.0.113.70")
+                          || g_str_equal(src, "2001:db8:f::73"));
+            /* the window as seen at the crossing: whole nets, exact */
+            guint per_net = g_str_equal(src, "203.0.113.70") ? 4 : 2;
+            g_assert_cmpint(member_int(a, "distinct_hosts"), >=, 64 + 4);
+            g_assert_cmpint(member_int(a, "distinct_hosts"), <=, 128);
+            g_assert_cmpint(member_int(a, "distinct_hosts"), ==,
+                            per_net * member_int(a, "distinct_nets24"));
+            wide++;
+        } else {
+            g_assert_cmpstr(kind, ==, "host_sweep");
+            g_assert_cmpstr(src, ==, "203.0.113.71");
+            sweeps++;
+        }
+    }
+    g_assert_cmpuint(wide, ==, 2);
+    g_assert_cmpuint(sweeps, ==, 1);
+    validate(alerts);
+    sf_correlate_config_free(cfg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1082,5 +1157,6 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/nets-cap", test_nets_cap);
     g_test_add_func("/correlate/redis/cost", test_cost);
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
+    g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
     return g_test_run();
 }

@@ -250,6 +250,7 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     family(o, "scanflow_alerts_total", "counter", "Alerts this collector won, by kind.");
     sample(o, "scanflow_alerts_total", "kind=\"port_scan\"", c->alerts_port_scan);
     sample(o, "scanflow_alerts_total", "kind=\"host_sweep\"", c->alerts_host_sweep);
+    sample(o, "scanflow_alerts_total", "kind=\"wide_sweep\"", c->alerts_wide_sweep);
     counter(o, "scanflow_alerts_published_total", "Alerts published (PUBLISH and XADD done).",
             c->alerts_published);
     counter(o, "scanflow_alerts_dropped_total",
