@@ -17,9 +17,15 @@
 const char *sf_alert_kind_name(sf_alert_kind_t kind)
 {
     static const char *const names[] = {"port_scan", "host_sweep",
-                                        "wide_sweep"};
+                                        "wide_sweep", "net_port_scan",
+                                        "net_host_sweep"};
 
     return (guint)kind < G_N_ELEMENTS(names) ? names[kind] : "?";
+}
+
+gboolean sf_alert_kind_is_net(sf_alert_kind_t kind)
+{
+    return kind == SF_ALERT_NET_PORT_SCAN || kind == SF_ALERT_NET_HOST_SWEEP;
 }
 
 void sf_alert_facts_clear(sf_alert_facts_t *f)
@@ -28,6 +34,8 @@ void sf_alert_facts_clear(sf_alert_facts_t *f)
         g_free(f->sample_hosts[i]);
     for (guint i = 0; i < f->n_exporters; i++)
         g_free(f->exporters[i]);
+    for (guint i = 0; i < f->n_sample_sources; i++)
+        g_free(f->sample_sources[i]);
     memset(f, 0, sizeof *f);
 }
 
@@ -42,6 +50,7 @@ static char *rfc3339(gint64 ms)
 static const char *severity(const sf_alert_facts_t *f)
 {
     gint64 value = f->kind == SF_ALERT_PORT_SCAN ? f->distinct_ports
+                 : f->kind == SF_ALERT_NET_PORT_SCAN ? f->distinct_ports
                  : f->kind == SF_ALERT_WIDE_SWEEP ? f->distinct_hosts
                  : f->hosts_in_top_net24;
 
@@ -98,16 +107,22 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
     g_autofree char *id = g_uuid_string_random();
-    char src[SF_ADDR_STRLEN];
+    char src[SF_ADDR_STRLEN + 8];
+    gboolean net = sf_alert_kind_is_net(f->kind);
 
+    sf_addr_to_string(&f->src, src);
+    if (f->src_prefix)
+        g_snprintf(src + strlen(src), 8, "/%u", f->src_prefix);
     json_builder_begin_object(b);
-    add_str(b, "schema", "scanflow.alert/1");
+    /* /2: src may be a network (CIDR), with distinct_sources */
+    add_str(b, "schema", net ? "scanflow.alert/2" : "scanflow.alert/1");
     add_str(b, "id", id);
     add_time(b, "time", now_ms);
     add_str(b, "kind", sf_alert_kind_name(f->kind));
-    add_str(b, "src", sf_addr_to_string(&f->src, src));
+    add_str(b, "src", src);
     add_str(b, "technique",
-            f->kind == SF_ALERT_PORT_SCAN ? "T1595" : "T1595.001");
+            f->kind == SF_ALERT_PORT_SCAN || f->kind == SF_ALERT_NET_PORT_SCAN
+                ? "T1595" : "T1595.001");
     add_str(b, "severity", severity(f));
     add_int(b, "window_s", f->window_s);
     add_int(b, "distinct_ports", f->distinct_ports);
@@ -122,6 +137,11 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
     add_int(b, "flows", f->flows);
     add_time(b, "first_seen", f->first_seen_ms);
     add_time(b, "last_seen", f->last_seen_ms);
+    if (net) {
+        add_int(b, "distinct_sources", f->distinct_sources);
+        add_strings(b, "sample_sources", f->sample_sources,
+                    f->n_sample_sources);
+    }
     add_samples(b, f);
     add_str(b, "collector", collector);
     add_strings(b, "tags", (char *const *)tags,

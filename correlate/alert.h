@@ -13,6 +13,8 @@ typedef enum sf_alert_kind {
     SF_ALERT_PORT_SCAN,
     SF_ALERT_HOST_SWEEP,
     SF_ALERT_WIDE_SWEEP,
+    SF_ALERT_NET_PORT_SCAN,     /* src is a network of sources */
+    SF_ALERT_NET_HOST_SWEEP,
     SF_ALERT_N_KINDS
 } sf_alert_kind_t;
 
@@ -20,7 +22,12 @@ typedef enum sf_alert_kind {
 
 typedef struct sf_alert_facts {
     sf_alert_kind_t kind;
-    sf_addr_t       src;
+    sf_addr_t       src;                /* a network: its first address */
+    guint8          src_prefix;         /* 0: src is one source; else the
+                                           network's prefix length */
+    gint64          distinct_sources;   /* network kinds: members */
+    char           *sample_sources[SF_ALERT_MAX_SAMPLES];
+    guint           n_sample_sources;
     gint64          window_s;
     gint64          threshold;
     gint64          distinct_ports;
@@ -40,6 +47,8 @@ typedef struct sf_alert_facts {
 } sf_alert_facts_t;
 
 const char *sf_alert_kind_name(sf_alert_kind_t kind);
+/* Whether kind's src is a network (scanflow.alert/2). */
+gboolean sf_alert_kind_is_net(sf_alert_kind_t kind);
 /* Frees the strings the facts own (samples, exporters) and zeroes them. */
 void sf_alert_facts_clear(sf_alert_facts_t *f);
 /* The alert's JSON text: a fresh id, time = now_ms.  tags may be NULL. */

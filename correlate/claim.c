@@ -44,7 +44,7 @@ void sf_claimer_free(sf_claimer_t *k)
     g_free(k);
 }
 
-#define N_CLAIM_REPLIES 8
+#define N_CLAIM_REPLIES 10
 
 /* One command per bucket key of sk DIM: PFCOUNT or MGET over b0..b1. */
 static void over_buckets(sf_pipe_t *p, const char *cmd, const char *sk,
@@ -66,7 +66,10 @@ static void claim_commands(sf_claimer_t *k, sf_pipe_t *p, gint64 b0,
 {
     char sk[SF_KEY_SOURCE_LEN], prefix[SF_KEY_LEN];
 
-    sf_key_source(sk, &c->src);
+    if (c->src_prefix)
+        sf_key_network(sk, &c->src, c->src_prefix);
+    else
+        sf_key_source(sk, &c->src);
     sf_pipe_cmd(p, "SET");
     sf_pipe_str(p, sf_key_claim(prefix, sk, sf_alert_kind_name(cl->kind)));
     sf_pipe_str(p, k->token);
@@ -94,6 +97,14 @@ static void claim_commands(sf_claimer_t *k, sf_pipe_t *p, gint64 b0,
     sf_pipe_str(p, "WITHSCORES");
     sf_pipe_end(p);
     sf_key_of(prefix, sk, SF_KEY_SAMPLES);
+    sf_pipe_cmd(p, "LRANGE");
+    sf_pipe_str(p, prefix);
+    sf_pipe_str(p, "0");
+    sf_pipe_str(p, "-1");
+    sf_pipe_end(p);
+    /* a network's members (a source has none: 0 and an empty list) */
+    sf_exact_count(p, sk, SF_KEY_MEMBERS, b0, b1);
+    sf_key_of(prefix, sk, SF_KEY_MEMBER_SAMPLES);
     sf_pipe_cmd(p, "LRANGE");
     sf_pipe_str(p, prefix);
     sf_pipe_str(p, "0");
@@ -134,6 +145,14 @@ static gboolean has_host(const sf_alert_facts_t *f, const char *h)
 {
     for (guint i = 0; i < f->n_sample_hosts; i++)
         if (strcmp(f->sample_hosts[i], h) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+static gboolean has_source(const sf_alert_facts_t *f, const char *s)
+{
+    for (guint i = 0; i < f->n_sample_sources; i++)
+        if (strcmp(f->sample_sources[i], s) == 0)
             return TRUE;
     return FALSE;
 }
@@ -191,6 +210,13 @@ static void parse_claim(const sf_claimer_t *k, sf_window_claim_t *cl,
         f->hosts_in_top_net24 = reply_int(r[6]->element[1]);
     }
     parse_samples(f, r[7]);
+    f->distinct_sources = reply_int(r[8]);
+    if (r[9]->type == REDIS_REPLY_ARRAY)
+        for (size_t i = 0; i < r[9]->elements
+                           && f->n_sample_sources < SF_ALERT_MAX_SAMPLES; i++)
+            if (r[9]->element[i]->str && !has_source(f, r[9]->element[i]->str))
+                f->sample_sources[f->n_sample_sources++] =
+                    g_strdup(r[9]->element[i]->str);
 }
 
 #define CLAIM_CHUNK 64

@@ -45,6 +45,7 @@ void sf_correlate_config_free(sf_correlate_config_t *cfg)
     g_strfreev(cfg->allow_s);
     g_strfreev(cfg->tag_s);
     g_free(cfg->channel);
+    g_free(cfg->source_prefix_s);
     g_free(cfg->stream);
     sf_redis_target_free(cfg->redis);
     if (cfg->home_nets)
@@ -113,6 +114,10 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
         {"share-after", 0, 0, G_OPTION_ARG_INT, &cfg->share_after,
          "Distinct ports or hosts a source must show within the window "
          "before it is written to Redis (4; 1 to 4; 1: at once)", "N"},
+        {"source-prefix", 0, 0, G_OPTION_ARG_STRING, &cfg->source_prefix_s,
+         "Networks of sources counted together for net_port_scan and "
+         "net_host_sweep: IPv4 and IPv6 prefix lengths (24,64; 0: off)",
+         "V4LEN,V6LEN"},
         {"max-redis-sources", 0, 0, G_OPTION_ARG_INT, &cfg->max_redis_sources,
          "New sources this collector writes to Redis per window, a tenth "
          "per bucket; beyond, they wait on probation for the next bucket "
@@ -215,6 +220,25 @@ static gboolean check_numbers(const sf_correlate_config_t *cfg, GError **err)
                        1 << 30);
 }
 
+/* "V4LEN,V6LEN" (default 24,64), each 0 (off) or 1-32 / 1-128. */
+static gboolean parse_source_prefix(sf_correlate_config_t *cfg, GError **err)
+{
+    const char *text = cfg->source_prefix_s ? cfg->source_prefix_s : "24,64";
+    g_auto(GStrv) parts = g_strsplit(text, ",", -1);
+    guint64 v4, v6;
+
+    if (g_strv_length(parts) != 2
+        || !g_ascii_string_to_unsigned(g_strstrip(parts[0]), 10, 0, 32, &v4,
+                                       NULL)
+        || !g_ascii_string_to_unsigned(g_strstrip(parts[1]), 10, 0, 128, &v6,
+                                       NULL))
+        return bad_value(err, "source-prefix", text,
+                         "expected V4LEN,V6LEN (0-32, 0-128; 0: off)");
+    cfg->source_prefix_v4 = (int)v4;
+    cfg->source_prefix_v6 = (int)v6;
+    return TRUE;
+}
+
 gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
 {
     g_autoptr(GError) e = NULL;
@@ -240,6 +264,8 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
     if (!parse_cidrs(cfg->home_net_s, "home-net", &cfg->home_nets, err)
         || !parse_cidrs(cfg->allow_s, "allow", &cfg->allow, err)
         || !parse_tags(cfg, err))
+        return FALSE;
+    if (!parse_source_prefix(cfg, err))
         return FALSE;
     if (cfg->channel == NULL)
         cfg->channel = g_strdup("scanflow:alerts");

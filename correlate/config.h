@@ -42,6 +42,7 @@ struct sf_correlate_config {
     int     probation_slots;
     int     share_after;        /* see sf_correlate_share_after() */
     int     max_redis_sources;  /* new sources shared per window, 0: all */
+    char   *source_prefix_s;    /* --source-prefix V4LEN,V6LEN */
 
     /* parsed by sf_correlate_config_finish() */
     gboolean          finished;
@@ -51,6 +52,8 @@ struct sf_correlate_config {
     GArray           *tags;         /* sf_tag_t */
     int               bucket_s;     /* window / 10, at least 1 */
     int               flush_ms;
+    int               source_prefix_v4; /* networks of sources; 0: off */
+    int               source_prefix_v6;
 };
 
 /* --share-after as applied: never above a threshold, so that a source

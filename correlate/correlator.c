@@ -115,6 +115,8 @@ void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
     out->alerts_port_scan = ns.port_scan;
     out->alerts_host_sweep = ns.host_sweep;
     out->alerts_wide_sweep = ns.wide_sweep;
+    out->alerts_net_port_scan = ns.net_port_scan;
+    out->alerts_net_host_sweep = ns.net_host_sweep;
 }
 
 /* Takes --home-net, --allow, --tag and the thresholds from cfg (finished,

@@ -87,6 +87,8 @@ typedef struct sf_correlator_stats {
     guint64 alerts_port_scan;   /* alerts, by kind */
     guint64 alerts_host_sweep;
     guint64 alerts_wide_sweep;
+    guint64 alerts_net_port_scan;
+    guint64 alerts_net_host_sweep;
     guint64 sources;            /* sources in the last flush (a gauge) */
     guint64 flush_us;           /* time spent in flushes' Redis round trips */
 } sf_correlator_stats_t;

@@ -99,6 +99,7 @@ void sf_exact_settle(sf_alert_facts_t *f)
     gboolean v4 = sf_addr_is_v4(&f->src);
 
     f->distinct_ports = MIN(MIN(f->distinct_ports, 65536), flows);
+    f->distinct_sources = MIN(f->distinct_sources, flows);
     if (v4)
         f->hosts_in_top_net24 = MIN(f->hosts_in_top_net24, 256);
     f->hosts_in_top_net24 = MIN(f->hosts_in_top_net24, flows);

@@ -72,6 +72,21 @@ static void record_counts(sf_pipe_t *p, const char *sk, gint64 ttl,
     sf_pipe_end(p);
 }
 
+/* A network of sources keeps its top net (the alert's top_net24) and
+ * nothing else: `scanflow top` lists sources.  Returns the commands sent. */
+static guint record_network(sf_pipe_t *p, gint64 ttl,
+                            const sf_window_counts_t *c)
+{
+    char nk[SF_KEY_NETWORK_LEN], net[SF_KEY_NET_LEN];
+
+    if (!c->top_net_len)
+        return 0;
+    sf_key_network(nk, &c->src, c->src_prefix);
+    sf_key_net_text(c->top_net, c->top_net_len, net);
+    record_top_net(p, nk, ttl, c, net);
+    return 3;
+}
+
 /* Returns the number of commands sent. */
 static guint record_source(sf_pipe_t *p, gint64 ttl,
                            const sf_window_counts_t *c, const char *top_key)
@@ -105,7 +120,9 @@ gboolean sf_fanout_record(sf_pipe_t *p, gint64 ttl, gint64 now_ms,
     for (guint i = 0; i < counts->len; i++) {
         const sf_window_counts_t *c =
             &g_array_index(counts, sf_window_counts_t, i);
-        if (fanout(c) >= TOP_MIN_FANOUT)
+        if (c->src_prefix)
+            sent += record_network(p, ttl, c);
+        else if (fanout(c) >= TOP_MIN_FANOUT)
             sent += record_source(p, ttl, c, top_key);
         if (sf_pipe_pending(p) >= SF_WINDOW_CHUNK && !sf_pipe_drain(p, err))
             return FALSE;

@@ -28,6 +28,14 @@
  *                     accepts NX with GET)
  *   sf:top:MINUTE     zset S -> fan-out, for `scanflow top` (TTL 180 s)
  *
+ * A network of sources (--source-prefix; NET = "203.0.113.0/24") has the
+ * same keys under sf:{NET}: holding the union of its members' elements,
+ * and two of its own:
+ *
+ *   sf:{NET}:u:B      HLL  member sources (4 or 16 bytes), with its twin
+ *                          sf:{NET}:xu:B
+ *   sf:{NET}:v        list member sources' texts, newest first, 20
+ *
  * Every name is built here.  Keys and texts are built by hand: printf-style
  * formatting was a quarter of the Redis thread's CPU in the benchmark's
  * profile.
@@ -95,6 +103,16 @@ const char *sf_key_source_text(char *buf, const char *src)
 {
     *sf_key_put_str(sf_key_put_str(sf_key_put_str(buf, "sf:{"), src),
                     "}:") = '\0';
+    return buf;
+}
+
+const char *sf_key_network(char *buf, const sf_addr_t *net, guint len)
+{
+    char text[SF_ADDR_STRLEN];
+    char *p = sf_key_put_str(sf_key_put_str(buf, "sf:{"),
+                             sf_key_addr_text(net, text));
+
+    *sf_key_put_str(sf_key_put_uint(sf_key_put_str(p, "/"), len), "}:") = '\0';
     return buf;
 }
 

@@ -27,6 +27,8 @@
 #define SF_KEY_HOSTS "h:"       /* HLL of hosts inside a net, per bucket */
 #define SF_KEY_ADDRS "d:"       /* HLL of destination addresses */
 #define SF_KEY_EXACT "x"        /* before a dimension: its exact twin set */
+#define SF_KEY_MEMBERS "u:"     /* network: HLL of member sources, per bucket */
+#define SF_KEY_MEMBER_SAMPLES "v" /* network: list of member sources */
 #define SF_KEY_FLOWS "f:"       /* flow counter, per bucket */
 #define SF_KEY_META "m"         /* first, last, exporters */
 #define SF_KEY_SAMPLES "s"      /* sample ports and hosts */
@@ -48,6 +50,10 @@ const char *sf_key_net_text(const guint8 *net, guint len, char *buf);
  * the fan-out index); buf of SF_KEY_SOURCE_LEN; returns buf. */
 const char *sf_key_source(char *buf, const sf_addr_t *src);
 const char *sf_key_source_text(char *buf, const char *src);
+/* "sf:{NET/LEN}:" of a network of sources (net: its first address); buf
+ * of SF_KEY_NETWORK_LEN; returns buf. */
+#define SF_KEY_NETWORK_LEN (SF_ADDR_STRLEN + 12)
+const char *sf_key_network(char *buf, const sf_addr_t *net, guint len);
 /* sk SUFFIX: buf of SF_KEY_LEN; returns buf. */
 const char *sf_key_of(char *buf, const char *sk, const char *suffix);
 /* sk DIM BUCKET (DIM one of the per-bucket suffixes, or "h:NET:"). */

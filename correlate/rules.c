@@ -84,6 +84,15 @@ static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
 
     if (recently_alerted(c, &w->src, kind, now_ms))
         return;
+    /* a network has a counts entry per member visited: claimed once */
+    for (guint i = 0; w->src_prefix && i < c->claims->len; i++) {
+        const sf_window_claim_t *o =
+            &g_array_index(c->claims, sf_window_claim_t, i);
+        if (o->kind == kind
+            && sf_addr_equal(&g_array_index(c->counts, sf_window_counts_t,
+                                            o->counts_index).src, &w->src))
+            return;
+    }
     if (sf_cidr_list_contains(c->rules->allow, &w->src)) {
         sf_cor_count(c, &c->st.allowed, 1);
         remember_alerted(c, &w->src, kind, now_ms);
@@ -105,12 +114,34 @@ static gboolean wide_sweep(const sf_rules_t *r, const sf_window_counts_t *w)
         && w->hosts < w->nets * r->sweep_threshold;
 }
 
+/* A network of sources (--source-prefix) is alerted when at least
+ * NET_MIN_MEMBERS of its sources reached Redis (each showed --share-after
+ * distinct ports or hosts) and their union crosses a threshold: clients
+ * behind one NAT or cloud egress that each make a refused connection or
+ * two stay on probation and are no members. */
+#define NET_MIN_MEMBERS 4
+
+static void network_rules(sf_correlator_t *c, guint i,
+                          const sf_window_counts_t *w, gint64 now_ms)
+{
+    if (w->members < NET_MIN_MEMBERS)
+        return;
+    if (w->ports >= c->rules->port_threshold)
+        consider(c, i, SF_ALERT_NET_PORT_SCAN, now_ms);
+    if (w->top_hosts >= c->rules->sweep_threshold)
+        consider(c, i, SF_ALERT_NET_HOST_SWEEP, now_ms);
+}
+
 void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms)
 {
     g_array_set_size(c->claims, 0);
     for (guint i = 0; i < c->counts->len; i++) {
         const sf_window_counts_t *w =
             &g_array_index(c->counts, sf_window_counts_t, i);
+        if (w->src_prefix) {
+            network_rules(c, i, w, now_ms);
+            continue;
+        }
         if (w->ports >= c->rules->port_threshold)
             consider(c, i, SF_ALERT_PORT_SCAN, now_ms);
         if (w->top_hosts >= c->rules->sweep_threshold)
@@ -135,6 +166,7 @@ static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
     tags[n] = NULL;
     f->window_s = c->cfg->window_s;
     f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->rules->port_threshold
+                 : f->kind == SF_ALERT_NET_PORT_SCAN ? c->rules->port_threshold
                  : f->kind == SF_ALERT_WIDE_SWEEP ? c->rules->wide_sweep_threshold
                  : c->rules->sweep_threshold;
     sf_notifier_enqueue(c->notifier, f, tags, now_ms);
@@ -151,6 +183,7 @@ void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms)
         if (cl->won) {
             cl->facts.kind = cl->kind;
             cl->facts.src = w->src;
+            cl->facts.src_prefix = w->src_prefix;
             sf_exact_settle(&cl->facts);
             enqueue_alert(c, &cl->facts, now_ms);
         }

@@ -12,7 +12,7 @@
 
 /* Keys whose EXPIRE was sent in a source's bucket. */
 enum { SF_SEEN_K_P = 1, SF_SEEN_K_N = 2, SF_SEEN_K_D = 4, SF_SEEN_K_F = 8,
-       SF_SEEN_K_M = 16, SF_SEEN_K_S = 32 };
+       SF_SEEN_K_M = 16, SF_SEEN_K_S = 32, SF_SEEN_K_U = 64 };
 
 typedef struct sf_seen sf_seen_t;
 

@@ -32,7 +32,7 @@
 #define SAMPLES_PER_FLUSH 10
 
 enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS, PLAN_ADDRS,
-       PLAN_TOP };
+       PLAN_TOP, PLAN_MEMBERS };
 
 /* What a reply of phase 1 is for. */
 typedef struct plan {
@@ -56,6 +56,7 @@ struct sf_window {
     GByteArray *grown;          /* per tracked net: a host was new */
     sf_seen_t  *seen;
     sf_claimer_t *claimer;
+    guint       walk_ci;        /* network walk: the source's counts entry */
 };
 
 sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
@@ -363,12 +364,121 @@ static void write_counts(sf_window_t *w, const char *sk,
 
 static gboolean read_replies(sf_window_t *w, GError **err);
 
+/* The network of src under --source-prefix: its first address into *net;
+ * returns its prefix length, 0 when the family's prefix is off. */
+static guint source_network(const sf_window_t *w, const sf_addr_t *src,
+                            sf_addr_t *net)
+{
+    gboolean v4 = sf_addr_is_v4(src);
+    guint len = (guint)(v4 ? w->cfg->source_prefix_v4
+                           : w->cfg->source_prefix_v6);
+    guint bits = v4 ? 96 + len : len;
+
+    *net = *src;
+    for (guint i = 0; i < 16; i++) {
+        guint keep = bits > 8 * i ? MIN(8, bits - 8 * i) : 0;
+        net->b[i] &= (guint8)(0xff00 >> keep);
+    }
+    return len;
+}
+
+/* The member src joins its network's member HLL (and set), and when new
+ * in the bucket its text goes on the network's member list.  TRUE: new. */
+static gboolean write_member(sf_window_t *w, const char *nk,
+                             const sf_addr_t *src, guint ci)
+{
+    gboolean v4 = sf_addr_is_v4(src);
+    const guint8 *a = src->b + (v4 ? 12 : 0);
+    char key[SF_KEY_LEN], text[SF_ADDR_STRLEN];
+
+    if (sf_seen_element(w->seen, sf_seen_fingerprint('u', NULL, 0, a,
+                                                     v4 ? 4 : 16)))
+        return FALSE;
+    sf_key_bucket(key, nk, SF_KEY_MEMBERS, w->bucket);
+    pfadd(w, key, nk, SF_KEY_MEMBERS, ci, a, 1, v4 ? 4 : 16, SF_SEEN_K_U);
+    sf_key_of(key, nk, SF_KEY_MEMBER_SAMPLES);
+    sf_pipe_cmd(w->pipe, "LPUSH");
+    sf_pipe_str(w->pipe, key);
+    sf_pipe_str(w->pipe, sf_key_addr_text(src, text));
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_IGNORE, NULL);
+    sf_pipe_cmd(w->pipe, "LTRIM");
+    sf_pipe_str(w->pipe, key);
+    sf_pipe_str(w->pipe, "0");
+    sf_pipe_str(w->pipe, "19");
+    end_and_expire(w, ci, key, 0);
+    return TRUE;
+}
+
+/* A member of a network of sources: a source whose window counts (this
+ * flush's) show at least SF_WINDOW_NET_MEMBER_MIN distinct ports or hosts
+ * but cross no per-source threshold: the network kinds are about what no
+ * member shows alone (a member that crosses has its own alert), and a
+ * source with a probe or two (clients behind a NAT), or a flood of
+ * spoofed four-probe sources, is no member. */
+static gboolean net_member(const sf_window_t *w, const sf_window_counts_t *c)
+{
+    gint64 most = MAX(MAX(c->ports, c->top_hosts), c->hosts);
+
+    return most >= SF_WINDOW_NET_MEMBER_MIN
+        && c->ports < w->cfg->port_threshold
+        && c->top_hosts < w->cfg->sweep_threshold
+        && c->hosts < w->cfg->wide_sweep_threshold;
+}
+
+/* The second walk of a flush (the sources' counts are back): a member's
+ * elements of this flush go into its network's keys too, which count the
+ * union of its members.  The network has a counts entry of its own per
+ * member visited (the rules take each network once). */
+static void visit_network(const sf_agg_source_t *s, void *user)
+{
+    sf_window_t *w = user;
+    sf_window_counts_t c = {.ports = -1, .nets = -1, .top_hosts = -1,
+                            .hosts = -1, .top_before = -1, .members = -1};
+    char nk[SF_KEY_NETWORK_LEN];
+    sf_addr_t entity;
+    guint ci = w->counts->len, len = source_network(w, &s->src, &c.src);
+    gboolean ports = FALSE, nets, hosts = FALSE, addrs, member;
+
+    if (s->n_addrs == 0 || s->n_nets == 0 || w->error)
+        return;         /* as visit_source: no counts entry */
+    if (len == 0 || !net_member(w, &g_array_index(w->counts,
+                                                  sf_window_counts_t,
+                                                  w->walk_ci++)))
+        return;
+    c.src_prefix = (guint8)len;
+    g_array_append_val(w->counts, c);
+    sf_key_network(nk, &c.src, len);
+    /* its own entry in the seen table: not an address a source can have */
+    entity = c.src;
+    entity.b[0] ^= 0x5f;
+    entity.b[15] ^= (guint8)len;
+    sf_seen_begin_source(w->seen, &entity);
+    if (s->n_ports)
+        ports = write_ports(w, nk, s, ci);
+    nets = write_nets(w, nk, s, ci);
+    write_hosts(w, nk, s, ci);
+    for (guint i = 0; i < s->n_nets_tracked; i++)
+        hosts |= w->grown->data[i];
+    addrs = write_addrs(w, nk, s, ci);
+    member = write_member(w, nk, &s->src, ci);
+    write_meta(w, nk, s, ci);
+    if (ports || nets || hosts || addrs)
+        write_samples(w, nk, s, ci);
+    write_counts(w, nk, s, ci, ports, nets, addrs);
+    if (ports || nets || hosts || addrs || member)
+        count_union(w, nk, SF_KEY_MEMBERS, ci, PLAN_MEMBERS, NULL);
+    sf_seen_end_source(w->seen);
+    if (w->plan->len - w->plan_read >= SF_WINDOW_CHUNK && w->error == NULL)
+        read_replies(w, &w->error);
+}
+
 static void visit_source(const sf_agg_source_t *s, void *user)
 {
     sf_window_t *w = user;
     sf_window_counts_t c = {.src = s->src, .ports = -1, .nets = -1,
                             .top_hosts = -1, .hosts = -1,
-                            .top_before = -1};
+                            .top_before = -1, .members = -1};
     char sk[SF_KEY_SOURCE_LEN];
     guint ci = w->counts->len;
     gboolean ports = FALSE, nets, hosts = FALSE, addrs;
@@ -413,6 +523,9 @@ static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
     case PLAN_ADDRS:
         c->hosts = r->integer;
         break;
+    case PLAN_MEMBERS:
+        c->members = r->integer;
+        break;
     case PLAN_HOSTS:
         if (sf_exact_net_hosts(r->integer, pl->net_len) > c->top_hosts) {
             c->top_hosts = sf_exact_net_hosts(r->integer, pl->net_len);
@@ -421,6 +534,18 @@ static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
         }
         break;
     }
+}
+
+static gboolean walk(sf_window_t *w, sf_agg_t *agg, sf_agg_visit_fn fn,
+                     GError **err)
+{
+    sf_agg_walk(agg, fn, w);
+    if (w->error) {
+        g_propagate_error(err, w->error);
+        w->error = NULL;
+        return FALSE;
+    }
+    return read_replies(w, err);
 }
 
 gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
@@ -433,13 +558,12 @@ gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
     w->plan_read = 0;
     g_clear_error(&w->error);
     sf_seen_begin_flush(w->seen, w->bucket);
-    sf_agg_walk(agg, visit_source, w);
-    if (w->error) {
-        g_propagate_error(err, w->error);
-        w->error = NULL;
+    if (!walk(w, agg, visit_source, err))
         return FALSE;
-    }
-    return read_replies(w, err);
+    if (w->cfg->source_prefix_v4 == 0 && w->cfg->source_prefix_v6 == 0)
+        return TRUE;
+    w->walk_ci = 0;
+    return walk(w, agg, visit_network, err);
 }
 
 /* Reads the replies of the plan sent so far. */

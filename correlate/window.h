@@ -18,6 +18,11 @@
  * would otherwise close the connection on every retry of the same flush). */
 #define SF_WINDOW_CHUNK 2048
 
+/* A source is a member of its network of sources (--source-prefix) with
+ * at least this many distinct ports or hosts in the window, none of its
+ * counts at a per-source threshold. */
+#define SF_WINDOW_NET_MEMBER_MIN 8
+
 /* What one flush learnt about one source, over the whole window. */
 typedef struct sf_window_counts {
     sf_addr_t src;
@@ -27,6 +32,10 @@ typedef struct sf_window_counts {
     gint64    hosts;            /* distinct hosts; -1: not asked */
     gint64    top_before;       /* most hosts in one net of earlier flushes
                                    (sf:{S}:top); -1: not asked */
+    guint8    src_prefix;       /* 0: src is a source; else src is the
+                                   first address of a network of sources
+                                   of this prefix length */
+    gint64    members;          /* network: member sources; -1: not asked */
     guint8    top_net[8];
     guint8    top_net_len;      /* 0: none */
 } sf_window_counts_t;

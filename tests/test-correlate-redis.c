@@ -685,8 +685,10 @@ static void feed_same(sf_correlator_t *c)
 static void test_skip_known(void)
 {
     /* --share-after 1: written at once (three ports stay below the
-     * default), and the 6 elements fit the table's entry */
-    sf_correlate_config_t *cfg = config("--flush-interval 0.1 --share-after 1");
+     * default), and the 6 elements fit the table's entry; no network of
+     * sources (it would write them again, and its member: 7 elements) */
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 --share-after 1 "
+                                        "--source-prefix 0,0");
     GLogLevelFlags fatal;
 
     for (guint attempt = 0;; attempt++) {
@@ -798,8 +800,10 @@ static gint64 pfcount(redisContext *rc, const char *key)
  * though it goes on to probe more nets than the cap. */
 static void test_nets_cap(void)
 {
+    /* no network of sources: its own capped nets would count too */
     sf_correlate_config_t *cfg = config("--max-nets-per-source 16 "
-                                        "--flush-interval 0.1");
+                                        "--flush-interval 0.1 "
+                                        "--source-prefix 0,0");
     const char *wide = "203.0.113.90", *sweep = "203.0.113.91";
     char dst[32], key[96];
 
@@ -980,7 +984,10 @@ static void test_cost(void)
  * random hosts of a /24 are all alerted, with those counts. */
 static void test_exact_counts(void)
 {
-    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    /* per source: the scanners share a /24, whose net_port_scan is not
+     * what this test is about */
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 "
+                                        "--source-prefix 0,0");
     sf_correlator_t *c = correlator(cfg, "exact");
     listener_t *l = listen_start();
     g_autoptr(GPtrArray) alerts = NULL;
@@ -1135,6 +1142,75 @@ static void test_wide_sweep(void)
     sf_correlate_config_free(cfg);
 }
 
+/* Networks of sources (--source-prefix): 8 members of one /24, each 16 of
+ * 128 ports of one host (under the port threshold alone), are one
+ * net_port_scan of the /24 with their union and members; 40 clients of
+ * another /24 behind a NAT, each two refused connections to one of 40
+ * hosts of a /24, are no members (probation holds them) and raise
+ * nothing; with --source-prefix 0,0 nothing is aggregated. */
+static void feed_networks(sf_correlator_t *c)
+{
+    char src[32], dst[32];
+
+    for (guint m = 0; m < 8; m++) {
+        g_snprintf(src, sizeof src, "203.0.113.%u", 10 + m);
+        feed_ports(c, src, "192.0.2.50", 16 * m + 1, 16 * m + 16);
+    }
+    for (guint m = 0; m < 40; m++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", 10 + m);
+        g_snprintf(dst, sizeof dst, "192.0.3.%u", 1 + m);
+        sf_flow_t f = test_syn(src, dst, 8443);
+        offer(c, &f);
+        f = test_syn(src, dst, 8080);
+        offer(c, &f);
+    }
+    batch_end(c);
+}
+
+static void test_networks(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+    sf_correlate_config_t *off = config("--flush-interval 0.1 "
+                                        "--source-prefix 0,0");
+    sf_correlator_t *c = correlator(cfg, "nets");
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) alerts = NULL, none = NULL;
+
+    g_assert_cmpint(cfg->source_prefix_v4, ==, 24);
+    g_assert_cmpint(cfg->source_prefix_v6, ==, 64);
+    flushall();
+    feed_networks(c);
+    release(c);
+    alerts = collect(l, 1500);
+    for (guint i = 0; i < alerts->len; i++)
+        g_test_message("%s", (char *)alerts->pdata[i]);
+    g_assert_cmpuint(alerts->len, ==, 1);
+    {
+        const char *a = alerts->pdata[0];
+        g_autofree char *kind = member_str(a, "kind");
+        g_autofree char *src = member_str(a, "src");
+        g_autofree char *schema = member_str(a, "schema");
+
+        g_assert_cmpstr(kind, ==, "net_port_scan");
+        g_assert_cmpstr(src, ==, "203.0.113.0/24");
+        g_assert_cmpstr(schema, ==, "scanflow.alert/2");
+        g_assert_cmpint(member_int(a, "distinct_sources"), >=, 4);
+        g_assert_cmpint(member_int(a, "distinct_sources"), <=, 8);
+        g_assert_cmpint(member_int(a, "distinct_ports"), >=, 64);
+        g_assert_cmpint(member_int(a, "distinct_ports"), <=, 128);
+    }
+    validate(alerts);
+    c = correlator(off, "nets-off");
+    flushall();
+    feed_networks(c);
+    release(c);
+    none = collect(l, 1500);
+    listen_stop(l);
+    g_assert_cmpuint(none->len, ==, 0);
+    sf_correlate_config_free(cfg);
+    sf_correlate_config_free(off);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1158,5 +1234,6 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/cost", test_cost);
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
     g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
+    g_test_add_func("/correlate/redis/networks", test_networks);
     return g_test_run();
 }

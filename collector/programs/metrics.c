@@ -251,6 +251,8 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     sample(o, "scanflow_alerts_total", "kind=\"port_scan\"", c->alerts_port_scan);
     sample(o, "scanflow_alerts_total", "kind=\"host_sweep\"", c->alerts_host_sweep);
     sample(o, "scanflow_alerts_total", "kind=\"wide_sweep\"", c->alerts_wide_sweep);
+    sample(o, "scanflow_alerts_total", "kind=\"net_port_scan\"", c->alerts_net_port_scan);
+    sample(o, "scanflow_alerts_total", "kind=\"net_host_sweep\"", c->alerts_net_host_sweep);
     counter(o, "scanflow_alerts_published_total", "Alerts published (PUBLISH and XADD done).",
             c->alerts_published);
     counter(o, "scanflow_alerts_dropped_total",
