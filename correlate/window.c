@@ -439,12 +439,12 @@ static void visit_network(const sf_agg_source_t *s, void *user)
     sf_addr_t entity;
     guint ci = w->counts->len, len = source_network(w, &s->src, &c.src);
     gboolean ports = FALSE, nets, hosts = FALSE, addrs, member;
+    const sf_window_counts_t *source;
 
     if (s->n_addrs == 0 || s->n_nets == 0 || w->error)
         return;         /* as visit_source: no counts entry */
-    if (len == 0 || !net_member(w, &g_array_index(w->counts,
-                                                  sf_window_counts_t,
-                                                  w->walk_ci++)))
+    source = &g_array_index(w->counts, sf_window_counts_t, w->walk_ci++);
+    if (len == 0 || !net_member(w, source))
         return;
     c.src_prefix = (guint8)len;
     g_array_append_val(w->counts, c);

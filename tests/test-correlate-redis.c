@@ -1172,9 +1172,11 @@ static void test_networks(void)
     sf_correlate_config_t *cfg = config("--flush-interval 0.1");
     sf_correlate_config_t *off = config("--flush-interval 0.1 "
                                         "--source-prefix 0,0");
+    sf_correlate_config_t *v4only = config("--flush-interval 0.1 "
+                                           "--source-prefix 24,0");
     sf_correlator_t *c = correlator(cfg, "nets");
     listener_t *l = listen_start();
-    g_autoptr(GPtrArray) alerts = NULL, none = NULL;
+    g_autoptr(GPtrArray) alerts = NULL, none = NULL, v4 = NULL;
 
     g_assert_cmpint(cfg->source_prefix_v4, ==, 24);
     g_assert_cmpint(cfg->source_prefix_v6, ==, 64);
@@ -1205,10 +1207,22 @@ static void test_networks(void)
     feed_networks(c);
     release(c);
     none = collect(l, 1500);
-    listen_stop(l);
     g_assert_cmpuint(none->len, ==, 0);
+    /* IPv6 off, IPv4 on: an IPv6 source first in the flush changes
+     * nothing for the IPv4 network */
+    c = correlator(v4only, "nets-v4");
+    flushall();
+    feed_ports(c, "2001:db8:f::9", "2001:db8:1::5", 1, 20);
+    feed_networks(c);
+    release(c);
+    v4 = collect(l, 1500);
+    listen_stop(l);
+    g_assert_cmpuint(v4->len, ==, 1);
+    g_autofree char *v4src = member_str(v4->pdata[0], "src");
+    g_assert_cmpstr(v4src, ==, "203.0.113.0/24");
     sf_correlate_config_free(cfg);
     sf_correlate_config_free(off);
+    sf_correlate_config_free(v4only);
 }
 
 int main(int argc, char **argv)

@@ -262,7 +262,9 @@ ACL = ['ACL', 'SETUSER', 'sfuser', 'on', '>' + PASSWORD, 'resetkeys', '~sf:*', '
       ['+' + c for c in ('pfadd', 'pfcount', 'expire', 'incrby', 'zadd', 'lpush', 'ltrim',
                          'hset', 'set', 'mget', 'zrange', 'zrevrange', 'lrange',
                          'zremrangebyrank', 'publish', 'xadd', 'ping', 'select', 'auth',
-                         'evalsha', 'eval', 'script|load')]
+                         'evalsha', 'eval', 'script|load',
+                         # the exact counts' Lua scripts (correlate/exact.c)
+                         'sadd', 'scard', 'del', 'sunion', 'exists')]
 
 
 def test_auth():
