@@ -79,6 +79,9 @@ sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg);
 void sf_rules_free(sf_rules_t *r);
 /* Fills c->claims with the crossings of c->counts still to claim. */
 void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms);
+/* sf_window_alerted_fn: src holds a per-source alert in the memory of
+ * alerts (port_scan, host_sweep, wide_sweep). */
+gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator);
 /* What claims taught: each claimed crossing is remembered, won ones are
  * queued as alerts; the claims' facts are cleared. */
 void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms);

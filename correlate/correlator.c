@@ -47,6 +47,7 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                           (guint)cfg->max_nets_per_source);
     c->pipe = sf_pipe_new();
     c->window = sf_window_new(cfg, c->name);
+    sf_window_set_alerted(c->window, sf_cor_source_alerted, c);
     c->probation = sf_probation_new((guint)cfg->probation_slots,
                                     sf_correlate_share_after(cfg),
                                     (gint64)cfg->window_s * 1000,

@@ -26,6 +26,9 @@ static gboolean write_aggregate(sf_correlator_t *c, sf_agg_t *agg,
         return FALSE;
     sf_cor_find_crossings(c, now_ms);
     sf_cor_begin_batch(c);
+    if (!sf_window_vet_networks(c->window, c->pipe, c->counts, c->claims,
+                                err))
+        return FALSE;
     if (!sf_window_claim(c->window, c->pipe, now_ms, c->counts, c->claims,
                          err))
         goto fail;

@@ -56,6 +56,16 @@ static gboolean recently_alerted(sf_correlator_t *c, const sf_addr_t *src,
     return until && *until > now_ms;
 }
 
+gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator)
+{
+    sf_correlator_t *c = correlator;
+    gint64 now_ms = g_get_real_time() / 1000;
+
+    return recently_alerted(c, src, SF_ALERT_PORT_SCAN, now_ms)
+        || recently_alerted(c, src, SF_ALERT_HOST_SWEEP, now_ms)
+        || recently_alerted(c, src, SF_ALERT_WIDE_SWEEP, now_ms);
+}
+
 static gboolean drop_expired(gpointer key, gpointer value, gpointer now)
 {
     return *(gint64 *)value <= *(gint64 *)now;

@@ -32,7 +32,7 @@
 #define SAMPLES_PER_FLUSH 10
 
 enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS, PLAN_ADDRS,
-       PLAN_TOP, PLAN_MEMBERS };
+       PLAN_TOP, PLAN_MEMBERS, PLAN_CLAIMED };
 
 /* What a reply of phase 1 is for. */
 typedef struct plan {
@@ -57,7 +57,16 @@ struct sf_window {
     sf_seen_t  *seen;
     sf_claimer_t *claimer;
     guint       walk_ci;        /* network walk: the source's counts entry */
+    sf_window_alerted_fn alerted;
+    void       *alerted_user;
 };
+
+void sf_window_set_alerted(sf_window_t *w, sf_window_alerted_fn fn,
+                           void *user)
+{
+    w->alerted = fn;
+    w->alerted_user = user;
+}
 
 sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
                            const char *collector)
@@ -364,6 +373,24 @@ static void write_counts(sf_window_t *w, const char *sk,
 
 static gboolean read_replies(sf_window_t *w, GError **err);
 
+/* With networks of sources on: does a source that grew hold a per-source
+ * alert claim (EXISTS, one slot)?  Such a source is no member, even when
+ * its counts read low again (lost with a failed master, say). */
+static void ask_claimed(sf_window_t *w, const char *sk, guint ci)
+{
+    static const char *const kinds[] = {"port_scan", "host_sweep",
+                                        "wide_sweep"};
+    char key[SF_KEY_LEN];
+
+    if (w->cfg->source_prefix_v4 == 0 && w->cfg->source_prefix_v6 == 0)
+        return;
+    sf_pipe_cmd(w->pipe, "EXISTS");
+    for (guint i = 0; i < G_N_ELEMENTS(kinds); i++)
+        sf_pipe_str(w->pipe, sf_key_claim(key, sk, kinds[i]));
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_CLAIMED, NULL);
+}
+
 /* The network of src under --source-prefix: its first address into *net;
  * returns its prefix length, 0 when the family's prefix is off. */
 static guint source_network(const sf_window_t *w, const sf_addr_t *src,
@@ -423,7 +450,9 @@ static gboolean net_member(const sf_window_t *w, const sf_window_counts_t *c)
     return most >= SF_WINDOW_NET_MEMBER_MIN
         && c->ports < w->cfg->port_threshold
         && c->top_hosts < w->cfg->sweep_threshold
-        && c->hosts < w->cfg->wide_sweep_threshold;
+        && c->hosts < w->cfg->wide_sweep_threshold
+        && c->claimed == 0
+        && !(w->alerted && w->alerted(&c->src, w->alerted_user));
 }
 
 /* The second walk of a flush (the sources' counts are back): a member's
@@ -434,7 +463,8 @@ static void visit_network(const sf_agg_source_t *s, void *user)
 {
     sf_window_t *w = user;
     sf_window_counts_t c = {.ports = -1, .nets = -1, .top_hosts = -1,
-                            .hosts = -1, .top_before = -1, .members = -1};
+                            .hosts = -1, .top_before = -1, .members = -1,
+                            .claimed = -1};
     char nk[SF_KEY_NETWORK_LEN];
     sf_addr_t entity;
     guint ci = w->counts->len, len = source_network(w, &s->src, &c.src);
@@ -478,7 +508,8 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     sf_window_t *w = user;
     sf_window_counts_t c = {.src = s->src, .ports = -1, .nets = -1,
                             .top_hosts = -1, .hosts = -1,
-                            .top_before = -1, .members = -1};
+                            .top_before = -1, .members = -1,
+                            .claimed = -1};
     char sk[SF_KEY_SOURCE_LEN];
     guint ci = w->counts->len;
     gboolean ports = FALSE, nets, hosts = FALSE, addrs;
@@ -500,6 +531,8 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     if (ports || nets || hosts || addrs)
         write_samples(w, sk, s, ci);
     write_counts(w, sk, s, ci, ports, nets, addrs);
+    if (ports || nets || hosts || addrs)
+        ask_claimed(w, sk, ci);
     sf_seen_end_source(w->seen);
     if (w->plan->len - w->plan_read >= SF_WINDOW_CHUNK && w->error == NULL)
         read_replies(w, &w->error);
@@ -525,6 +558,9 @@ static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
         break;
     case PLAN_MEMBERS:
         c->members = r->integer;
+        break;
+    case PLAN_CLAIMED:
+        c->claimed = r->integer;
         break;
     case PLAN_HOSTS:
         if (sf_exact_net_hosts(r->integer, pl->net_len) > c->top_hosts) {
@@ -592,4 +628,82 @@ gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
         return FALSE;
     return sf_claimer_run(w->claimer, p, w->bucket - w->n_back, w->bucket,
                           counts, claims, err);
+}
+
+/* Network claims ------------------------------------------------------------ */
+
+/* Replies to the EXISTS of each listed member's claims: how many hold one. */
+static gboolean count_claimed(sf_pipe_t *p, guint n, guint *claimed,
+                              GError **err)
+{
+    *claimed = 0;
+    for (guint i = 0; i < n; i++) {
+        redisReply *r = sf_pipe_reply(p, err);
+
+        if (r == NULL)
+            return FALSE;
+        *claimed += r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+        freeReplyObject(r);
+    }
+    return TRUE;
+}
+
+/* For claim k: its member list (LRANGE, read now), then EXISTS of each
+ * member's claims; FALSE on a connection failure.  *keep: not vetoed. */
+static gboolean vet_one(sf_pipe_t *p, const sf_window_counts_t *c,
+                        gboolean *keep, GError **err)
+{
+    static const char *const kinds[] = {"port_scan", "host_sweep",
+                                        "wide_sweep"};
+    char nk[SF_KEY_NETWORK_LEN], key[SF_KEY_LEN], sk[SF_KEY_NETWORK_LEN];
+    redisReply *list;
+    guint n = 0, claimed;
+
+    sf_pipe_cmd(p, "LRANGE");
+    sf_pipe_str(p, sf_key_of(key, sf_key_network(nk, &c->src, c->src_prefix),
+                             SF_KEY_MEMBER_SAMPLES));
+    sf_pipe_str(p, "0");
+    sf_pipe_str(p, "-1");
+    sf_pipe_end(p);
+    if ((list = sf_pipe_reply(p, err)) == NULL)
+        return FALSE;
+    for (size_t i = 0; list->type == REDIS_REPLY_ARRAY && i < list->elements;
+         i++) {
+        if (list->element[i]->str == NULL
+            || strlen(list->element[i]->str) >= SF_ADDR_STRLEN)
+            continue;
+        sf_key_source_text(sk, list->element[i]->str);
+        sf_pipe_cmd(p, "EXISTS");
+        for (guint k = 0; k < G_N_ELEMENTS(kinds); k++)
+            sf_pipe_str(p, sf_key_claim(key, sk, kinds[k]));
+        sf_pipe_end(p);
+        n++;
+    }
+    freeReplyObject(list);
+    if (!count_claimed(p, n, &claimed, err))
+        return FALSE;
+    *keep = 2 * claimed < n;
+    return TRUE;
+}
+
+gboolean sf_window_vet_networks(sf_window_t *w, sf_pipe_t *p,
+                                const GArray *counts, GArray *claims,
+                                GError **err)
+{
+    (void)w;
+    for (guint i = 0; i < claims->len;) {
+        const sf_window_claim_t *cl =
+            &g_array_index(claims, sf_window_claim_t, i);
+        const sf_window_counts_t *c =
+            &g_array_index(counts, sf_window_counts_t, cl->counts_index);
+        gboolean keep = TRUE;
+
+        if (c->src_prefix && !vet_one(p, c, &keep, err))
+            return FALSE;
+        if (keep)
+            i++;
+        else
+            g_array_remove_index(claims, i);
+    }
+    return TRUE;
 }

@@ -36,6 +36,8 @@ typedef struct sf_window_counts {
                                    first address of a network of sources
                                    of this prefix length */
     gint64    members;          /* network: member sources; -1: not asked */
+    gint64    claimed;          /* source: its per-source alert claims held
+                                   in Redis; -1: not asked */
     guint8    top_net[8];
     guint8    top_net_len;      /* 0: none */
 } sf_window_counts_t;
@@ -54,10 +56,24 @@ typedef struct sf_window sf_window_t;
 sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
                            const char *collector);
 void sf_window_free(sf_window_t *w);
+/* Whether src holds a per-source alert of this collector's memory (won
+ * or lost claim): such a source is no member of its network of sources,
+ * even when its counts (lost with a failed Redis master, say) read below
+ * the thresholds again. */
+typedef gboolean (*sf_window_alerted_fn)(const sf_addr_t *src, void *user);
+void sf_window_set_alerted(sf_window_t *w, sf_window_alerted_fn fn,
+                           void *user);
 /* Phase 1: writes agg into the window and reads back the counts of every
  * source in it (appended to counts, an array of sf_window_counts_t). */
 gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
                           GArray *counts, GError **err);
+/* Between the rules and the claims: drops the network claims (src_prefix)
+ * whose listed members mostly hold per-source alert claims of their own:
+ * scanners of one /24 alerted each on its own, which were members while
+ * their counts were still low, are not a network scan. */
+gboolean sf_window_vet_networks(sf_window_t *w, sf_pipe_t *p,
+                                const GArray *counts, GArray *claims,
+                                GError **err);
 /* Phase 2: records fan-out for `scanflow top`, then claims each crossing
  * (SET NX EX on the dedup key) and reads the alert's facts. */
 gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,

@@ -275,6 +275,12 @@ def main():
         lim = scan_e2e.limits(small)
         want = scan_e2e.expected(rows, False, lim)
         ignore = {r['src'] for r in rows if r['tool'] in lim}
+        # Replayed at 40 packets/s, the eight scanners of 203.0.113.0/24
+        # ramp up together: their union can cross (a net_port_scan of the
+        # /24) before any of them crosses alone and vetoes it.  Neither
+        # required nor forbidden here (at full speed they cross alone
+        # first: tests/scan-e2e.sh has no network alert).
+        ignore.add('203.0.113.0/24')
         failover(tap, c, small, args, want, ignore)
     finally:
         c.stop()
