@@ -24,5 +24,5 @@ include $(srcdir)/tests/bench.mk
 
 # The campaigns capture (scanning networks, many-to-one, ACK ping sweep,
 # wide sweep, look-alikes) replayed to running scanflowd processes.
-TESTS += tests/campaigns-e2e.sh
-EXTRA_DIST += tests/campaigns-e2e.sh tests/e2e/campaigns_e2e.py
+TESTS += tests/e2e/campaigns_e2e.py
+EXTRA_DIST += tests/e2e/campaigns_e2e.py

@@ -279,7 +279,7 @@ def main():
         # ramp up together: their union can cross (a net_port_scan of the
         # /24) before any of them crosses alone and vetoes it.  Neither
         # required nor forbidden here (at full speed they cross alone
-        # first: tests/scan-e2e.sh has no network alert).
+        # first: tests/e2e/scan_e2e.py has no network alert).
         ignore.add('203.0.113.0/24')
         failover(tap, c, small, args, want, ignore)
     finally:
