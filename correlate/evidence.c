@@ -30,7 +30,9 @@
  *     probe of a host (nmap -sn -PA, or -PA with a port list, as root:
  *     one bare ACK to a service port, answered by a RST), when it goes
  *     from an ephemeral port (>= 1024) to a service port (< 1024), in at
- *     most 2 header-sized packets.  Such a probe counts toward host sweeps
+ *     most 2 header-sized packets, from an unsampled flow export (a packet
+ *     sample, sFlow's, or a sampled flow of a conversation can hold one of
+ *     its ACKs alone).  Such a probe counts toward host sweeps
  *     only, never toward port scans (sf_evidence_has_port): the ACK scan
  *     of a port list (nmap -sA) maps firewall rules, and a port count fed
  *     by bare ACKs would be the first to take in stray segments.  Every
@@ -61,6 +63,7 @@
  *  9. Anything else (GRE, ESP, ...) counts only when denied or dropped.
  */
 #include "evidence.h"
+#include "sflow.h"
 
 enum {
     TCP_FIN = 0x01, TCP_SYN = 0x02, TCP_RST = 0x04, TCP_PSH = 0x08,
@@ -95,10 +98,13 @@ static gboolean header_sized(const sf_flow_t *f)
 }
 
 /* Rule 5: a bare ACK from an ephemeral port to a service port, at most 2
- * header-sized packets. */
+ * header-sized packets, in a flow export that saw every packet: a packet
+ * sample (sFlow) or a sampled flow (interval > 1) of a conversation can
+ * hold one of its ACKs alone. */
 static gboolean ack_probe(const sf_flow_t *f)
 {
-    return (f->tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK))
+    return f->version != SF_VERSION_SFLOW && f->sampling_interval <= 1
+        && (f->tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK))
                == TCP_ACK
         && (f->fields & SF_HAS_PORTS) && f->dst_port < 1024
         && f->src_port >= 1024

@@ -15,6 +15,7 @@
 #include "keys.h"
 #include "probation.h"
 #include "redisurl.h"
+#include "sflow.h"
 
 static sf_evidence_t ev(sf_flow_t f)
 {
@@ -116,6 +117,14 @@ static void test_tcp_ack_probes(void)
     /* from a service port (two servers' ACK) */
     g_assert_cmpint(ev(test_flow("203.0.113.1", 179, "192.0.2.1", 179, 6,
                                  T_ACK, 1, 40)), ==, SF_EVIDENCE_NONE);
+    /* a packet sample (sFlow) or a sampled flow: maybe one ACK of a
+     * conversation */
+    f = test_flow("203.0.113.1", 58821, "192.0.2.1", 80, 6, T_ACK, 1, 40);
+    f.version = SF_VERSION_SFLOW;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
+    f = test_flow("203.0.113.1", 58821, "192.0.2.1", 80, 6, T_ACK, 1, 40);
+    f.sampling_interval = 10;
+    g_assert_cmpint(ev(f), ==, SF_EVIDENCE_NONE);
     /* a SYN probe still counts its port */
     f = test_syn("203.0.113.1", "192.0.2.1", 22);
     g_assert_true(sf_evidence_has_port(&f));
