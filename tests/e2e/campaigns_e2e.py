@@ -5,8 +5,8 @@ over UDP to a running scanflowd with a real redis-server: every campaign of
 fixtures/scenarios.tsv (capture "campaigns") is alerted once with its kind,
 no look-alike and no member of a campaign is alerted, for every exporter
 and version; then three scanflowd fed thirds of one export alert each
-campaign once.  Kinds this scanflowd does not raise yet are reported as TAP
-TODO.  Prints TAP."""
+campaign once.  Campaigns of kinds this scanflowd does not raise yet are
+listed in a TAP comment, not counted as tests.  Prints TAP."""
 import glob, os, subprocess, sys
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -64,7 +64,7 @@ def main():
     args = sfredis.home_args() + ['--flush-interval', '0.5']
     tests = [(p, 1) for p in exports]
     tests += [(p, 3) for p in exports if os.path.basename(p) == 'softflowd-ipfix.pcap']
-    print('1..%d' % (2 * len(tests)))
+    print('1..%d' % len(tests))
     n = 0
     for path, collectors in tests:
         name = os.path.basename(path) + (' (%d collectors, thirds)' % collectors
@@ -78,12 +78,9 @@ def main():
                 print('# ' + p)
         else:
             print('ok %d - %s: %d alerts, no look-alike' % (n, name, len(alerts)))
-        n += 1
         if todo:
-            print('not ok %d - %s: kinds not raised yet # TODO %s'
-                  % (n, name, ', '.join(todo)))
-        else:
-            print('ok %d - %s: every campaign kind raised' % (n, name))
+            print('# %s: campaigns of kinds not built yet: %s'
+                  % (name, ', '.join(todo)))
     subprocess.run(['rm', '-rf', scan_e2e.tmp])
     return 0
 
