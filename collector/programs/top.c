@@ -1,6 +1,12 @@
 /*
  * top.c - `scanflow top [N]`: the sources with the highest fan-out now.
  *
+ * On a terminal the table is redrawn in place every --interval seconds
+ * (2) until SIGINT or SIGTERM, as top(1) does, cut to the terminal's
+ * height; with --once, or when standard output is not a terminal (a pipe,
+ * a file), it prints the table once and exits.  A Redis connection lost
+ * between two frames is made again for the next one.
+ *
  * top reads the per-minute fan-out index (sf:top:MINUTE, this minute and
  * the last) and each listed source's last counts (sf:{S}:c); the key
  * layout is drawn in correlate/keys.c, whose builders name the keys here
@@ -13,8 +19,21 @@
 #include "rcluster.h"
 #include "redisurl.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t top_stop;
+
+static void top_on_signal(int sig)
+{
+    top_stop = 1;
+}
 
 typedef struct top_entry {
     char   *src;
@@ -70,7 +89,8 @@ static void merge_minute(top_conn_t *c, gint64 minute, guint n,
         freeReplyObject(r);
 }
 
-static void print_top_line(top_conn_t *c, guint rank, const top_entry_t *e)
+static void print_top_line(top_conn_t *c, guint rank, const top_entry_t *e,
+                           GString *out)
 {
     /* e->src is what the index holds: sized for any text */
     g_autofree char *sk = g_malloc(strlen(e->src) + SF_KEY_SOURCE_LEN);
@@ -86,61 +106,148 @@ static void print_top_line(top_conn_t *c, guint rank, const top_entry_t *e)
                        && i < r->elements; i++)
         if (r->element[i]->type == REDIS_REPLY_STRING)
             f[i] = r->element[i]->str;
-    printf("%3u  %-39s %8" G_GINT64_FORMAT "  %8s %8s %8s  %s\n", rank,
-           e->src, e->fanout, f[0], f[1], f[2], f[3]);
+    g_string_append_printf(out, "%3u  %-39s %8" G_GINT64_FORMAT
+                           "  %8s %8s %8s  %s\n", rank, e->src, e->fanout,
+                           f[0], f[1], f[2], f[3]);
     if (r)
         freeReplyObject(r);
 }
 
-int sf_cmd_top(int argc, char **argv)
+/* One table, header included, of the N sources with the highest fan-out
+ * in this minute's and the last minute's index. */
+static void top_table(top_conn_t *c, guint n, GString *out)
 {
-    g_autofree char *url = NULL;
-    const GOptionEntry entries[] = {
-        {"redis", 0, 0, G_OPTION_ARG_STRING, &url, "Redis URL", "URL"},
-        {NULL, 0, 0, 0, NULL, NULL, NULL},
-    };
-    g_autoptr(GOptionContext) ctx =
-        g_option_context_new("[N] - sources with the highest fan-out now");
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GHashTable) best = NULL;
-    g_autoptr(GArray) list = NULL;
-    sf_redis_target_t *t = NULL;
-    top_conn_t c = {NULL, NULL};
-    guint64 n = 20;
+    g_autoptr(GHashTable) best =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_autoptr(GArray) list = g_array_new(FALSE, FALSE, sizeof(top_entry_t));
     gint64 minute = g_get_real_time() / 60000000;
     GHashTableIter it;
     gpointer k, v;
 
-    g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)
-        || (argc > 1 && !g_ascii_string_to_unsigned(argv[1], 10, 1, 10000,
-                                                     &n, &err))
-        || (t = sf_redis_target_parse(url ? url : SF_WATCH_DEFAULT_REDIS,
-                                      &err)) == NULL
-        || (sf_redis_target_is_cluster(t)
-                ? (c.cluster = sf_rcluster_connect(t, 2000, 5000, &err)) == NULL
-                : (c.rc = sf_redis_target_connect(t, 2000, &err)) == NULL)) {
-        g_printerr("scanflow top: %s\n", err->message);
-        sf_redis_target_free(t);
-        return 2;
-    }
-    best = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    merge_minute(&c, minute, (guint)n, best);
-    merge_minute(&c, minute - 1, (guint)n, best);
-    list = g_array_new(FALSE, FALSE, sizeof(top_entry_t));
+    merge_minute(c, minute, n, best);
+    merge_minute(c, minute - 1, n, best);
     g_hash_table_iter_init(&it, best);
     while (g_hash_table_iter_next(&it, &k, &v)) {
         top_entry_t e = {k, (gint64)GPOINTER_TO_SIZE(v)};
         g_array_append_val(list, e);
     }
     g_array_sort(list, by_fanout);
-    printf("rank src                                       fan-out     ports"
-           "     nets    hosts  top net\n");
+    g_string_append(out, "rank src                                       fan-out"
+                         "     ports     nets    hosts  top net\n");
     for (guint i = 0; i < list->len && i < n; i++)
-        print_top_line(&c, i + 1, &g_array_index(list, top_entry_t, i));
+        print_top_line(c, i + 1, &g_array_index(list, top_entry_t, i), out);
+}
+
+/* (Re)connects c to t; false with err set when Redis cannot be reached. */
+static gboolean top_connect(top_conn_t *c, const sf_redis_target_t *t,
+                            GError **err)
+{
+    if (c->rc && c->rc->err) {
+        redisFree(c->rc);
+        c->rc = NULL;
+    }
+    if (sf_redis_target_is_cluster(t))
+        return c->cluster != NULL
+               || (c->cluster = sf_rcluster_connect(t, 2000, 5000, err)) != NULL;
+    return c->rc != NULL
+           || (c->rc = sf_redis_target_connect(t, 2000, err)) != NULL;
+}
+
+/* Rows of the terminal left for the table (n when unknown). */
+static guint top_rows(guint n)
+{
+    struct winsize ws;
+
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 4)
+        return MIN(n, (guint)ws.ws_row - 3);
+    return n;
+}
+
+/* Redraws the table every interval seconds until SIGINT or SIGTERM. */
+static int top_refresh(top_conn_t *c, const sf_redis_target_t *t, guint n,
+                       double interval)
+{
+    struct sigaction sa = {.sa_handler = top_on_signal};
+    g_autoptr(GString) frame = g_string_new(NULL);
+
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    while (!top_stop) {
+        g_autoptr(GError) err = NULL;
+        g_autoptr(GDateTime) now = g_date_time_new_now_local();
+        g_autofree char *clock = g_date_time_format(now, "%H:%M:%S");
+
+        /* home, clear to the end: the frame replaces the last one */
+        g_string_assign(frame, "\033[H\033[J");
+        g_string_append_printf(frame, "scanflow top - %s - %s, every %gs"
+                               " (Ctrl-C quits)\n", clock, sf_redis_target_describe(t),
+                               interval);
+        if (top_connect(c, t, &err))
+            top_table(c, top_rows(n), frame);
+        else
+            g_string_append_printf(frame, "Redis: %s\n", err->message);
+        fwrite(frame->str, 1, frame->len, stdout);
+        fflush(stdout);
+        /* poll() returns early, with EINTR, on a signal */
+        for (gint64 end = g_get_monotonic_time() + (gint64)(interval * 1e6);
+             !top_stop && g_get_monotonic_time() < end;)
+            if (poll(NULL, 0, (int)MAX(1, (end - g_get_monotonic_time()) / 1000)) < 0
+                && errno != EINTR)
+                break;
+    }
+    return 0;
+}
+
+int sf_cmd_top(int argc, char **argv)
+{
+    g_autofree char *url = NULL;
+    gboolean once = FALSE;
+    double interval = 2;
+    const GOptionEntry entries[] = {
+        {"redis", 0, 0, G_OPTION_ARG_STRING, &url, "Redis URL", "URL"},
+        {"interval", 'i', 0, G_OPTION_ARG_DOUBLE, &interval,
+         "Seconds between two tables on a terminal (2; 0.1 to 3600)", "S"},
+        {"once", 0, 0, G_OPTION_ARG_NONE, &once,
+         "Print the table once and exit (as when not on a terminal)", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
+    };
+    g_autoptr(GOptionContext) ctx =
+        g_option_context_new("[N] - sources with the highest fan-out now");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GString) table = g_string_new(NULL);
+    sf_redis_target_t *t = NULL;
+    top_conn_t c = {NULL, NULL};
+    guint64 n = 20;
+    int rc = 0;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)
+        || (argc > 1 && !g_ascii_string_to_unsigned(argv[1], 10, 1, 10000,
+                                                     &n, &err))
+        || (t = sf_redis_target_parse(url ? url : SF_WATCH_DEFAULT_REDIS,
+                                      &err)) == NULL) {
+        g_printerr("scanflow top: %s\n", err->message);
+        return 2;
+    }
+    if (!(interval >= 0.1 && interval <= 3600)) {
+        g_printerr("scanflow top: --interval %g: expected 0.1 to 3600 seconds\n",
+                   interval);
+        sf_redis_target_free(t);
+        return 2;
+    }
+    if (!top_connect(&c, t, &err)) {
+        g_printerr("scanflow top: %s\n", err->message);
+        rc = 2;
+    } else if (!once && isatty(STDOUT_FILENO)) {
+        rc = top_refresh(&c, t, (guint)n, interval);
+    } else {
+        top_table(&c, (guint)n, table);
+        fwrite(table->str, 1, table->len, stdout);
+    }
     if (c.rc)
         redisFree(c.rc);
     sf_rcluster_free(c.cluster);
     sf_redis_target_free(t);
-    return 0;
+    return rc;
 }

@@ -3,8 +3,10 @@ running scanflowd fed a real exporter's capture: watch prints one readable
 line per alert (kind, source, counts), watch --json prints the alerts
 themselves (valid against schemas/alert.schema.json, the same ids as the
 stream), and top lists the scanners with the highest fan-out first, with
-their counts; a watcher survives a Redis restart.  Prints TAP."""
-import json, os, subprocess, sys, tempfile, time
+their counts (with --once, or into a pipe: one table); on a terminal (a
+pty here) top redraws the table in place until SIGINT and shows a source
+added meanwhile; a watcher survives a Redis restart.  Prints TAP."""
+import fcntl, json, os, pty, select, signal, struct, subprocess, sys, tempfile, termios, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis
@@ -20,6 +22,46 @@ SCANNERS = dict(sfredis.expected())  # fixtures/scenarios.tsv: one kind each
 
 
 
+
+
+CLEAR = b'\x1b[H\x1b[J'
+
+
+class Pty:
+    """A command with a pseudo-terminal (40 rows) as its stdin/stdout/stderr."""
+
+    def __init__(self, argv):
+        self.master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', 40, 120, 0, 0))
+        self.proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave,
+                                     close_fds=True)
+        os.close(slave)
+        self.out = b''
+
+    def read_until(self, done, timeout):
+        """Reads until done(output) or timeout or EOF; returns done(output)."""
+        deadline = time.time() + timeout
+        while not done(self.out) and time.time() < deadline:
+            if select.select([self.master], [], [], 0.1)[0]:
+                try:
+                    data = os.read(self.master, 65536)
+                except OSError:      # EIO: the command closed the terminal
+                    break
+                if not data:
+                    break
+                self.out += data
+        return done(self.out)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.master)
+
+
+def frames(out):
+    """The tables drawn in place: what follows each clear-screen."""
+    return out.split(CLEAR)[1:]
 
 
 def wait_lines(path, count, timeout=20):
@@ -48,7 +90,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix='sf-watch.')
     r = sfredis.Redis()
     procs = []
-    print('1..7')
+    print('1..10')
     try:
         port = sfredis.free_port()
         d = sfredis.start_daemon(build, port, r.url, HOME + ['--name', 'wt'],
@@ -102,13 +144,13 @@ def main():
            'watch --json saw exactly the alerts of the stream (%d)' % len(stream),
            ['watch %d, stream %d' % (len(alerts), len(stream))])
 
-        out = subprocess.run([scanflow, 'top', '5', '--redis', r.url],
+        out = subprocess.run([scanflow, 'top', '5', '--once', '--redis', r.url],
                              capture_output=True, text=True)
         rows = [l.split() for l in out.stdout.splitlines()[1:]]
         fan = [int(x[2]) for x in rows]
         ok(out.returncode == 0 and len(rows) == 5 and fan == sorted(fan, reverse=True)
            and rows[0][1] in ('203.0.113.101', '198.51.100.200') and int(rows[0][2]) >= 900,
-           'top 5: five sources, highest fan-out first, the 1000-port scan on top',
+           'top 5 --once: five sources, highest fan-out first, the 1000-port scan on top',
            out.stdout.splitlines() + [out.stderr])
         srcs = {x[1]: x for x in rows}
         row = srcs.get('203.0.113.101')
@@ -116,8 +158,44 @@ def main():
            'top shows ports and the top /24 of the port scanner', [str(row)])
         out = subprocess.run([scanflow, 'top', '--redis', r.url], capture_output=True, text=True)
         listed = {l.split()[1] for l in out.stdout.splitlines()[1:]}
-        ok(set(SCANNERS) <= listed,
-           'top (default 20) lists every scanner', ['missing %s' % (set(SCANNERS) - listed)])
+        ok(set(SCANNERS) <= listed and CLEAR.decode() not in out.stdout,
+           'top into a pipe (default 20): one table listing every scanner',
+           ['missing %s' % (set(SCANNERS) - listed)])
+
+        # on a terminal: frames redrawn in place every --interval; a source
+        # added to this minute's index shows on top of a later frame
+        t = Pty([scanflow, 'top', '--interval', '0.3', '--redis', r.url])
+        try:
+            two = t.read_until(lambda o: len(frames(o)) >= 2, 15)
+            r.cmd('ZADD', 'sf:top:%d' % (int(time.time()) // 60), '999999', '192.0.2.250')
+            # a frame: title, header, then rank 1 (the pty writes \r\n)
+            seen = t.read_until(lambda o: any(
+                f.split(b'\n')[2:3] and f.split(b'\n')[2].startswith(b'  1  192.0.2.250 ')
+                for f in frames(o)), 15)
+            n = len(frames(t.out))
+            ok(two and seen and all(b'rank src' in f for f in frames(t.out)[:-1]),
+               'top on a terminal redraws the table in place (%d frames), '
+               'a new source shows in a later frame' % n,
+               [repr(t.out[-600:])])
+            t.proc.send_signal(signal.SIGINT)
+            try:
+                rc = t.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                rc = None
+            ok(rc == 0, 'top on a terminal stops on SIGINT, exit status 0', ['status %r' % rc])
+        finally:
+            t.close()
+        t = Pty([scanflow, 'top', '--once', '--redis', r.url])
+        try:
+            t.read_until(lambda o: False, 10)     # to EOF: top exits
+            try:
+                rc = t.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                rc = None
+            ok(rc == 0 and CLEAR not in t.out and t.out.count(b'rank src') == 1,
+               'top --once on a terminal prints one table and exits', [repr(t.out[-300:]), 'status %r' % rc])
+        finally:
+            t.close()
 
         # a watcher survives a Redis restart (same socket path) and prints
         # what is published after it
