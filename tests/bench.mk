@@ -27,3 +27,13 @@ bench: scanflowd$(EXEEXT) scanflow$(EXEEXT) bench-inputs
 	SCANFLOW=$(abs_top_builddir)/scanflow$(EXEEXT) \
 	BENCH_INPUTS=$(BENCH_INPUTS) BENCH_RATE=$(BENCH_RATE) BENCH_LOOPS=$(BENCH_LOOPS) \
 	$(SHELL) $(top_srcdir)/tests/bench/bench.sh $(BENCH_MODE)
+
+# tests/bench/libcost: RESP and JSON written by hand against the library
+# calls that would replace them (correlate/README-design.md).  Built only
+# on request: make tests/bench/libcost && tests/bench/libcost
+EXTRA_PROGRAMS = tests/bench/libcost
+tests_bench_libcost_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/collector/programs
+tests_bench_libcost_SOURCES = tests/bench/libcost.c \
+	collector/programs/flowfmt.h collector/programs/flowfmt.c
+tests_bench_libcost_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
+CLEANFILES += tests/bench/libcost

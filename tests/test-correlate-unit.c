@@ -315,6 +315,12 @@ static void test_config(void)
     g_assert_cmpstr(sf_redis_target_describe(cfg->redis), ==,
                     "redis://u:***@127.0.0.1:6380/2");
     sf_correlate_config_free(cfg);
+    /* a password holding '@' ends at the last '@' (as redis-py reads it;
+     * GLib's g_uri_split would take "ss@[::1]" for the host) */
+    g_assert_true(parse("--redis redis://u:p@ss@[::1]:6380/2", &cfg, &err));
+    g_assert_cmpstr(sf_redis_target_describe(cfg->redis), ==,
+                    "redis://u:***@[::1]:6380/2");
+    sf_correlate_config_free(cfg);
 
     g_assert_false(parse("--home-net 192.0.2.0/33", &cfg, &err));
     g_assert_nonnull(strstr(err->message, "--home-net 192.0.2.0/33"));

@@ -90,6 +90,11 @@ static void test_mask(void)
         {"redis://user@host", "redis://user@host"},
         {"unix:///run/redis.sock", "unix:///run/redis.sock"},
         {"redis://host/a:b@c", "redis://host/a:b@c"},   /* @ after the path */
+        /* a password holding '@' is masked whole (the last '@' ends it) */
+        {"redis://:p@ss@host:6379/0", "redis://:***@host:6379/0"},
+        {"redis://u:p@ss@[::1]:6379/1", "redis://u:***@[::1]:6379/1"},
+        {"redis+cluster://u:s@c@h1:7000,h2:7001", "redis+cluster://u:***@h1:7000,h2:7001"},
+        {"unix://u:s@c@/run/redis.sock?db=2", "unix://u:***@/run/redis.sock?db=2"},
         {"plain", "plain"},
     };
     for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {

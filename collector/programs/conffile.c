@@ -265,16 +265,22 @@ void sf_conffile_annotate(const sf_conffile_t *cf, GError *err)
     g_free(old);
 }
 
+/* The userinfo ends at the last '@' before the first '/' after "://", as
+ * redisurl.c parses it (and redis-py's urlsplit), so a password holding
+ * an '@' is masked whole. */
 char *sf_conffile_mask_url(const char *url)
 {
     const char *scheme = strstr(url, "://");
-    const char *host, *colon;
+    const char *host = NULL, *colon, *end;
 
     if (scheme == NULL)
         return g_strdup(url);
     scheme += 3;
-    host = strchr(scheme, '@');
-    if (host == NULL || memchr(scheme, '/', (size_t)(host - scheme)))
+    end = scheme + strcspn(scheme, "/");
+    for (const char *a = scheme; a < end; a++)
+        if (*a == '@')
+            host = a;
+    if (host == NULL)
         return g_strdup(url);
     colon = memchr(scheme, ':', (size_t)(host - scheme));
     if (colon == NULL)
