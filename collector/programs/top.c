@@ -222,7 +222,10 @@ int sf_cmd_top(int argc, char **argv)
     int rc = 0;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)
+    if (g_option_context_parse(ctx, &argc, &argv, &err) && argc > 2)
+        g_set_error(&err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                    "unexpected argument '%s'", argv[2]);
+    if (err
         || (argc > 1 && !g_ascii_string_to_unsigned(argv[1], 10, 1, 10000,
                                                      &n, &err))
         || (t = sf_redis_target_parse(url ? url : SF_WATCH_DEFAULT_REDIS,

@@ -90,8 +90,10 @@ int sf_cmd_watch(int argc, char **argv)
     gint backoff_ms = 100;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &err)
-        || (t = target_from(url, &err)) == NULL) {
+    if (g_option_context_parse(ctx, &argc, &argv, &err) && argc > 1)
+        g_set_error(&err, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
+                    "unexpected argument '%s'", argv[1]);
+    if (err || (t = target_from(url, &err)) == NULL) {
         g_printerr("scanflow watch: %s\n", err->message);
         return 2;
     }

@@ -90,7 +90,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix='sf-watch.')
     r = sfredis.Redis()
     procs = []
-    print('1..10')
+    print('1..11')
     try:
         port = sfredis.free_port()
         d = sfredis.start_daemon(build, port, r.url, HOME + ['--name', 'wt'],
@@ -161,6 +161,14 @@ def main():
         ok(set(SCANNERS) <= listed and CLEAR.decode() not in out.stdout,
            'top into a pipe (default 20): one table listing every scanner',
            ['missing %s' % (set(SCANNERS) - listed)])
+
+        bad = [(argv, subprocess.run([scanflow] + argv + ['--redis', r.url],
+                                     capture_output=True, text=True))
+               for argv in (['watch', 'x'], ['top', '5', 'x'])]
+        ok(all(p.returncode == 2 and len(p.stderr.splitlines()) == 1
+               and "unexpected argument 'x'" in p.stderr and not p.stdout for _, p in bad),
+           'watch and top refuse a stray argument in one line, exit status 2',
+           ['%s: %d %r' % (' '.join(a), p.returncode, p.stderr) for a, p in bad])
 
         # on a terminal: frames redrawn in place every --interval; a source
         # added to this minute's index shows on top of a later frame
