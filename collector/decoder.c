@@ -19,6 +19,12 @@
 
 #include <string.h>
 
+/* --sampling CIDR=N: the interval of exporters in net that say nothing. */
+typedef struct sampling_net {
+    sf_cidr_t net;
+    uint32_t  interval;
+} sampling_net_t;
+
 struct sf_decoder {
     sf_decoder_config_t cfg;
     sf_limits_t         lim;
@@ -28,6 +34,7 @@ struct sf_decoder {
     int64_t             full_sweep_ms;  /* last idle sweep of a full table */
     GArray             *forget;         /* withdrawn tids of one message */
     GArray             *allowed;        /* sf_cidr_t; empty accepts all */
+    GArray             *sampling;       /* sampling_net_t */
     sf_stats_t          st;
     uint8_t             scratch[SF_MSG_MAX + 1];
 };
@@ -64,13 +71,17 @@ static gboolean key_equal(gconstpointer a, gconstpointer b)
     return x->version == y->version && memcmp(&x->addr, &y->addr, sizeof x->addr) == 0;
 }
 
-static sf_exporter_t *exporter_new(const sf_addr_t *addr, uint16_t version)
+static uint32_t configured_sampling(const sf_decoder_t *d, const sf_addr_t *a);
+
+static sf_exporter_t *exporter_new(const sf_decoder_t *d, const sf_addr_t *addr,
+                                   uint16_t version)
 {
     sf_exporter_t *e = g_new0(sf_exporter_t, 1);
     GError *err = NULL;
 
     e->key.addr = *addr;
     e->key.version = version;
+    e->sampling_cfg = configured_sampling(d, addr);
     e->templates = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     /* v5 and sFlow have no templates: only v9 and IPFIX exporters need a
      * fixbuf session (about 75 kB each, most of it fixbuf's own buffer) */
@@ -112,6 +123,7 @@ sf_decoder_t *sf_decoder_new(const sf_decoder_config_t *cfg,
     d->sink_ctx = sink_ctx;
     d->exporters = g_hash_table_new_full(key_hash, key_equal, NULL, exporter_free);
     d->allowed = g_array_new(FALSE, FALSE, sizeof(sf_cidr_t));
+    d->sampling = g_array_new(FALSE, FALSE, sizeof(sampling_net_t));
     d->forget = g_array_new(FALSE, FALSE, sizeof(uint16_t));
     return d;
 }
@@ -122,6 +134,7 @@ void sf_decoder_free(sf_decoder_t *d)
         return;
     g_hash_table_destroy(d->exporters);
     g_array_free(d->allowed, TRUE);
+    g_array_free(d->sampling, TRUE);
     g_array_free(d->forget, TRUE);
     g_free(d);
 }
@@ -162,6 +175,46 @@ void sf_decoder_foreach_exporter(const sf_decoder_t *d,
 void sf_decoder_allow_exporter(sf_decoder_t *d, const sf_cidr_t *net)
 {
     g_array_append_val(d->allowed, *net);
+}
+
+void sf_decoder_set_sampling(sf_decoder_t *d, const sf_cidr_t *net,
+                             uint32_t interval)
+{
+    sampling_net_t s = { *net, interval };
+    g_array_append_val(d->sampling, s);
+}
+
+/* The longest --sampling prefix holding a; 0 if none.  Once per exporter. */
+static uint32_t configured_sampling(const sf_decoder_t *d, const sf_addr_t *a)
+{
+    const sampling_net_t *best = NULL;
+
+    for (guint i = 0; i < d->sampling->len; i++) {
+        const sampling_net_t *s = &g_array_index(d->sampling, sampling_net_t, i);
+        if (sf_cidr_contains(&s->net, a) && (best == NULL || s->net.plen >= best->net.plen))
+            best = s;
+    }
+    return best ? best->interval : 0;
+}
+
+void sf_exporter_sampling_said(sf_exporter_t *e, uint32_t said)
+{
+    char a[SF_ADDR_STRLEN];
+
+    e->sampling_said = said;
+    if (e->sampling_logged || said == e->sampling_cfg ||
+        (said == 1 && e->sampling_cfg == 0))
+        return;
+    e->sampling_logged = true;
+    sf_addr_to_string(&e->key.addr, a);
+    if (e->sampling_cfg == 0)
+        g_message("exporter %s (version %u) announces sampling 1:%u; "
+                  "no --sampling covers it", a, e->key.version, said);
+    else
+        g_warning("exporter %s (version %u) announces sampling 1:%u, "
+                  "--sampling for its network says 1:%u: using 1:%u where it "
+                  "announces, 1:%u where it does not", a, e->key.version, said,
+                  e->sampling_cfg, said, e->sampling_cfg);
 }
 
 gboolean sf_decoder_exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a)
@@ -434,7 +487,7 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
             sf_count(&d->st, SF_C_EXPORTER_CAP, 1);
             return;
         }
-        e = exporter_new(addr, version);
+        e = exporter_new(d, addr, version);
         g_hash_table_insert(d->exporters, &e->key, e);
     }
     decode(d, e, p, len, arrival_ms);
@@ -442,7 +495,7 @@ void sf_decoder_packet(sf_decoder_t *d, const sf_addr_t *addr,
 
 sf_exporter_t *sf_decoder_session_new(sf_decoder_t *d, const sf_addr_t *addr)
 {
-    return exporter_new(addr, 10);
+    return exporter_new(d, addr, 10);
 }
 
 void sf_decoder_session_free(sf_decoder_t *d, sf_exporter_t *e)

@@ -66,6 +66,12 @@ void sf_decoder_allow_exporter(sf_decoder_t *d, const struct sf_cidr *net);
  * listener asks at accept. */
 gboolean sf_decoder_exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a);
 
+/* --sampling: exporters in net that announce no sampling interval are
+ * taken as sampled 1 in interval; the longest prefix wins.  Applies to
+ * exporters created afterwards. */
+void sf_decoder_set_sampling(sf_decoder_t *d, const struct sf_cidr *net,
+                             uint32_t interval);
+
 /* The length of the export message at the start of a byte stream (a raw
  * payload file): from the v5 count or the IPFIX length field; NetFlow v9
  * has no length, so the rest.  Always >= 1 when len >= 1. */

@@ -58,7 +58,28 @@ typedef struct sf_exporter {
     GQueue      *held;          /* sf_held_t*: data sets that came before
                                    any template of their domain */
     size_t       held_bytes;
+    uint32_t     sampling_cfg;  /* --sampling for its network; 0 none */
+    uint32_t     sampling_said; /* last interval it announced, 0 none */
+    bool         sampling_logged;
 } sf_exporter_t;
+
+/* Notes an interval the exporter announced that differs from the last
+ * one (decoder.c): logs once per exporter when it is the first word on
+ * sampling for its network or contradicts --sampling. */
+void sf_exporter_sampling_said(sf_exporter_t *e, uint32_t said);
+
+/* The sampling interval of a flow of e, given what the export said for it
+ * (header, options record or the record itself; 0 nothing): what the
+ * exporter said wins, --sampling fills in where it said nothing, and 0
+ * stays "unknown".  One compare per flow in the common case. */
+static inline uint32_t sf_exporter_sampling(sf_exporter_t *e, uint32_t said)
+{
+    if (said == 0)
+        return e->sampling_cfg;
+    if (G_UNLIKELY(said != e->sampling_said))
+        sf_exporter_sampling_said(e, said);
+    return said;
+}
 
 /* A data set kept until its template arrives (decoder.c): after a
  * collector or exporter restart, the first data sets of a domain often

@@ -438,6 +438,8 @@ static uint32_t flow_icmp(const struct fbrec *r, const sf_recipe_t *c,
     return SF_HAS_ICMP;
 }
 
+/* The record's own sampling elements, else the domain's options records,
+ * else --sampling for the exporter's network (sf_exporter_sampling). */
 static uint32_t flow_sampling(const sf_msg_t *m, const struct fbrec *r,
                               const sf_recipe_t *c)
 {
@@ -445,7 +447,7 @@ static uint32_t flow_sampling(const sf_msg_t *m, const struct fbrec *r,
 
     if (!s && m->dom)
         s = m->dom->sampling;
-    return s;
+    return sf_exporter_sampling(m->exp, s);
 }
 
 /* The second direction of an RFC 5103 biflow, if it saw any traffic. */

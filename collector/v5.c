@@ -13,6 +13,11 @@
  * that wrapped (49.7 days) still gives the right time.  flow_sequence counts
  * flows, so a gap is a number of lost flows.  The observation domain of a
  * v5 exporter is engine_type << 8 | engine_id.
+ *
+ * Sampling: the interval is taken from the low 14 bits whatever the mode
+ * bits say (some exporters fill the interval and leave the mode 0); an
+ * interval of 0 says nothing, so --sampling for the exporter's network
+ * applies, and without it the flow is taken as unsampled (1).
  */
 #include "v5.h"
 
@@ -55,6 +60,9 @@ unsigned sf_v5_decode(sf_exporter_t *e, const uint8_t *p, size_t len,
         return 0;
     }
     sf_domain_sequence(dom, seq, seq + count, st, e);
+    uint32_t interval = sf_exporter_sampling(e, sampling);
+    if (interval == 0)
+        interval = 1;
     for (unsigned i = 0; i < count; i++) {
         const uint8_t *r = p + SF_V5_HDR + (size_t)i * SF_V5_REC;
         sf_flow_t f;
@@ -77,7 +85,7 @@ unsigned sf_v5_decode(sf_exporter_t *e, const uint8_t *p, size_t len,
         f.dst_port = sf_get16(r + 34);
         f.tcp_flags = r[37];
         f.proto = r[38];
-        f.sampling_interval = sampling ? sampling : 1;
+        f.sampling_interval = interval;
         f.fields = SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS | SF_HAS_TCP_FLAGS |
                    SF_HAS_TIMES | SF_HAS_IN_IF | SF_HAS_OUT_IF | SF_HAS_PACKETS |
                    SF_HAS_BYTES;

@@ -115,6 +115,7 @@ static gboolean drop_privileges(const char *user, GError **err)
 typedef struct daemon_opts {
     char   **listen;
     char   **exporters;
+    char   **sampling;
     gint     max_exporters;
     gint     max_templates;
     gint     max_fields;
@@ -179,6 +180,32 @@ static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
     return TRUE;
 }
 
+/* --sampling CIDR=N (repeatable): the interval of exporters in CIDR that
+ * announce none. */
+static gboolean add_sampling(sf_decoder_t *dec, char **specs, GError **err)
+{
+    for (char **s = specs; s && *s; s++) {
+        const char *eq = strrchr(*s, '=');
+        g_autofree char *net = eq ? g_strndup(*s, (gsize)(eq - *s)) : NULL;
+        g_autoptr(GError) e = NULL;
+        sf_cidr_t c;
+        char *end = NULL;
+        guint64 n = 0;
+
+        if (eq && eq[1] >= '0' && eq[1] <= '9')
+            n = g_ascii_strtoull(eq + 1, &end, 10);
+        if (!eq || end == NULL || *end != '\0' || n < 1 || n > G_MAXUINT32 ||
+            !sf_cidr_parse(net, &c, &e)) {
+            g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--sampling %s: expected CIDR=N, N from 1 to %u%s%s", *s,
+                        G_MAXUINT32, e ? ": " : "", e ? e->message : "");
+            return FALSE;
+        }
+        sf_decoder_set_sampling(dec, &c, (uint32_t)n);
+    }
+    return TRUE;
+}
+
 /* Receive workers (--workers): a decoder and a listener each, all
  * feeding the one correlator.  Worker 0 runs on the main thread; with more
  * than one, every socket is bound with SO_REUSEPORT (listener.c says why
@@ -203,7 +230,8 @@ static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
     sf_listener_set_reuseport(w->lis, o->workers > 1);
     sf_listener_set_coalesce(w->lis, (guint)o->rx_coalesce_us);
     sf_listener_set_tcp_limits(w->lis, &lim);
-    if (!add_exporters(w->dec, o->exporters, err))
+    if (!add_exporters(w->dec, o->exporters, err) ||
+        !add_sampling(w->dec, o->sampling, err))
         return FALSE;
     for (char **l = o->listen; *l; l++)
         if (!sf_listener_add(w->lis, *l, err))
@@ -282,7 +310,8 @@ static gboolean check_collector(daemon_opts_t *o, GError **err)
 {
     sf_decoder_config_t dcfg = SF_DECODER_CONFIG_DEFAULT;
     sf_decoder_t *probe = sf_decoder_new(&dcfg, NULL, NULL);
-    gboolean ok = add_exporters(probe, o->exporters, err);
+    gboolean ok = add_exporters(probe, o->exporters, err) &&
+                  add_sampling(probe, o->sampling, err);
 
     sf_decoder_free(probe);
     if (o->listen == NULL)
@@ -329,6 +358,10 @@ static GOptionEntry *option_entries(daemon_opts_t *o)
           "udp://[::]:4739, tcp://[::]:4739, udp://[::]:6343", "URL" },
         { "exporter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->exporters,
           "Accept exports only from this network (repeatable; default: all)", "CIDR" },
+        { "sampling", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->sampling,
+          "Exporters in CIDR sample 1 packet in N where they announce no interval "
+          "(repeatable; the longest prefix wins; what an exporter announces wins)",
+          "CIDR=N" },
         { "max-exporters", 0, 0, G_OPTION_ARG_INT, &o->max_exporters,
           "Exporters tracked at once (default 1024)", "N" },
         { "max-templates", 0, 0, G_OPTION_ARG_INT, &o->max_templates,
@@ -526,6 +559,7 @@ static void teardown(scanflowd_t *d)
     g_free(d->centries);
     g_strfreev(o->listen);
     g_strfreev(o->exporters);
+    g_strfreev(o->sampling);
     g_free(o->name);
     g_free(o->config);
     g_free(o->log_level);

@@ -57,6 +57,32 @@ static void test_sampling_v9(fx_t *fx, gconstpointer data)
     g_assert_cmpuint(flow_at(fx, n)->sampling_interval, ==, 0);
 }
 
+/* v9: before the options record, the configured interval; after it, the
+ * announced one; the same announced as configured logs nothing. */
+static void test_sampling_configured_v9(fx_t *fx, gconstpointer data)
+{
+    pkt_t p;
+
+    set_sampling(fx, 120, 100);
+    good_v9(fx);
+    g_assert_cmpuint(flow_at(fx, 0)->sampling_interval, ==, 100);
+    v9_hdr(&p, 2, 100000, 1700000000, fx->v9_seq++, 1);
+    size_t s = set_begin(&p, 1);        /* as in test_sampling_v9 */
+    put16(&p, 257); put16(&p, 4); put16(&p, 8);
+    put16(&p, 1); put16(&p, 4);
+    put16(&p, 34); put16(&p, 4);
+    put16(&p, 35); put16(&p, 1);
+    put16(&p, 0);
+    set_end(&p, s);
+    s = set_begin(&p, 257);
+    put32(&p, 0); put32(&p, 100); put8(&p, 2); put16(&p, 0); put8(&p, 0);
+    set_end(&p, s);
+    feed(fx, &p);
+    good_v9(fx);
+    g_assert_cmpuint(flow_at(fx, 1)->sampling_interval, ==, 100);
+    g_assert_cmpuint(sampling_logged(fx), ==, 0);      /* they agree */
+}
+
 static void test_sampling_ipfix(fx_t *fx, gconstpointer data)
 {
     /* Options template 257: scope observationDomainId (149); options
@@ -499,6 +525,7 @@ int main(int argc, char **argv)
     wire_test_init(&argc, &argv);
     ADD("/decoder/sampling/v9-options", test_sampling_v9);
     ADD("/decoder/sampling/ipfix-305-306", test_sampling_ipfix);
+    ADD("/decoder/sampling/configured-v9", test_sampling_configured_v9);
     ADD("/decoder/time/v9-uptime-wrap", test_time_v9_wrap);
     ADD("/decoder/time/ipfix-variants", test_time_ipfix);
     ADD("/decoder/time/ipfix-options-init", test_time_ipfix_options_init);

@@ -52,6 +52,36 @@ static void test_sequence_v5(fx_t *fx, gconstpointer data)
     g_assert_cmpuint(C(fx, SF_C_SEQ_RESET), ==, 1);
 }
 
+/* v5: a header interval of 0 says nothing, so the configured one applies;
+ * one the header gives wins (with a warning, once); the longest prefix
+ * wins; an exporter outside every --sampling network stays 1. */
+static void test_sampling_configured_v5(fx_t *fx, gconstpointer data)
+{
+    sf_addr_t other = addr4(ip4(198, 51, 100, 9));
+    pkt_t p;
+
+    set_sampling(fx, 120, 10);
+    set_sampling(fx, 128, 64);
+    v5_hdr(&p, 1, 1000, 1700000000, 0, 0);
+    v5_rec(&p, 1, 2, 3, 4, 17, 1, 1, 1000, 1000);
+    feed(fx, &p);
+    g_assert_cmpuint(flow_at(fx, 0)->sampling_interval, ==, 64);
+    g_assert_cmpuint(sampling_logged(fx), ==, 0);
+    v5_hdr(&p, 1, 1000, 1700000000, 1, 0x4000 | 512);
+    v5_rec(&p, 1, 2, 3, 4, 17, 1, 1, 1000, 1000);
+    feed(fx, &p);
+    v5_hdr(&p, 1, 1000, 1700000000, 2, 0x4000 | 256);  /* no second warning */
+    v5_rec(&p, 1, 2, 3, 4, 17, 1, 1, 1000, 1000);
+    feed(fx, &p);
+    g_assert_cmpuint(sampling_logged(fx), ==, 1);      /* the contradiction */
+    g_assert_cmpuint(flow_at(fx, 1)->sampling_interval, ==, 512);
+    g_assert_cmpuint(flow_at(fx, 2)->sampling_interval, ==, 256);
+    v5_hdr(&p, 1, 1000, 1700000000, 0, 0);
+    v5_rec(&p, 1, 2, 3, 4, 17, 1, 1, 1000, 1000);
+    feed_from(fx, &other, &p);
+    g_assert_cmpuint(flow_at(fx, 3)->sampling_interval, ==, 1);
+}
+
 static void test_sampling_v5(fx_t *fx, gconstpointer data)
 {
     pkt_t p;
@@ -69,5 +99,6 @@ int main(int argc, char **argv)
     ADD("/decoder/v5/count", test_v5_count);
     ADD("/decoder/sequence/v5", test_sequence_v5);
     ADD("/decoder/sampling/v5-header", test_sampling_v5);
+    ADD("/decoder/sampling/configured-v5", test_sampling_configured_v5);
     return g_test_run();
 }

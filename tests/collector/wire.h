@@ -16,6 +16,7 @@
 #ifndef SF_TEST_WIRE_H
 #define SF_TEST_WIRE_H
 
+#include "cidr.h"
 #include "decoder.h"
 #include "cursor.h"
 
@@ -272,6 +273,28 @@ static inline const sf_flow_t *flow_at(const fx_t *fx, guint i)
 {
     g_assert_cmpuint(i, <, fx->flows->len);
     return &g_array_index(fx->flows, sf_flow_t, i);
+}
+
+static inline void note_sampling_logged(const sf_exporter_t *e, void *ctx)
+{
+    if (e->sampling_logged)
+        (*(guint *)ctx)++;
+}
+
+/* Exporters whose sampling was logged (once each, by construction). */
+static inline guint sampling_logged(const fx_t *fx)
+{
+    guint n = 0;
+    sf_decoder_foreach_exporter(fx->d, note_sampling_logged, &n);
+    return n;
+}
+
+/* --sampling NET=N: 192.0.2.0/24 (plen 120 in the mapped space), or
+ * 192.0.2.1 alone (128), samples 1 in n. */
+static inline void set_sampling(fx_t *fx, unsigned plen, uint32_t n)
+{
+    sf_cidr_t c = { addr4(ip4(192, 0, 2, plen == 128 ? 1 : 0)), plen };
+    sf_decoder_set_sampling(fx->d, &c, n);
 }
 
 static inline uint32_t v4_of(const sf_addr_t *a)
