@@ -8,6 +8,7 @@ include $(srcdir)/tests/fuzz.mk
 include $(srcdir)/tests/correlate.mk
 include $(srcdir)/tests/ops.mk
 include $(srcdir)/tests/cluster.mk
+include $(srcdir)/tests/sampling.mk
 
 # The running daemon on UDP (v4, v6) and TCP sockets.
 TESTS += tests/daemon-listen.sh

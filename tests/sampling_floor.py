@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""sampling_floor.py - detection floors of scanflow's sampled-evidence rule.
+
+Independent of the C code (correlate/sampling.c), from the same definition:
+a source that probed n distinct targets shows k ~ Binomial(n, q) of them
+at 1-in-N packet sampling, q = 1 - (1 - 1/N)^r, r = 1 packet per probe.
+It is alerted when k >= k_min(T, N), the smallest k with
+P(Binomial(T - 1, q) >= k) <= alpha (the one-sided lower confidence bound
+on n at level 1 - alpha reaches the threshold T).  The floor is the
+smallest n found with probability >= 95%: P(Binomial(n, q) >= k_min) >= 0.95.
+
+Usage: sampling_floor.py [--tsv] [--alpha A] [--port-threshold T] [--sweep-threshold T]
+Prints the README's table (markdown), or with --tsv the lines
+"N  k_min_ports  floor_ports  k_min_sweep  floor_sweep" (0: no floor)
+that tests/sampling-floor.sh compares with the C code's.
+"""
+import argparse
+from math import exp, lgamma, log, log1p
+
+INTERVALS = (1, 10, 100, 1000)
+
+
+def q_of(n_interval, r=1):
+    return 1.0 if n_interval <= 1 else 1.0 - (1.0 - 1.0 / n_interval) ** r
+
+
+def tail(n, k, q):
+    """P(Binomial(n, q) >= k), summed in log space."""
+    if k <= 0:
+        return 1.0
+    if k > n:
+        return 0.0
+    if q >= 1.0:
+        return 1.0
+    lq, l1q = log(q), log1p(-q)
+    lgn = lgamma(n + 1)
+    total = 0.0
+    for j in range(k, n + 1):
+        t = exp(lgn - lgamma(j + 1) - lgamma(n - j + 1) + j * lq + (n - j) * l1q)
+        total += t
+        if j > n * q and t < total * 1e-17:
+            break
+    return min(total, 1.0)
+
+
+def k_min(threshold, interval, alpha):
+    if interval <= 1:
+        return threshold
+    q = q_of(interval)
+    k = 1
+    while k < threshold and tail(threshold - 1, k, q) > alpha:
+        k += 1
+    return k
+
+
+def floor_n(threshold, interval, alpha, p=0.95, limit=65536):
+    k = k_min(threshold, interval, alpha)
+    q = q_of(interval)
+    if tail(limit, k, q) < p:
+        return 0
+    lo, hi = k, limit
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if tail(mid, k, q) >= p:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--tsv', action='store_true')
+    ap.add_argument('--alpha', type=float, default=1e-5)
+    ap.add_argument('--port-threshold', type=int, default=64)
+    ap.add_argument('--sweep-threshold', type=int, default=32)
+    a = ap.parse_args()
+    rows = []
+    for n in INTERVALS:
+        rows.append((n, k_min(a.port_threshold, n, a.alpha),
+                     floor_n(a.port_threshold, n, a.alpha),
+                     k_min(a.sweep_threshold, n, a.alpha),
+                     floor_n(a.sweep_threshold, n, a.alpha)))
+    if a.tsv:
+        for r in rows:
+            print('\t'.join(str(x) for x in r))
+        return
+    print('| 1 in N | port_scan: alert at observed ports | smallest port scan '
+          'found (95%) | host_sweep: alert at observed hosts | smallest /24 '
+          'sweep found (95%) |')
+    print('|---|---|---|---|---|')
+    for n, kp, fp, ks, fs in rows:
+        sweep = '%d hosts' % fs if 0 < fs <= 254 else \
+            'none: needs %s hosts, a /24 has 254' % (format(fs, ',') if fs else '> 65,536')
+        print('| %d | %d | %s ports | %d | %s |' % (n, kp, format(fp, ','), ks, sweep))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,162 @@
+/*
+ * test-sampling.c - the sampled-evidence rule (correlate/sampling.c)
+ * against its definition and against simulated Binomial draws.
+ *
+ * The simulation draws what a 1-in-N sampler shows of a scan (each of n
+ * probes kept with probability 1/N, from GLib's Mersenne Twister, seeded)
+ * and judges it with the same k_min the correlator uses: at the floor the
+ * scan must be found at least 95% of the time, and a source just below
+ * the threshold (n = T - 1) must be alerted no more often than alpha
+ * allows.  `test-sampling --table` prints the floor table that
+ * tests/sampling-floor.sh compares with tests/sampling_floor.py.
+ */
+#include "sampling.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const guint32 intervals[] = { 1, 10, 100, 1000 };
+static const guint thresholds[] = { 64, 32 };
+
+/* What a 1-in-interval packet sampler shows of n single-packet probes. */
+static guint draw(GRand *r, guint n, guint32 interval)
+{
+    guint k = 0;
+    double q = 1.0 / interval;
+
+    for (guint i = 0; i < n; i++)
+        k += g_rand_double(r) < q;
+    return k;
+}
+
+static void test_interval_one(void)
+{
+    for (guint t = 1; t <= 2000; t++) {
+        g_assert_cmpuint(sf_sampling_min_observed(t, 1, SF_SAMPLING_ALPHA), ==, t);
+        g_assert_cmpuint(sf_sampling_min_observed(t, 0, SF_SAMPLING_ALPHA), ==, t);
+    }
+    g_assert_cmpuint(sf_sampling_estimate(77, 1, 65536), ==, 77);
+    g_assert_cmpuint(sf_sampling_lower_bound(77, 1, SF_SAMPLING_ALPHA), ==, 77);
+}
+
+/* k_min is the smallest k whose tail at T - 1 is <= alpha; the lower
+ * bound reaches T exactly from k_min on. */
+static void test_definition(void)
+{
+    for (guint i = 1; i < G_N_ELEMENTS(intervals); i++)
+        for (guint t = 2; t <= 300; t += 7) {
+            guint32 n = intervals[i];
+            double q = sf_sampling_q(n, 1);
+            guint k = sf_sampling_min_observed(t, n, SF_SAMPLING_ALPHA);
+
+            g_assert_cmpuint(k, >=, 1);
+            g_assert_cmpuint(k, <=, t);
+            g_assert_cmpfloat(sf_sampling_tail(t - 1, k, q), <=, SF_SAMPLING_ALPHA);
+            if (k > 1)
+                g_assert_cmpfloat(sf_sampling_tail(t - 1, k - 1, q), >,
+                                  SF_SAMPLING_ALPHA);
+            g_assert_cmpuint(sf_sampling_lower_bound(k, n, SF_SAMPLING_ALPHA), >=, t);
+            if (k > 1)
+                g_assert_cmpuint(sf_sampling_lower_bound(k - 1, n, SF_SAMPLING_ALPHA),
+                                 <, t);
+        }
+}
+
+/* Binomial tails against a direct sum of the pmf (small n, exact enough). */
+static void test_tail(void)
+{
+    double q = 0.1, pmf[41], p = pow(1 - q, 40), acc = 0;
+
+    for (int j = 0; j <= 40; j++) {
+        pmf[j] = p;
+        p *= (40.0 - j) / (j + 1.0) * q / (1 - q);
+    }
+    for (int k = 40; k >= 0; k--) {
+        acc += pmf[k];
+        g_assert_cmpfloat(fabs(sf_sampling_tail(40, (guint)k, q) - acc), <, 1e-12 + acc * 1e-9);
+    }
+    g_assert_cmpfloat(sf_sampling_tail(5, 6, q), ==, 0.0);
+    g_assert_cmpfloat(sf_sampling_tail(5, 0, q), ==, 1.0);
+}
+
+/* At the floor, at least 95% found (less 3 standard errors of 4,000
+ * draws); at half the floor, clearly less. */
+static void test_simulated_floor(void)
+{
+    GRand *r = g_rand_new_with_seed(20261205);
+    const int draws = 4000;
+
+    for (guint i = 1; i < G_N_ELEMENTS(intervals); i++)
+        for (guint j = 0; j < G_N_ELEMENTS(thresholds); j++) {
+            guint32 n = intervals[i];
+            guint t = thresholds[j];
+            guint k = sf_sampling_min_observed(t, n, SF_SAMPLING_ALPHA);
+            guint fl = sf_sampling_floor(t, n, SF_SAMPLING_ALPHA, 0.95, 65536);
+            int hit = 0, half = 0;
+
+            g_assert_cmpuint(fl, >, t);
+            for (int d = 0; d < draws; d++) {
+                hit += draw(r, fl, n) >= k;
+                half += draw(r, fl / 2, n) >= k;
+            }
+            if (g_test_verbose())
+                g_printerr("N=%u T=%u k_min=%u floor=%u found %.3f, at half %.3f\n",
+                           n, t, k, fl, (double)hit / draws, (double)half / draws);
+            g_assert_cmpfloat((double)hit / draws, >=, 0.95 - 3 * sqrt(0.95 * 0.05 / draws));
+            g_assert_cmpfloat((double)half / draws, <, 0.9);
+        }
+    g_rand_free(r);
+}
+
+/* Sources just under the threshold, the worst case for false alerts:
+ * 300,000 of them per (N, T) against alpha = 1e-5 (3 expected at most;
+ * 12 or more has probability below 1e-4 under Poisson(3)). */
+static void test_simulated_false_alerts(void)
+{
+    GRand *r = g_rand_new_with_seed(7);
+    const int draws = 300000;
+
+    for (guint i = 1; i < G_N_ELEMENTS(intervals); i++)
+        for (guint j = 0; j < G_N_ELEMENTS(thresholds); j++) {
+            guint32 n = intervals[i];
+            guint t = thresholds[j];
+            guint k = sf_sampling_min_observed(t, n, SF_SAMPLING_ALPHA);
+            int fa = 0;
+
+            for (int d = 0; d < draws; d++)
+                fa += draw(r, t - 1, n) >= k;
+            if (g_test_verbose())
+                g_printerr("N=%u T=%u: %d false alerts in %d sources at T-1\n",
+                           n, t, fa, draws);
+            g_assert_cmpint(fa, <, 12);
+        }
+    g_rand_free(r);
+}
+
+static void print_table(void)
+{
+    for (guint i = 0; i < G_N_ELEMENTS(intervals); i++) {
+        guint32 n = intervals[i];
+        printf("%u\t%u\t%u\t%u\t%u\n", n,
+               sf_sampling_min_observed(64, n, SF_SAMPLING_ALPHA),
+               sf_sampling_floor(64, n, SF_SAMPLING_ALPHA, 0.95, 65536),
+               sf_sampling_min_observed(32, n, SF_SAMPLING_ALPHA),
+               sf_sampling_floor(32, n, SF_SAMPLING_ALPHA, 0.95, 65536));
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--table") == 0) {
+        print_table();
+        return 0;
+    }
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/sampling/interval-one", test_interval_one);
+    g_test_add_func("/sampling/definition", test_definition);
+    g_test_add_func("/sampling/tail", test_tail);
+    g_test_add_func("/sampling/simulated-floor", test_simulated_floor);
+    g_test_add_func("/sampling/simulated-false-alerts", test_simulated_false_alerts);
+    return g_test_run();
+}
