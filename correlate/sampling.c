@@ -65,25 +65,37 @@ double sf_sampling_tail(guint n, guint k, double q)
     return MAX(1.0 - pmf_sum(n, k - 1, q, false), 0.0);
 }
 
-guint sf_sampling_min_observed(guint threshold, guint32 interval, double alpha)
+static double q_of(guint32 interval, guint r)
+{
+    return sf_sampling_q(MIN(interval, SF_SAMPLING_MAX_INTERVAL), MAX(r, 1u));
+}
+
+guint sf_sampling_min_observed(guint threshold, guint32 interval, guint r,
+                               double alpha)
 {
     if (interval <= 1 || threshold <= 1)
         return threshold;
-    double q = sf_sampling_q(MIN(interval, SF_SAMPLING_MAX_INTERVAL), 1);
-    guint k = 1;
+    double q = q_of(interval, r);
+    guint lo = 1, hi = threshold;       /* the tail falls as k grows */
 
-    while (k < threshold && sf_sampling_tail(threshold - 1, k, q) > alpha)
-        k++;
-    return k;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        if (sf_sampling_tail(threshold - 1, mid, q) <= alpha)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
 }
 
-guint sf_sampling_lower_bound(guint observed, guint32 interval, double alpha)
+guint sf_sampling_lower_bound(guint observed, guint32 interval, guint r,
+                              double alpha)
 {
     if (observed == 0)
         return 0;
     if (interval <= 1)
         return observed;
-    double q = sf_sampling_q(MIN(interval, SF_SAMPLING_MAX_INTERVAL), 1);
+    double q = q_of(interval, r);
     guint lo = observed, hi = observed;
 
     while (sf_sampling_tail(hi, observed, q) <= alpha && hi < G_MAXUINT / 2)
@@ -98,20 +110,22 @@ guint sf_sampling_lower_bound(guint observed, guint32 interval, double alpha)
     return lo;
 }
 
-guint64 sf_sampling_estimate(guint64 observed, guint32 interval, guint64 cap)
+guint64 sf_sampling_estimate(guint64 observed, guint32 interval, guint r,
+                             guint64 cap)
 {
     if (interval <= 1)
         return observed;
-    double q = sf_sampling_q(MIN(interval, SF_SAMPLING_MAX_INTERVAL), 1);
-    double e = floor((double)observed / q + 0.5);
-    return e >= (double)cap ? cap : (guint64)e;
+    double e = floor((double)observed / q_of(interval, r) + 0.5);
+    if (e >= (double)cap)
+        return MAX(cap, observed);
+    return MAX((guint64)e, observed);
 }
 
 guint sf_sampling_floor(guint threshold, guint32 interval, double alpha,
                         double p, guint limit)
 {
-    guint k = sf_sampling_min_observed(threshold, interval, alpha);
-    double q = sf_sampling_q(MIN(MAX(interval, 1u), SF_SAMPLING_MAX_INTERVAL), 1);
+    guint k = sf_sampling_min_observed(threshold, interval, 1, alpha);
+    double q = q_of(MAX(interval, 1u), 1);
     guint lo = k, hi = limit;
 
     if (sf_sampling_tail(limit, k, q) < p)
@@ -126,22 +140,35 @@ guint sf_sampling_floor(guint threshold, guint32 interval, double alpha,
     return lo;
 }
 
+guint sf_sampling_r_class(guint64 r)
+{
+    guint c = 1;
+
+    while (c < r && c < SF_SAMPLING_MAX_R)
+        c <<= 1;
+    return c;
+}
+
 void sf_sampling_cache_init(sf_sampling_cache_t *c, guint threshold)
 {
     c->threshold = threshold;
-    c->n = 0;
+    c->n = c->next = 0;
 }
 
-guint sf_sampling_cache_min_observed(sf_sampling_cache_t *c, guint32 interval)
+guint sf_sampling_cache_min_observed(sf_sampling_cache_t *c, guint32 interval,
+                                     guint64 r)
 {
+    guint rc = sf_sampling_r_class(r);
+
     if (interval <= 1)
         return c->threshold;
     for (guint i = 0; i < c->n; i++)
-        if (c->interval[i] == interval)
+        if (c->interval[i] == interval && c->r[i] == rc)
             return c->k_min[i];
-    guint k = sf_sampling_min_observed(c->threshold, interval, SF_SAMPLING_ALPHA);
-    guint slot = c->n < G_N_ELEMENTS(c->interval) ? c->n++ : interval % c->n;
+    guint k = sf_sampling_min_observed(c->threshold, interval, rc, SF_SAMPLING_ALPHA);
+    guint slot = c->n < SF_SAMPLING_CACHE ? c->n++ : c->next++ % SF_SAMPLING_CACHE;
     c->interval[slot] = interval;
+    c->r[slot] = rc;
     c->k_min[slot] = k;
     return k;
 }

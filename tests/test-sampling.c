@@ -33,11 +33,11 @@ static guint draw(GRand *r, guint n, guint32 interval)
 static void test_interval_one(void)
 {
     for (guint t = 1; t <= 2000; t++) {
-        g_assert_cmpuint(sf_sampling_min_observed(t, 1, SF_SAMPLING_ALPHA), ==, t);
-        g_assert_cmpuint(sf_sampling_min_observed(t, 0, SF_SAMPLING_ALPHA), ==, t);
+        g_assert_cmpuint(sf_sampling_min_observed(t, 1, 1, SF_SAMPLING_ALPHA), ==, t);
+        g_assert_cmpuint(sf_sampling_min_observed(t, 0, 1, SF_SAMPLING_ALPHA), ==, t);
     }
-    g_assert_cmpuint(sf_sampling_estimate(77, 1, 65536), ==, 77);
-    g_assert_cmpuint(sf_sampling_lower_bound(77, 1, SF_SAMPLING_ALPHA), ==, 77);
+    g_assert_cmpuint(sf_sampling_estimate(77, 1, 1, 65536), ==, 77);
+    g_assert_cmpuint(sf_sampling_lower_bound(77, 1, 1, SF_SAMPLING_ALPHA), ==, 77);
 }
 
 /* k_min is the smallest k whose tail at T - 1 is <= alpha; the lower
@@ -47,8 +47,9 @@ static void test_definition(void)
     for (guint i = 1; i < G_N_ELEMENTS(intervals); i++)
         for (guint t = 2; t <= 300; t += 7) {
             guint32 n = intervals[i];
-            double q = sf_sampling_q(n, 1);
-            guint k = sf_sampling_min_observed(t, n, SF_SAMPLING_ALPHA);
+            guint r = 1u << (t % 5);
+            double q = sf_sampling_q(n, r);
+            guint k = sf_sampling_min_observed(t, n, r, SF_SAMPLING_ALPHA);
 
             g_assert_cmpuint(k, >=, 1);
             g_assert_cmpuint(k, <=, t);
@@ -56,10 +57,13 @@ static void test_definition(void)
             if (k > 1)
                 g_assert_cmpfloat(sf_sampling_tail(t - 1, k - 1, q), >,
                                   SF_SAMPLING_ALPHA);
-            g_assert_cmpuint(sf_sampling_lower_bound(k, n, SF_SAMPLING_ALPHA), >=, t);
+            g_assert_cmpuint(sf_sampling_lower_bound(k, n, r, SF_SAMPLING_ALPHA), >=, t);
             if (k > 1)
-                g_assert_cmpuint(sf_sampling_lower_bound(k - 1, n, SF_SAMPLING_ALPHA),
+                g_assert_cmpuint(sf_sampling_lower_bound(k - 1, n, r, SF_SAMPLING_ALPHA),
                                  <, t);
+            /* more probes per target: never a smaller k_min */
+            g_assert_cmpuint(sf_sampling_min_observed(t, n, 2 * r, SF_SAMPLING_ALPHA),
+                             >=, k);
         }
 }
 
@@ -91,7 +95,7 @@ static void test_simulated_floor(void)
         for (guint j = 0; j < G_N_ELEMENTS(thresholds); j++) {
             guint32 n = intervals[i];
             guint t = thresholds[j];
-            guint k = sf_sampling_min_observed(t, n, SF_SAMPLING_ALPHA);
+            guint k = sf_sampling_min_observed(t, n, 1, SF_SAMPLING_ALPHA);
             guint fl = sf_sampling_floor(t, n, SF_SAMPLING_ALPHA, 0.95, 65536);
             int hit = 0, half = 0;
 
@@ -121,7 +125,7 @@ static void test_simulated_false_alerts(void)
         for (guint j = 0; j < G_N_ELEMENTS(thresholds); j++) {
             guint32 n = intervals[i];
             guint t = thresholds[j];
-            guint k = sf_sampling_min_observed(t, n, SF_SAMPLING_ALPHA);
+            guint k = sf_sampling_min_observed(t, n, 1, SF_SAMPLING_ALPHA);
             int fa = 0;
 
             for (int d = 0; d < draws; d++)
@@ -134,14 +138,39 @@ static void test_simulated_false_alerts(void)
     g_rand_free(r);
 }
 
+/* A source sweeping 10 ports over a /24 at 1 in 100: each port is probed
+ * once per host, 254 times.  Judged with r = its hosts, its ports never
+ * cross the port threshold (64) in 20,000 draws; judged with r = 1 they
+ * would, most of the time. */
+static void test_simulated_multi_probe(void)
+{
+    GRand *r = g_rand_new_with_seed(11);
+    sf_sampling_cache_t c;
+    int wrong = 0, naive = 0;
+
+    sf_sampling_cache_init(&c, 64);
+    for (int d = 0; d < 20000; d++) {
+        guint ports = 0, hosts = 0;
+        for (int p = 0; p < 10; p++)
+            ports += draw(r, 254, 100) > 0;
+        for (int h = 0; h < 254; h++)
+            hosts += draw(r, 10, 100) > 0;
+        wrong += ports >= sf_sampling_cache_min_observed(&c, 100, MAX(hosts, 1u));
+        naive += ports >= sf_sampling_cache_min_observed(&c, 100, 1);
+    }
+    g_assert_cmpint(wrong, ==, 0);
+    g_assert_cmpint(naive, >, 10000);
+    g_rand_free(r);
+}
+
 static void print_table(void)
 {
     for (guint i = 0; i < G_N_ELEMENTS(intervals); i++) {
         guint32 n = intervals[i];
         printf("%u\t%u\t%u\t%u\t%u\n", n,
-               sf_sampling_min_observed(64, n, SF_SAMPLING_ALPHA),
+               sf_sampling_min_observed(64, n, 1, SF_SAMPLING_ALPHA),
                sf_sampling_floor(64, n, SF_SAMPLING_ALPHA, 0.95, 65536),
-               sf_sampling_min_observed(32, n, SF_SAMPLING_ALPHA),
+               sf_sampling_min_observed(32, n, 1, SF_SAMPLING_ALPHA),
                sf_sampling_floor(32, n, SF_SAMPLING_ALPHA, 0.95, 65536));
     }
 }
@@ -158,5 +187,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sampling/tail", test_tail);
     g_test_add_func("/sampling/simulated-floor", test_simulated_floor);
     g_test_add_func("/sampling/simulated-false-alerts", test_simulated_false_alerts);
+    g_test_add_func("/sampling/simulated-multi-probe", test_simulated_multi_probe);
     return g_test_run();
 }
