@@ -3,7 +3,7 @@
 # by the C rule (tests/test-sampling --table) and by an independent Python
 # implementation of the same definition (tests/sampling_floor.py).  TAP.
 here=$(cd "$(dirname "$0")" && pwd)
-bin=${builddir:-.}/tests/test-sampling
+bin=${top_builddir:-.}/tests/test-sampling
 [ -x "$bin" ] || bin=$(pwd)/tests/test-sampling
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 0; }
 echo "1..1"

@@ -8,3 +8,5 @@ tests_test_sampling_LDADD = $(SF_LIBS)
 tests_test_sampling_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/correlate
 TESTS += tests/test-sampling tests/sampling-floor.sh
 EXTRA_DIST += tests/sampling-floor.sh tests/sampling_floor.py
+TESTS += tests/sampling-e2e.sh
+EXTRA_DIST += tests/sampling-e2e.sh tests/e2e/sampling_e2e.py

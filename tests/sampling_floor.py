@@ -43,10 +43,18 @@ def tail(n, k, q):
     return min(total, 1.0)
 
 
-def k_min(threshold, interval, alpha):
+def r_class(r):
+    """r rounded up to a power of two, at most 65536 (as the C code)."""
+    c = 1
+    while c < r and c < 65536:
+        c <<= 1
+    return c
+
+
+def k_min(threshold, interval, alpha, r=1):
     if interval <= 1:
         return threshold
-    q = q_of(interval)
+    q = q_of(interval, r)
     k = 1
     while k < threshold and tail(threshold - 1, k, q) > alpha:
         k += 1

@@ -247,7 +247,7 @@ def main():
         if subprocess.run(['which', tool], capture_output=True).returncode:
             print('1..0 # SKIP %s not installed' % tool)
             return 0
-    exports = scan_e2e.glob.glob(os.path.join(scan_e2e.fixtures, 'exports', '*.pcap'))
+    exports = scan_e2e.sfredis.unsampled_exports()
     ipfix = sorted(p for p in exports if 'ipfix' in os.path.basename(p) and 'biflow' not in p)
     if len(ipfix) < 1:
         print('1..0 # SKIP no IPFIX export fixtures')

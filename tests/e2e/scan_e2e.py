@@ -158,7 +158,7 @@ def main():
         if subprocess.run(['which', tool], capture_output=True).returncode:
             print('1..0 # SKIP %s not installed' % tool)
             return 0
-    exports = sorted(glob.glob(os.path.join(fixtures, 'exports', '*.pcap')))
+    exports = sfredis.unsampled_exports()
     if not exports or not os.path.exists(os.path.join(fixtures, 'scenarios.tsv')):
         print('1..0 # SKIP no export fixtures')
         return 0

@@ -42,6 +42,18 @@ def scenarios(capture='traffic'):
     return rows
 
 
+def unsampled_exports():
+    """fixtures/exports/*.pcap made without packet sampling: the files
+    listed in exports/MANIFEST.tsv (sampled ones are in
+    MANIFEST-sampled.tsv, and other manifests may list other formats)."""
+    names = []
+    for line in open(os.path.join(FIXTURES, 'exports', 'MANIFEST.tsv')):
+        if line.startswith('#') or line.startswith('file\t') or not line.strip():
+            continue
+        names.append(os.path.join(FIXTURES, 'exports', line.split('\t')[0]))
+    return sorted(n for n in names if os.path.exists(n))
+
+
 def home_args(rows=None):
     """--home-net and --allow options of the scenarios' networks."""
     args = []
