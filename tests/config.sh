@@ -33,7 +33,7 @@ bad() {
     ok "$name: $line"
 }
 
-echo "1..26"
+echo "1..29"
 bad "unknown key" '[collector]\nlisten=udp://[::]:2055\nlisen=udp://[::]:9\n' lisen 'udp://[::]:9' 'unknown key'
 bad "unknown key in [correlate]" '[correlate]\nport-treshold=10\n' port-treshold 10
 bad "unknown group" '[colector]\nlisten=udp://[::]:2055\n' '[colector]'
@@ -42,6 +42,9 @@ bad "bad CIDR --home-net" '[correlate]\nhome-net=10.0.0.0/8;10.1.2.3/33\n' home-
 bad "bad CIDR --allow" '[correlate]\nallow=198.51.100.300/32\n' allow 198.51.100.300/32
 bad "bad CIDR --exporter" '[collector]\nexporter=192.0.2.0/40\n' exporter 192.0.2.0/40
 bad "bad tag" '[correlate]\ntag=192.0.2.0/24\n' tag 192.0.2.0/24
+bad "bad --sampling interval" '[collector]\nsampling=192.0.2.0/24=0\n' sampling 192.0.2.0/24=0
+bad "bad --sampling network" '[collector]\nsampling=192.0.2.1/24=100\n' sampling 192.0.2.1/24=100
+bad "--sampling without =N" '[collector]\nsampling=192.0.2.0/24\n' sampling 192.0.2.0/24
 bad "bad Redis URL (password masked)" '[correlate]\nredis=http://u:hunter2@db:6379\n' redis 'http://u:***@db:6379'
 bad "bad listen URL" '[collector]\nlisten=udp//0.0.0.0:2055\n' listen 'udp//0.0.0.0:2055'
 bad "bad metrics address" '[collector]\nmetrics=9477\n' metrics 9477
