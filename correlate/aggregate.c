@@ -95,6 +95,11 @@ enum { EF_KIND = 3, EF_V6 = 4, EF_TRACKED = 8 };
 /* BF_LAST_DST: u.pool.dst (IPv4) or last_host (BF_LAST_V6) is filed;
  * BF_LAST_PORT: u.pool.port is */
 enum { BF_USED = 1, BF_V6 = 2, BF_LAST_DST = 4, BF_LAST_PORT = 8, BF_LAST_V6 = 16 };
+/* The top three bits of body_t.flags: the smallest sampling interval of
+ * the source's flows, as 1 + an index into the aggregate's intervals[]; 0
+ * when one of its flows was unsampled (or of unknown interval). */
+#define BF_SAMPLING_SHIFT 5
+#define SAMPLING_CLASSES 7
 
 typedef struct tslot {
     guint32 tag;        /* hash tag << 8 | flows (saturating at 255), so
@@ -158,6 +163,10 @@ struct sf_agg {
     guint8    exp_index[EXP_INDEX];     /* exporter index + 1, 0 empty */
     sf_addr_t exp_last;                 /* one-entry cache */
     gint      exp_last_i;               /* -1: empty */
+    guint32   intervals[SAMPLING_CLASSES];  /* sampling intervals > 1 */
+    guint     n_intervals;
+    guint32   interval_last;            /* one-entry cache: interval ... */
+    guint     class_last;               /* ... and its class */
     guint     max_nets;
     guint64   seed;
     gint64    base_ms;
@@ -467,6 +476,49 @@ static void add_exporter(sf_agg_t *a, body_t *b, const sf_addr_t *exp)
         b->exp[b->n_exp++] = (guint8)x;
 }
 
+/* The class of a sampling interval (see BF_SAMPLING_SHIFT).  Past
+ * SAMPLING_CLASSES distinct intervals in one flush, an interval takes the
+ * class of the largest known one below it, or 0: a smaller interval, so a
+ * lower bound that only errs low. */
+static guint sampling_class(sf_agg_t *a, guint32 n)
+{
+    guint best = 0;
+
+    if (n <= 1)
+        return 0;
+    if (n == a->interval_last)
+        return a->class_last;
+    for (guint i = 0; i < a->n_intervals; i++) {
+        if (a->intervals[i] == n) {
+            best = i + 1;
+            break;
+        }
+        if (a->intervals[i] < n && (best == 0 || a->intervals[i] > a->intervals[best - 1]))
+            best = i + 1;
+    }
+    if ((best == 0 || a->intervals[best - 1] != n) && a->n_intervals < SAMPLING_CLASSES) {
+        a->intervals[a->n_intervals] = n;
+        best = ++a->n_intervals;
+    }
+    a->interval_last = n;
+    a->class_last = best;
+    return best;
+}
+
+/* Keeps the smallest interval of the source's flows (its first sets it). */
+static void add_sampling(sf_agg_t *a, body_t *b, guint32 n)
+{
+    guint cls = sampling_class(a, n);
+    guint cur = b->flags >> BF_SAMPLING_SHIFT;
+
+    if (cls == cur)
+        return;
+    if (b->flows == 1 || (cur != 0 && (cls == 0 ||
+                                       a->intervals[cls - 1] < a->intervals[cur - 1])))
+        b->flags = (guint8)((b->flags & ((1u << BF_SAMPLING_SHIFT) - 1)) |
+                            cls << BF_SAMPLING_SHIFT);
+}
+
 static gint32 offset_of(const sf_agg_t *a, gint64 t)
 {
     return (gint32)CLAMP(t - a->base_ms, G_MININT32, G_MAXINT32);
@@ -631,6 +683,7 @@ void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
     if (f->arrival_ms > a->last_arrival)
         a->last_arrival = f->arrival_ms;
     add_exporter(a, b, &f->exporter);
+    add_sampling(a, b, f->sampling_interval);
     if (b->owner == 0) {
         if (add_inline(a, b, f, with_port))
             return;
@@ -797,6 +850,8 @@ static void make_view(sf_agg_t *a, const body_t *b, sf_agg_source_t *v)
     v->flows = b->flows;
     v->first_ms = a->base_ms + b->first;
     v->last_ms = a->base_ms + b->last;
+    v->sampling = b->flags >> BF_SAMPLING_SHIFT
+                  ? a->intervals[(b->flags >> BF_SAMPLING_SHIFT) - 1] : 1;
     for (guint i = 0; i < b->n_exp; i++)
         a->s_exps[i] = a->exps[b->exp[i]];
     v->exporters = a->s_exps;
@@ -872,6 +927,9 @@ void sf_agg_reset(sf_agg_t *a)
         memset(a->table, 0, sizeof(tslot_t) * (a->table_mask + 1));
     }
     a->n_bodies = 0;
+    a->n_intervals = 0;
+    a->interval_last = 0;
+    a->class_last = 0;
     if ((gsize)a->n_pool * 32 < a->index_mask + 1) {
         guint32 elem_mask = a->elem_mask;
         for (guint e = 0; e < a->n_pool; e++) {

@@ -33,6 +33,8 @@ typedef struct sf_agg_source {
     guint32             flows;
     gint64              first_ms;   /* flow start (arrival if unknown) */
     gint64              last_ms;    /* flow end (arrival if unknown) */
+    guint32             sampling;   /* smallest sampling interval of its
+                                       flows; 1: unsampled or unknown */
     const sf_addr_t    *exporters;
     guint               n_exporters;
     const guint16      *ports;

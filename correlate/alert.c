@@ -10,6 +10,7 @@
  * Scanning) for port scans.
  */
 #include "alert.h"
+#include "sampling.h"
 
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -45,6 +46,27 @@ static char *rfc3339(gint64 ms)
     g_autofree char *base = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S");
 
     return g_strdup_printf("%s.%03dZ", base, (int)(ms % 1000));
+}
+
+void sf_alert_estimate(sf_alert_facts_t *f)
+{
+    guint32 n = f->sampling_interval;
+    guint rp, rh;
+
+    if (n <= 1)
+        return;
+    f->observed_ports = f->distinct_ports;
+    f->observed_hosts = f->distinct_hosts;
+    f->observed_hosts_in_top_net24 = f->hosts_in_top_net24;
+    rp = sf_sampling_r_class((guint64)MAX(f->observed_hosts, 1));
+    rh = sf_sampling_r_class((guint64)MAX(f->observed_ports, 1));
+    f->distinct_ports = (gint64)sf_sampling_estimate((guint64)MAX(f->observed_ports, 0),
+                                                     n, rp, 65536);
+    f->distinct_hosts = (gint64)sf_sampling_estimate((guint64)MAX(f->observed_hosts, 0),
+                                                     n, rh, G_MAXINT64);
+    f->hosts_in_top_net24 = (gint64)sf_sampling_estimate(
+        (guint64)MAX(f->observed_hosts_in_top_net24, 0), n, rh,
+        g_str_has_suffix(f->top_net24, "/24") ? 256 : G_MAXINT64);
 }
 
 static const char *severity(const sf_alert_facts_t *f)
@@ -134,6 +156,14 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
     else
         json_builder_add_null_value(b);
     add_int(b, "hosts_in_top_net24", f->hosts_in_top_net24);
+    if (f->sampling_interval > 1) {
+        add_int(b, "sampling_interval", f->sampling_interval);
+        json_builder_set_member_name(b, "estimated");
+        json_builder_add_boolean_value(b, TRUE);
+        add_int(b, "observed_ports", f->observed_ports);
+        add_int(b, "observed_hosts", f->observed_hosts);
+        add_int(b, "observed_hosts_in_top_net24", f->observed_hosts_in_top_net24);
+    }
     add_int(b, "flows", f->flows);
     add_time(b, "first_seen", f->first_seen_ms);
     add_time(b, "last_seen", f->last_seen_ms);

@@ -44,11 +44,23 @@ typedef struct sf_alert_facts {
     guint           n_sample_hosts;
     char           *exporters[8];
     guint           n_exporters;
+    /* judged on packet-sampled evidence (> 1): the distinct counts above
+     * are estimates (sf_alert_estimate), these what the sample showed */
+    guint32         sampling_interval;
+    gint64          observed_ports;
+    gint64          observed_hosts;
+    gint64          observed_hosts_in_top_net24;
 } sf_alert_facts_t;
 
 const char *sf_alert_kind_name(sf_alert_kind_t kind);
 /* Whether kind's src is a network (scanflow.alert/2). */
 gboolean sf_alert_kind_is_net(sf_alert_kind_t kind);
+/* With sampling_interval > 1: moves the distinct counts to observed_*
+ * and puts there the estimates of what they stand for (sampling.h: r for
+ * ports is the observed hosts, r for hosts the observed ports; at most
+ * 65,536 ports and 256 hosts in an IPv4 /24).  Otherwise nothing. */
+void sf_alert_estimate(sf_alert_facts_t *f);
+
 /* Frees the strings the facts own (samples, exporters) and zeroes them. */
 void sf_alert_facts_clear(sf_alert_facts_t *f);
 /* The alert's JSON text: a fresh id, time = now_ms.  tags may be NULL. */

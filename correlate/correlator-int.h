@@ -22,6 +22,7 @@
 #include "notifier.h"
 #include "pipe.h"
 #include "probation.h"
+#include "sampling.h"
 #include "window.h"
 
 /* What SIGHUP may change (sf_correlator_reload): a private copy, swapped
@@ -34,6 +35,8 @@ typedef struct sf_rules {
     int     port_threshold;
     int     sweep_threshold;
     int     wide_sweep_threshold;
+    /* k_min per sampling interval (sampling.h); Redis thread only */
+    sf_sampling_cache_t port_kmin, sweep_kmin;
 } sf_rules_t;
 
 struct sf_correlator {

@@ -53,6 +53,9 @@ static void swap_aggregates(sf_correlator_t *c)
     c->spare = t;
     g_mutex_unlock(&c->agg_lock);
     sf_agg_take_counters(c->spare, &evicted, &dropped);
+    sf_probation_set_threshold(c->probation,
+                               (guint)MIN(c->rules->port_threshold,
+                                          c->rules->sweep_threshold));
     /* monotonic: a wall clock stepped back must not expire or keep
      * what probation holds */
     sf_probation_apply(c->probation, c->spare, g_get_monotonic_time() / 1000);

@@ -15,7 +15,10 @@
  *                          then {"x"}: exact small counts (exact.c)
  *   sf:{S}:f:B        int  flows
  *   sf:{S}:m          zset "first" (score -ms: ZADD GT keeps the minimum),
- *                          "last" (ms), "x:EXPORTER" (last ms seen)
+ *                          "last" (ms), "x:EXPORTER" (last ms seen), "i"
+ *                          (the smallest sampling interval of the source's
+ *                          evidence: ZADD LT; written once a collector has
+ *                          seen sampled evidence)
  *   sf:{S}:s          list samples "p:PORT" / "h:HOST", newest first, 80
  *   sf:{S}:top        zset NET -> most hosts counted in NET (top 8)
  *   sf:{S}:c          hash last counts: ports nets hosts net

@@ -30,7 +30,7 @@
 #define SF_KEY_MEMBERS "u:"     /* network: HLL of member sources, per bucket */
 #define SF_KEY_MEMBER_SAMPLES "v" /* network: list of member sources */
 #define SF_KEY_FLOWS "f:"       /* flow counter, per bucket */
-#define SF_KEY_META "m"         /* first, last, exporters */
+#define SF_KEY_META "m"         /* first, last, exporters, interval */
 #define SF_KEY_SAMPLES "s"      /* sample ports and hosts */
 #define SF_KEY_TOP "top"        /* nets with the most hosts */
 #define SF_KEY_COUNTS "c"       /* last counts, read by `scanflow top` */

@@ -19,5 +19,6 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/claim.h correlate/claim.c \
 	correlate/probation.h correlate/probation.c \
 	correlate/alert.h correlate/alert.c \
+	correlate/sampling.h correlate/sampling.c \
 	correlate/notifier.h correlate/notifier.c
 EXTRA_DIST += correlate/README-design.md

@@ -39,6 +39,7 @@
  */
 #include "probation.h"
 #include "hash.h"
+#include "sampling.h"
 
 #include <string.h>
 
@@ -55,7 +56,7 @@ typedef struct entry {
     guint32   last_s;           /* arrival second of the last sighting */
     guint8    state;
     guint8    n_ports, n_addrs;
-    guint8    pad;
+    guint8    unsampled;        /* a held flow had sampling interval 1 */
     guint16   ports[HELD];
     guint16   flows;            /* held flows, saturating */
     sf_addr_t addrs[HELD];
@@ -78,6 +79,9 @@ struct sf_probation {
                                    spoof sources that push its own entry
                                    out */
     GArray   *recall;           /* sf_flow_t to add after the filter */
+    sf_sampling_cache_t kmin;   /* the lowest threshold's k_min per
+                                   interval: sampled sources share at
+                                   min(share_after, k_min) */
     sf_probation_stats_t st;
 };
 
@@ -117,6 +121,12 @@ void sf_probation_free(sf_probation_t *p)
     g_free(p->tab);
     g_array_unref(p->recall);
     g_free(p);
+}
+
+void sf_probation_set_threshold(sf_probation_t *p, guint threshold)
+{
+    if (p != NULL && p->kmin.threshold != threshold)
+        sf_sampling_cache_init(&p->kmin, threshold);
 }
 
 void sf_probation_set_share_after(sf_probation_t *p, guint share_after)
@@ -240,6 +250,9 @@ static void hold(entry_t *e, const sf_agg_source_t *v)
             e->addrs[e->n_addrs++] = v->addrs[i];
     if (e->flows == 0 || v->first_ms < e->first_ms)
         e->first_ms = v->first_ms;
+    if (e->flows == 0)
+        e->unsampled = 0;
+    e->unsampled |= v->sampling <= 1;
     e->flows = (guint16)MIN((guint)e->flows + v->flows, G_MAXUINT16);
 }
 
@@ -268,6 +281,9 @@ static void recall(sf_probation_t *p, const entry_t *e,
         if (v->n_exporters > 0)
             f.exporter = v->exporters[0];
         f.start_ms = f.end_ms = e->first_ms;
+        /* held flows keep what was sampled of them: an unsampled one
+         * among them makes the source unsampled, as it would have */
+        f.sampling_interval = e->unsampled ? 1 : v->sampling;
         /* arrival_ms 0: the flush's place in the window stays that of
          * the flows that arrived in it */
         f.fields = SF_HAS_ADDRS | SF_HAS_TIMES;
@@ -309,6 +325,8 @@ static gboolean judge(const sf_agg_source_t *v, void *user)
     }
     e->last_s = p->now_s;
     share = (guint)g_atomic_int_get(&p->share_after);
+    if (v->sampling > 1 && p->kmin.threshold > 0)
+        share = MIN(share, MAX(sf_sampling_cache_min_observed(&p->kmin, v->sampling, 1), 1u));
     fan = fan_out(e, v, share << (2 * (TIERS - 1)));
     if (fan >= share) {
         if (!admit(p, share, fan)) {

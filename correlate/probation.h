@@ -50,6 +50,11 @@ typedef struct sf_probation_stats {
 sf_probation_t *sf_probation_new(guint slots, guint share_after,
                                  gint64 window_ms, guint max_shared);
 void sf_probation_free(sf_probation_t *p);
+/* The lowest alert threshold: a source whose evidence was packet-sampled
+ * is shared once it shows k_min of it (correlate/sampling.h) if that is
+ * below share_after.  Redis thread only; also on SIGHUP. */
+void sf_probation_set_threshold(sf_probation_t *p, guint threshold);
+
 /* For SIGHUP: a new share_after (clamped as in sf_probation_new). */
 void sf_probation_set_share_after(sf_probation_t *p, guint share_after);
 /* Redis thread, on an aggregate no one else touches: holds back sources

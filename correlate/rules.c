@@ -5,6 +5,11 @@
  * of (source, kind) pairs already alerted in the suppression period, which
  * spares Redis a claim the pair would lose anyway.  SIGHUP replaces the
  * rules (sf_correlator_reload); the memory is then cleared.
+ *
+ * A source whose evidence was packet-sampled (interval N > 1) crosses
+ * when the lower confidence bound on what it probed reaches the
+ * threshold: its observed count reaches k_min (sampling.h); at N = 1 that
+ * is the threshold itself.
  */
 #include "correlator-int.h"
 #include "cidr.h"
@@ -25,6 +30,8 @@ sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg)
     r->port_threshold = cfg->port_threshold;
     r->sweep_threshold = cfg->sweep_threshold;
     r->wide_sweep_threshold = cfg->wide_sweep_threshold;
+    sf_sampling_cache_init(&r->port_kmin, (guint)r->port_threshold);
+    sf_sampling_cache_init(&r->sweep_kmin, (guint)r->sweep_threshold);
     return r;
 }
 
@@ -142,19 +149,40 @@ static void network_rules(sf_correlator_t *c, guint i,
         consider(c, i, SF_ALERT_NET_HOST_SWEEP, now_ms);
 }
 
+/* The counts at which a source crosses: the thresholds when unsampled;
+ * on sampled evidence k_min, with r for ports its distinct hosts and r
+ * for hosts its distinct ports (a port is probed once per host, a host
+ * once per port). */
+static void crossing_counts(sf_rules_t *r, const sf_window_counts_t *w,
+                            gint64 *ports, gint64 *hosts)
+{
+    if (w->sampling <= 1) {
+        *ports = r->port_threshold;
+        *hosts = r->sweep_threshold;
+        return;
+    }
+    *ports = sf_sampling_cache_min_observed(&r->port_kmin, w->sampling,
+                                            (guint64)MAX(w->hosts, 1));
+    *hosts = sf_sampling_cache_min_observed(&r->sweep_kmin, w->sampling,
+                                            (guint64)MAX(w->ports, 1));
+}
+
 void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms)
 {
     g_array_set_size(c->claims, 0);
     for (guint i = 0; i < c->counts->len; i++) {
         const sf_window_counts_t *w =
             &g_array_index(c->counts, sf_window_counts_t, i);
+        gint64 ports, hosts;
+
         if (w->src_prefix) {
             network_rules(c, i, w, now_ms);
             continue;
         }
-        if (w->ports >= c->rules->port_threshold)
+        crossing_counts(c->rules, w, &ports, &hosts);
+        if (w->ports >= ports)
             consider(c, i, SF_ALERT_PORT_SCAN, now_ms);
-        if (w->top_hosts >= c->rules->sweep_threshold)
+        if (w->top_hosts >= hosts)
             consider(c, i, SF_ALERT_HOST_SWEEP, now_ms);
         if (wide_sweep(c->rules, w))
             consider(c, i, SF_ALERT_WIDE_SWEEP, now_ms);
@@ -179,6 +207,7 @@ static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
                  : f->kind == SF_ALERT_NET_PORT_SCAN ? c->rules->port_threshold
                  : f->kind == SF_ALERT_WIDE_SWEEP ? c->rules->wide_sweep_threshold
                  : c->rules->sweep_threshold;
+    sf_alert_estimate(f);
     sf_notifier_enqueue(c->notifier, f, tags, now_ms);
 }
 
@@ -195,6 +224,7 @@ void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms)
             cl->facts.src = w->src;
             cl->facts.src_prefix = w->src_prefix;
             sf_exact_settle(&cl->facts);
+            cl->facts.sampling_interval = w->sampling;
             enqueue_alert(c, &cl->facts, now_ms);
         }
         sf_alert_facts_clear(&cl->facts);

@@ -32,7 +32,7 @@
 #define SAMPLES_PER_FLUSH 10
 
 enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS, PLAN_ADDRS,
-       PLAN_TOP, PLAN_MEMBERS, PLAN_CLAIMED };
+       PLAN_TOP, PLAN_MEMBERS, PLAN_CLAIMED, PLAN_SAMPLING };
 
 /* What a reply of phase 1 is for. */
 typedef struct plan {
@@ -54,6 +54,9 @@ struct sf_window {
     GError     *error;          /* first failure while walking */
     GByteArray *elems;
     GByteArray *grown;          /* per tracked net: a host was new */
+    gboolean    sampled;        /* a source with sampled evidence was
+                                   written: from then on every source's
+                                   interval is (write_sampling) */
     sf_seen_t  *seen;
     sf_claimer_t *claimer;
     guint       walk_ci;        /* network walk: the source's counts entry */
@@ -284,6 +287,38 @@ static gboolean write_addrs(sf_window_t *w, const char *sk,
     return grew;
 }
 
+/* The smallest sampling interval of the source's evidence over the
+ * window, across collectors: member "i" of sf:{S}:m, kept by ZADD LT (the
+ * key's TTL bounds it to the window and a little more).  Written once
+ * this collector has seen a sampled source, so that unsampled deployments
+ * send what they always did; read back (ZSCORE) only for a source sampled
+ * here: one unsampled flow of it here makes it 1 anyway.  Sources only:
+ * networks of sources are judged on what they showed. */
+static void write_sampling(sf_window_t *w, const char *sk,
+                           const sf_agg_source_t *s, guint ci)
+{
+    char mkey[SF_KEY_LEN];
+
+    sf_key_of(mkey, sk, SF_KEY_META);
+    w->sampled |= s->sampling > 1;
+    if (!w->sampled)
+        return;
+    sf_pipe_cmd(w->pipe, "ZADD");
+    sf_pipe_str(w->pipe, mkey);
+    sf_pipe_str(w->pipe, "LT");
+    sf_pipe_int(w->pipe, s->sampling);
+    sf_pipe_str(w->pipe, "i");
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_IGNORE, NULL);
+    if (s->sampling <= 1)
+        return;
+    sf_pipe_cmd(w->pipe, "ZSCORE");
+    sf_pipe_str(w->pipe, mkey);
+    sf_pipe_str(w->pipe, "i");
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_SAMPLING, NULL);
+}
+
 static void write_meta(sf_window_t *w, const char *sk,
                        const sf_agg_source_t *s, guint ci)
 {
@@ -340,7 +375,10 @@ static void write_samples(sf_window_t *w, const char *sk,
 
 /* Counts only the dimensions this flush PFADDed into: one that Redis
  * already held whole cannot have grown.  New destinations (addrs) ask
- * for the distinct hosts and nets (wide_sweep weighs one by the other). */
+ * for the distinct hosts and nets (wide_sweep weighs one by the other).
+ * A sampled source is judged on its ports with r = its hosts and on its
+ * hosts with r = its ports (sampling.h): both are asked once anything of
+ * it grew. */
 static void write_counts(sf_window_t *w, const char *sk,
                          const sf_agg_source_t *s, guint ci,
                          gboolean ports, gboolean nets, gboolean addrs)
@@ -509,7 +547,7 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     sf_window_counts_t c = {.src = s->src, .ports = -1, .nets = -1,
                             .top_hosts = -1, .hosts = -1,
                             .top_before = -1, .members = -1,
-                            .claimed = -1};
+                            .claimed = -1, .sampling = 1};
     char sk[SF_KEY_SOURCE_LEN];
     guint ci = w->counts->len;
     gboolean ports = FALSE, nets, hosts = FALSE, addrs;
@@ -527,10 +565,14 @@ static void visit_source(const sf_agg_source_t *s, void *user)
         hosts |= w->grown->data[i];
     addrs = write_addrs(w, sk, s, ci);
     write_meta(w, sk, s, ci);
+    write_sampling(w, sk, s, ci);
     /* samples of a flush that added nothing repeat earlier ones */
     if (ports || nets || hosts || addrs)
         write_samples(w, sk, s, ci);
-    write_counts(w, sk, s, ci, ports, nets, addrs);
+    if (s->sampling > 1 && (ports || nets || hosts || addrs))
+        write_counts(w, sk, s, ci, TRUE, nets, TRUE);
+    else
+        write_counts(w, sk, s, ci, ports, nets, addrs);
     if (ports || nets || hosts || addrs)
         ask_claimed(w, sk, ci);
     sf_seen_end_source(w->seen);
@@ -541,6 +583,12 @@ static void visit_source(const sf_agg_source_t *s, void *user)
 static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
                         const redisReply *r)
 {
+    if (pl->what == PLAN_SAMPLING) {    /* ZSCORE: a bulk string */
+        gint64 v = r->type == REDIS_REPLY_STRING && r->str
+                   ? g_ascii_strtoll(r->str, NULL, 10) : 0;
+        c->sampling = (guint32)CLAMP(v, 1, G_MAXUINT32);
+        return;
+    }
     if (pl->what == PLAN_TOP && r->type == REDIS_REPLY_ARRAY
         && r->elements == 2 && r->element[1]->str)
         c->top_before = g_ascii_strtoll(r->element[1]->str, NULL, 10);

@@ -38,6 +38,10 @@ typedef struct sf_window_counts {
     gint64    members;          /* network: member sources; -1: not asked */
     gint64    claimed;          /* source: its per-source alert claims held
                                    in Redis; -1: not asked */
+    guint32   sampling;         /* smallest sampling interval of the
+                                   source's evidence in the window, over
+                                   all collectors; 0 or 1: unsampled
+                                   (networks of sources: always) */
     guint8    top_net[8];
     guint8    top_net_len;      /* 0: none */
 } sf_window_counts_t;

@@ -609,6 +609,88 @@ static void test_keys(void)
     }
 }
 
+
+/* The smallest sampling interval of a source's flows reaches the walk:
+ * unsampled (0 or 1) wins over any interval, and more distinct intervals
+ * than the aggregate has classes for fall back to a smaller one. */
+static void sampling_of(const sf_agg_source_t *s, void *user)
+{
+    guint32 *out = user;
+    out[s->src.b[15]] = s->sampling;
+}
+
+static void test_aggregate_sampling(void)
+{
+    sf_agg_t *a = sf_agg_new(64, 1024, 4);
+    guint32 got[256] = {0};
+    static const guint32 seq[][3] = {
+        {100, 10, 1000},    /* .1: 10 */
+        {10, 0, 100},       /* .2: unknown counts as unsampled: 1 */
+        {1, 100, 100},      /* .3: 1 */
+        {100, 100, 100},    /* .4: 100 */
+    };
+    char src[32], dst[32];
+
+    for (guint i = 0; i < G_N_ELEMENTS(seq); i++)
+        for (guint j = 0; j < 3; j++) {
+            g_snprintf(src, sizeof src, "203.0.113.%u", i + 1);
+            g_snprintf(dst, sizeof dst, "10.0.0.%u", j + 1);
+            sf_flow_t f = test_syn(src, dst, 22);
+            f.sampling_interval = seq[i][j];
+            sf_agg_add(a, &f, TRUE);
+        }
+    /* 9 more distinct intervals, each a source of its own: the classes
+     * run out, and each takes a known interval no larger than its own */
+    for (guint i = 0; i < 9; i++) {
+        g_snprintf(src, sizeof src, "203.0.113.%u", 10 + i);
+        sf_flow_t f = test_syn(src, "10.0.0.1", 22);
+        f.sampling_interval = 2000 + i;
+        sf_agg_add(a, &f, TRUE);
+    }
+    sf_agg_walk(a, sampling_of, got);
+    g_assert_cmpuint(got[1], ==, 10);
+    g_assert_cmpuint(got[2], ==, 1);
+    g_assert_cmpuint(got[3], ==, 1);
+    g_assert_cmpuint(got[4], ==, 100);
+    for (guint i = 0; i < 9; i++) {
+        g_assert_cmpuint(got[10 + i], <=, 2000 + i);
+        g_assert_cmpuint(got[10 + i], >=, 1000);
+    }
+    g_assert_cmpuint(got[10], ==, 2000);
+    sf_agg_reset(a);
+    sf_agg_free(a);
+}
+
+/* A source seen at 1 in 1,000 is shared at k_min (3 with a lowest
+ * threshold of 32) rather than at --share-after 4, with the interval of
+ * what it held; an unsampled one still at 4. */
+static void test_probation_sampled(void)
+{
+    probe_run_t r = {sf_probation_new(1024, 4, 300000, 0),
+                     sf_agg_new(1024, 4096, 16), 0, 0, 0};
+    guint32 got[256] = {0};
+    char dst[32];
+
+    sf_probation_set_threshold(r.p, 32);
+    for (guint k = 1; k <= 3; k++) {
+        g_snprintf(dst, sizeof dst, "192.0.2.%u", k);
+        sf_flow_t f = test_syn("203.0.113.67", dst, 22);
+        f.sampling_interval = 1000;
+        sf_agg_add(r.a, &f, TRUE);
+        f = test_syn("2001:db8:66::1", dst, 22);
+        sf_agg_add(r.a, &f, TRUE);
+        sf_probation_apply(r.p, r.a, 1000000 + k * 1000);
+        sf_agg_walk(r.a, count_written, &r);
+        if (k == 3)
+            sf_agg_walk(r.a, sampling_of, got);
+        sf_agg_reset(r.a);
+        g_assert_cmpuint(r.written, ==, k == 3 ? 1 : 0);
+    }
+    g_assert_cmpuint(got[67], ==, 1000);
+    sf_probation_free(r.p);
+    sf_agg_free(r.a);
+}
+
 static void test_probation(void)
 {
     /* 100 flushes, each with 2,000 new one-flow sources (a spoofed flood),
@@ -761,6 +843,8 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/aggregate/index-growth", test_aggregate_index_growth);
     g_test_add_func("/correlate/aggregate/addrs", test_aggregate_addrs);
     g_test_add_func("/correlate/probation", test_probation);
+    g_test_add_func("/correlate/probation/sampled", test_probation_sampled);
+    g_test_add_func("/correlate/aggregate/sampling", test_aggregate_sampling);
     g_test_add_func("/correlate/keys", test_keys);
     return g_test_run();
 }

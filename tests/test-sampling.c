@@ -10,6 +10,7 @@
  * allows.  `test-sampling --table` prints the floor table that
  * tests/sampling-floor.sh compares with tests/sampling_floor.py.
  */
+#include "alert.h"
 #include "sampling.h"
 
 #include <math.h>
@@ -163,6 +164,44 @@ static void test_simulated_multi_probe(void)
     g_rand_free(r);
 }
 
+/* The alert of a sampled source: estimates in the distinct counts, the
+ * sample in observed_*, and the additions in its JSON; an unsampled
+ * alert's JSON has none of them. */
+static void test_alert_estimate(void)
+{
+    sf_alert_facts_t f;
+    g_autofree char *json = NULL, *plain = NULL;
+
+    memset(&f, 0, sizeof f);
+    f.kind = SF_ALERT_PORT_SCAN;
+    f.threshold = 64;
+    f.distinct_ports = 20;
+    f.distinct_hosts = 1;
+    f.hosts_in_top_net24 = 1;
+    g_strlcpy(f.top_net24, "198.18.1.0/24", sizeof f.top_net24);
+    plain = sf_alert_to_json(&f, "c", NULL, 1);
+    g_assert_null(strstr(plain, "sampling_interval"));
+    g_assert_null(strstr(plain, "observed_"));
+    f.sampling_interval = 10;
+    sf_alert_estimate(&f);
+    g_assert_cmpint(f.observed_ports, ==, 20);
+    g_assert_cmpint(f.distinct_ports, ==, 200);
+    /* one host, 20 ports (r = 32): 1 / (1 - 0.9^32) rounds to 1 */
+    g_assert_cmpint(f.distinct_hosts, ==, 1);
+    json = sf_alert_to_json(&f, "c", NULL, 1);
+    g_assert_nonnull(strstr(json, "\"sampling_interval\":10"));
+    g_assert_nonnull(strstr(json, "\"estimated\":true"));
+    g_assert_nonnull(strstr(json, "\"observed_ports\":20"));
+    g_assert_nonnull(strstr(json, "\"distinct_ports\":200"));
+    /* a /24 holds at most 256 */
+    f.sampling_interval = 100;
+    f.distinct_ports = 1;
+    f.distinct_hosts = f.hosts_in_top_net24 = 30;
+    sf_alert_estimate(&f);
+    g_assert_cmpint(f.hosts_in_top_net24, ==, 256);
+    g_assert_cmpint(f.distinct_hosts, ==, 3000);
+}
+
 static void print_table(void)
 {
     for (guint i = 0; i < G_N_ELEMENTS(intervals); i++) {
@@ -188,5 +227,6 @@ int main(int argc, char **argv)
     g_test_add_func("/sampling/simulated-floor", test_simulated_floor);
     g_test_add_func("/sampling/simulated-false-alerts", test_simulated_false_alerts);
     g_test_add_func("/sampling/simulated-multi-probe", test_simulated_multi_probe);
+    g_test_add_func("/sampling/alert-estimate", test_alert_estimate);
     return g_test_run();
 }
