@@ -25,7 +25,9 @@
  *    not with the table.  Times are 32-bit millisecond offsets from the
  *    first arrival of the interval (clamped at +-24 days: exporter clocks
  *    further off than that are broken anyway); exporters are 8-bit
- *    indices into the aggregate's exporter table.
+ *    indices into the aggregate's exporter table; the smallest sampling
+ *    interval of the source's flows is 3 bits of its flags, an index into
+ *    the aggregate's table of intervals (BF_SAMPLING_SHIFT).
  *  - Up to three IPv4 flows (destination, port) or one IPv6 flow are kept
  *    inline in the body; the flow after that moves the source into the
  *    element pool.  A low-fan-out source, and a flood of one-flow spoofed

@@ -8,6 +8,9 @@
  * 128-254 "medium"; a wide sweep weighs its distinct hosts).  Technique:
  * MITRE ATT&CK T1595.001 (Scanning IP Blocks) for sweeps, T1595 (Active
  * Scanning) for port scans.
+ * An alert judged on packet-sampled evidence carries the sample's counts
+ * as observed_* and, in the distinct counts, the estimates of what they
+ * stand for (sf_alert_estimate; severity is judged on those).
  */
 #include "alert.h"
 #include "sampling.h"
