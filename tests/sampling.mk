@@ -7,5 +7,5 @@ tests_test_sampling_SOURCES = tests/test-sampling.c
 tests_test_sampling_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
 TESTS += tests/test-sampling tests/sampling-floor.sh tests/sampling-schema.sh
 EXTRA_DIST += tests/sampling-floor.sh tests/sampling_floor.py tests/sampling-schema.sh
-TESTS += tests/sampling-e2e.sh
-EXTRA_DIST += tests/sampling-e2e.sh tests/e2e/sampling_e2e.py
+TESTS += tests/e2e/sampling_e2e.py
+EXTRA_DIST += tests/e2e/sampling_e2e.py
