@@ -44,7 +44,7 @@ def manifest():
             continue
         f, _, ver, port, cmd = line.rstrip('\n').split('\t')
         rate = int(cmd.split('sampling_rate: ')[1].split(';')[0])
-        rows.append((os.path.join(exports, f), int(ver), rate))
+        rows.append((os.path.join(exports, f), int(ver) if ver.isdigit() else ver, rate))
     return rows
 
 
@@ -165,8 +165,9 @@ def main():
     truths = {}
     print('1..%d' % len(files))
     for n, (path, ver, rate) in enumerate(files, 1):
+        # the true counts: the unsampled pmacctd export of the same format
         unsampled = os.path.join(exports, {5: 'pmacctd-v5.pcap', 9: 'pmacctd-v9.pcap',
-                                           10: 'pmacctd-ipfix.pcap'}[ver])
+                                           10: 'pmacctd-ipfix.pcap'}.get(ver, 'pmacctd-ipfix.pcap'))
         if unsampled not in truths:
             truths[unsampled] = observed(unsampled, home)
         alerts, problems, notes = check(path, ver, rate, rows, home, truths[unsampled])
