@@ -272,6 +272,7 @@ static bool rec_ip(sf_cursor_t *c, bool v6, sf_flow_t *f, bool *bad, sf_stats_t 
 
 typedef struct dgram {
     sf_flow_t       base;       /* what every record of the datagram shares */
+    sf_exporter_t  *exp;        /* its sampling: sf_exporter_sampling() */
     sf_flow_sink_fn sink;
     void           *ctx;
     sf_stats_t     *st;
@@ -341,10 +342,10 @@ static void flow_sample(dgram_t *g, sf_cursor_t *c, bool expanded)
             return;
         }
     if (expanded) {
-        f.sampling_interval = w[3];
+        f.sampling_interval = sf_exporter_sampling(g->exp, w[3]);
         interfaces(&f, w[6], w[7], w[8], w[9]);
     } else {
-        f.sampling_interval = w[2];
+        f.sampling_interval = sf_exporter_sampling(g->exp, w[2]);
         interfaces(&f, w[5] >> 30, w[5] & IF_UNKNOWN, w[6] >> 30, w[6] & IF_UNKNOWN);
     }
     uint32_t nrec = w[nw - 1];
@@ -371,7 +372,7 @@ unsigned sf_sflow_decode(sf_exporter_t *e, const uint8_t *p, size_t len,
 {
     sf_cursor_t c = sf_cursor(p, len);
     uint32_t version, type, sub_agent = 0, seq = 0, uptime = 0, n = 0;
-    dgram_t g = { .sink = sink, .ctx = ctx, .st = st };
+    dgram_t g = { .exp = e, .sink = sink, .ctx = ctx, .st = st };
 
     if (!sf_cur_u32(&c, &version) || !sf_cur_u32(&c, &type) ||
         (type != 1 && type != 2) || c.left < (type == 1 ? 4u : 16u) + 16) {

@@ -1,6 +1,8 @@
 """Packet-sampled exports of the scan captures (pmacctd sampling_rate 10 and
-100; nfprobe NetFlow v5, v9, IPFIX; fixtures/exports/MANIFEST-sampled.tsv)
-replayed to a running scanflowd with a real redis-server.
+100; nfprobe NetFlow v5, v9, IPFIX; fixtures/exports/MANIFEST-sampled.tsv;
+and every other capture whose manifest row sets sampling_rate above 1, as
+sfprobe's sFlow at 1:10) replayed to a running scanflowd with a real
+redis-server.
 
 For each capture, per scenario source, what the sampler left is counted
 here from `scanflow decode` with a plain reading of the evidence rules
@@ -38,14 +40,8 @@ except ImportError:
 
 
 def manifest():
-    rows = []
-    for line in open(os.path.join(exports, 'MANIFEST-sampled.tsv')):
-        if line.startswith('#') or line.startswith('file\t') or not line.strip():
-            continue
-        f, _, ver, port, cmd = line.rstrip('\n').split('\t')
-        rate = int(cmd.split('sampling_rate: ')[1].split(';')[0])
-        rows.append((os.path.join(exports, f), int(ver) if ver.isdigit() else ver, rate))
-    return rows
+    """The sampled captures (sampling_rate > 1) of both manifests."""
+    return [r for r in sfredis.export_rows() if r[2] > 1]
 
 
 def home_nets():
@@ -62,7 +58,7 @@ def is_probe(f):
     if p == 6:
         return bool(fl_ & 2) and not fl_ & 16
     if p in (1, 58):
-        t = f.get('dst_port', 0) >> 8
+        t = f['icmp_type'] if 'icmp_type' in f else f.get('dst_port', 0) >> 8
         return t in ((8, 13, 15, 17) if p == 1 else (128,))
     if p == 17:
         return f.get('packets', 0) <= 2 and not (f['src_port'] < 1024 <= f['dst_port'])
@@ -167,7 +163,8 @@ def main():
     for n, (path, ver, rate) in enumerate(files, 1):
         # the true counts: the unsampled pmacctd export of the same format
         unsampled = os.path.join(exports, {5: 'pmacctd-v5.pcap', 9: 'pmacctd-v9.pcap',
-                                           10: 'pmacctd-ipfix.pcap'}.get(ver, 'pmacctd-ipfix.pcap'))
+                                           10: 'pmacctd-ipfix.pcap',
+                                           'sflow5': 'pmacctd-sflow.pcap'}.get(ver, 'pmacctd-ipfix.pcap'))
         if unsampled not in truths:
             truths[unsampled] = observed(unsampled, home)
         alerts, problems, notes = check(path, ver, rate, rows, home, truths[unsampled])

@@ -42,16 +42,31 @@ def scenarios(capture='traffic'):
     return rows
 
 
-def unsampled_exports():
-    """fixtures/exports/*.pcap made without packet sampling: the files
-    listed in exports/MANIFEST.tsv (sampled ones are in
-    MANIFEST-sampled.tsv, and other manifests may list other formats)."""
-    names = []
-    for line in open(os.path.join(FIXTURES, 'exports', 'MANIFEST.tsv')):
-        if line.startswith('#') or line.startswith('file\t') or not line.strip():
+def export_rows():
+    """(path, version, sampling rate) of every capture listed in
+    fixtures/exports/MANIFEST.tsv and MANIFEST-sampled.tsv; the rate is
+    the exporter's sampling_rate (1 if its command sets none)."""
+    rows = []
+    for m in ('MANIFEST.tsv', 'MANIFEST-sampled.tsv'):
+        path = os.path.join(FIXTURES, 'exports', m)
+        if not os.path.exists(path):
             continue
-        names.append(os.path.join(FIXTURES, 'exports', line.split('\t')[0]))
-    return sorted(n for n in names if os.path.exists(n))
+        for line in open(path):
+            if line.startswith('#') or line.startswith('file\t') or not line.strip():
+                continue
+            f, _, ver, _, cmd = line.rstrip('\n').split('\t')[:5]
+            rate = int(cmd.split('sampling_rate: ')[1].split(';')[0]) \
+                if 'sampling_rate: ' in cmd else 1
+            p = os.path.join(FIXTURES, 'exports', f)
+            if os.path.exists(p):
+                rows.append((p, int(ver) if ver.isdigit() else ver, rate))
+    return sorted(rows)
+
+
+def unsampled_exports():
+    """The captures made without packet sampling (sampled ones are
+    e2e/sampling_e2e.py's)."""
+    return [p for p, _, rate in export_rows() if rate <= 1]
 
 
 def home_args(rows=None):
