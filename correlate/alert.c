@@ -22,7 +22,8 @@ const char *sf_alert_kind_name(sf_alert_kind_t kind)
 {
     static const char *const names[] = {"port_scan", "host_sweep",
                                         "wide_sweep", "net_port_scan",
-                                        "net_host_sweep"};
+                                        "net_host_sweep",
+                                        "distributed_port_scan"};
 
     return (guint)kind < G_N_ELEMENTS(names) ? names[kind] : "?";
 }
@@ -76,6 +77,7 @@ static const char *severity(const sf_alert_facts_t *f)
 {
     gint64 value = f->kind == SF_ALERT_PORT_SCAN ? f->distinct_ports
                  : f->kind == SF_ALERT_NET_PORT_SCAN ? f->distinct_ports
+                 : f->kind == SF_ALERT_DISTRIBUTED_PORT_SCAN ? f->distinct_ports
                  : f->kind == SF_ALERT_WIDE_SWEEP ? f->distinct_hosts
                  : f->hosts_in_top_net24;
 
@@ -133,7 +135,8 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
     g_autoptr(JsonNode) root = NULL;
     g_autofree char *id = g_uuid_string_random();
     char src[SF_ADDR_STRLEN + 8];
-    gboolean net = sf_alert_kind_is_net(f->kind);
+    gboolean dist = f->kind == SF_ALERT_DISTRIBUTED_PORT_SCAN;
+    gboolean net = sf_alert_kind_is_net(f->kind) || dist;
 
     sf_addr_to_string(&f->src, src);
     if (f->src_prefix)
@@ -144,9 +147,11 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
     add_str(b, "id", id);
     add_time(b, "time", now_ms);
     add_str(b, "kind", sf_alert_kind_name(f->kind));
-    add_str(b, "src", src);
+    /* distributed_port_scan: no one source; the scanned host instead */
+    add_str(b, dist ? "target" : "src", src);
     add_str(b, "technique",
             f->kind == SF_ALERT_PORT_SCAN || f->kind == SF_ALERT_NET_PORT_SCAN
+                || dist
                 ? "T1595" : "T1595.001");
     add_str(b, "severity", severity(f));
     add_int(b, "window_s", f->window_s);

@@ -15,6 +15,7 @@ typedef enum sf_alert_kind {
     SF_ALERT_WIDE_SWEEP,
     SF_ALERT_NET_PORT_SCAN,     /* src is a network of sources */
     SF_ALERT_NET_HOST_SWEEP,
+    SF_ALERT_DISTRIBUTED_PORT_SCAN, /* src is the scanned host (target) */
     SF_ALERT_N_KINDS
 } sf_alert_kind_t;
 
@@ -53,7 +54,8 @@ typedef struct sf_alert_facts {
 } sf_alert_facts_t;
 
 const char *sf_alert_kind_name(sf_alert_kind_t kind);
-/* Whether kind's src is a network (scanflow.alert/2). */
+/* Whether kind's src is a network (scanflow.alert/2).  The distributed
+ * kind is /2 too: its JSON has a target and no src. */
 gboolean sf_alert_kind_is_net(sf_alert_kind_t kind);
 /* With sampling_interval > 1: moves the distinct counts to observed_*
  * and puts there the estimates of what they stand for (sampling.h: r for

@@ -46,6 +46,7 @@ void sf_correlate_config_free(sf_correlate_config_t *cfg)
     g_strfreev(cfg->tag_s);
     g_free(cfg->channel);
     g_free(cfg->source_prefix_s);
+    g_free(cfg->distributed_s);
     g_free(cfg->stream);
     sf_redis_target_free(cfg->redis);
     if (cfg->home_nets)
@@ -80,6 +81,11 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          &cfg->wide_sweep_threshold,
          "Distinct hosts of one source over several /24s (IPv6: /64s) for "
          "wide_sweep (64)", "N"},
+        {"distributed-threshold", 0, 0, G_OPTION_ARG_STRING,
+         &cfg->distributed_s,
+         "distributed_port_scan of one host of --home-net: distinct ports "
+         "probed and distinct sources, no source holding PORTS ports of "
+         "the host (64:8; 0:0 off)", "PORTS:SOURCES"},
         {"suppress", 0, 0, G_OPTION_ARG_INT, &cfg->suppress_s,
          "Seconds between alerts of one (source, kind) (the window)", "S"},
         {"allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->allow_s,
@@ -239,6 +245,27 @@ static gboolean parse_source_prefix(sf_correlate_config_t *cfg, GError **err)
     return TRUE;
 }
 
+/* "PORTS:SOURCES" (default 64:8), 2-65536 and 2-1000000, or 0:0 (off). */
+static gboolean parse_distributed(sf_correlate_config_t *cfg, GError **err)
+{
+    const char *text = cfg->distributed_s ? cfg->distributed_s : "64:8";
+    g_auto(GStrv) parts = g_strsplit(text, ":", -1);
+    guint64 ports, sources;
+
+    if (g_strv_length(parts) != 2
+        || !g_ascii_string_to_unsigned(g_strstrip(parts[0]), 10, 0, 65536,
+                                       &ports, NULL)
+        || !g_ascii_string_to_unsigned(g_strstrip(parts[1]), 10, 0, 1000000,
+                                       &sources, NULL)
+        || (ports == 0) != (sources == 0) || ports == 1 || sources == 1)
+        return bad_value(err, "distributed-threshold", text,
+                         "expected PORTS:SOURCES (2-65536, 2-1000000; "
+                         "0:0: off)");
+    cfg->distributed_ports = (int)ports;
+    cfg->distributed_sources = (int)sources;
+    return TRUE;
+}
+
 gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
 {
     g_autoptr(GError) e = NULL;
@@ -265,7 +292,7 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
         || !parse_cidrs(cfg->allow_s, "allow", &cfg->allow, err)
         || !parse_tags(cfg, err))
         return FALSE;
-    if (!parse_source_prefix(cfg, err))
+    if (!parse_source_prefix(cfg, err) || !parse_distributed(cfg, err))
         return FALSE;
     if (cfg->channel == NULL)
         cfg->channel = g_strdup("scanflow:alerts");

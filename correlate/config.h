@@ -31,6 +31,9 @@ struct sf_correlate_config {
     int     port_threshold;
     int     sweep_threshold;
     int     wide_sweep_threshold;
+    char   *distributed_s;      /* --distributed-threshold PORTS:SOURCES */
+    int     distributed_ports;  /* parsed; 0: distributed_port_scan off */
+    int     distributed_sources;
     char   *channel;
     char   *stream;
     int     stream_maxlen;

@@ -23,6 +23,7 @@
 #include "pipe.h"
 #include "probation.h"
 #include "sampling.h"
+#include "targets.h"
 #include "window.h"
 
 /* What SIGHUP may change (sf_correlator_reload): a private copy, swapped
@@ -48,6 +49,7 @@ struct sf_correlator {
     /* shared with the receive thread */
     GMutex           agg_lock;
     sf_agg_t        *active;
+    sf_targets_t    *targets;           /* many-to-one: active set */
     guint64          flows;             /* atomic */
     guint64          evidence;          /* under agg_lock */
 
@@ -57,6 +59,8 @@ struct sf_correlator {
     GCond            cond;
     gboolean         stop;
     sf_agg_t        *spare;
+    sf_targets_t    *targets_spare;
+    GArray          *crossings;         /* sf_target_crossing_t */
     gboolean         spare_pending;
     redisContext    *rc;
     sf_rcluster_t   *cluster;           /* instead of rc on Redis Cluster */
@@ -88,6 +92,9 @@ gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator);
 /* What claims taught: each claimed crossing is remembered, won ones are
  * queued as alerts; the claims' facts are cleared. */
 void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms);
+/* The won distributed_port_scan claims of c->crossings become alerts; the
+ * crossings are cleared. */
+void sf_cor_take_target_crossings(sf_correlator_t *c, gint64 now_ms);
 
 /* connection.c */
 /* TRUE: connected (force: now, whatever the backoff says). */

@@ -45,6 +45,10 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                            (guint)cfg->max_nets_per_source);
     c->spare = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
                           (guint)cfg->max_nets_per_source);
+    /* (target, source, port) triples of one flush: 40 bytes each */
+    c->targets = sf_targets_new((guint)cfg->max_elements);
+    c->targets_spare = sf_targets_new((guint)cfg->max_elements);
+    c->crossings = g_array_new(FALSE, TRUE, sizeof(sf_target_crossing_t));
     c->pipe = sf_pipe_new();
     c->window = sf_window_new(cfg, c->name);
     sf_window_set_alerted(c->window, sf_cor_source_alerted, c);
@@ -89,6 +93,10 @@ void sf_correlator_free(sf_correlator_t *c)
     sf_pipe_free(c->pipe);
     sf_agg_free(c->active);
     sf_agg_free(c->spare);
+    sf_targets_free(c->targets);
+    sf_targets_free(c->targets_spare);
+    if (c->crossings)
+        g_array_unref(c->crossings);
     sf_rules_free(c->rules);
     g_mutex_clear(&c->agg_lock);
     g_mutex_clear(&c->state_lock);
@@ -118,6 +126,7 @@ void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
     out->alerts_wide_sweep = ns.wide_sweep;
     out->alerts_net_port_scan = ns.net_port_scan;
     out->alerts_net_host_sweep = ns.net_host_sweep;
+    out->alerts_distributed_port_scan = ns.distributed_port_scan;
 }
 
 /* Takes --home-net, --allow, --tag and the thresholds from cfg (finished,

@@ -60,6 +60,7 @@ typedef struct sf_correlator_stats {
     guint64 evidence;           /* ... of which probes, inbound */
     guint64 evicted_sources;    /* local aggregate: sources pushed out */
     guint64 dropped_elements;   /* local aggregate: pool or per-source cap */
+    guint64 dropped_targets;    /* many-to-one triples: no room locally */
     guint64 flushes;            /* aggregates written to Redis */
     guint64 redis_commands;     /* commands sent (all phases) */
     guint64 redis_bytes;        /* request bytes sent */
@@ -89,6 +90,7 @@ typedef struct sf_correlator_stats {
     guint64 alerts_wide_sweep;
     guint64 alerts_net_port_scan;
     guint64 alerts_net_host_sweep;
+    guint64 alerts_distributed_port_scan;
     guint64 sources;            /* sources in the last flush (a gauge) */
     guint64 flush_us;           /* time spent in flushes' Redis round trips */
 } sf_correlator_stats_t;

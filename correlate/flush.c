@@ -46,12 +46,18 @@ static void swap_aggregates(sf_correlator_t *c)
     guint64 evicted = 0, dropped = 0;
     sf_probation_stats_t ps;
     sf_agg_t *t;
+    sf_targets_t *tt;
+    guint64 dropped_targets;
 
     g_mutex_lock(&c->agg_lock);
     t = c->active;
     c->active = c->spare;
     c->spare = t;
+    tt = c->targets;
+    c->targets = c->targets_spare;
+    c->targets_spare = tt;
     g_mutex_unlock(&c->agg_lock);
+    dropped_targets = sf_targets_take_dropped(c->targets_spare);
     sf_agg_take_counters(c->spare, &evicted, &dropped);
     sf_probation_set_threshold(c->probation,
                                (guint)MIN(c->rules->port_threshold,
@@ -63,12 +69,14 @@ static void swap_aggregates(sf_correlator_t *c)
     g_mutex_lock(&c->state_lock);
     c->st.evicted_sources += evicted;
     c->st.dropped_elements += dropped;
+    c->st.dropped_targets += dropped_targets;
     c->st.probation_held = ps.held;
     c->st.probation_promoted = ps.promoted;
     c->st.probation_forgotten = ps.forgotten;
     c->st.probation_refused = ps.refused;
     g_mutex_unlock(&c->state_lock);
-    c->spare_pending = !sf_agg_is_empty(c->spare);
+    c->spare_pending = !sf_agg_is_empty(c->spare)
+                       || !sf_targets_is_empty(c->targets_spare);
 }
 
 static void flush_once_locked(sf_correlator_t *c, gboolean force);
@@ -107,7 +115,17 @@ static void count_flush(sf_correlator_t *c, gint64 t0)
 static gboolean send_spare(sf_correlator_t *c, GError **err)
 {
     gint64 t0 = g_get_monotonic_time();
+    gint64 now_ms = g_get_real_time() / 1000;
 
+    /* targets first: once they went through, a failed aggregate write
+     * resends the aggregate only */
+    sf_cor_begin_batch(c);
+    if (!sf_targets_flush(c->targets_spare, c->pipe, c->cfg, c->name, now_ms,
+                          c->crossings, err)) {
+        sf_cor_take_target_crossings(c, now_ms);
+        return FALSE;
+    }
+    sf_cor_take_target_crossings(c, now_ms);
     if (!write_aggregate(c, c->spare, err))
         return FALSE;
     sf_window_commit(c->window);

@@ -8,7 +8,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/redisurl.h correlate/redisurl.c \
 	correlate/rcluster.h correlate/rcluster.c \
 	correlate/evidence.h correlate/evidence.c \
-	correlate/hash.h \
+	correlate/hash.h correlate/targets.h correlate/targets.c \
 	correlate/aggregate.h correlate/aggregate.c \
 	correlate/pipe.h correlate/pipe.c \
 	correlate/exact.h correlate/exact.c \

@@ -69,6 +69,8 @@ void sf_notifier_enqueue(sf_notifier_t *n, const sf_alert_facts_t *f,
              : f->kind == SF_ALERT_WIDE_SWEEP ? &n->st.wide_sweep
              : f->kind == SF_ALERT_NET_PORT_SCAN ? &n->st.net_port_scan
              : f->kind == SF_ALERT_NET_HOST_SWEEP ? &n->st.net_host_sweep
+             : f->kind == SF_ALERT_DISTRIBUTED_PORT_SCAN
+                 ? &n->st.distributed_port_scan
              : &n->st.host_sweep, 1);
 }
 

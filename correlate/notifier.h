@@ -47,6 +47,7 @@ typedef struct sf_notifier_stats {
     guint64 wide_sweep;
     guint64 net_port_scan;
     guint64 net_host_sweep;
+    guint64 distributed_port_scan;
 } sf_notifier_stats_t;
 /* Any thread. */
 void sf_notifier_get_stats(sf_notifier_t *n, sf_notifier_stats_t *out);

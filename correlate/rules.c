@@ -206,6 +206,8 @@ static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
     f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->rules->port_threshold
                  : f->kind == SF_ALERT_NET_PORT_SCAN ? c->rules->port_threshold
                  : f->kind == SF_ALERT_WIDE_SWEEP ? c->rules->wide_sweep_threshold
+                 : f->kind == SF_ALERT_DISTRIBUTED_PORT_SCAN
+                     ? c->cfg->distributed_ports
                  : c->rules->sweep_threshold;
     sf_alert_estimate(f);
     sf_notifier_enqueue(c->notifier, f, tags, now_ms);
@@ -229,4 +231,16 @@ void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms)
         }
         sf_alert_facts_clear(&cl->facts);
     }
+}
+
+void sf_cor_take_target_crossings(sf_correlator_t *c, gint64 now_ms)
+{
+    for (guint i = 0; i < c->crossings->len; i++) {
+        sf_target_crossing_t *x =
+            &g_array_index(c->crossings, sf_target_crossing_t, i);
+        if (x->won)
+            enqueue_alert(c, &x->facts, now_ms);
+        sf_alert_facts_clear(&x->facts);
+    }
+    g_array_set_size(c->crossings, 0);
 }

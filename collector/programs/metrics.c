@@ -221,6 +221,9 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     counter(o, "scanflow_dropped_elements_total",
             "Ports, nets or hosts not kept locally (--max-elements, --max-nets-per-source).",
             c->dropped_elements);
+    counter(o, "scanflow_dropped_targets_total",
+            "(target, source, port) probes not kept locally for distributed_port_scan (--max-elements).",
+            c->dropped_targets);
     family(o, "scanflow_redis_roundtrip_seconds", "summary",
            "Duration of a flush: pipelined updates, counts and alert claims in Redis.");
     g_string_append_printf(o, "scanflow_redis_roundtrip_seconds_sum %.6f\n",
@@ -253,6 +256,8 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     sample(o, "scanflow_alerts_total", "kind=\"wide_sweep\"", c->alerts_wide_sweep);
     sample(o, "scanflow_alerts_total", "kind=\"net_port_scan\"", c->alerts_net_port_scan);
     sample(o, "scanflow_alerts_total", "kind=\"net_host_sweep\"", c->alerts_net_host_sweep);
+    sample(o, "scanflow_alerts_total", "kind=\"distributed_port_scan\"",
+           c->alerts_distributed_port_scan);
     counter(o, "scanflow_alerts_published_total", "Alerts published (PUBLISH and XADD done).",
             c->alerts_published);
     counter(o, "scanflow_alerts_dropped_total",

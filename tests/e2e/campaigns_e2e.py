@@ -14,7 +14,8 @@ import scan_e2e
 import sfredis
 
 # The kinds scanflowd raises; a campaign of another kind is a TODO.
-KINDS = {'port_scan', 'host_sweep', 'wide_sweep', 'net_port_scan', 'net_host_sweep'}
+KINDS = {'port_scan', 'host_sweep', 'wide_sweep', 'net_port_scan', 'net_host_sweep',
+         'distributed_port_scan'}
 
 EXPORTER_LIMITS = {}
 

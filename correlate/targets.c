@@ -1,0 +1,384 @@
+/*
+ * targets.c - many-to-one scans (distributed_port_scan): the local set of
+ * (target, source, port) triples of one flush, its write into Redis under
+ * the target's hash tag, the rule and the claim.  See targets.h.
+ */
+#include "targets.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "hash.h"
+#include "keys.h"
+
+#define PROBE_LIMIT 8           /* slots tried before a triple is dropped */
+#define TOP_KEPT 64             /* sources kept in sf:{T}:tz */
+
+typedef struct triple {
+    sf_addr_t dst, src;
+    guint16   port;
+    guint16   used;
+} triple_t;
+
+struct sf_targets {
+    guint     mask;
+    triple_t *slot;
+    guint    *used;             /* indices of used slots */
+    guint     n_used;
+    guint64   dropped;
+};
+
+sf_targets_t *sf_targets_new(guint slots)
+{
+    sf_targets_t *t = g_new0(sf_targets_t, 1);
+    guint n = 64;
+
+    while (n < slots)
+        n <<= 1;
+    t->mask = n - 1;
+    t->slot = g_new0(triple_t, n);
+    t->used = g_new(guint, n);
+    return t;
+}
+
+void sf_targets_free(sf_targets_t *t)
+{
+    if (t == NULL)
+        return;
+    g_free(t->slot);
+    g_free(t->used);
+    g_free(t);
+}
+
+void sf_targets_add(sf_targets_t *t, const sf_flow_t *f)
+{
+    guint64 h = sf_hash_addr(sf_hash_addr(f->dst_port, &f->dst), &f->src);
+
+    for (guint i = 0; i < PROBE_LIMIT; i++) {
+        triple_t *e = &t->slot[(h + i) & t->mask];
+        if (!e->used) {
+            e->dst = f->dst;
+            e->src = f->src;
+            e->port = f->dst_port;
+            e->used = 1;
+            t->used[t->n_used++] = (guint)((h + i) & t->mask);
+            return;
+        }
+        if (e->port == f->dst_port && sf_addr_equal(&e->dst, &f->dst)
+            && sf_addr_equal(&e->src, &f->src))
+            return;
+    }
+    t->dropped++;
+}
+
+gboolean sf_targets_is_empty(const sf_targets_t *t)
+{
+    return t->n_used == 0;
+}
+
+guint64 sf_targets_take_dropped(sf_targets_t *t)
+{
+    guint64 d = t->dropped;
+
+    t->dropped = 0;
+    return d;
+}
+
+static void reset(sf_targets_t *t)
+{
+    for (guint i = 0; i < t->n_used; i++)
+        t->slot[t->used[i]].used = 0;
+    t->n_used = 0;
+}
+
+gboolean sf_targets_crossed(const sf_correlate_config_t *cfg, gint64 ports,
+                            gint64 sources, gint64 top)
+{
+    return cfg->distributed_ports > 0 && ports >= cfg->distributed_ports
+        && sources >= cfg->distributed_sources
+        && ports - MAX(top, 0) >= cfg->distributed_ports;
+}
+
+static int cmp_triple(const void *a, const void *b)
+{
+    const triple_t *x = a, *y = b;
+    int c = memcmp(x->dst.b, y->dst.b, 16);
+
+    if (c == 0)
+        c = memcmp(x->src.b, y->src.b, 16);
+    return c ? c : (int)x->port - (int)y->port;
+}
+
+/* The triples, sorted by target then source. */
+static triple_t *sorted(const sf_targets_t *t)
+{
+    triple_t *v = g_new(triple_t, t->n_used);
+
+    for (guint i = 0; i < t->n_used; i++)
+        v[i] = t->slot[t->used[i]];
+    qsort(v, t->n_used, sizeof *v, cmp_triple);
+    return v;
+}
+
+/* What one flush asks about one target. */
+typedef struct group {
+    guint   a, b;               /* its triples in the sorted array */
+    gint64  ports, sources, flows, top;
+    char   *samples[SF_ALERT_MAX_SAMPLES];
+    guint   n_samples;
+} group_t;
+
+typedef struct flusher {
+    sf_pipe_t                   *p;
+    const sf_correlate_config_t *cfg;
+    const triple_t              *v;
+    gint64                       bucket, n_back, ttl;
+} flusher_t;
+
+static void key_of(char *key, const sf_addr_t *target, const char *suffix)
+{
+    char sk[SF_KEY_SOURCE_LEN];
+
+    sf_key_of(key, sf_key_source(sk, target), suffix);
+}
+
+static void cmd_key_int(sf_pipe_t *p, const char *name, const char *key,
+                        gint64 v)
+{
+    sf_pipe_cmd(p, name);
+    sf_pipe_str(p, key);
+    sf_pipe_int(p, v);
+    sf_pipe_end(p);
+}
+
+/* PFADD of the group's ports (or sources) into this bucket's key, EXPIRE. */
+static void pfadd(flusher_t *fl, const group_t *g, gboolean ports)
+{
+    char key[SF_KEY_LEN], sk[SF_KEY_SOURCE_LEN], text[SF_ADDR_STRLEN];
+    const sf_addr_t *dst = &fl->v[g->a].dst;
+
+    sf_key_bucket(key, sf_key_source(sk, dst), ports ? "tp:" : "ts:",
+                  fl->bucket);
+    sf_pipe_cmd(fl->p, "PFADD");
+    sf_pipe_str(fl->p, key);
+    for (guint i = g->a; i < g->b; i++)
+        if (ports)
+            sf_pipe_int(fl->p, fl->v[i].port);
+        else if (i == g->a || !sf_addr_equal(&fl->v[i].src, &fl->v[i - 1].src))
+            sf_pipe_str(fl->p, sf_key_addr_text(&fl->v[i].src, text));
+    sf_pipe_end(fl->p);
+    cmd_key_int(fl->p, "EXPIRE", key, fl->ttl);
+}
+
+static void pfcount(flusher_t *fl, const group_t *g, const char *dim)
+{
+    char key[SF_KEY_LEN], sk[SF_KEY_SOURCE_LEN];
+
+    sf_key_source(sk, &fl->v[g->a].dst);
+    sf_pipe_cmd(fl->p, "PFCOUNT");
+    for (gint64 b = fl->bucket - fl->n_back; b <= fl->bucket; b++)
+        sf_pipe_str(fl->p, sf_key_bucket(key, sk, dim, b));
+    sf_pipe_end(fl->p);
+}
+
+/* The group's commands; returns how many replies they get. */
+static guint append_group(flusher_t *fl, const group_t *g)
+{
+    char key[SF_KEY_LEN], text[SF_ADDR_STRLEN];
+    const sf_addr_t *dst = &fl->v[g->a].dst;
+    guint n = 0;
+
+    pfadd(fl, g, TRUE);
+    pfadd(fl, g, FALSE);
+    key_of(key, dst, "tz");
+    for (guint i = g->a, j; i < g->b; i = j, n++) {
+        for (j = i + 1; j < g->b && sf_addr_equal(&fl->v[j].src,
+                                                  &fl->v[i].src); j++)
+            ;
+        sf_pipe_cmd(fl->p, "ZINCRBY");
+        sf_pipe_str(fl->p, key);
+        sf_pipe_int(fl->p, j - i);
+        sf_pipe_str(fl->p, sf_key_addr_text(&fl->v[i].src, text));
+        sf_pipe_end(fl->p);
+    }
+    sf_pipe_cmd(fl->p, "ZREMRANGEBYRANK");
+    sf_pipe_str(fl->p, key);
+    sf_pipe_int(fl->p, 0);
+    sf_pipe_int(fl->p, -(TOP_KEPT + 1));
+    sf_pipe_end(fl->p);
+    cmd_key_int(fl->p, "EXPIRE", key, fl->ttl);
+    key_of(key, dst, "tf");
+    cmd_key_int(fl->p, "INCRBY", key, g->b - g->a);
+    cmd_key_int(fl->p, "EXPIRE", key, fl->ttl);
+    pfcount(fl, g, "tp:");
+    pfcount(fl, g, "ts:");
+    key_of(key, dst, "tz");
+    sf_pipe_cmd(fl->p, "ZREVRANGE");
+    sf_pipe_str(fl->p, key);
+    sf_pipe_int(fl->p, 0);
+    sf_pipe_int(fl->p, SF_ALERT_MAX_SAMPLES - 1);
+    sf_pipe_str(fl->p, "WITHSCORES");
+    sf_pipe_end(fl->p);
+    return n + 12;
+}
+
+static gint64 reply_int(const redisReply *r)
+{
+    return r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+}
+
+/* Reads a group's replies: the last four are INCRBY's result (after its
+ * EXPIRE), the two counts and the top sources. */
+static gboolean read_group(flusher_t *fl, group_t *g, guint n, GError **err)
+{
+    for (guint i = 0; i < n; i++) {
+        redisReply *r = sf_pipe_reply(fl->p, err);
+        if (r == NULL)
+            return FALSE;
+        if (i == n - 6)
+            g->flows = reply_int(r);
+        else if (i == n - 3)
+            g->ports = reply_int(r);
+        else if (i == n - 2)
+            g->sources = reply_int(r);
+        else if (i == n - 1 && r->type == REDIS_REPLY_ARRAY)
+            for (size_t k = 0; k + 1 < r->elements; k += 2) {
+                if (k == 0)
+                    g->top = g_ascii_strtoll(r->element[1]->str, NULL, 10);
+                g->samples[g->n_samples++] = g_strdup(r->element[k]->str);
+            }
+        freeReplyObject(r);
+    }
+    return TRUE;
+}
+
+static void group_clear(group_t *g)
+{
+    for (guint i = 0; i < g->n_samples; i++)
+        g_free(g->samples[i]);
+    g->n_samples = 0;
+}
+
+/* Splits the sorted triples by target; returns the groups (GArray). */
+static GArray *split(const triple_t *v, guint n)
+{
+    GArray *gs = g_array_new(FALSE, TRUE, sizeof(group_t));
+
+    for (guint i = 0, j; i < n; i = j) {
+        group_t g = {.a = i, .top = -1};
+        for (j = i + 1; j < n && sf_addr_equal(&v[j].dst, &v[i].dst); j++)
+            ;
+        g.b = j;
+        g_array_append_val(gs, g);
+    }
+    return gs;
+}
+
+/* Writes every group and reads its counts, SF_TARGETS_CHUNK commands at a
+ * time (a flood's flush never sits whole in an output buffer). */
+#define SF_TARGETS_CHUNK 2048
+static gboolean write_groups(flusher_t *fl, GArray *gs, GError **err)
+{
+    guint *n = g_new(guint, gs->len);
+    gboolean ok = TRUE;
+
+    for (guint i = 0, first = 0; ok && i < gs->len; i++) {
+        n[i] = append_group(fl, &g_array_index(gs, group_t, i));
+        if (sf_pipe_pending(fl->p) < SF_TARGETS_CHUNK && i + 1 < gs->len)
+            continue;
+        for (; ok && first <= i; first++)
+            ok = read_group(fl, &g_array_index(gs, group_t, first), n[first],
+                            err);
+    }
+    g_free(n);
+    return ok;
+}
+
+/* The claim of one crossing target: SET NX EX; won: facts filled. */
+static void fill_facts(const flusher_t *fl, group_t *g, sf_alert_facts_t *f)
+{
+    f->kind = SF_ALERT_DISTRIBUTED_PORT_SCAN;
+    f->src = fl->v[g->a].dst;
+    f->window_s = fl->cfg->window_s;
+    f->threshold = fl->cfg->distributed_ports;
+    f->flows = MAX(g->flows, 0);
+    /* an HLL count never above the probes that carried it nor the space */
+    f->distinct_ports = MIN(MIN(g->ports, f->flows), 65536);
+    f->distinct_sources = MIN(g->sources, f->flows);
+    f->distinct_hosts = 1;
+    f->distinct_nets24 = 1;
+    for (guint i = 0; i < g->n_samples; i++)
+        f->sample_sources[i] = g->samples[i];
+    f->n_sample_sources = g->n_samples;
+    g->n_samples = 0;
+}
+
+static gboolean claim(flusher_t *fl, GArray *gs, const char *collector,
+                      gint64 now_ms, GArray *out, GError **err)
+{
+    char key[SF_KEY_LEN], sk[SF_KEY_SOURCE_LEN];
+    GArray *mine = g_array_new(FALSE, FALSE, sizeof(guint));
+    gboolean ok = TRUE;
+
+    for (guint i = 0; i < gs->len; i++) {
+        group_t *g = &g_array_index(gs, group_t, i);
+        if (!sf_targets_crossed(fl->cfg, g->ports, g->sources, g->top))
+            continue;
+        sf_key_claim(key, sf_key_source(sk, &fl->v[g->a].dst),
+                     "distributed_port_scan");
+        sf_pipe_cmd(fl->p, "SET");
+        sf_pipe_str(fl->p, key);
+        sf_pipe_str(fl->p, collector);
+        sf_pipe_str(fl->p, "NX");
+        sf_pipe_str(fl->p, "EX");
+        sf_pipe_int(fl->p, fl->cfg->suppress_s);
+        sf_pipe_end(fl->p);
+        g_array_append_val(mine, i);
+    }
+    for (guint k = 0; ok && k < mine->len; k++) {
+        group_t *g = &g_array_index(gs, group_t, g_array_index(mine, guint, k));
+        redisReply *r = sf_pipe_reply(fl->p, err);
+        sf_target_crossing_t x = {FALSE, {0}};
+        if (r == NULL) {
+            ok = FALSE;
+            break;
+        }
+        x.won = r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+        if (x.won)
+            fill_facts(fl, g, &x.facts);
+        g_array_append_val(out, x);
+    }
+    (void)now_ms;
+    g_array_unref(mine);
+    return ok;
+}
+
+gboolean sf_targets_flush(sf_targets_t *t, sf_pipe_t *p,
+                          const sf_correlate_config_t *cfg,
+                          const char *collector, gint64 now_ms,
+                          GArray *out, GError **err)
+{
+    flusher_t fl = {p, cfg, NULL, 0, 0, 0};
+    g_autofree triple_t *v = NULL;
+    GArray *gs;
+    gboolean ok;
+
+    if (t->n_used == 0 || cfg->distributed_ports == 0) {
+        reset(t);
+        return TRUE;
+    }
+    v = sorted(t);
+    fl.v = v;
+    fl.bucket = now_ms / (cfg->bucket_s * 1000);
+    fl.n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
+    fl.ttl = cfg->window_s + 2 * cfg->bucket_s;
+    gs = split(v, t->n_used);
+    ok = write_groups(&fl, gs, err)
+        && claim(&fl, gs, collector, now_ms, out, err);
+    for (guint i = 0; i < gs->len; i++)
+        group_clear(&g_array_index(gs, group_t, i));
+    g_array_unref(gs);
+    if (ok)
+        reset(t);
+    return ok;
+}

@@ -1,0 +1,54 @@
+/*
+ * targets.h - many-to-one scans (distributed_port_scan): per scanned host
+ * of --home-net, the distinct sources and ports of the probes it received,
+ * counted from the evidence before probation (a botnet member sending
+ * three probes never reaches Redis as a source).
+ *
+ * Locally: a fixed-size set of (target, source, port) triples per flush,
+ * filled by the receive threads under agg_lock; a triple that finds no
+ * room is dropped and counted.  In Redis, under the target's hash tag
+ * "sf:{T}:": HLLs of sources (ts:B) and ports (tp:B) per bucket, and a
+ * sorted set (tz) of the ports each source sent, of which the 64 largest
+ * are kept.  The claim sf:{T}:a:distributed_port_scan (SET NX EX) makes
+ * one alert per target per suppression period across collectors.
+ */
+#ifndef SF_TARGETS_H
+#define SF_TARGETS_H
+
+#include <glib.h>
+#include "alert.h"
+#include "config.h"
+#include "flow.h"
+#include "pipe.h"
+
+typedef struct sf_targets sf_targets_t;
+
+/* Room for slots triples (a power of two is taken). */
+sf_targets_t *sf_targets_new(guint slots);
+void sf_targets_free(sf_targets_t *t);
+/* Files one probe (a flow with a port, into --home-net). */
+void sf_targets_add(sf_targets_t *t, const sf_flow_t *flow);
+gboolean sf_targets_is_empty(const sf_targets_t *t);
+/* Triples dropped for want of room since the last call. */
+guint64 sf_targets_take_dropped(sf_targets_t *t);
+
+/* A target that crossed: its counts, and whether this collector won the
+ * claim (then facts are filled). */
+typedef struct sf_target_crossing {
+    gboolean         won;
+    sf_alert_facts_t facts;
+} sf_target_crossing_t;
+
+/* Writes t into Redis (bucket of now_ms), reads each target's window
+ * counts, claims those crossing --distributed-threshold and appends them
+ * to out (sf_target_crossing_t); resets t when all went through. */
+gboolean sf_targets_flush(sf_targets_t *t, sf_pipe_t *p,
+                          const sf_correlate_config_t *cfg,
+                          const char *collector, gint64 now_ms,
+                          GArray *out, GError **err);
+/* The rule: distinct ports and sources at their thresholds, and still
+ * PORTS distinct ports without the source that sent the most (top). */
+gboolean sf_targets_crossed(const sf_correlate_config_t *cfg, gint64 ports,
+                            gint64 sources, gint64 top);
+
+#endif
