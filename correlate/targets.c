@@ -131,7 +131,7 @@ typedef struct flusher {
     sf_pipe_t                   *p;
     const sf_correlate_config_t *cfg;
     const triple_t              *v;
-    gint64                       bucket, n_back, ttl;
+    gint64                       bucket, n_back, ttl, now_ms;
 } flusher_t;
 
 static void key_of(char *key, const sf_addr_t *target, const char *suffix)
@@ -218,7 +218,7 @@ static guint append_group(flusher_t *fl, const group_t *g)
     sf_pipe_int(fl->p, SF_ALERT_MAX_SAMPLES - 1);
     sf_pipe_str(fl->p, "WITHSCORES");
     sf_pipe_end(fl->p);
-    return n + 12;
+    return n + 11;
 }
 
 static gint64 reply_int(const redisReply *r)
@@ -234,7 +234,7 @@ static gboolean read_group(flusher_t *fl, group_t *g, guint n, GError **err)
         redisReply *r = sf_pipe_reply(fl->p, err);
         if (r == NULL)
             return FALSE;
-        if (i == n - 6)
+        if (i == n - 5)
             g->flows = reply_int(r);
         else if (i == n - 3)
             g->ports = reply_int(r);
@@ -306,6 +306,15 @@ static void fill_facts(const flusher_t *fl, group_t *g, sf_alert_facts_t *f)
     f->distinct_sources = MIN(g->sources, f->flows);
     f->distinct_hosts = 1;
     f->distinct_nets24 = 1;
+    f->first_seen_ms = f->last_seen_ms = fl->now_ms;     /* of the flush */
+    for (guint i = g->a; i < g->b && f->n_sample_ports < SF_ALERT_MAX_SAMPLES;
+         i++) {
+        guint k = 0;
+        while (k < f->n_sample_ports && f->sample_ports[k] != fl->v[i].port)
+            k++;
+        if (k == f->n_sample_ports)
+            f->sample_ports[f->n_sample_ports++] = fl->v[i].port;
+    }
     for (guint i = 0; i < g->n_samples; i++)
         f->sample_sources[i] = g->samples[i];
     f->n_sample_sources = g->n_samples;
@@ -313,7 +322,7 @@ static void fill_facts(const flusher_t *fl, group_t *g, sf_alert_facts_t *f)
 }
 
 static gboolean claim(flusher_t *fl, GArray *gs, const char *collector,
-                      gint64 now_ms, GArray *out, GError **err)
+                      GArray *out, GError **err)
 {
     char key[SF_KEY_LEN], sk[SF_KEY_SOURCE_LEN];
     GArray *mine = g_array_new(FALSE, FALSE, sizeof(guint));
@@ -348,7 +357,6 @@ static gboolean claim(flusher_t *fl, GArray *gs, const char *collector,
             fill_facts(fl, g, &x.facts);
         g_array_append_val(out, x);
     }
-    (void)now_ms;
     g_array_unref(mine);
     return ok;
 }
@@ -358,7 +366,7 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_pipe_t *p,
                           const char *collector, gint64 now_ms,
                           GArray *out, GError **err)
 {
-    flusher_t fl = {p, cfg, NULL, 0, 0, 0};
+    flusher_t fl = {p, cfg, NULL, 0, 0, 0, now_ms};
     g_autofree triple_t *v = NULL;
     GArray *gs;
     gboolean ok;
@@ -374,7 +382,7 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_pipe_t *p,
     fl.ttl = cfg->window_s + 2 * cfg->bucket_s;
     gs = split(v, t->n_used);
     ok = write_groups(&fl, gs, err)
-        && claim(&fl, gs, collector, now_ms, out, err);
+        && claim(&fl, gs, collector, out, err);
     for (guint i = 0; i < gs->len; i++)
         group_clear(&g_array_index(gs, group_t, i));
     g_array_unref(gs);
