@@ -1225,6 +1225,96 @@ static void test_networks(void)
     sf_correlate_config_free(v4only);
 }
 
+/* Many-to-one (distributed_port_scan): 60 sources each probe 3 ports of
+ * one host, fed by three collectors a third each: one alert, whose
+ * target is the host; a popular server (60 clients on 2 ports) and a
+ * port scanner among 8 web clients raise none of this kind. */
+static void feed_many(sf_correlator_t *c, guint from, guint to,
+                      const char *dst, gboolean popular)
+{
+    char src[32];
+
+    for (guint i = from; i < to; i++) {
+        g_snprintf(src, sizeof src, "100.67.%u.7", 1 + i);
+        for (guint k = 0; k < (popular ? 2u : 3u); k++) {
+            sf_flow_t f = test_syn(src, dst, popular ? (k ? 443 : 80)
+                                                     : (guint16)(1000 + 3 * i + k));
+            offer(c, &f);
+        }
+    }
+    batch_end(c);
+}
+
+static guint count_kind(GPtrArray *alerts, const char *kind)
+{
+    guint n = 0;
+
+    for (guint i = 0; i < alerts->len; i++) {
+        g_autofree char *k = member_str(alerts->pdata[i], "kind");
+        n += g_strcmp0(k, kind) == 0;
+    }
+    return n;
+}
+
+static void test_distributed(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 "
+                                        "--home-net 192.0.2.0/24");
+    sf_correlator_t *c[3];
+    listener_t *l = listen_start();
+    g_autoptr(GPtrArray) alerts = NULL, benign = NULL;
+
+    flushall();
+    for (guint i = 0; i < 3; i++) {
+        g_autofree char *name = g_strdup_printf("dist%u", i);
+        c[i] = correlator(cfg, name);
+    }
+    for (guint i = 0; i < 3; i++)
+        feed_many(c[i], 20 * i, 20 * i + 20, "192.0.2.77", FALSE);
+    wait_flush(c[0]);
+    /* the sources come back in later flushes: no second alert */
+    for (guint i = 0; i < 3; i++)
+        feed_many(c[i], 20 * i, 20 * i + 20, "192.0.2.77", FALSE);
+    for (guint i = 0; i < 3; i++)
+        release(c[i]);
+    alerts = collect(l, 1500);
+    for (guint i = 0; i < alerts->len; i++)
+        g_test_message("%s", (char *)alerts->pdata[i]);
+    g_assert_cmpuint(alerts->len, ==, 1);
+    {
+        const char *a = alerts->pdata[0];
+        g_autofree char *kind = member_str(a, "kind");
+        g_autofree char *target = member_str(a, "target");
+        g_autofree char *schema = member_str(a, "schema");
+        g_autoptr(JsonParser) keep = NULL;
+        JsonObject *o = parse_alert(a, &keep);
+
+        g_assert_cmpstr(kind, ==, "distributed_port_scan");
+        g_assert_cmpstr(target, ==, "192.0.2.77");
+        g_assert_cmpstr(schema, ==, "scanflow.alert/2");
+        g_assert_false(json_object_has_member(o, "src"));
+        g_assert_cmpint(member_int(a, "distinct_sources"), >=, 58);
+        g_assert_cmpint(member_int(a, "distinct_sources"), <=, 60);
+        g_assert_cmpint(member_int(a, "distinct_ports"), >=, 175);
+        g_assert_cmpint(member_int(a, "distinct_ports"), <=, 180);
+    }
+    validate(alerts);
+    /* look-alikes, one collector */
+    flushall();
+    c[0] = correlator(cfg, "benign");
+    feed_many(c[0], 0, 60, "192.0.2.80", TRUE);
+    feed_ports(c[0], "203.0.113.5", "192.0.2.81", 1, 100);
+    feed_many(c[0], 0, 8, "192.0.2.81", TRUE);
+    release(c[0]);
+    benign = collect(l, 1500);
+    listen_stop(l);
+    for (guint i = 0; i < benign->len; i++)
+        g_test_message("%s", (char *)benign->pdata[i]);
+    g_assert_cmpuint(count_kind(benign, "distributed_port_scan"), ==, 0);
+    g_assert_cmpuint(count_kind(benign, "port_scan"), ==, 1);
+    sf_correlate_config_free(cfg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1249,5 +1339,6 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
     g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
     g_test_add_func("/correlate/redis/networks", test_networks);
+    g_test_add_func("/correlate/redis/distributed", test_distributed);
     return g_test_run();
 }

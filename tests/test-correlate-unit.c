@@ -16,6 +16,7 @@
 #include "probation.h"
 #include "redisurl.h"
 #include "sflow.h"
+#include "targets.h"
 
 static sf_evidence_t ev(sf_flow_t f)
 {
@@ -827,6 +828,47 @@ static void test_probation(void)
     sf_agg_free(r.a);
 }
 
+/* The many-to-one table is a fixed size: triples beyond it are dropped
+ * and counted, repeats are kept once; the rule wants ports beyond the
+ * source that sent the most. */
+static void test_targets(void)
+{
+    sf_targets_t *t = sf_targets_new(64);
+    sf_correlate_config_t *cfg = sf_correlate_config_new();
+    char src[32];
+    g_autoptr(GError) err = NULL;
+
+    g_assert_true(sf_targets_is_empty(t));
+    for (guint i = 0; i < 1000; i++) {
+        g_snprintf(src, sizeof src, "198.51.100.%u", i % 250);
+        sf_flow_t f = test_syn(src, "192.0.2.1", (guint16)(1 + i));
+        sf_targets_add(t, &f);
+        sf_targets_add(t, &f);
+    }
+    g_assert_false(sf_targets_is_empty(t));
+    g_assert_cmpuint(sf_targets_take_dropped(t), >=, 1000 - 64);
+    g_assert_cmpuint(sf_targets_take_dropped(t), ==, 0);
+    sf_targets_free(t);
+    g_assert_true(sf_correlate_config_finish(cfg, &err));
+    g_assert_cmpint(cfg->distributed_ports, ==, 64);
+    g_assert_cmpint(cfg->distributed_sources, ==, 8);
+    g_assert_true(sf_targets_crossed(cfg, 180, 60, 3));
+    g_assert_false(sf_targets_crossed(cfg, 180, 7, 3));     /* few sources */
+    g_assert_false(sf_targets_crossed(cfg, 3, 60, 1));      /* popular */
+    g_assert_false(sf_targets_crossed(cfg, 101, 9, 100));   /* one scanner */
+    g_assert_true(sf_targets_crossed(cfg, 200, 9, 100));    /* and more */
+    sf_correlate_config_free(cfg);
+    for (guint i = 0; i < 5; i++) {
+        const char *bad[] = {"64", "64:1", "0:8", "x:8", "70000:8"};
+        sf_correlate_config_t *c2 = sf_correlate_config_new();
+        g_autoptr(GError) e2 = NULL;
+        c2->distributed_s = g_strdup(bad[i]);
+        g_assert_false(sf_correlate_config_finish(c2, &e2));
+        g_assert_nonnull(e2);
+        sf_correlate_config_free(c2);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -846,5 +888,6 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/probation/sampled", test_probation_sampled);
     g_test_add_func("/correlate/aggregate/sampling", test_aggregate_sampling);
     g_test_add_func("/correlate/keys", test_keys);
+    g_test_add_func("/correlate/targets", test_targets);
     return g_test_run();
 }

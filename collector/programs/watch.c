@@ -37,7 +37,10 @@ static void print_alert(const char *json, gboolean raw)
            G_GINT64_FORMAT ") flows=%" G_GINT64_FORMAT " %s %s\n",
            json_object_get_string_member_with_default(o, "time", "?"),
            json_object_get_string_member_with_default(o, "kind", "?"),
-           json_object_get_string_member_with_default(o, "src", "?"),
+           /* distributed_port_scan: no src, the scanned host instead */
+           json_object_get_string_member_with_default(
+               o, "src", json_object_get_string_member_with_default(
+                             o, "target", "?")),
            json_object_get_int_member_with_default(o, "distinct_ports", 0),
            json_object_get_int_member_with_default(o, "distinct_hosts", 0),
            json_object_get_int_member_with_default(o, "distinct_nets24", 0),
