@@ -61,6 +61,7 @@ struct sf_correlator {
     sf_agg_t        *spare;
     sf_targets_t    *targets_spare;
     GArray          *crossings;         /* sf_target_crossing_t */
+    sf_targets_known_t *targets_known;  /* Redis thread */
     gboolean         spare_pending;
     redisContext    *rc;
     sf_rcluster_t   *cluster;           /* instead of rc on Redis Cluster */

@@ -48,6 +48,7 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
     /* (target, source, port) triples of one flush: 40 bytes each */
     c->targets = sf_targets_new((guint)cfg->max_elements);
     c->targets_spare = sf_targets_new((guint)cfg->max_elements);
+    c->targets_known = sf_targets_known_new((guint)cfg->max_elements);
     c->crossings = g_array_new(FALSE, TRUE, sizeof(sf_target_crossing_t));
     c->pipe = sf_pipe_new();
     c->window = sf_window_new(cfg, c->name);
@@ -95,6 +96,7 @@ void sf_correlator_free(sf_correlator_t *c)
     sf_agg_free(c->spare);
     sf_targets_free(c->targets);
     sf_targets_free(c->targets_spare);
+    sf_targets_known_free(c->targets_known);
     if (c->crossings)
         g_array_unref(c->crossings);
     sf_rules_free(c->rules);

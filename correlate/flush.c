@@ -120,7 +120,7 @@ static gboolean send_spare(sf_correlator_t *c, GError **err)
     /* targets first: once they went through, a failed aggregate write
      * resends the aggregate only */
     sf_cor_begin_batch(c);
-    if (!sf_targets_flush(c->targets_spare, c->pipe, c->cfg, c->name, now_ms,
+    if (!sf_targets_flush(c->targets_spare, c->targets_known, c->pipe, c->cfg, c->name, now_ms,
                           c->crossings, err)) {
         sf_cor_take_target_crossings(c, now_ms);
         return FALSE;

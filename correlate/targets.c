@@ -98,6 +98,45 @@ gboolean sf_targets_crossed(const sf_correlate_config_t *cfg, gint64 ports,
         && ports - MAX(top, 0) >= cfg->distributed_ports;
 }
 
+struct sf_targets_known {
+    guint    mask;
+    guint64 *fp;
+};
+
+sf_targets_known_t *sf_targets_known_new(guint slots)
+{
+    sf_targets_known_t *k = g_new0(sf_targets_known_t, 1);
+    guint n = 64;
+
+    while (n < slots)
+        n <<= 1;
+    k->mask = n - 1;
+    k->fp = g_new0(guint64, n);
+    return k;
+}
+
+void sf_targets_known_free(sf_targets_known_t *k)
+{
+    if (k == NULL)
+        return;
+    g_free(k->fp);
+    g_free(k);
+}
+
+void sf_targets_known_forget(sf_targets_known_t *k)
+{
+    memset(k->fp, 0, (k->mask + 1) * sizeof *k->fp);
+}
+
+/* A triple's fingerprint in a bucket (never 0: 0 is an empty slot). */
+static guint64 fingerprint(const triple_t *e, gint64 bucket)
+{
+    guint64 h = sf_hash_addr(sf_hash_addr((guint64)bucket << 16 | e->port,
+                                          &e->dst), &e->src);
+
+    return h ? h : 1;
+}
+
 static int cmp_triple(const void *a, const void *b)
 {
     const triple_t *x = a, *y = b;
@@ -108,15 +147,31 @@ static int cmp_triple(const void *a, const void *b)
     return c ? c : (int)x->port - (int)y->port;
 }
 
-/* The triples, sorted by target then source. */
-static triple_t *sorted(const sf_targets_t *t)
+/* The triples known does not hold, sorted by target then source; *n:
+ * how many. */
+static triple_t *sorted(const sf_targets_t *t, const sf_targets_known_t *k,
+                        gint64 bucket, guint *n)
 {
-    triple_t *v = g_new(triple_t, t->n_used);
+    triple_t *v = g_new(triple_t, t->n_used + 1);
 
-    for (guint i = 0; i < t->n_used; i++)
-        v[i] = t->slot[t->used[i]];
-    qsort(v, t->n_used, sizeof *v, cmp_triple);
+    *n = 0;
+    for (guint i = 0; i < t->n_used; i++) {
+        const triple_t *e = &t->slot[t->used[i]];
+        guint64 fp = fingerprint(e, bucket);
+        if (k->fp[fp & k->mask] != fp)
+            v[(*n)++] = *e;
+    }
+    qsort(v, *n, sizeof *v, cmp_triple);
     return v;
+}
+
+static void remember(sf_targets_known_t *k, const triple_t *v, guint n,
+                     gint64 bucket)
+{
+    for (guint i = 0; i < n; i++) {
+        guint64 fp = fingerprint(&v[i], bucket);
+        k->fp[fp & k->mask] = fp;
+    }
 }
 
 /* What one flush asks about one target. */
@@ -361,7 +416,8 @@ static gboolean claim(flusher_t *fl, GArray *gs, const char *collector,
     return ok;
 }
 
-gboolean sf_targets_flush(sf_targets_t *t, sf_pipe_t *p,
+gboolean sf_targets_flush(sf_targets_t *t, sf_targets_known_t *known,
+                          sf_pipe_t *p,
                           const sf_correlate_config_t *cfg,
                           const char *collector, gint64 now_ms,
                           GArray *out, GError **err)
@@ -370,23 +426,26 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_pipe_t *p,
     g_autofree triple_t *v = NULL;
     GArray *gs;
     gboolean ok;
+    guint n;
 
     if (t->n_used == 0 || cfg->distributed_ports == 0) {
         reset(t);
         return TRUE;
     }
-    v = sorted(t);
-    fl.v = v;
     fl.bucket = now_ms / (cfg->bucket_s * 1000);
+    v = sorted(t, known, fl.bucket, &n);
+    fl.v = v;
     fl.n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
     fl.ttl = cfg->window_s + 2 * cfg->bucket_s;
-    gs = split(v, t->n_used);
+    gs = split(v, n);
     ok = write_groups(&fl, gs, err)
         && claim(&fl, gs, collector, out, err);
     for (guint i = 0; i < gs->len; i++)
         group_clear(&g_array_index(gs, group_t, i));
     g_array_unref(gs);
-    if (ok)
+    if (ok) {
+        remember(known, v, n, fl.bucket);
         reset(t);
+    }
     return ok;
 }

@@ -32,6 +32,15 @@ gboolean sf_targets_is_empty(const sf_targets_t *t);
 /* Triples dropped for want of room since the last call. */
 guint64 sf_targets_take_dropped(sf_targets_t *t);
 
+/* What Redis holds already (the Redis thread's): fingerprints of the
+ * triples written in the current bucket, 8 bytes each, direct-mapped; a
+ * triple found there is not written again, so a probe repeated every
+ * flush costs no command.  Forget on reconnect (Redis may be empty). */
+typedef struct sf_targets_known sf_targets_known_t;
+sf_targets_known_t *sf_targets_known_new(guint slots);
+void sf_targets_known_free(sf_targets_known_t *k);
+void sf_targets_known_forget(sf_targets_known_t *k);
+
 /* A target that crossed: its counts, and whether this collector won the
  * claim (then facts are filled). */
 typedef struct sf_target_crossing {
@@ -42,7 +51,8 @@ typedef struct sf_target_crossing {
 /* Writes t into Redis (bucket of now_ms), reads each target's window
  * counts, claims those crossing --distributed-threshold and appends them
  * to out (sf_target_crossing_t); resets t when all went through. */
-gboolean sf_targets_flush(sf_targets_t *t, sf_pipe_t *p,
+gboolean sf_targets_flush(sf_targets_t *t, sf_targets_known_t *known,
+                          sf_pipe_t *p,
                           const sf_correlate_config_t *cfg,
                           const char *collector, gint64 now_ms,
                           GArray *out, GError **err);
