@@ -12,6 +12,7 @@
 
 #define PROBE_LIMIT 8           /* slots tried before a triple is dropped */
 #define TOP_KEPT 64             /* sources kept in sf:{T}:tz */
+#define SINGLES_KEPT 4          /* one-port sources added to tz per flush */
 
 typedef struct triple {
     sf_addr_t dst, src;
@@ -235,26 +236,58 @@ static void pfcount(flusher_t *fl, const group_t *g, const char *dim)
     sf_pipe_end(fl->p);
 }
 
-/* The group's commands; returns how many replies they get. */
-static guint append_group(flusher_t *fl, const group_t *g)
-{
-    char key[SF_KEY_LEN], text[SF_ADDR_STRLEN];
-    const sf_addr_t *dst = &fl->v[g->a].dst;
-    guint n = 0;
+typedef struct run {
+    guint first, ports;         /* a source's triples in the group */
+} run_t;
 
-    pfadd(fl, g, TRUE);
-    pfadd(fl, g, FALSE);
-    key_of(key, dst, "tz");
+static int cmp_run(const void *a, const void *b)
+{
+    const run_t *x = a, *y = b;
+
+    return x->ports != y->ports ? (x->ports < y->ports ? 1 : -1)
+                                : (x->first > y->first) - (x->first < y->first);
+}
+
+/* ZINCRBY of the sources with the most ports this flush: TOP_KEPT of
+ * them at most, of which SINGLES_KEPT with one port (one port explains
+ * nothing; a few are samples).  Returns the commands sent. */
+static guint add_top(flusher_t *fl, const group_t *g, const char *key)
+{
+    g_autofree run_t *r = g_new(run_t, g->b - g->a);
+    char text[SF_ADDR_STRLEN];
+    guint n = 0, sent = 0, singles = 0;
+
     for (guint i = g->a, j; i < g->b; i = j, n++) {
         for (j = i + 1; j < g->b && sf_addr_equal(&fl->v[j].src,
                                                   &fl->v[i].src); j++)
             ;
+        r[n] = (run_t){i, j - i};
+    }
+    qsort(r, n, sizeof *r, cmp_run);
+    for (guint k = 0; k < n && sent < TOP_KEPT; k++) {
+        if (r[k].ports == 1 && ++singles > SINGLES_KEPT)
+            break;
         sf_pipe_cmd(fl->p, "ZINCRBY");
         sf_pipe_str(fl->p, key);
-        sf_pipe_int(fl->p, j - i);
-        sf_pipe_str(fl->p, sf_key_addr_text(&fl->v[i].src, text));
+        sf_pipe_int(fl->p, r[k].ports);
+        sf_pipe_str(fl->p, sf_key_addr_text(&fl->v[r[k].first].src, text));
         sf_pipe_end(fl->p);
+        sent++;
     }
+    return sent;
+}
+
+/* The group's commands; returns how many replies they get. */
+static guint append_group(flusher_t *fl, const group_t *g)
+{
+    char key[SF_KEY_LEN];
+    const sf_addr_t *dst = &fl->v[g->a].dst;
+    guint n;
+
+    pfadd(fl, g, TRUE);
+    pfadd(fl, g, FALSE);
+    key_of(key, dst, "tz");
+    n = add_top(fl, g, key);
     sf_pipe_cmd(fl->p, "ZREMRANGEBYRANK");
     sf_pipe_str(fl->p, key);
     sf_pipe_int(fl->p, 0);
@@ -313,7 +346,23 @@ static void group_clear(group_t *g)
     g->n_samples = 0;
 }
 
-/* Splits the sorted triples by target; returns the groups (GArray). */
+/* A target is written when this flush saw at least two sources and two
+ * ports of it: a sweep (one probe a host) and a lone client cost no
+ * command.  (A distributed scan slower than that per flush interval and
+ * target is not seen.) */
+static gboolean worth_writing(const triple_t *v, guint a, guint b)
+{
+    gboolean sources = FALSE, ports = FALSE;
+
+    for (guint i = a + 1; i < b && !(sources && ports); i++) {
+        sources |= !sf_addr_equal(&v[i].src, &v[a].src);
+        ports |= v[i].port != v[a].port;
+    }
+    return sources && ports;
+}
+
+/* Splits the sorted triples by target; returns the groups (GArray) worth
+ * writing. */
 static GArray *split(const triple_t *v, guint n)
 {
     GArray *gs = g_array_new(FALSE, TRUE, sizeof(group_t));
@@ -323,7 +372,8 @@ static GArray *split(const triple_t *v, guint n)
         for (j = i + 1; j < n && sf_addr_equal(&v[j].dst, &v[i].dst); j++)
             ;
         g.b = j;
-        g_array_append_val(gs, g);
+        if (worth_writing(v, i, j))
+            g_array_append_val(gs, g);
     }
     return gs;
 }
@@ -443,9 +493,11 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_targets_known_t *known,
     for (guint i = 0; i < gs->len; i++)
         group_clear(&g_array_index(gs, group_t, i));
     g_array_unref(gs);
-    if (ok) {
-        remember(known, v, n, fl.bucket);
-        reset(t);
+    for (guint i = 0; ok && i < gs->len; i++) {
+        const group_t *g = &g_array_index(gs, group_t, i);
+        remember(known, v + g->a, g->b - g->a, fl.bucket);
     }
+    if (ok)
+        reset(t);
     return ok;
 }
