@@ -33,7 +33,7 @@ bad() {
     ok "$name: $line"
 }
 
-echo "1..29"
+echo "1..30"
 bad "unknown key" '[collector]\nlisten=udp://[::]:2055\nlisen=udp://[::]:9\n' lisen 'udp://[::]:9' 'unknown key'
 bad "unknown key in [correlate]" '[correlate]\nport-treshold=10\n' port-treshold 10
 bad "unknown group" '[colector]\nlisten=udp://[::]:2055\n' '[colector]'
@@ -52,6 +52,7 @@ bad "bad log level" '[collector]\nlog-level=loud\n' log-level loud
 bad "port threshold out of range" '[correlate]\nport-threshold=1\n' port-threshold 1
 bad "sweep threshold out of range" '[correlate]\nsweep-threshold=100000\n' sweep-threshold 100000
 bad "wide sweep threshold out of range" '[correlate]\nwide-sweep-threshold=1\n' wide-sweep-threshold 1
+bad "distributed threshold not PORTS:SOURCES" '[correlate]\ndistributed-threshold=64\n' distributed-threshold 64
 bad "window out of range" '[correlate]\nwindow=5\n' window 5
 bad "max-fields out of range" '[collector]\nmax-fields=5000\n' max-fields 5000
 bad "not an integer" '[correlate]\nport-threshold=64x\n' port-threshold 64x
