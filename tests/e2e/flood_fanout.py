@@ -27,13 +27,23 @@ BUDGET = 2000           # per 30 s window: 200 per 3 s bucket
 
 
 
-def sources_in_redis(r):
-    """Distinct {SRC} hash tags among the keys."""
+TARGET_KEYS = ('tp:', 'ts:', 'tz', 'tf', 'a:distributed_port_scan')
+
+
+def sources_in_redis(r, targets=None):
+    """Distinct {SRC} hash tags among the keys; the scanned hosts' keys of
+    distributed_port_scan (sf:{T}:tp:B, ts:B, tz, tf) are not sources:
+    their tags go to targets when it is a set."""
     srcs, cursor = set(), '0'
     while True:
         cursor, keys = r.cmd('SCAN', cursor, 'MATCH', 'sf:{*', 'COUNT', '10000')
         for k in keys:
-            srcs.add(k.split('}')[0])
+            tag, rest = k.split('}', 1)
+            if rest[1:].startswith(TARGET_KEYS):
+                if targets is not None:
+                    targets.add(tag)
+            else:
+                srcs.add(tag)
         if cursor == '0':
             return srcs
 
@@ -64,11 +74,14 @@ def main():
         # the scanners may wait one bucket (3 s) for budget; then a flush
         time.sleep(5.0)
         alerts = sfredis.stream_alerts(r)
-        srcs = sources_in_redis(r)
+        targets = set()
+        srcs = sources_in_redis(r, targets)
+        print('# scanned hosts with distributed_port_scan keys: %d' % len(targets))
         buckets = int(took / 3) + 3
         got = {}
         for a in alerts:
-            got.setdefault((a['src'], a['kind']), set()).add(a['id'])
+            got.setdefault((a.get('src') or a.get('target'), a['kind']),
+                           set()).add(a['id'])
         probs = ['%s %s: %d alerts' % (k + (len(got.get(k, ())),)) for k in sorted(SCANNERS)
                  if len(got.get(k, ())) != 1]
         probs += ['unexpected %s %s' % k for k in sorted(set(got) - set(SCANNERS))]
