@@ -14,6 +14,11 @@ BENCH_MODE = all
 BENCH_RATE = 30000
 BENCH_LOOPS = 40
 BENCH_INPUTS = $(abs_top_builddir)/bench-inputs
+# The receive floor (tests/bench/floor.c): built for the bench only.
+EXTRA_PROGRAMS = tests/bench/floor
+tests_bench_floor_SOURCES = tests/bench/floor.c
+tests_bench_floor_CFLAGS = $(SF_CFLAGS)
+CLEANFILES += tests/bench/floor$(EXEEXT)
 BENCH_DIST = tests/bench/bench.sh tests/bench/make-inputs.sh \
 	tests/bench/gen-traffic.py tests/bench/gen-flood.py
 EXTRA_DIST += $(BENCH_DIST)
@@ -22,8 +27,9 @@ EXTRA_DIST += $(BENCH_DIST)
 bench-inputs:
 	$(SHELL) $(top_srcdir)/tests/bench/make-inputs.sh $(BENCH_INPUTS)
 
-bench: scanflowd$(EXEEXT) scanflow$(EXEEXT) bench-inputs
+bench: scanflowd$(EXEEXT) scanflow$(EXEEXT) tests/bench/floor$(EXEEXT) bench-inputs
 	SCANFLOWD=$(abs_top_builddir)/scanflowd$(EXEEXT) \
+	FLOOR=$(abs_top_builddir)/tests/bench/floor$(EXEEXT) \
 	SCANFLOW=$(abs_top_builddir)/scanflow$(EXEEXT) \
 	BENCH_INPUTS=$(BENCH_INPUTS) BENCH_RATE=$(BENCH_RATE) BENCH_LOOPS=$(BENCH_LOOPS) \
 	$(SHELL) $(top_srcdir)/tests/bench/bench.sh $(BENCH_MODE)

@@ -41,6 +41,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mode=${1:-all}
 SCANFLOWD=${SCANFLOWD:-$PWD/scanflowd}
 SCANFLOW=${SCANFLOW:-$PWD/scanflow}
+FLOOR=${FLOOR:-$PWD/tests/bench/floor}
 INPUTS=${BENCH_INPUTS:-$PWD/bench-inputs}
 RATE=${BENCH_RATE:-30000}
 LOOPS=${BENCH_LOOPS:-40}
@@ -51,7 +52,8 @@ HZ=$(getconf CLK_TCK)
 for tool in redis-server redis-cli nfcapd sfcapd nfdump nfacctd sfacctd taskset; do
     command -v $tool >/dev/null || { echo "bench: $tool not installed (see .ci/packages)" >&2; exit 77; }
 done
-[ -x "$SCANFLOWD" ] && [ -x "$SCANFLOW" ] || { echo "bench: build scanflowd and scanflow first" >&2; exit 1; }
+[ -x "$SCANFLOWD" ] && [ -x "$SCANFLOW" ] && [ -x "$FLOOR" ] ||
+    { echo "bench: build scanflowd, scanflow and tests/bench/floor first" >&2; exit 1; }
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sf-bench.XXXXXX")
 PIDS=()
@@ -200,6 +202,19 @@ sfd_counter() {   # NAME from the correlator line
     sed -n "s/.*correlator:.* \([0-9]*\) $1.*/\1/p" "$SFD_LOG"
 }
 
+# The receive floor (tests/bench/floor.c, a bare recvmmsg loop) on the same
+# bytes at the same rate: prints its CPU seconds.
+floor_cpu_s() {   # FILE PORT
+    "$FLOOR" "$2" >"$WORK/floor.log" 2>&1 &
+    local fpid=$!
+    PIDS+=("$fpid")
+    wait_log "$WORK/floor.log" "listening" || exit 1
+    replay "$1" "$2" "$RATE" "$LOOPS"
+    settle $fpid
+    cpu_s $fpid
+    kill -TERM $fpid; wait $fpid 2>/dev/null
+}
+
 # --- table -------------------------------------------------------------------
 
 ROWS=()
@@ -247,6 +262,10 @@ bench_version() {   # LABEL FILE
     floor_cpu=$(cpu_s "$SFD_PID")
     sfd_stop
     redis_stop
+
+    # the receive floor: a bare recvmmsg loop, same bytes, same rate
+    local rx_floor
+    rx_floor=$(floor_cpu_s "$file" $port)
 
     # nfcapd: decode and store
     port=$((PORT + 2))
@@ -306,6 +325,8 @@ EOF
     row "" " sf-redis" "" "" "" "$redis_thr" "" "" "correlator's Redis thread"
     row "" " no probes" "$flows" "" "" "$floor_cpu" "$(per_cpu "$flows" "$floor_cpu") M" "" \
         "same daemon, --home-net $HOME_NET: receive, decode, evidence filter"
+    row "" " floor" "$flows" "" "" "$rx_floor" "$(per_cpu "$flows" "$rx_floor") M" "" \
+        "$(echo "$s_cpu $floor_cpu $rx_floor" | awk '{if ($3 > 0) printf "bare recvmmsg loop; scanflowd x%.2f, no probes x%.2f of it", $1 / $3, $2 / $3; else print "bare recvmmsg loop"}')"
     row "" redis "" "$calls cmds" "" "$r_cpu" "" "" \
         "$(echo "$r_cpu $s_cpu" | awk '{printf "%.0f%% of scanflowd CPU", 100 * $1 / $2}')"
     row "" "decode" "$flows" "" "" "$d_cpu" "$(per_cpu "$flows" "$d_cpu") M" "" "scanflow decode --format none (no socket, no correlator)"
