@@ -1,19 +1,29 @@
 /*
  * seen.c - what Redis already holds of the window.
  *
- * What Redis already holds ("seen" table, Redis thread only): per source,
- * the bucket last written, up to SEEN_FPS 64-bit fingerprints of the
- * elements PFADDed into that bucket's keys and which keys got their EXPIRE
- * in it.  A flush sends PFADD only for elements not there (none: no
- * PFADD), EXPIRE only once per key per bucket (the TTL of window + 2
- * buckets still runs at least window + 1 bucket past the key's last write
- * in the bucket), PFCOUNT only for dimensions it PFADDed into, and samples
- * only when something was new.  A flush's findings are staged and
- * committed by sf_window_commit() once the whole flush went through;
- * sf_window_forget() clears the table when the connection is lost (a
- * restarted Redis may have lost everything).  The table is bounded
- * (SEEN_SETS x SEEN_WAYS entries); an entry of the current bucket pushed
- * out is counted, and costs only commands that would have been skipped.
+ * What Redis already holds (Redis thread only), in two bounded tables.
+ * The "seen" table has an entry per source: the bucket last written,
+ * which keys got their EXPIRE in it and how many nets got h keys.  The
+ * "elements" table holds, for all sources together, the elements PFADDed
+ * into the current bucket (ports, nets, (net, host) pairs, addresses):
+ * 64-bit slots of 48 bits of a fingerprint of (source, bucket, kind,
+ * element) above 16 bits of the bucket, in sets of 8 (one cache line).
+ * A source takes as many slots as it has distinct elements in the bucket,
+ * so a 1,000-port scan repeated within the bucket (retries, a scan run
+ * twice, the same sweep every minute) is held whole and its repeats cost
+ * no PFADD, no PFCOUNT, no EXPIRE and no samples: only its flows counter
+ * and times (INCRBY, ZADD).  A flush sends PFADD only for elements not
+ * held (none: no PFADD), EXPIRE only once per key per bucket (the TTL of
+ * window + 2 buckets still runs at least window + 1 bucket past the
+ * key's last write in the bucket), PFCOUNT only for dimensions it PFADDed
+ * into, and samples only when something was new.  A flush's findings are
+ * staged and committed by sf_window_commit() once the whole flush went
+ * through; sf_window_forget() clears both tables when the connection is
+ * lost (a restarted Redis may have lost everything).  Slots of an older
+ * bucket are free for reuse; a live slot or entry pushed out of a full
+ * set is counted (seen_evicted) and costs only the commands it would
+ * have saved (PFADD is idempotent).  A false "held" needs 48 bits of
+ * fingerprint to agree within a set: about 2^-45 per element looked up.
  *
  * Bounded Redis memory per source: the h:NET:B keys of one source and
  * bucket are capped at --max-nets-per-source (the aggregate caps the nets
@@ -44,22 +54,21 @@
 
 #include <string.h>
 
-#define SEEN_FPS 6              /* fingerprints per source and bucket */
 #define SEEN_WAYS 4
-#define SEEN_SETS 16384         /* 65,536 entries of 80 bytes */
+#define SEEN_SETS 16384         /* 65,536 entries of 32 bytes */
+#define ELEM_WAYS 8
+#define ELEM_SETS 65536         /* 524,288 element slots of 8 bytes, 4 MiB */
 #define ADMIT_WAYS 4
 #define ADMIT_SETS 32768        /* 131,072 (source, net) slots of 8 bytes */
 
 typedef struct seen {
     sf_addr_t src;
     gint64    bucket;           /* -1: empty */
-    guint16   keys;             /* SF_SEEN_K_* */
-    guint16   n_fp;
+    guint32   keys;             /* SF_SEEN_K_* */
     guint32   n_nets;           /* nets given h keys in the bucket */
-    guint64   fp[SEEN_FPS];
 } seen_t;
 
-G_STATIC_ASSERT(sizeof(seen_t) == 80);
+G_STATIC_ASSERT(sizeof(seen_t) == 32);
 
 struct sf_seen {
     guint       max_nets;       /* --max-nets-per-source */
@@ -67,6 +76,10 @@ struct sf_seen {
     seen_t     *seen;           /* SEEN_SETS * SEEN_WAYS */
     const seen_t *cur;          /* the visited source's entry, or NULL */
     seen_t      stage;          /* the visited source's findings */
+    guint64     src_fp;         /* of the visited source and the bucket */
+    guint64    *elems;          /* ELEM_SETS * ELEM_WAYS, 0: empty */
+    GArray     *staged_elems;   /* guint64 slot values, until commit */
+    guint       elem_rr;
     GArray     *staged;         /* seen_t: this flush's, until commit */
     guint       seen_rr;
     guint64     seen_evicted;
@@ -84,6 +97,8 @@ sf_seen_t *sf_seen_new(guint max_nets_per_source)
     t->max_nets = max_nets_per_source;
     t->seen = g_new(seen_t, SEEN_SETS * SEEN_WAYS);
     t->staged = g_array_new(FALSE, FALSE, sizeof(seen_t));
+    t->elems = g_new(guint64, ELEM_SETS * ELEM_WAYS);
+    t->staged_elems = g_array_new(FALSE, FALSE, sizeof(guint64));
     t->admit = g_new(guint64, ADMIT_SETS * ADMIT_WAYS);
     t->staged_admit = g_array_new(FALSE, FALSE, sizeof(guint64));
     sf_seen_forget(t);
@@ -96,6 +111,8 @@ void sf_seen_free(sf_seen_t *t)
         return;
     g_free(t->seen);
     g_array_unref(t->staged);
+    g_free(t->elems);
+    g_array_unref(t->staged_elems);
     g_free(t->admit);
     g_array_unref(t->staged_admit);
     g_free(t);
@@ -105,6 +122,7 @@ void sf_seen_begin_flush(sf_seen_t *t, gint64 bucket)
 {
     t->bucket = bucket;
     g_array_set_size(t->staged, 0);
+    g_array_set_size(t->staged_elems, 0);
     g_array_set_size(t->staged_admit, 0);
     t->staged_capped = 0;
 }
@@ -148,14 +166,53 @@ static const seen_t *seen_find(sf_seen_t *t, const sf_addr_t *src)
     return NULL;
 }
 
+/* A table slot's value: 48 bits of fp above 16 bits of the bucket (0 is
+ * an empty slot).  The set is chosen by the fingerprint's bits. */
+static guint64 slot_value(guint64 fp, gint64 bucket)
+{
+    fp &= ~G_GUINT64_CONSTANT(0xffff);
+    return (fp ? fp : G_GUINT64_CONSTANT(1) << 16) | ((guint64)bucket & 0xffff);
+}
+
+static gboolean slot_held(const guint64 *set, guint ways, guint64 v)
+{
+    for (guint i = 0; i < ways; i++)
+        if (set[i] == v)
+            return TRUE;
+    return FALSE;
+}
+
+/* Puts v into its set: an empty slot, or one of another bucket, before a
+ * live one (then *rr picks it, and TRUE says a live slot was lost). */
+static gboolean slot_insert(guint64 *set, guint ways, guint64 v, guint *rr)
+{
+    guint64 *e = NULL;
+
+    if (slot_held(set, ways, v))
+        return FALSE;
+    for (guint i = 0; i < ways && e == NULL; i++)
+        if (set[i] == 0 || (set[i] & 0xffff) != (v & 0xffff))
+            e = &set[i];
+    if (e) {
+        *e = v;
+        return FALSE;
+    }
+    set[(*rr)++ % ways] = v;
+    return TRUE;
+}
+
+static guint64 *elem_set(sf_seen_t *t, guint64 v)
+{
+    return &t->elems[((v >> 16) & (ELEM_SETS - 1)) * ELEM_WAYS];
+}
+
 gboolean sf_seen_element(sf_seen_t *t, guint64 fp)
 {
-    if (t->cur)
-        for (guint i = 0; i < t->cur->n_fp; i++)
-            if (t->cur->fp[i] == fp)
-                return TRUE;
-    if (t->stage.n_fp < SEEN_FPS)
-        t->stage.fp[t->stage.n_fp++] = fp;
+    guint64 v = slot_value(sf_mix64(fp ^ t->src_fp), t->bucket);
+
+    if (slot_held(elem_set(t, v), ELEM_WAYS, v))
+        return TRUE;
+    g_array_append_val(t->staged_elems, v);
     return FALSE;
 }
 
@@ -175,11 +232,8 @@ gboolean sf_seen_expire_needed(sf_seen_t *t, guint32 key)
 static guint64 admit_value(const sf_seen_t *t, const sf_addr_t *src,
                            const sf_agg_net_t *n)
 {
-    guint64 fp = sf_seen_fingerprint('a', src->b, 16, n->net, n->net_len);
-    guint64 tag = (guint64)t->bucket & 0xffff;
-
-    fp &= ~G_GUINT64_CONSTANT(0xffff);
-    return (fp ? fp : G_GUINT64_CONSTANT(1) << 16) | tag;
+    return slot_value(sf_seen_fingerprint('a', src->b, 16, n->net, n->net_len),
+                      t->bucket);
 }
 
 static guint64 *admit_set(sf_seen_t *t, guint64 v)
@@ -189,28 +243,7 @@ static guint64 *admit_set(sf_seen_t *t, guint64 v)
 
 static gboolean admitted(sf_seen_t *t, guint64 v)
 {
-    const guint64 *set = admit_set(t, v);
-
-    for (guint i = 0; i < ADMIT_WAYS; i++)
-        if (set[i] == v)
-            return TRUE;
-    return FALSE;
-}
-
-static void admit_insert(sf_seen_t *t, guint64 v)
-{
-    guint64 *set = admit_set(t, v), *e = NULL;
-
-    for (guint i = 0; i < ADMIT_WAYS; i++)
-        if (set[i] == v)
-            return;
-    /* an empty slot, or one of another bucket, before a live one */
-    for (guint i = 0; i < ADMIT_WAYS && e == NULL; i++)
-        if (set[i] == 0 || (set[i] & 0xffff) != (v & 0xffff))
-            e = &set[i];
-    if (e == NULL)
-        e = &set[t->admit_rr++ % ADMIT_WAYS];
-    *e = v;
+    return slot_held(admit_set(t, v), ADMIT_WAYS, v);
 }
 
 /* TRUE: n's hosts may be written into its h key of this bucket: it was
@@ -236,8 +269,10 @@ void sf_seen_forget(sf_seen_t *t)
 {
     for (guint i = 0; i < SEEN_SETS * SEEN_WAYS; i++)
         t->seen[i].bucket = -1;
+    memset(t->elems, 0, sizeof(guint64) * ELEM_SETS * ELEM_WAYS);
     memset(t->admit, 0, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
     g_array_set_size(t->staged, 0);
+    g_array_set_size(t->staged_elems, 0);
     g_array_set_size(t->staged_admit, 0);
     t->staged_capped = 0;
 }
@@ -264,17 +299,24 @@ void sf_seen_commit(sf_seen_t *t)
             e->src = st->src;
             e->bucket = st->bucket;
             e->keys = 0;
-            e->n_fp = 0;
             e->n_nets = 0;
         }
         e->keys |= st->keys;
         e->n_nets += st->n_nets;
-        for (guint i = 0; i < st->n_fp && e->n_fp < SEEN_FPS; i++)
-            e->fp[e->n_fp++] = st->fp[i];
     }
     g_array_set_size(t->staged, 0);
-    for (guint k = 0; k < t->staged_admit->len; k++)
-        admit_insert(t, g_array_index(t->staged_admit, guint64, k));
+    for (guint k = 0; k < t->staged_elems->len; k++) {
+        guint64 v = g_array_index(t->staged_elems, guint64, k);
+
+        t->seen_evicted += slot_insert(elem_set(t, v), ELEM_WAYS, v,
+                                       &t->elem_rr);
+    }
+    g_array_set_size(t->staged_elems, 0);
+    for (guint k = 0; k < t->staged_admit->len; k++) {
+        guint64 v = g_array_index(t->staged_admit, guint64, k);
+
+        slot_insert(admit_set(t, v), ADMIT_WAYS, v, &t->admit_rr);
+    }
     g_array_set_size(t->staged_admit, 0);
     t->nets_capped += t->staged_capped;
     t->staged_capped = 0;
@@ -282,10 +324,18 @@ void sf_seen_commit(sf_seen_t *t)
 
 void sf_seen_begin_source(sf_seen_t *t, const sf_addr_t *src)
 {
+    guint64 h = (guint64)t->bucket;
+
     t->cur = seen_find(t, src);
     memset(&t->stage, 0, sizeof t->stage);
     t->stage.src = *src;
     t->stage.bucket = t->bucket;
+    for (guint i = 0; i < 16; i += 8) {
+        guint64 v;
+        memcpy(&v, src->b + i, 8);
+        h = sf_mix64(h ^ v);
+    }
+    t->src_fp = h;
 }
 
 void sf_seen_end_source(sf_seen_t *t)

@@ -744,6 +744,86 @@ static void test_skip_known(void)
     sf_correlate_config_free(cfg);
 }
 
+/* Feeds ports from..to of one scanner and waits for the flush that
+ * writes them. */
+static void feed_scan(sf_correlator_t *c, guint from, guint to)
+{
+    sf_correlator_stats_t st;
+    guint64 before;
+
+    sf_correlator_get_stats(c, &st);
+    before = st.flushes;
+    feed_ports(c, "203.0.113.71", "192.0.2.8", from, to);
+    for (guint wait = 0; wait < 100 && st.flushes == before; wait++) {
+        g_usleep(50000);
+        sf_correlator_get_stats(c, &st);
+    }
+    g_assert_cmpuint(st.flushes, >, before);
+}
+
+/* A 1,000-port scan fed twice within a bucket (at the default
+ * --share-after): the second time costs no PFADD, PFCOUNT, EXPIRE or
+ * samples, only the flows counter and times; a new port then goes out,
+ * alone, and is counted. */
+static void test_repeat_scan(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1");
+
+    for (guint attempt = 0;; attempt++) {
+        gint64 b0 = g_get_real_time() / 30000000;
+        sf_correlator_t *c = correlator(cfg, "repeat");
+        redisContext *rc;
+        guint64 pfadd, pfcount, expire, lpush, incrby, zadd, total;
+        redisReply *r;
+
+        flushall();
+        rc = connect_test();
+        feed_scan(c, 1, 1000);
+        freeReplyObject(redisCommand(rc, "CONFIG RESETSTAT"));
+        feed_scan(c, 1, 1000);
+        pfadd = calls(rc, "pfadd");
+        pfcount = calls(rc, "pfcount");
+        expire = calls(rc, "expire");
+        lpush = calls(rc, "lpush");
+        incrby = calls(rc, "incrby");
+        zadd = calls(rc, "zadd");
+        r = redisCommand(rc, "INFO stats");
+        total = g_ascii_strtoull(strstr(r->str, "total_commands_processed:")
+                                 + strlen("total_commands_processed:"),
+                                 NULL, 10);
+        freeReplyObject(r);
+        if (g_get_real_time() / 30000000 != b0 && attempt < 2) {
+            release(c);      /* a new bucket began: again */
+            redisFree(rc);
+            continue;
+        }
+        g_test_message("repeat of 1,000 ports: %" G_GUINT64_FORMAT
+                       " commands (incl. INFO), pfadd %" G_GUINT64_FORMAT
+                       " incrby %" G_GUINT64_FORMAT " zadd %"
+                       G_GUINT64_FORMAT, total, pfadd, incrby, zadd);
+        g_assert_cmpuint(pfadd, ==, 0);
+        g_assert_cmpuint(pfcount, ==, 0);
+        g_assert_cmpuint(expire, ==, 0);
+        g_assert_cmpuint(lpush, ==, 0);
+        g_assert_cmpuint(incrby, >=, 1);
+
+        /* one new port: one PFADD (ports), its count read, 1,001 ports */
+        freeReplyObject(redisCommand(rc, "CONFIG RESETSTAT"));
+        feed_scan(c, 1, 1001);
+        g_assert_cmpuint(calls(rc, "pfadd"), ==, 1);
+        g_assert_cmpuint(calls(rc, "pfcount"), ==, 1);
+        r = redisCommand(rc, "PFCOUNT sf:{203.0.113.71}:p:%lld",
+                         (long long)b0);
+        g_assert_true(r && r->type == REDIS_REPLY_INTEGER);
+        assert_close(r->integer, 1001, 0.02);
+        freeReplyObject(r);
+        release(c);
+        redisFree(rc);
+        break;
+    }
+    sf_correlate_config_free(cfg);
+}
+
 /* Waits until the flows fed so far are written: a flush, then quiet for
  * longer than the flush interval (0.1 s), as that flush may have taken its
  * aggregate before the last flows (an empty aggregate is not counted). */
@@ -1345,6 +1425,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/redis-down", test_redis_down);
     g_test_add_func("/correlate/redis/reload", test_reload);
     g_test_add_func("/correlate/redis/skip-known", test_skip_known);
+    g_test_add_func("/correlate/redis/repeat-scan", test_repeat_scan);
     g_test_add_func("/correlate/redis/nets-cap", test_nets_cap);
     g_test_add_func("/correlate/redis/cost", test_cost);
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
