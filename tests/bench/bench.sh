@@ -29,6 +29,9 @@
 #   workers   scaling of --workers 1 -> 2 with four senders (v5), both
 #             workers and senders unpinned: on 2 CPUs they share the cores.
 #   sflow     the table's sFlow row alone.
+#   scans     repeated scans (part of table): the fixtures' softflowd
+#             captures of real scanners looped BENCH_SCAN_LOOPS times (150),
+#             Redis commands and redis-server's CPU as a share of scanflowd's.
 #   all       all of the above (the default; `make bench`).
 #
 # Environment: SCANFLOWD, SCANFLOW (programs; default ./scanflowd,
@@ -174,6 +177,12 @@ redis_stop() {
 }
 redis_info() {   # FIELD
     redis-cli -s "$REDIS_SOCK" info all | tr -d '\r' | awk -F: -v f="$1" '$1 == f {print $2}'
+}
+# Microseconds redis-server spent in commands (INFO commandstats), without
+# its idle cron work.
+redis_usec() {
+    redis-cli -s "$REDIS_SOCK" info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_[^:]*:calls=[0-9]*,usec=\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s + 0}'
 }
 redis_calls() {
     redis-cli -s "$REDIS_SOCK" info commandstats | tr -d '\r' |
@@ -343,6 +352,39 @@ do_table() {
     bench_version IPFIX "$INPUTS/softflowd-ipfix.pcap"
     bench_version sFlow "$INPUTS/pmacctd-sflow.pcap"
     print_table
+    do_scans
+}
+
+# Repeated scans: the fixtures' scan-heavy captures (real scanners: 1,000
+# ports of one host, sweeps of 256 and 2,560 hosts, nmap) replayed in a
+# loop, so that every loop after the first repeats probes Redis already
+# holds in the bucket.  Prints Redis commands and redis-server's CPU as a
+# share of scanflowd's.
+SCAN_LOOPS=${BENCH_SCAN_LOOPS:-150}
+do_scans() {
+    local fx=${BENCH_FIXTURES:-$here/../../fixtures/exports} label file port=$((PORT + 7))
+    echo "== repeated scans: fixtures' softflowd captures, $SCAN_LOOPS loops at $RATE packets/s"
+    printf '%-6s %10s %7s %10s %7s %9s %s\n' version flows "CPU s" "redis cmd" "CPU s" "cmd ms" "redis share"
+    for label in v5 v9 IPFIX; do
+        case $label in v5) file=$fx/softflowd-v5.pcap ;; v9) file=$fx/softflowd-v9.pcap ;;
+                       IPFIX) file=$fx/softflowd-ipfix.pcap ;; esac
+        redis_start "scan-$label"
+        local r0 r1 s_cpu calls usec
+        r0=$(cpu_s "$REDIS_PID")
+        sfd_start "scan-$label" $port ""
+        replay "$file" $port "$RATE" "$SCAN_LOOPS"
+        settle "$SFD_PID"
+        sleep 1.5
+        s_cpu=$(cpu_s "$SFD_PID")
+        sfd_stop
+        sleep 0.5
+        r1=$(cpu_s "$REDIS_PID")
+        calls=$(redis_calls); usec=$(redis_usec)
+        redis_stop
+        printf '%-6s %10s %7s %10s %7s %9s %s\n' "$label" "$(sfd_records)" "$s_cpu" "$calls" \
+            "$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')" "$(echo "$usec" | awk '{printf "%.1f", $1 / 1000}')" \
+            "$(echo "$r0 $r1 $s_cpu $usec" | awk '{if ($3 > 0) printf "%.0f%% of scanflowd CPU (in commands: %.1f%%)", 100 * ($2 - $1) / $3, $4 / 1e4 / $3}')"
+    done
 }
 
 print_table() {
@@ -513,9 +555,10 @@ echo "bench: inputs in $INPUTS"
 case $mode in
     table) do_table ;;
     sflow) do_sflow ;;
+    scans) do_scans ;;
     lossless) do_lossless ;;
     memory) do_memory ;;
     workers) do_workers ;;
     all) do_table; do_lossless; do_workers; do_memory ;;
-    *) echo "usage: bench.sh [table|sflow|lossless|memory|workers|all]" >&2; exit 2 ;;
+    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|all]" >&2; exit 2 ;;
 esac
