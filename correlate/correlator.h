@@ -75,8 +75,9 @@ typedef struct sf_correlator_stats {
     guint64 probation_forgotten; /* held entries pushed out (counted loss) */
     guint64 probation_refused;  /* ... reached it with the bucket's
                                    --max-redis-sources budget spent */
-    guint64 seen_evicted;       /* Redis thread's "seen" table: entries
-                                   of the current bucket pushed out */
+    guint64 seen_evicted;       /* Redis thread's "seen" tables: sources
+                                   and elements of the current bucket
+                                   pushed out */
     guint64 nets_capped;        /* nets (once per flush) whose hosts got no
                                    h key: the source had
                                    --max-nets-per-source of them in the

@@ -89,8 +89,8 @@ void sf_window_commit(sf_window_t *w);
 void sf_window_forget(sf_window_t *w);
 /* Counters of committed flushes; each only grows. */
 typedef struct sf_window_stats {
-    guint64 seen_evicted;   /* entries of the current bucket pushed out of
-                               the bounded "seen" table */
+    guint64 seen_evicted;   /* sources and elements of the current bucket
+                               pushed out of the bounded "seen" tables */
     guint64 nets_capped;    /* nets (once per flush) whose hosts were not
                                written: the source had its
                                --max-nets-per-source nets with h keys in

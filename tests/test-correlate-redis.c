@@ -993,6 +993,7 @@ static void test_cost(void)
         {"20,000 one-flow sources", 20000},
         {"5,000 sources, same flow in 4 flushes", 20000},
         {"5,000 sources, 4 ports each (shared)", 20000},
+        {"port scan of 1,000 ports, run 10 times", 10000},
     };
     char dst[32], src[32];
 
@@ -1021,6 +1022,9 @@ static void test_cost(void)
                 g_snprintf(src, sizeof src, "100.%u.%u.%u", j >> 16,
                            (j >> 8) & 255, j & 255);
                 f = test_syn(src, "192.0.2.1", 23);
+            } else if (k == 5) { /* the same scan again, a flush each */
+                f = test_syn("203.0.113.62", "192.0.2.1",
+                             (guint16)(i % 1000 + 1));
             } else {            /* just enough fan-out to be written */
                 guint j = i / 4;
                 g_snprintf(src, sizeof src, "100.%u.%u.%u", j >> 16,
@@ -1028,7 +1032,8 @@ static void test_cost(void)
                 f = test_syn(src, "192.0.2.1", (guint16)(i % 4 + 1));
             }
             offer(c, &f);
-            if (i % 5000 == 4999) {     /* about 5,000 flows per flush */
+            if (i % (k == 5 ? 1000 : 5000) == (k == 5 ? 999 : 4999)) {
+                /* about 5,000 flows per flush; the repeated scan's 1,000 */
                 batch_end(c);
                 g_usleep(200000);
             }

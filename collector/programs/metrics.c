@@ -244,7 +244,7 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
             "Redis Cluster batch rounds retried after errors (CLUSTERDOWN, TRYAGAIN, lost nodes).",
             c->cluster_retries);
     counter(o, "scanflow_redis_seen_evicted_total",
-            "Sources of the current bucket pushed out of the Redis thread's \"seen\" table.",
+            "Sources and elements of the current bucket pushed out of the Redis thread's \"seen\" tables.",
             c->seen_evicted);
     counter(o, "scanflow_redis_nets_capped_total",
             "Nets whose hosts were not written to Redis: the source had --max-nets-per-source "
