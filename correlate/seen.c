@@ -80,6 +80,7 @@ struct sf_seen {
     guint64    *elems;          /* ELEM_SETS * ELEM_WAYS, 0: empty */
     GArray     *staged_elems;   /* guint64 slot values, until commit */
     guint       elem_rr;
+    gboolean    dirty;          /* elems or admit hold slots */
     GArray     *staged;         /* seen_t: this flush's, until commit */
     guint       seen_rr;
     guint64     seen_evicted;
@@ -97,9 +98,9 @@ sf_seen_t *sf_seen_new(guint max_nets_per_source)
     t->max_nets = max_nets_per_source;
     t->seen = g_new(seen_t, SEEN_SETS * SEEN_WAYS);
     t->staged = g_array_new(FALSE, FALSE, sizeof(seen_t));
-    t->elems = g_new(guint64, ELEM_SETS * ELEM_WAYS);
+    t->elems = g_new0(guint64, ELEM_SETS * ELEM_WAYS); /* touched as used */
     t->staged_elems = g_array_new(FALSE, FALSE, sizeof(guint64));
-    t->admit = g_new(guint64, ADMIT_SETS * ADMIT_WAYS);
+    t->admit = g_new0(guint64, ADMIT_SETS * ADMIT_WAYS);
     t->staged_admit = g_array_new(FALSE, FALSE, sizeof(guint64));
     sf_seen_forget(t);
     return t;
@@ -269,8 +270,11 @@ void sf_seen_forget(sf_seen_t *t)
 {
     for (guint i = 0; i < SEEN_SETS * SEEN_WAYS; i++)
         t->seen[i].bucket = -1;
-    memset(t->elems, 0, sizeof(guint64) * ELEM_SETS * ELEM_WAYS);
-    memset(t->admit, 0, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
+    if (t->dirty) {
+        memset(t->elems, 0, sizeof(guint64) * ELEM_SETS * ELEM_WAYS);
+        memset(t->admit, 0, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
+        t->dirty = FALSE;
+    }
     g_array_set_size(t->staged, 0);
     g_array_set_size(t->staged_elems, 0);
     g_array_set_size(t->staged_admit, 0);
@@ -305,6 +309,7 @@ void sf_seen_commit(sf_seen_t *t)
         e->n_nets += st->n_nets;
     }
     g_array_set_size(t->staged, 0);
+    t->dirty |= t->staged_elems->len > 0 || t->staged_admit->len > 0;
     for (guint k = 0; k < t->staged_elems->len; k++) {
         guint64 v = g_array_index(t->staged_elems, guint64, k);
 
