@@ -15,7 +15,7 @@ BENCH_RATE = 30000
 BENCH_LOOPS = 40
 BENCH_INPUTS = $(abs_top_builddir)/bench-inputs
 # The receive floor (tests/bench/floor.c): built for the bench only.
-EXTRA_PROGRAMS = tests/bench/floor
+EXTRA_PROGRAMS = tests/bench/floor tests/bench/libcost
 tests_bench_floor_SOURCES = tests/bench/floor.c
 tests_bench_floor_CFLAGS = $(SF_CFLAGS)
 CLEANFILES += tests/bench/floor$(EXEEXT)
@@ -37,7 +37,6 @@ bench: scanflowd$(EXEEXT) scanflow$(EXEEXT) tests/bench/floor$(EXEEXT) bench-inp
 # tests/bench/libcost: RESP and JSON written by hand against the library
 # calls that would replace them (correlate/README-design.md).  Built only
 # on request: make tests/bench/libcost && tests/bench/libcost
-EXTRA_PROGRAMS = tests/bench/libcost
 tests_bench_libcost_CPPFLAGS = $(AM_CPPFLAGS) -I$(srcdir)/collector/programs
 tests_bench_libcost_SOURCES = tests/bench/libcost.c \
 	collector/programs/flowfmt.h collector/programs/flowfmt.c
