@@ -805,6 +805,8 @@ static void test_repeat_scan(void)
         g_assert_cmpuint(pfcount, ==, 0);
         g_assert_cmpuint(expire, ==, 0);
         g_assert_cmpuint(lpush, ==, 0);
+        g_assert_cmpuint(calls(rc, "eval"), ==, 0);     /* exact sets */
+        g_assert_cmpuint(calls(rc, "evalsha"), ==, 0);
         g_assert_cmpuint(incrby, >=, 1);
 
         /* one new port: one PFADD (ports), its count read, 1,001 ports */
