@@ -76,6 +76,7 @@ struct sf_correlator {
     GArray          *claims;
     sf_notifier_t   *notifier;
     GHashTable      *alerted;           /* "src|kind" -> expiry ms */
+    gint             rules_changed;     /* atomic: the seen table must go */
     sf_correlator_stats_t st;           /* Redis-thread fields, state_lock */
 };
 

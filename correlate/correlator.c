@@ -148,6 +148,9 @@ void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
      * taken off the list must be judged again.  Redis's claims still keep
      * real alerts to one per suppression period. */
     g_hash_table_remove_all(c->alerted);
+    /* ... and its counts read again: the Redis thread forgets what the
+     * bucket holds before its next flush, so repeats are counted */
+    g_atomic_int_set(&c->rules_changed, 1);
     g_mutex_unlock(&c->agg_lock);
     g_mutex_unlock(&c->rules_lock);
     sf_rules_free(old);

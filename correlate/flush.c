@@ -21,6 +21,8 @@ static gboolean write_aggregate(sf_correlator_t *c, sf_agg_t *agg,
     gint64 now_ms = g_get_real_time() / 1000;
 
     g_array_set_size(c->counts, 0);
+    if (g_atomic_int_compare_and_exchange(&c->rules_changed, 1, 0))
+        sf_window_forget(c->window);    /* a reload: count everything again */
     sf_cor_begin_batch(c);
     if (!sf_window_update(c->window, c->pipe, agg, c->counts, err))
         return FALSE;
