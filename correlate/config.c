@@ -85,7 +85,7 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          &cfg->distributed_s,
          "distributed_port_scan of one host of --home-net: distinct ports "
          "probed and distinct sources, no source holding PORTS ports of "
-         "the host (64:8; 0:0 off)", "PORTS:SOURCES"},
+         "the host, e.g. 64:8 (default 0:0, off)", "PORTS:SOURCES"},
         {"suppress", 0, 0, G_OPTION_ARG_INT, &cfg->suppress_s,
          "Seconds between alerts of one (source, kind) (the window)", "S"},
         {"allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->allow_s,
@@ -245,10 +245,10 @@ static gboolean parse_source_prefix(sf_correlate_config_t *cfg, GError **err)
     return TRUE;
 }
 
-/* "PORTS:SOURCES" (default 64:8), 2-65536 and 2-1000000, or 0:0 (off). */
+/* "PORTS:SOURCES" (default 0:0: off, see README), 2-65536 and 2-1000000, or 0:0 (off). */
 static gboolean parse_distributed(sf_correlate_config_t *cfg, GError **err)
 {
-    const char *text = cfg->distributed_s ? cfg->distributed_s : "64:8";
+    const char *text = cfg->distributed_s ? cfg->distributed_s : "0:0";
     g_auto(GStrv) parts = g_strsplit(text, ":", -1);
     guint64 ports, sources;
 

@@ -74,10 +74,11 @@ static void feed_drain(sf_correlator_feed_t *f)
         sf_agg_prefetch(c->active, f->hash[i], TRUE);
     for (guint i = 0; i < n; i++)
         sf_agg_add_hashed(c->active, &f->staged[i], f->with_port[i], f->hash[i]);
-    /* many-to-one: counted per target before probation */
-    for (guint i = 0; i < n; i++)
-        if (f->with_port[i])
-            sf_targets_add(c->targets, &f->staged[i]);
+    /* many-to-one: counted per target before probation (when on) */
+    if (c->cfg->distributed_ports > 0)
+        for (guint i = 0; i < n; i++)
+            if (f->with_port[i])
+                sf_targets_add(c->targets, &f->staged[i]);
     c->evidence += n;
     g_mutex_unlock(&c->agg_lock);
     f->n = 0;

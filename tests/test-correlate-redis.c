@@ -1353,7 +1353,8 @@ static guint count_kind(GPtrArray *alerts, const char *kind)
 static void test_distributed(void)
 {
     sf_correlate_config_t *cfg = config("--flush-interval 0.1 "
-                                        "--home-net 192.0.2.0/24");
+                                        "--home-net 192.0.2.0/24 "
+                                        "--distributed-threshold 64:8");
     sf_correlator_t *c[3];
     listener_t *l = listen_start();
     g_autoptr(GPtrArray) alerts = NULL, benign = NULL;

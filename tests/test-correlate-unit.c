@@ -850,6 +850,11 @@ static void test_targets(void)
     g_assert_cmpuint(sf_targets_take_dropped(t), ==, 0);
     sf_targets_free(t);
     g_assert_true(sf_correlate_config_finish(cfg, &err));
+    g_assert_cmpint(cfg->distributed_ports, ==, 0);         /* off by default */
+    sf_correlate_config_free(cfg);
+    cfg = sf_correlate_config_new();
+    cfg->distributed_s = g_strdup("64:8");
+    g_assert_true(sf_correlate_config_finish(cfg, &err));
     g_assert_cmpint(cfg->distributed_ports, ==, 64);
     g_assert_cmpint(cfg->distributed_sources, ==, 8);
     g_assert_true(sf_targets_crossed(cfg, 180, 60, 3));

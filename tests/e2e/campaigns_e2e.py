@@ -62,7 +62,8 @@ def main():
     if not exports or not rows:
         print('1..0 # SKIP no campaigns fixtures')
         return 0
-    args = sfredis.home_args() + ['--flush-interval', '0.5']
+    args = sfredis.home_args() + ['--flush-interval', '0.5',
+                                   '--distributed-threshold', '64:8']
     tests = [(p, 1) for p in exports]
     tests += [(p, 3) for p in exports if os.path.basename(p) == 'softflowd-ipfix.pcap']
     print('1..%d' % len(tests))
