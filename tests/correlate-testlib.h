@@ -1,5 +1,6 @@
 /*
- * correlate-testlib.h - building synthetic flows for the correlator tests.
+ * correlate-testlib.h - building synthetic flows and configurations for the
+ * correlator tests.
  */
 #ifndef SF_CORRELATE_TESTLIB_H
 #define SF_CORRELATE_TESTLIB_H
@@ -7,6 +8,7 @@
 #include <glib.h>
 #include <string.h>
 #include "flow.h"
+#include "config.h"
 
 enum { T_FIN = 0x01, T_SYN = 0x02, T_RST = 0x04, T_PSH = 0x08,
        T_ACK = 0x10 };
@@ -46,6 +48,26 @@ static inline sf_flow_t test_syn(const char *src, const char *dst,
                                  guint16 port)
 {
     return test_flow(src, 40000, dst, port, 6, T_SYN | T_RST, 2, 84);
+}
+
+/* A correlator configuration from command-line options, against the test's
+ * redis-server; a bad option fails the test. */
+static inline sf_correlate_config_t *
+correlate_test_config(const char *redis_url, const char *args)
+{
+    g_autofree char *line = g_strdup_printf("t --redis %s %s", redis_url,
+                                            args);
+    g_auto(GStrv) argv = g_strsplit(line, " ", -1);
+    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
+    g_autoptr(GError) err = NULL;
+    sf_correlate_config_t *cfg = sf_correlate_config_new();
+
+    g_option_context_add_group(ctx, sf_correlate_option_group(cfg));
+    g_option_context_parse_strv(ctx, &argv, &err);
+    g_assert_no_error(err);
+    sf_correlate_config_finish(cfg, &err);
+    g_assert_no_error(err);
+    return cfg;
 }
 
 #endif

@@ -187,19 +187,7 @@ static void validate(GPtrArray *alerts)
 
 static sf_correlate_config_t *config(const char *args)
 {
-    g_autofree char *line = g_strdup_printf("t --redis %s %s", redis_url,
-                                            args);
-    g_auto(GStrv) argv = g_strsplit(line, " ", -1);
-    g_autoptr(GOptionContext) ctx = g_option_context_new(NULL);
-    g_autoptr(GError) err = NULL;
-    sf_correlate_config_t *cfg = sf_correlate_config_new();
-
-    g_option_context_add_group(ctx, sf_correlate_option_group(cfg));
-    g_option_context_parse_strv(ctx, &argv, &err);
-    g_assert_no_error(err);
-    sf_correlate_config_finish(cfg, &err);
-    g_assert_no_error(err);
-    return cfg;
+    return correlate_test_config(redis_url, args);
 }
 
 /* Flows go in the way scanflowd feeds them: each receive thread offers
