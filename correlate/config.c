@@ -46,6 +46,9 @@ void sf_correlate_config_free(sf_correlate_config_t *cfg)
     g_strfreev(cfg->tag_s);
     g_free(cfg->channel);
     g_free(cfg->source_prefix_s);
+    g_strfreev(cfg->horizon_s);
+    if (cfg->horizons)
+        g_array_unref(cfg->horizons);
     g_free(cfg->distributed_s);
     g_free(cfg->stream);
     sf_redis_target_free(cfg->redis);
@@ -86,6 +89,12 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          "distributed_port_scan of one host of --home-net: distinct ports "
          "probed and distinct sources, no source holding PORTS ports of "
          "the host, e.g. 64:8 (default 0:0, off)", "PORTS:SOURCES"},
+        {"horizon", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->horizon_s,
+         "A longer window with its own thresholds: port_scan ports, "
+         "host_sweep hosts, wide_sweep hosts (default 2 x HOSTS); "
+         "repeatable, replaces the defaults 3600:64:48:96 and "
+         "86400:128:96:192; \"off\": the --window only",
+         "SECONDS:PORTS:HOSTS[:WIDE]"},
         {"suppress", 0, 0, G_OPTION_ARG_INT, &cfg->suppress_s,
          "Seconds between alerts of one (source, kind) (the window)", "S"},
         {"allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->allow_s,
@@ -266,6 +275,36 @@ static gboolean parse_distributed(sf_correlate_config_t *cfg, GError **err)
     return TRUE;
 }
 
+/* cfg->horizons: the base window, then --horizon (or the defaults). */
+static gboolean parse_horizons(sf_correlate_config_t *cfg, GError **err)
+{
+    static const char *const defaults[] = {SF_HORIZON_DEFAULTS, NULL};
+    const char *const *texts = cfg->horizon_s
+                               ? (const char *const *)cfg->horizon_s
+                               : defaults;
+    sf_horizon_t h;
+
+    cfg->horizons = g_array_new(FALSE, FALSE, sizeof(sf_horizon_t));
+    sf_horizon_init(&h, cfg->window_s, cfg->port_threshold,
+                    cfg->sweep_threshold, cfg->wide_sweep_threshold);
+    g_array_append_val(cfg->horizons, h);
+    for (guint i = 0; texts[i]; i++) {
+        if (g_strcmp0(texts[i], "off") == 0) {
+            if (texts[1] != NULL || i != 0)
+                return bad_value(err, "horizon", "off",
+                                 "\"off\" cannot be given with horizons");
+            break;
+        }
+        if (!sf_horizon_parse(texts[i], &h, err))
+            return FALSE;
+        /* a default no longer than a long --window is left out */
+        if (texts == defaults && h.seconds <= cfg->window_s)
+            continue;
+        g_array_append_val(cfg->horizons, h);
+    }
+    return sf_horizon_check_list(cfg->horizons, err);
+}
+
 gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
 {
     g_autoptr(GError) e = NULL;
@@ -292,7 +331,8 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
         || !parse_cidrs(cfg->allow_s, "allow", &cfg->allow, err)
         || !parse_tags(cfg, err))
         return FALSE;
-    if (!parse_source_prefix(cfg, err) || !parse_distributed(cfg, err))
+    if (!parse_source_prefix(cfg, err) || !parse_distributed(cfg, err)
+        || !parse_horizons(cfg, err))
         return FALSE;
     if (cfg->channel == NULL)
         cfg->channel = g_strdup("scanflow:alerts");
@@ -300,7 +340,7 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
         cfg->stream = g_strdup("scanflow:alerts");
     if (cfg->suppress_s == 0)
         cfg->suppress_s = cfg->window_s;
-    cfg->bucket_s = MAX(1, cfg->window_s / 10);
+    cfg->bucket_s = g_array_index(cfg->horizons, sf_horizon_t, 0).bucket_s;
     cfg->flush_ms = (int)(cfg->flush_s * 1000.0 + 0.5);
     cfg->finished = TRUE;
     return TRUE;

@@ -12,6 +12,7 @@
 #include <glib.h>
 #include "correlator.h"
 #include "cidr.h"
+#include "horizon.h"
 #include "redisurl.h"
 
 typedef struct sf_tag {
@@ -46,6 +47,8 @@ struct sf_correlate_config {
     int     share_after;        /* see sf_correlate_share_after() */
     int     max_redis_sources;  /* new sources shared per window, 0: all */
     char   *source_prefix_s;    /* --source-prefix V4LEN,V6LEN */
+    char  **horizon_s;          /* --horizon S:P:H[:W], repeatable; NULL:
+                                   SF_HORIZON_DEFAULTS; "off": none */
 
     /* parsed by sf_correlate_config_finish() */
     gboolean          finished;
@@ -57,6 +60,9 @@ struct sf_correlate_config {
     int               flush_ms;
     int               source_prefix_v4; /* networks of sources; 0: off */
     int               source_prefix_v6;
+    GArray           *horizons;     /* sf_horizon_t: [0] the base window
+                                       (--window and the three thresholds),
+                                       then --horizon, by growing seconds */
 };
 
 /* --share-after as applied: never above a threshold, so that a source

@@ -5,6 +5,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/correlator.c correlate/feed.c correlate/connection.c \
 	correlate/rules.c correlate/flush.c \
 	correlate/config.h correlate/config.c \
+	correlate/horizon.h correlate/horizon.c \
 	correlate/redisurl.h correlate/redisurl.c \
 	correlate/rcluster.h correlate/rcluster.c \
 	correlate/evidence.h correlate/evidence.c \

@@ -13,6 +13,12 @@ tests_test_correlate_redis_SOURCES = tests/test-correlate-redis.c \
 tests_test_correlate_redis_LDADD = $(CORRELATE_TEST_LIBS)
 
 TESTS += tests/test-correlate-unit tests/correlate-redis.sh
+
+# horizon.c: --horizon and the buckets (no Redis).
+check_PROGRAMS += tests/test-horizon
+tests_test_horizon_SOURCES = tests/test-horizon.c
+tests_test_horizon_LDADD = $(CORRELATE_TEST_LIBS)
+TESTS += tests/test-horizon
 EXTRA_DIST += tests/redis-helper.sh tests/correlate-redis.sh
 
 # One program per module: alert.c (no Redis); pipe.c and notifier.c, run
