@@ -347,7 +347,8 @@ static void decode_template_based(sf_decoder_t *d, sf_exporter_t *e, int version
                                   const uint8_t *p, size_t len, int64_t arrival_ms,
                                   bool replay)
 {
-    sf_msg_t m = { .exp = e, .version = (uint8_t)version, .arrival_ms = arrival_ms };
+    sf_msg_t m = { .exp = e, .version = (uint8_t)version, .arrival_ms = arrival_ms,
+                   .st = &d->st };
     uint32_t seq;
     size_t hdr = version == 9 ? SF_V9_HDR : SF_IPFIX_HDR;
 

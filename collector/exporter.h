@@ -24,13 +24,26 @@
 #include "stats.h"
 
 #define SF_MAX_DOMAINS 64
+/* Samplers announced per domain (fbrecord.c): routers number a handful
+ * (one per sampler map or selection process); past this many the oldest
+ * announced is forgotten and counted. */
+#define SF_MAX_SAMPLERS 8
 
 typedef struct sf_domain {
     uint32_t id;
     bool     seq_valid;
     uint32_t next_seq;          /* v5: flows, v9: packets, IPFIX: records,
                                    sFlow: datagrams */
-    uint32_t sampling;          /* from options records; 0 unknown */
+    uint32_t sampling;          /* from options records that name no
+                                   sampler; 0 unknown */
+    uint32_t sampler_min;       /* smallest of sampler_interval[]; 0 none */
+    uint8_t  n_samplers;
+    uint8_t  sampler_next;      /* the slot a new sampler takes when full */
+    /* v9 FLOW_SAMPLER_ID (48) or IPFIX selectorId (302) -> interval, from
+     * options records that name one; data records naming one of these
+     * ids take its interval */
+    uint32_t sampler_interval[SF_MAX_SAMPLERS];
+    uint64_t sampler_id[SF_MAX_SAMPLERS];
     int64_t  sys_init_ms;       /* IE 160 from options records; 0 unknown */
     int64_t  last_ms;
     bool     had_template;      /* a template was ever recorded for it */
@@ -133,6 +146,7 @@ typedef struct sf_recipe {
     bool     time_end;
     bool     dur_ms;            /* duration in ms, else in us */
     bool     sampled;           /* has a sampling element */
+    bool     sampler;           /* has a sampler (selector) id */
     bool     r_icmp;            /* has a reverse ICMP type and code */
 } sf_recipe_t;
 

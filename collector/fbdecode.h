@@ -38,6 +38,7 @@ typedef struct sf_msg {
     int64_t        arrival_ms;
     uint32_t       uptime_ms;   /* v9: sysUpTime at export */
     uint8_t        version;     /* 9 or 10 */
+    sf_stats_t    *st;          /* the decoder's counters */
 } sf_msg_t;
 
 /* Builds the shared information model; call once before anything else. */

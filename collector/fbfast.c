@@ -198,7 +198,7 @@ unsigned sf_fb_fast_decode(const sf_msg_t *m, const sf_tmpl_t *t,
     for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
         plan_fill(t, p, &rec);
         if (t->options)
-            sf_fbrec_options(m, &rec);
+            sf_fbrec_options(m, &rec, t);
         else
             rev += sf_fbrec_flow_out(m, &rec, t, sink, ctx);
     }

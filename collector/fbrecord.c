@@ -68,7 +68,7 @@ void sf_fbrec_init(fbInfoModel_t *model)
             *direct = (uint8_t)(i + 1);
     }
     G_STATIC_ASSERT(offsetof(struct fbrec, ipver) + 1 ==
-                    2 * 16 + 19 * 8 + 19 * 4 + 14 * 2 + 10);
+                    2 * 16 + 20 * 8 + 19 * 4 + 13 * 2 + 9);
 }
 
 int sf_fbrec_index(uint32_t ent, uint16_t num)
@@ -86,7 +86,7 @@ int sf_fbrec_index(uint32_t ent, uint16_t num)
 bool sf_fb_field_known(uint32_t ent, uint16_t num)
 {
     return sf_fbrec_index(ent, num) >= 0 ||
-           (ent == 0 && num == 89);
+           (ent == 0 && (num == 89 || num == 48));
 }
 
 /*
@@ -100,6 +100,11 @@ bool sf_fb_field_wanted(uint32_t *ent, uint16_t *num, uint16_t len)
         *ent = SF_PEN;
         *num = SF_IE_FWD_STATUS32;
     }
+    /* samplerId (v9 FLOW_SAMPLER_ID) is one byte in fixbuf's model but
+     * sent in 1, 2 or 4 (Cisco ASR9k 2, NBAR 4); IANA replaced it by
+     * selectorId, an unsigned64 that takes every such length. */
+    if (*ent == 0 && *num == 48 && len <= 8)
+        *num = 302;
     int i = sf_fbrec_index(*ent, *num);
     if (i < 0 || len == 0 || len == FB_IE_VARLEN)
         return false;
@@ -236,6 +241,7 @@ static void recipe_make(const tctx_t *t, sf_recipe_t *c)
     c->dur_ms = HAS(t, dur_ms);
     c->icmp = recipe_icmp(t);
     c->sampled = HAS(t, samp_int) || HAS(t, samp_rand) || HAS(t, samp_pint);
+    c->sampler = HAS(t, sel_id);
     c->r_packets = PICK2(t, r_pkts, r_pkts_tot);
     c->r_bytes = PICK2(t, r_octs, r_octs_tot);
     c->r_icmp = HAS2(t, r_icmp4, r_icmp6);
@@ -359,18 +365,80 @@ static uint32_t sampling_of(const struct fbrec *r)
         return r->samp_int;
     if (r->samp_rand)
         return r->samp_rand;
-    if (r->samp_pint)               /* n selected, then m skipped */
-        return (uint32_t)(((uint64_t)r->samp_pint + r->samp_pspace) / r->samp_pint);
+    if (r->samp_pint) {             /* n selected, then m skipped */
+        uint64_t n = ((uint64_t)r->samp_pint + r->samp_pspace) / r->samp_pint;
+        return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    }
     return 0;
 }
 
-void sf_fbrec_options(const sf_msg_t *m, const struct fbrec *r)
+/*
+ * Several samplers in one domain.  A Cisco router exports, per sampler,
+ * an options record with FLOW_SAMPLER_ID (48), FLOW_SAMPLER_MODE (49) and
+ * FLOW_SAMPLER_RANDOM_INTERVAL (50), and puts field 48 in the data records
+ * it sampled (RFC 3954 section 8); an IPFIX exporter names the selection
+ * process by selectorId (302) next to samplingPacketInterval/Space
+ * (305/306, RFC 5477) or samplingInterval (34).  Each domain keeps such
+ * announcements in a small table (sf_domain_t), the oldest replaced past
+ * SF_MAX_SAMPLERS.  A data record naming a sampler in the table takes its
+ * interval; one naming no sampler, or one never announced, takes the
+ * domain's interval from options records without a sampler id, else the
+ * smallest interval announced for any sampler: the estimate of what it
+ * stands for is then the lowest the exporter's word allows.
+ */
+static void sampler_min_update(sf_domain_t *d)
+{
+    uint32_t min = 0;
+
+    for (unsigned i = 0; i < d->n_samplers; i++)
+        if (min == 0 || d->sampler_interval[i] < min)
+            min = d->sampler_interval[i];
+    d->sampler_min = min;
+}
+
+static void sampler_set(const sf_msg_t *m, uint64_t id, uint32_t interval)
+{
+    sf_domain_t *d = m->dom;
+    unsigned i;
+
+    for (i = 0; i < d->n_samplers && d->sampler_id[i] != id; i++)
+        ;
+    if (i == SF_MAX_SAMPLERS) {         /* full: the oldest announced goes */
+        i = d->sampler_next;
+        d->sampler_next = (uint8_t)((i + 1) % SF_MAX_SAMPLERS);
+        sf_count(m->st, SF_C_SAMPLERS_EVICTED, 1);
+    } else if (i == d->n_samplers) {
+        d->n_samplers++;
+    }
+    d->sampler_id[i] = id;
+    d->sampler_interval[i] = interval;
+    sampler_min_update(d);
+}
+
+/* The interval of the sampler a data record names, 0 if not announced. */
+static uint32_t sampler_get(const sf_msg_t *m, uint64_t id)
+{
+    const sf_domain_t *d = m->dom;
+
+    for (unsigned i = 0; i < d->n_samplers; i++)
+        if (d->sampler_id[i] == id)
+            return d->sampler_interval[i];
+    sf_count(m->st, SF_C_SAMPLER_UNKNOWN, 1);
+    return 0;
+}
+
+void sf_fbrec_options(const sf_msg_t *m, const struct fbrec *r,
+                      const tctx_t *t)
 {
     uint32_t s = sampling_of(r);
 
     if (m->dom == NULL)
         return;
-    if (s)
+    if (t->recipe.sampler && s)
+        sampler_set(m, r->sel_id, s);
+    else if (t->recipe.sampler && t->recipe.sampled)
+        sf_count(m->st, SF_C_SAMPLER_NO_INTERVAL, 1);
+    else if (s)
         m->dom->sampling = s;
     if (r->sys_init)
         m->dom->sys_init_ms = (int64_t)r->sys_init;
@@ -438,15 +506,20 @@ static uint32_t flow_icmp(const struct fbrec *r, const sf_recipe_t *c,
     return SF_HAS_ICMP;
 }
 
-/* The record's own sampling elements, else the domain's options records,
- * else --sampling for the exporter's network (sf_exporter_sampling). */
+/* The record's own sampling elements, else its sampler's interval, else
+ * the domain's (see sampler_set), else --sampling for the exporter's
+ * network (sf_exporter_sampling). */
 static uint32_t flow_sampling(const sf_msg_t *m, const struct fbrec *r,
                               const sf_recipe_t *c)
 {
     uint32_t s = c->sampled ? sampling_of(r) : 0;
 
-    if (!s && m->dom)
-        s = m->dom->sampling;
+    if (!s && m->dom) {
+        if (c->sampler && m->dom->n_samplers)
+            s = sampler_get(m, r->sel_id);
+        if (!s)
+            s = m->dom->sampling ? m->dom->sampling : m->dom->sampler_min;
+    }
     return sf_exporter_sampling(m->exp, s);
 }
 

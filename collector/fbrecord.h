@@ -26,7 +26,8 @@
     X("systemInitTimeMilliseconds", sys_init) \
     X("reversePacketDeltaCount", r_pkts) X("reverseOctetDeltaCount", r_octs) \
     X("reversePacketTotalCount", r_pkts_tot) X("reverseOctetTotalCount", r_octs_tot) \
-    X("reverseFlowStartMilliseconds", r_start_ms) X("reverseFlowEndMilliseconds", r_end_ms)
+    X("reverseFlowStartMilliseconds", r_start_ms) X("reverseFlowEndMilliseconds", r_end_ms) \
+    X("selectorId", sel_id)
 #define FB4(X) \
     X("sourceIPv4Address", src4) X("destinationIPv4Address", dst4) \
     X("ingressInterface", in_if) X("egressInterface", out_if) \
@@ -44,12 +45,12 @@
     X("tcpSourcePort", tcp_sport) X("tcpDestinationPort", tcp_dport) \
     X("tcpControlBits", flags) X("reverseTcpControlBits", r_flags) \
     X("icmpTypeCodeIPv4", icmp4) X("icmpTypeCodeIPv6", icmp6) \
-    X("selectorAlgorithm", sel_alg) X("scanflowNselExtEvent", ext_event) \
+    X("scanflowNselExtEvent", ext_event) \
     X("reverseIcmpTypeCodeIPv4", r_icmp4) X("reverseIcmpTypeCodeIPv6", r_icmp6)
 #define FB1(X) \
     X("protocolIdentifier", proto) X("firewallEvent", fw_event) \
     X("scanflowNselFwEvent84", fw_event84) X("forwardingStatus", fwd8) \
-    X("samplingAlgorithm", samp_alg) X("icmpTypeIPv4", icmp_t4) \
+    X("icmpTypeIPv4", icmp_t4) \
     X("icmpCodeIPv4", icmp_c4) X("icmpTypeIPv6", icmp_t6) \
     X("icmpCodeIPv6", icmp_c6) X("ipVersion", ipver)
 
@@ -90,8 +91,10 @@ int sf_fbrec_index(uint32_t ent, uint16_t num);
 /* Completes a template whose mask is set: options flag, RFC 5103 reverse
  * counters and the recipe. */
 void sf_fbrec_tmpl_finish(tctx_t *t, bool options);
-/* An options record: updates the domain's sampling and system init time. */
-void sf_fbrec_options(const sf_msg_t *m, const struct fbrec *r);
+/* An options record of template t: updates the domain's sampling (or
+ * one sampler's, when it names a sampler id) and system init time. */
+void sf_fbrec_options(const sf_msg_t *m, const struct fbrec *r,
+                      const tctx_t *t);
 /* One flow record, either path: to the sink, and its reverse half too
  * when it is a biflow that saw traffic both ways.  Returns the reverse
  * halves sent (0 or 1): the caller counts. */

@@ -142,7 +142,7 @@ static void record_out(const sf_msg_t *m, const struct fbrec *rec, const tctx_t 
 {
     if (t->options) {
         sf_count(st, SF_C_OPTIONS_RECORDS, 1);
-        sf_fbrec_options(m, rec);
+        sf_fbrec_options(m, rec, t);
         return;
     }
     sf_count(st, SF_C_RECORDS, 1);

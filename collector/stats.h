@@ -33,6 +33,9 @@
     X(SEQ_LOST,             "sequence_lost") \
     X(SEQ_RESET,            "sequence_resets") \
     X(FIELDS_IGNORED,       "fields_bad_length") \
+    X(SAMPLERS_EVICTED,     "samplers_evicted") \
+    X(SAMPLER_NO_INTERVAL,  "options_sampler_without_interval") \
+    X(SAMPLER_UNKNOWN,      "records_sampler_unknown") \
     X(SFLOW_COUNTER_SAMPLES, "sflow_counter_samples") \
     X(SFLOW_SAMPLES_SKIPPED, "sflow_samples_skipped") \
     X(SFLOW_RECORDS_SKIPPED, "sflow_records_skipped") \

@@ -9,7 +9,7 @@ SF_COLLECTOR_TESTS = tests/collector/test-addr tests/collector/test-v5 \
 	tests/collector/test-sanitize tests/collector/test-fbdecode \
 	tests/collector/test-decoder tests/collector/test-source \
 	tests/collector/test-listener tests/collector/test-tcp \
-	tests/collector/test-sflow
+	tests/collector/test-sflow tests/collector/test-samplers
 check_PROGRAMS += $(SF_COLLECTOR_TESTS) \
 	tests/fuzz/replay-v5 tests/fuzz/replay-v9 tests/fuzz/replay-ipfix \
 	tests/fuzz/replay-sflow
@@ -34,6 +34,8 @@ tests_collector_test_listener_SOURCES = tests/collector/test-listener.c
 tests_collector_test_listener_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_collector_test_sflow_SOURCES = tests/collector/test-sflow.c
 tests_collector_test_sflow_LDADD = collector/libcollector.a $(SF_LIBS)
+tests_collector_test_samplers_SOURCES = tests/collector/test-samplers.c $(SF_WIRE)
+tests_collector_test_samplers_LDADD = collector/libcollector.a $(SF_LIBS)
 
 SF_FUZZ_COMMON = tests/fuzz/fuzz-common.h tests/fuzz/replay-main.c
 tests_fuzz_replay_v5_SOURCES = tests/fuzz/fuzz-v5.c $(SF_FUZZ_COMMON)
