@@ -10,9 +10,14 @@ on n at level 1 - alpha reaches the threshold T).  The floor is the
 smallest n found with probability >= 95%: P(Binomial(n, q) >= k_min) >= 0.95.
 
 Usage: sampling_floor.py [--tsv] [--alpha A] [--port-threshold T] [--sweep-threshold T]
+                         [--interval N --found n,... --alpha-at k,...]
 Prints the README's table (markdown), or with --tsv the lines
 "N  k_min_ports  floor_ports  k_min_sweep  floor_sweep" (0: no floor)
 that tests/sampling-floor.sh compares with the C code's.
+With --found, for port scans of n ports (r = 1) at 1 in N: the sampled
+probes expected and the probability of an alert; with --alpha-at, the
+alpha a rule alerting at k observed ports would need (the probability
+that a source of T - 1 ports shows k or more).
 """
 import argparse
 from math import exp, lgamma, log, log1p
@@ -76,13 +81,32 @@ def floor_n(threshold, interval, alpha, p=0.95, limit=65536):
     return lo
 
 
+def odds(a):
+    t, n_i = a.port_threshold, a.interval
+    q, k = q_of(n_i), k_min(a.port_threshold, n_i, a.alpha)
+    print('1 in %d, port threshold %d, alpha %g: alert at %d observed ports'
+          % (n_i, t, a.alpha, k))
+    for n in (int(x) for x in a.found.split(',') if x):
+        print('  port scan of %d ports: %.1f probes sampled on average, '
+              'alerted with probability %.2g' % (n, n * q, tail(n, k, q)))
+    for k_obs in (int(x) for x in a.alpha_at.split(',') if x):
+        print('  alerting at %d observed ports needs alpha %.2g (a source of '
+              '%d ports shows that many)' % (k_obs, tail(t - 1, k_obs, q), t - 1))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--tsv', action='store_true')
     ap.add_argument('--alpha', type=float, default=1e-5)
     ap.add_argument('--port-threshold', type=int, default=64)
     ap.add_argument('--sweep-threshold', type=int, default=32)
+    ap.add_argument('--interval', type=int, default=10)
+    ap.add_argument('--found', default='')
+    ap.add_argument('--alpha-at', default='')
     a = ap.parse_args()
+    if a.found or a.alpha_at:
+        odds(a)
+        return
     rows = []
     for n in INTERVALS:
         rows.append((n, k_min(a.port_threshold, n, a.alpha),
