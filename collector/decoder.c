@@ -98,6 +98,8 @@ static void exporter_free(gpointer p)
         return;
     if (e->held)
         g_queue_free_full(e->held, g_free);
+    for (unsigned i = 0; i < e->n_domains; i++)
+        g_free(e->domains[i].samplers);
     sf_fb_exporter_clear(e);
     g_hash_table_destroy(e->templates);
     g_free(e);

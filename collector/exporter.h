@@ -29,24 +29,29 @@
  * announced is forgotten and counted. */
 #define SF_MAX_SAMPLERS 8
 
+/* v9 FLOW_SAMPLER_ID (48) or IPFIX selectorId (302) -> interval, from
+ * options records that name one; data records naming one of these ids
+ * take its interval. */
+typedef struct sf_samplers {
+    uint8_t  n;
+    uint8_t  next;              /* the slot a new sampler takes when full */
+    uint32_t min;               /* the smallest of interval[] */
+    uint32_t interval[SF_MAX_SAMPLERS];
+    uint64_t id[SF_MAX_SAMPLERS];
+} sf_samplers_t;
+
 typedef struct sf_domain {
     uint32_t id;
-    bool     seq_valid;
     uint32_t next_seq;          /* v5: flows, v9: packets, IPFIX: records,
                                    sFlow: datagrams */
     uint32_t sampling;          /* from options records that name no
                                    sampler; 0 unknown */
-    uint32_t sampler_min;       /* smallest of sampler_interval[]; 0 none */
-    uint8_t  n_samplers;
-    uint8_t  sampler_next;      /* the slot a new sampler takes when full */
-    /* v9 FLOW_SAMPLER_ID (48) or IPFIX selectorId (302) -> interval, from
-     * options records that name one; data records naming one of these
-     * ids take its interval */
-    uint32_t sampler_interval[SF_MAX_SAMPLERS];
-    uint64_t sampler_id[SF_MAX_SAMPLERS];
+    bool     seq_valid;
+    bool     had_template;      /* a template was ever recorded for it */
+    sf_samplers_t *samplers;    /* NULL until a sampler is announced (few
+                                   exporters do; a v5 exporter stays small) */
     int64_t  sys_init_ms;       /* IE 160 from options records; 0 unknown */
     int64_t  last_ms;
-    bool     had_template;      /* a template was ever recorded for it */
 } sf_domain_t;
 
 typedef struct sf_exporter_key {

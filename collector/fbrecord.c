@@ -379,50 +379,52 @@ static uint32_t sampling_of(const struct fbrec *r)
  * it sampled (RFC 3954 section 8); an IPFIX exporter names the selection
  * process by selectorId (302) next to samplingPacketInterval/Space
  * (305/306, RFC 5477) or samplingInterval (34).  Each domain keeps such
- * announcements in a small table (sf_domain_t), the oldest replaced past
- * SF_MAX_SAMPLERS.  A data record naming a sampler in the table takes its
- * interval; one naming no sampler, or one never announced, takes the
- * domain's interval from options records without a sampler id, else the
- * smallest interval announced for any sampler: the estimate of what it
- * stands for is then the lowest the exporter's word allows.
+ * announcements in a small table (sf_samplers_t, allocated at the first),
+ * the oldest replaced past SF_MAX_SAMPLERS.  A data record naming a
+ * sampler in the table takes its interval; one naming no sampler, or one
+ * never announced, takes the domain's interval from options records
+ * without a sampler id, else the smallest interval announced for any
+ * sampler: the estimate of what it stands for is then the lowest the
+ * exporter's word allows.
  */
-static void sampler_min_update(sf_domain_t *d)
+static void sampler_min_update(sf_samplers_t *t)
 {
-    uint32_t min = 0;
-
-    for (unsigned i = 0; i < d->n_samplers; i++)
-        if (min == 0 || d->sampler_interval[i] < min)
-            min = d->sampler_interval[i];
-    d->sampler_min = min;
+    t->min = t->interval[0];
+    for (unsigned i = 1; i < t->n; i++)
+        t->min = MIN(t->min, t->interval[i]);
 }
 
 static void sampler_set(const sf_msg_t *m, uint64_t id, uint32_t interval)
 {
     sf_domain_t *d = m->dom;
+    sf_samplers_t *t;
     unsigned i;
 
-    for (i = 0; i < d->n_samplers && d->sampler_id[i] != id; i++)
+    if (d->samplers == NULL)            /* an options record, not a flow */
+        d->samplers = g_new0(sf_samplers_t, 1);
+    t = d->samplers;
+    for (i = 0; i < t->n && t->id[i] != id; i++)
         ;
     if (i == SF_MAX_SAMPLERS) {         /* full: the oldest announced goes */
-        i = d->sampler_next;
-        d->sampler_next = (uint8_t)((i + 1) % SF_MAX_SAMPLERS);
+        i = t->next;
+        t->next = (uint8_t)((i + 1) % SF_MAX_SAMPLERS);
         sf_count(m->st, SF_C_SAMPLERS_EVICTED, 1);
-    } else if (i == d->n_samplers) {
-        d->n_samplers++;
+    } else if (i == t->n) {
+        t->n++;
     }
-    d->sampler_id[i] = id;
-    d->sampler_interval[i] = interval;
-    sampler_min_update(d);
+    t->id[i] = id;
+    t->interval[i] = interval;
+    sampler_min_update(t);
 }
 
 /* The interval of the sampler a data record names, 0 if not announced. */
 static uint32_t sampler_get(const sf_msg_t *m, uint64_t id)
 {
-    const sf_domain_t *d = m->dom;
+    const sf_samplers_t *t = m->dom->samplers;
 
-    for (unsigned i = 0; i < d->n_samplers; i++)
-        if (d->sampler_id[i] == id)
-            return d->sampler_interval[i];
+    for (unsigned i = 0; i < t->n; i++)
+        if (t->id[i] == id)
+            return t->interval[i];
     sf_count(m->st, SF_C_SAMPLER_UNKNOWN, 1);
     return 0;
 }
@@ -515,10 +517,11 @@ static uint32_t flow_sampling(const sf_msg_t *m, const struct fbrec *r,
     uint32_t s = c->sampled ? sampling_of(r) : 0;
 
     if (!s && m->dom) {
-        if (c->sampler && m->dom->n_samplers)
+        if (c->sampler && m->dom->samplers)
             s = sampler_get(m, r->sel_id);
         if (!s)
-            s = m->dom->sampling ? m->dom->sampling : m->dom->sampler_min;
+            s = m->dom->sampling ? m->dom->sampling
+                : m->dom->samplers ? m->dom->samplers->min : 0;
     }
     return sf_exporter_sampling(m->exp, s);
 }
