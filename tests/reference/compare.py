@@ -49,6 +49,11 @@ telegraf names a transport, sampling interval; telegraf's in_snmp/out_snmp
 are not compared: they differ from the samples' interfaces, which tshark
 and scanflow agree on).
 
+Sampling interval of v9/IPFIX records: where an options record names a
+sampler (FLOW_SAMPLER_ID 48 or selectorId 302) and its interval, every later
+flow record of that exporter and domain naming that sampler, without an
+interval of its own, must carry that interval (pmacctd's sampled exports).
+
 Known limits of the reference, seen on the corpus: tshark 4.0 stops a v9
 packet after the header's record count (netflow9_test_invalid01.dat says 2
 and holds 7), stops a packet at a reduced-size IPv4 address field (H3C),
@@ -277,6 +282,8 @@ class TsharkResult:
         self.cflow_packets = 0
         self.malformed_packets = 0
         self.forward = 0
+        self.samplers = {}          # see _sampler_options
+        self.sampler_records = 0
 
 
 def tshark_decode(tshark, pcap, ports, pdml, sflow_ports=()):
@@ -337,7 +344,48 @@ def _packet(res, packet, num):
             exp = _expectations(where, hdr, fwd, rev, bad)
             if exp:
                 res.forward += 1
+                _sampler_expect(res, hdr, fwd, exp)
+            else:
+                _sampler_options(res, hdr, fwd)
             res.expects.extend(exp)
+
+
+# Per exporter and domain, sampler id -> interval from options records
+# that name a sampler (v9 FLOW_SAMPLER_ID 48 with 50 or 34; IPFIX
+# selectorId 302 with 305/306 or 34).  A flow record that names an
+# announced sampler and carries no interval of its own must come out of
+# scanflow with that sampler's interval.
+SAMPLER_ID = ("cflow.sampler_id", "cflow.selector_id")
+OWN_INTERVAL = ("cflow.sampling_interval", "cflow.sampler_random_interval",
+                "cflow.sampling_packet_interval")
+
+
+def _sampler_key(hdr):
+    return tuple(tuple(sorted(map(str, hdr.get(f, ()))))
+                 for f in ("exporter", "version", "obs_domain"))
+
+
+def _sampler_options(res, hdr, fwd):
+    ids = _values(fwd, SAMPLER_ID, norm_int)
+    interval = _values(fwd, OWN_INTERVAL[:2], norm_int)
+    pint = _values(fwd, ("cflow.sampling_packet_interval",), norm_int)
+    space = _values(fwd, ("cflow.sampling_packet_space",), norm_int)
+    if not interval and len(pint) == 1 and len(space) == 1 and min(pint) > 0:
+        interval = {(min(pint) + min(space)) // min(pint)}
+    if len(ids) == 1 and len(interval) == 1 and min(interval) > 0:
+        table = res.samplers.setdefault(_sampler_key(hdr), {})
+        table[min(ids)] = min(interval)
+
+
+def _sampler_expect(res, hdr, fwd, exp):
+    ids = _values(fwd, SAMPLER_ID, norm_int)
+    table = res.samplers.get(_sampler_key(hdr), {})
+    if len(ids) != 1 or min(ids) not in table or \
+            any(fwd.get(f) for f in OWN_INTERVAL):
+        return
+    for e in exp:
+        e.want["sampling_interval"] = {table[min(ids)]}
+    res.sampler_records += 1
 
 
 # --------------------------------------------------------------------------
@@ -698,6 +746,9 @@ def run_case(case, tshark, scanflow, workdir):
                     sum(1 for e in ts.expects if e.malformed),
                     ", %d packets malformed" % ts.malformed_packets
                     if ts.malformed_packets else ""))
+    if ts.sampler_records:
+        diag.append("tshark: %d records name an announced sampler "
+                    "(their interval compared)" % ts.sampler_records)
     if case.malformed:
         diag.append("corpus README: malformed on purpose")
     if scanflow is None:
