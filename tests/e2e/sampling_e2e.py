@@ -169,9 +169,17 @@ def check(path, ver, rate, rows, home, truth):
     obs = observed(path, home)
     want, notes = set(), []
     for r in rows:
-        if r['role'] != 'scanner' or (ver == 5 and r['family'] == 'v6'):
+        if ver == 5 and r['family'] == 'v6':
             continue
         kp, kd, kh = obs.get(r['src'], (0, 0, 0))
+        if r['role'] == 'benign' and r['tool'].startswith('near-'):
+            notes.append('%-16s %-16s benign: probe-like ports %d (alert at %d), '
+                         'hosts in one /24 %d (alert at %d)'
+                         % (r['src'], r['tool'], kp,
+                            fl.k_min(PORT_T, rate, ALPHA, fl.r_class(max(kd, 1))), kh,
+                            fl.k_min(SWEEP_T, rate, ALPHA, fl.r_class(max(kp, 1)))))
+        if r['role'] != 'scanner':
+            continue
         kinds = set(r['expect'].split(','))
         need_p = fl.k_min(PORT_T, rate, ALPHA, fl.r_class(max(kd, 1)))
         need_h = fl.k_min(SWEEP_T, rate, ALPHA, fl.r_class(max(kp, 1)))
