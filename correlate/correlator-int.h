@@ -31,6 +31,7 @@
  * thread holds it through a flush). */
 typedef struct sf_rules {
     GArray *home;               /* sf_cidr_t */
+    GArray *home_words;         /* sf_cidr_words_t of home, for the feed */
     GArray *allow;              /* sf_cidr_t */
     GArray *tags;               /* sf_tag_t, names owned */
     int     port_threshold;

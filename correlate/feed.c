@@ -14,13 +14,22 @@
 #include "evidence.h"
 
 /* Whether a flow is a probe: from outside into --home-net; agg_lock held
- * (SIGHUP replaces the rules). */
+ * (SIGHUP replaces the rules).  Both addresses are tested against each
+ * prefix as masked words (cidr.h): this runs for every evidence flow. */
 static gboolean probe_locked(const sf_correlator_t *c, const sf_flow_t *flow)
 {
-    const GArray *home = c->rules->home;
+    const GArray *home = c->rules->home_words;
+    gboolean dst_in = FALSE;
 
-    return !home->len || (!sf_cidr_list_contains(home, &flow->src)
-                          && sf_cidr_list_contains(home, &flow->dst));
+    if (home->len == 0)
+        return TRUE;
+    for (guint i = 0; i < home->len; i++) {
+        const sf_cidr_words_t *w = &g_array_index(home, sf_cidr_words_t, i);
+        if (sf_cidr_words_contains(w, &flow->src))
+            return FALSE;
+        dst_in |= sf_cidr_words_contains(w, &flow->dst);
+    }
+    return dst_in;
 }
 
 /* A receive thread's stage: the lock and the shared counter are taken

@@ -22,6 +22,13 @@ sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg)
     sf_rules_t *r = g_new0(sf_rules_t, 1);
 
     r->home = g_array_copy(cfg->home_nets);
+    r->home_words = g_array_sized_new(FALSE, FALSE, sizeof(sf_cidr_words_t),
+                                      r->home->len);
+    for (guint i = 0; i < r->home->len; i++) {
+        sf_cidr_words_t w;
+        sf_cidr_to_words(&g_array_index(r->home, sf_cidr_t, i), &w);
+        g_array_append_val(r->home_words, w);
+    }
     r->allow = g_array_copy(cfg->allow);
     r->tags = g_array_copy(cfg->tags);
     for (guint i = 0; i < r->tags->len; i++)
@@ -42,6 +49,7 @@ void sf_rules_free(sf_rules_t *r)
     for (guint i = 0; i < r->tags->len; i++)
         g_free(g_array_index(r->tags, sf_tag_t, i).name);
     g_array_unref(r->home);
+    g_array_unref(r->home_words);
     g_array_unref(r->allow);
     g_array_unref(r->tags);
     g_free(r);
