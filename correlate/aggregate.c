@@ -73,6 +73,7 @@
  */
 #include "aggregate.h"
 #include "hash.h"
+#include "table.h"
 
 #include <string.h>
 
@@ -205,7 +206,8 @@ sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
     guint32 nslots = pow2_at_least(MAX(max_sources, PROBES) * 2);
     guint scratch = MAX(max_elements, INLINE_MAX);
 
-    a->table = g_new0(tslot_t, nslots);
+    /* written at random from the first flow on: mapped at once */
+    a->table = sf_table_new0(sizeof(tslot_t) * nslots);
     a->table_mask = nslots - 1;
     /* one body per non-empty entry at most; pages are touched only as
      * bodies are appended */
@@ -230,7 +232,7 @@ void sf_agg_free(sf_agg_t *a)
 {
     if (a == NULL)
         return;
-    g_free(a->table);
+    sf_table_free(a->table, sizeof(tslot_t) * (a->table_mask + 1));
     g_free(a->bodies);
     g_free(a->pool);
     g_free(a->index);

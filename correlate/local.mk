@@ -19,6 +19,7 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/fanout.h correlate/fanout.c \
 	correlate/claim.h correlate/claim.c \
 	correlate/probation.h correlate/probation.c \
+	correlate/table.h correlate/table.c \
 	correlate/alert.h correlate/alert.c \
 	correlate/sampling.h correlate/sampling.c \
 	correlate/notifier.h correlate/notifier.c

@@ -40,6 +40,7 @@
 #include "probation.h"
 #include "hash.h"
 #include "sampling.h"
+#include "table.h"
 
 #include <string.h>
 
@@ -64,6 +65,7 @@ typedef struct entry {
 
 struct sf_probation {
     entry_t  *tab;
+    gsize     tab_bytes;
     guint32   set_mask;
     gint      share_after;      /* atomic: SIGHUP sets it */
     guint32   window_s;
@@ -103,7 +105,9 @@ sf_probation_t *sf_probation_new(guint slots, guint share_after,
     while ((guint64)sets * WAYS < slots)
         sets <<= 1;
     p = g_new0(sf_probation_t, 1);
-    p->tab = g_new0(entry_t, (gsize)sets * WAYS);
+    /* written at random from the first flushes on: mapped at once */
+    p->tab_bytes = (gsize)sets * WAYS * sizeof(entry_t);
+    p->tab = sf_table_new0(p->tab_bytes);
     p->set_mask = sets - 1;
     p->share_after = (gint)clamp_share(share_after);
     p->window_s = (guint32)MAX(window_ms / 1000, 1);
@@ -118,7 +122,7 @@ void sf_probation_free(sf_probation_t *p)
 {
     if (p == NULL)
         return;
-    g_free(p->tab);
+    sf_table_free(p->tab, p->tab_bytes);
     g_array_unref(p->recall);
     g_free(p);
 }

@@ -51,6 +51,7 @@
  */
 #include "seen.h"
 #include "hash.h"
+#include "table.h"
 
 #include <string.h>
 
@@ -98,9 +99,10 @@ sf_seen_t *sf_seen_new(guint max_nets_per_source)
     t->max_nets = max_nets_per_source;
     t->seen = g_new(seen_t, SEEN_SETS * SEEN_WAYS);
     t->staged = g_array_new(FALSE, FALSE, sizeof(seen_t));
-    t->elems = g_new0(guint64, ELEM_SETS * ELEM_WAYS); /* touched as used */
+    /* written at random from the first flushes on: mapped at once */
+    t->elems = sf_table_new0(sizeof(guint64) * ELEM_SETS * ELEM_WAYS);
     t->staged_elems = g_array_new(FALSE, FALSE, sizeof(guint64));
-    t->admit = g_new0(guint64, ADMIT_SETS * ADMIT_WAYS);
+    t->admit = sf_table_new0(sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
     t->staged_admit = g_array_new(FALSE, FALSE, sizeof(guint64));
     sf_seen_forget(t);
     return t;
@@ -112,9 +114,9 @@ void sf_seen_free(sf_seen_t *t)
         return;
     g_free(t->seen);
     g_array_unref(t->staged);
-    g_free(t->elems);
+    sf_table_free(t->elems, sizeof(guint64) * ELEM_SETS * ELEM_WAYS);
     g_array_unref(t->staged_elems);
-    g_free(t->admit);
+    sf_table_free(t->admit, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
     g_array_unref(t->staged_admit);
     g_free(t);
 }
