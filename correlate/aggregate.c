@@ -889,8 +889,9 @@ void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, sf_agg_hint_fn hint,
                    void *user)
 {
     /* fn's lookups (one per source, at random in its own tables) are
-     * announced this many sources ahead */
-    enum { AHEAD = 4 };
+     * announced this many sources ahead: room for a hint in two stages
+     * (probation: a set's summary line, then the matching entry) */
+    enum { AHEAD = 8 };
 
     for (guint i = 0; hint != NULL && i < MIN(a->n_bodies, AHEAD); i++)
         hint(&a->bodies[i].addr, user);

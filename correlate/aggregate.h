@@ -75,8 +75,9 @@ gint64 sf_agg_last_arrival(const sf_agg_t *a);
 void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user);
 /* Calls fn once per source, with the same view as a walk (not during a
  * walk); sources it returns TRUE for are left out of later walks.  hint,
- * when not NULL, is called with each source's address a few sources
- * before fn is, so that fn's own lookup of it can be prefetched. */
+ * when not NULL, is called with each source's address (in order, for
+ * every source, taken out or not) 8 sources before fn is, so that fn's
+ * own lookup of it can be prefetched. */
 void sf_agg_filter(sf_agg_t *a, sf_agg_filter_fn fn, sf_agg_hint_fn hint,
                    void *user);
 void sf_agg_reset(sf_agg_t *a);

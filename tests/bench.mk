@@ -15,7 +15,7 @@ BENCH_RATE = 30000
 BENCH_LOOPS = 40
 BENCH_INPUTS = $(abs_top_builddir)/bench-inputs
 # The receive floor (tests/bench/floor.c): built for the bench only.
-EXTRA_PROGRAMS = tests/bench/floor tests/bench/libcost
+EXTRA_PROGRAMS = tests/bench/floor tests/bench/libcost tests/bench/probcost
 tests_bench_floor_SOURCES = tests/bench/floor.c
 tests_bench_floor_CFLAGS = $(SF_CFLAGS)
 CLEANFILES += tests/bench/floor$(EXEEXT)
@@ -42,3 +42,9 @@ tests_bench_libcost_SOURCES = tests/bench/libcost.c \
 	collector/programs/flowfmt.h collector/programs/flowfmt.c
 tests_bench_libcost_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
 CLEANFILES += tests/bench/libcost
+
+# tests/bench/probcost: the probation pass of one flush, timed alone
+# (correlate/README-design.md).  make tests/bench/probcost && tests/bench/probcost
+tests_bench_probcost_SOURCES = tests/bench/probcost.c
+tests_bench_probcost_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS)
+CLEANFILES += tests/bench/probcost
