@@ -29,6 +29,12 @@
 #   workers   scaling of --workers 1 -> 2 with four senders (v5), both
 #             workers and senders unpinned: on 2 CPUs they share the cores.
 #   sflow     the table's sFlow row alone.
+#   features  CPU per flow of optional parts on the table's noise bytes:
+#             scanflowd on the v5 input by default, with --source-prefix 0
+#             (no network-of-sources kinds), with distributed_port_scan on,
+#             with a --sampling rule for the exporter, and on the sFlow
+#             input; rounds alternated, medians (BENCH_FEATURE_ROUNDS,
+#             BENCH_FEATURE_OPTS: more v5 rows, options comma-separated).
 #   scans     repeated scans (part of table): the fixtures' softflowd
 #             captures of real scanners looped BENCH_SCAN_LOOPS times (150)
 #             at BENCH_SCAN_RATE packets/s (5000),
@@ -38,7 +44,9 @@
 # Environment: SCANFLOWD, SCANFLOW (programs; default ./scanflowd,
 # ./scanflow), BENCH_INPUTS (cache, default ./bench-inputs), BENCH_RATE
 # (packets/s for the table, default 30000), BENCH_LOOPS (default 40),
-# BENCH_PORT (first UDP port, default 39400).  Sends only to 127.0.0.1.
+# BENCH_PORT (first UDP port, default 39400), BENCH_VERSIONS (the table's
+# rows, default "v5 v9 IPFIX sFlow scans"), SFD_OPTS (more scanflowd
+# options for every run, e.g. to measure a feature's cost).  Sends only to 127.0.0.1.
 # Needs root (tcpdump for the inputs, taskset, SO_RCVBUFFORCE).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -199,7 +207,7 @@ sfd_start() {   # NAME PORT [taskset-cpu] [extra options...]
     local pre=()
     [ -n "$cpu" ] && pre=(taskset -c "$cpu")
     "${pre[@]}" "$SCANFLOWD" --listen udp://127.0.0.1:"$port" --redis unix://"$REDIS_SOCK" \
-        --home-net $HOME_NET --name bench "$@" >"$SFD_LOG" 2>&1 &
+        --home-net $HOME_NET --name bench ${SFD_OPTS:-} "$@" >"$SFD_LOG" 2>&1 &
     SFD_PID=$!
     PIDS+=("$SFD_PID")
     wait_log "$SFD_LOG" "listening on" || exit 1
@@ -346,14 +354,22 @@ EOF
     echo "bench: $label done (scanflowd kernel drops $s_drop, $msgs datagrams sent)" >&2
 }
 
+VERSIONS=${BENCH_VERSIONS:-v5 v9 IPFIX sFlow scans}
 do_table() {
+    local v
     echo "== table: $LOOPS loops at $RATE packets/s, each collector in turn, same bytes"
-    bench_version v5 "$INPUTS/softflowd-v5.pcap"
-    bench_version v9 "$INPUTS/softflowd-v9.pcap"
-    bench_version IPFIX "$INPUTS/softflowd-ipfix.pcap"
-    bench_version sFlow "$INPUTS/pmacctd-sflow.pcap"
+    for v in $VERSIONS; do
+        case $v in
+            v5) bench_version v5 "$INPUTS/softflowd-v5.pcap" ;;
+            v9) bench_version v9 "$INPUTS/softflowd-v9.pcap" ;;
+            IPFIX) bench_version IPFIX "$INPUTS/softflowd-ipfix.pcap" ;;
+            sFlow) bench_version sFlow "$INPUTS/pmacctd-sflow.pcap" ;;
+            scans) ;;
+            *) echo "bench: unknown version $v in BENCH_VERSIONS" >&2; exit 2 ;;
+        esac
+    done
     print_table
-    do_scans
+    case " $VERSIONS " in *" scans "*) do_scans ;; esac
 }
 
 # Repeated scans: the fixtures' scan-heavy captures (real scanners: 1,000
@@ -401,6 +417,67 @@ do_sflow() {
     echo "== sFlow: $LOOPS loops at $RATE packets/s, each collector in turn, same bytes"
     bench_version sFlow "$INPUTS/pmacctd-sflow.pcap"
     print_table
+}
+
+# --- features: CPU per flow of each optional part ------------------------------
+
+# scanflowd's CPU seconds (detection on, a private redis-server) for the
+# table's replay of FILE, with more options.
+feature_cpu() {   # FILE [options...]
+    local file=$1 port=$((PORT + 8)) c
+    shift
+    redis_start feature
+    sfd_start feature $port "" "$@"
+    replay "$file" $port "$RATE" "$LOOPS"
+    settle "$SFD_PID"
+    sleep 1.5
+    c=$(cpu_s "$SFD_PID")
+    sfd_stop
+    redis_stop
+    echo "$c"
+}
+median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+
+# Each configuration in turn, BENCH_FEATURE_ROUNDS rounds (3), on the
+# noise bench's bytes: median CPU, ns per flow, and the difference to the
+# configuration it is measured against (in its own rounds).
+do_features() {
+    local rounds=${BENCH_FEATURE_ROUNDS:-3} r i
+    local names=("v5 default" "v5 --source-prefix 0" "v5 distributed on" "v5 sampling rule"
+                 "sFlow default")
+    local files=(v5 v5 v5 v5 sFlow)
+    local opts=("" "--source-prefix 0" "--distributed-threshold 64:8" "--sampling 127.0.0.0/8=64" "")
+    local extra
+    for extra in ${BENCH_FEATURE_OPTS:-}; do     # more v5 rows: OPT[,OPT...]
+        names+=("v5 ${extra//,/ }"); files+=(v5); opts+=("${extra//,/ }")
+    done
+    declare -A cpus flows
+    local f
+    for f in v5 sFlow; do
+        local path=$INPUTS/softflowd-v5.pcap
+        [ $f = sFlow ] && path=$INPUTS/pmacctd-sflow.pcap
+        read -r n _ < <(offered "$path")
+        flows[$f]=$((n * LOOPS))
+    done
+    echo "== features: $LOOPS loops at $RATE packets/s, $rounds rounds, configurations alternated"
+    for r in $(seq "$rounds"); do
+        for i in "${!names[@]}"; do
+            local path=$INPUTS/softflowd-v5.pcap
+            [ "${files[$i]}" = sFlow ] && path=$INPUTS/pmacctd-sflow.pcap
+            # shellcheck disable=SC2086
+            cpus[$i]="${cpus[$i]:-} $(feature_cpu "$path" ${opts[$i]})"
+        done
+    done
+    local base ns0=
+    printf '%-36s %10s %-20s %8s %10s %s\n' configuration flows "CPU s (rounds)" median "ns/flow" "vs v5 default"
+    for i in "${!names[@]}"; do
+        local med ns
+        med=$(echo "${cpus[$i]}" | median)
+        ns=$(echo "$med ${flows[${files[$i]}]}" | awk '{printf "%.1f", 1e9 * $1 / $2}')
+        [ -z "$ns0" ] && ns0=$ns
+        printf '%-36s %10s %-20s %8s %10s %s\n' "${names[$i]}" "${flows[${files[$i]}]}" "${cpus[$i]# }" \
+            "$med" "$ns" "$(echo "$ns $ns0" | awk '{printf "%+.0f%%", 100 * ($1 / $2 - 1)}')"
+    done
 }
 
 # --- lossless rate, one core ---------------------------------------------------
@@ -563,6 +640,7 @@ case $mode in
     lossless) do_lossless ;;
     memory) do_memory ;;
     workers) do_workers ;;
+    features) do_features ;;
     all) do_table; do_lossless; do_workers; do_memory ;;
-    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|all]" >&2; exit 2 ;;
+    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|features|all]" >&2; exit 2 ;;
 esac
