@@ -109,14 +109,10 @@ static inline bool sf_addr_equal(const sf_addr_t *x, const sf_addr_t *y)
 
 static inline void sf_addr_set_v4(sf_addr_t *a, const uint8_t v4[4])
 {
-    for (int i = 0; i < 10; i++)
-        a->b[i] = 0;
-    a->b[10] = 0xff;
-    a->b[11] = 0xff;
-    a->b[12] = v4[0];
-    a->b[13] = v4[1];
-    a->b[14] = v4[2];
-    a->b[15] = v4[3];
+    static const uint8_t pfx[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+    memcpy(a->b, pfx, 12);
+    memcpy(a->b + 12, v4, 4);
 }
 
 /* Writes a printable form (dotted quad for mapped IPv4) into buf, which

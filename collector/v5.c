@@ -63,18 +63,24 @@ unsigned sf_v5_decode(sf_exporter_t *e, const uint8_t *p, size_t len,
     uint32_t interval = sf_exporter_sampling(e, sampling);
     if (interval == 0)
         interval = 1;
+    /* what every record of the packet shares is set once; each record
+     * then writes all of its own fields (sinks copy what they keep) */
+    sf_flow_t f;
+
+    memset(&f, 0, sizeof f);
+    f.exporter = e->key.addr;
+    f.version = 5;
+    f.obs_domain = domain;
+    f.arrival_ms = arrival_ms;
+    f.is_v4 = true;
+    f.sampling_interval = interval;
+    sf_addr_set_v4(&f.src, p + SF_V5_HDR);
+    sf_addr_set_v4(&f.dst, p + SF_V5_HDR + 4);
     for (unsigned i = 0; i < count; i++) {
         const uint8_t *r = p + SF_V5_HDR + (size_t)i * SF_V5_REC;
-        sf_flow_t f;
 
-        memset(&f, 0, sizeof f);
-        f.exporter = e->key.addr;
-        f.version = 5;
-        f.obs_domain = domain;
-        f.arrival_ms = arrival_ms;
-        sf_addr_set_v4(&f.src, r);
-        sf_addr_set_v4(&f.dst, r + 4);
-        f.is_v4 = true;
+        memcpy(f.src.b + 12, r, 4);     /* the ::ffff: prefix is set */
+        memcpy(f.dst.b + 12, r + 4, 4);
         f.in_if = sf_get16(r + 12);
         f.out_if = sf_get16(r + 14);
         f.packets = sf_get32(r + 16);
@@ -85,10 +91,10 @@ unsigned sf_v5_decode(sf_exporter_t *e, const uint8_t *p, size_t len,
         f.dst_port = sf_get16(r + 34);
         f.tcp_flags = r[37];
         f.proto = r[38];
-        f.sampling_interval = interval;
         f.fields = SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS | SF_HAS_TCP_FLAGS |
                    SF_HAS_TIMES | SF_HAS_IN_IF | SF_HAS_OUT_IF | SF_HAS_PACKETS |
                    SF_HAS_BYTES;
+        f.icmp_type_code = 0;
         if (f.proto == 1 || f.proto == 58) {
             f.icmp_type_code = f.dst_port;
             f.fields |= SF_HAS_ICMP;
