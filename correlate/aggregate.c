@@ -660,6 +660,29 @@ void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body)
         __builtin_prefetch(&a->bodies[t->body - 1], 1);
 }
 
+void sf_agg_prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
+                           gboolean with_port, guint64 h)
+{
+    const tslot_t *t = &a->table[(guint32)h & a->table_mask];
+
+    if (t->body == 0 || (t->tag & ~TAG_FLOWS) != (((guint32)(h >> 40) | 1) << 8))
+        return;
+    const body_t *b = &a->bodies[t->body - 1];
+    if (b->owner == 0 || !(b->flags & BF_USED) || !sf_addr_equal(&b->addr, &f->src))
+        return;
+    /* what sf_agg_add_hashed will look up past the body's caches */
+    if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)) {
+        guint64 eh = elem_hash(a, b->owner, EL_PORT, f->dst_port);
+        __builtin_prefetch(&a->index[(guint32)eh & a->index_mask]);
+    }
+    if ((b->flags & (BF_LAST_DST | BF_LAST_V6)) == BF_LAST_DST && b->u.pool.last_host
+        && sf_addr_is_v4(&f->dst) && memcmp(b->u.pool.dst, f->dst.b + 12, 3) == 0
+        && b->u.pool.dst[3] != f->dst.b[15]) {
+        guint64 eh = elem_hash(a, b->u.pool.last_host, EL_HOST, f->dst.b[15]);
+        __builtin_prefetch(&a->index[(guint32)eh & a->index_mask]);
+    }
+}
+
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
 {
     sf_agg_add_hashed(a, f, with_port, sf_hash_addr(a->seed, &f->src));

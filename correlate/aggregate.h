@@ -67,6 +67,11 @@ guint64 sf_agg_hash(const sf_agg_t *a, const sf_addr_t *src);
  * sources' bodies (body TRUE).  The lookups of a batch then wait for
  * memory together, not one by one. */
 void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body);
+/* A third stage, once the bodies are in cache: the element index slots
+ * the flow's add will look up (a port, or a host of the /24 last filed),
+ * for sources already in the element pool. */
+void sf_agg_prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
+                           gboolean with_port, guint64 h);
 gboolean sf_agg_is_empty(const sf_agg_t *a);
 guint sf_agg_source_count(const sf_agg_t *a);
 /* Latest arrival_ms filed: the flush's place in the window. */

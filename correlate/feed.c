@@ -82,6 +82,8 @@ static void feed_drain(sf_correlator_feed_t *f)
     for (guint i = 0; i < n; i++)
         sf_agg_prefetch(c->active, f->hash[i], TRUE);
     for (guint i = 0; i < n; i++)
+        sf_agg_prefetch_elems(c->active, &f->staged[i], f->with_port[i], f->hash[i]);
+    for (guint i = 0; i < n; i++)
         sf_agg_add_hashed(c->active, &f->staged[i], f->with_port[i], f->hash[i]);
     /* many-to-one: counted per target before probation (when on) */
     if (c->cfg->distributed_ports > 0)
