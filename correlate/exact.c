@@ -10,9 +10,9 @@
  * registers for such counts, and need no HLL code here.
  *
  * The scripts declare every key they touch (all of one source's {S} hash
- * tag: one slot on Redis Cluster) and are sent with EVAL each time (Redis
- * caches the compiled body by its SHA1; no NOSCRIPT case to handle after a
- * restart or a failover).
+ * tag: one slot on Redis Cluster) and are sent by their SHA1 (EVALSHA):
+ * the pipe loads them once per connection, on a cluster once per node
+ * (pipe.h says what a NOSCRIPT reply does).
  */
 #include "exact.h"
 #include "keys.h"
@@ -24,7 +24,7 @@
  * are.  unpack() takes at most a few thousand values: PFADD in chunks of
  * 4000.  An overflowed set is replaced by {"x"}; elements added to it later
  * keep the "x" until it overflows again (it never holds more than cap + 1). */
-static const char add_script[] =
+static const char add_text[] =
     "local k,a,n=KEYS,ARGV,#ARGV "
     "for i=3,n,4000 do redis.call('PFADD',k[1],unpack(a,i,math.min(i+3999,n))) end "
     "local c=tonumber(a[1]) "
@@ -39,7 +39,7 @@ static const char add_script[] =
  * sets' union; PFCOUNT of the HLLs when a set overflowed ("x" in the
  * union) or fewer sets than HLLs exist (a bucket written by a collector
  * without sets). */
-static const char count_script[] =
+static const char count_text[] =
     "local k=KEYS local n=#k/2 "
     "local u=redis.call('SUNION',unpack(k,1,n)) "
     "local h=redis.call('EXISTS',unpack(k,n+1)) "
@@ -48,6 +48,9 @@ static const char count_script[] =
     "for _,e in ipairs(u) do if e=='x' then "
     "return redis.call('PFCOUNT',unpack(k,n+1)) end end "
     "return #u";
+
+static sf_pipe_script_t add_script = SF_PIPE_SCRIPT(add_text);
+static sf_pipe_script_t count_script = SF_PIPE_SCRIPT(count_text);
 
 const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
                              gint64 bucket)
@@ -61,8 +64,7 @@ const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
 void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
                         const char *set_key, gint64 ttl)
 {
-    sf_pipe_cmd(p, "EVAL");
-    sf_pipe_arg(p, add_script, sizeof add_script - 1);
+    sf_pipe_evalsha(p, &add_script);
     sf_pipe_str(p, "2");
     sf_pipe_str(p, hll_key);
     sf_pipe_str(p, set_key);
@@ -76,8 +78,7 @@ void sf_exact_count(sf_pipe_t *p, const char *sk, const char *dim,
     char prefix[SF_KEY_LEN], xdim[SF_KEY_LEN];
 
     *sf_key_put_str(sf_key_put_str(xdim, SF_KEY_EXACT), dim) = '\0';
-    sf_pipe_cmd(p, "EVAL");
-    sf_pipe_arg(p, count_script, sizeof count_script - 1);
+    sf_pipe_evalsha(p, &count_script);
     sf_pipe_int(p, 2 * (b1 - b0 + 1));
     sf_key_of(prefix, sk, xdim);
     for (gint64 b = b0; b <= b1; b++)
