@@ -1422,6 +1422,49 @@ static void test_distributed(void)
     sf_correlate_config_free(cfg);
 }
 
+/* A distributed scan slower than the flushes: 24 sources, 3 ports each,
+ * one probe a flush.  The target is followed locally until it showed 4
+ * sources and 4 ports, then written with the probes it kept: all 72
+ * reach Redis (sf:{T}:tf) and it is alerted once. */
+static void test_distributed_slow(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.05 "
+                                        "--home-net 192.0.2.0/24 "
+                                        "--distributed-threshold 64:8");
+    listener_t *l = listen_start();
+    sf_correlator_t *c;
+    g_autoptr(GPtrArray) alerts = NULL;
+    redisContext *rc;
+    redisReply *r;
+    char src[32];
+
+    flushall();
+    c = correlator(cfg, "slow");
+    for (guint k = 0; k < 3; k++)
+        for (guint i = 0; i < 24; i++) {
+            sf_flow_t f;
+            g_snprintf(src, sizeof src, "100.68.%u.9", 1 + i);
+            f = test_syn(src, "192.0.2.90", (guint16)(2000 + 3 * i + k));
+            offer(c, &f);
+            batch_end(c);
+            wait_flush(c);
+        }
+    settle(c);
+    rc = connect_test();
+    r = redisCommand(rc, "GET sf:{192.0.2.90}:tf");
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_STRING);
+    g_assert_cmpstr(r->str, ==, "72");
+    freeReplyObject(r);
+    redisFree(rc);
+    release(c);
+    alerts = collect(l, 1500);
+    listen_stop(l);
+    for (guint i = 0; i < alerts->len; i++)
+        g_test_message("%s", (char *)alerts->pdata[i]);
+    g_assert_cmpuint(count_kind(alerts, "distributed_port_scan"), ==, 1);
+    sf_correlate_config_free(cfg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1448,5 +1491,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
     g_test_add_func("/correlate/redis/networks", test_networks);
     g_test_add_func("/correlate/redis/distributed", test_distributed);
+    g_test_add_func("/correlate/redis/distributed-slow",
+                    test_distributed_slow);
     return g_test_run();
 }
