@@ -8,9 +8,9 @@ scan_e2e.split_thirds):
  1. the single-node run on one redis-server (the reference);
  2. on the cluster, with --stream-shards 3: exactly one alert per (source,
     kind) over the three streams, as fixtures/scenarios.tsv expects;
- 3. the window counts each scanner ends with (PFCOUNT of its port, host
-    and net buckets) are those of the single-node run within HyperLogLog
-    error;
+ 3. the window counts each scanner ends with (its port, host and net
+    buckets: sets and HLLs) are those of the single-node run within
+    HyperLogLog error;
  4. a master (the one holding the alert stream) is killed during a slow
     replay and its replica promoted: no scanflowd crashes, and they follow
     the new slot map;
@@ -101,24 +101,27 @@ def scanners(want):
     return sorted({src for src, _ in want})
 
 
+def dim_count(cmd, s, d):
+    """A window dimension's count as the keys hold it (correlate/exact.h):
+    PFCOUNT of the HLLs of buckets whose set overflowed, plus the union of
+    the sets that did not (an upper bound: enough to compare two runs)."""
+    hlls = cmd('KEYS', 'sf:{%s}:%s:*' % (s, d)) or []
+    sets = [k for k in cmd('KEYS', 'sf:{%s}:x%s:*' % (s, d)) or []
+            if not cmd('SISMEMBER', k, 'x')]
+    return ((cmd('PFCOUNT', *hlls) if hlls else 0)
+            + (len(cmd('SUNION', *sets)) if sets else 0))
+
+
 def counts_single(r, srcs):
-    out = {}
-    for s in srcs:
-        out[s] = {}
-        for name, d in DIMS:
-            keys = r.cmd('KEYS', 'sf:{%s}:%s:*' % (s, d)) or []
-            out[s][name] = r.cmd('PFCOUNT', *keys) if keys else 0
-    return out
+    return {s: {name: dim_count(r.cmd, s, d) for name, d in DIMS} for s in srcs}
 
 
 def counts_cluster(c, srcs):
     out = {}
     for s in srcs:
         node = c.master_of('{%s}' % s)
-        out[s] = {}
-        for name, d in DIMS:
-            keys = cluster_redis.node_cmd(node, 'KEYS', 'sf:{%s}:%s:*' % (s, d)) or []
-            out[s][name] = cluster_redis.node_cmd(node, 'PFCOUNT', *keys) if keys else 0
+        cmd = lambda *a: cluster_redis.node_cmd(node, *a)
+        out[s] = {name: dim_count(cmd, s, d) for name, d in DIMS}
     return out
 
 
