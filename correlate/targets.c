@@ -503,7 +503,8 @@ static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
     }
     len = w->len;
     out = (triple_t *)(void *)g_array_free(w, FALSE);
-    qsort(out, len, sizeof *out, cmp_triple);
+    if (len > 1)            /* an empty array comes back NULL */
+        qsort(out, len, sizeof *out, cmp_triple);
     for (guint i = 0; i < len; i++)
         if (m == 0 || cmp_triple(&out[m - 1], &out[i]) != 0)
             out[m++] = out[i];

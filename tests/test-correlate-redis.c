@@ -877,14 +877,13 @@ static guint count_keys(redisContext *rc, const char *pattern)
  * while it did not overflow, else the HLL (exact.h). */
 static gint64 pfcount(redisContext *rc, const char *key)
 {
-    g_autofree char *set = g_strdup(key);
     const char *at = strstr(key, "}:");
+    g_autofree char *set = NULL;
     redisReply *r;
     gint64 v;
 
     g_assert_nonnull(at);
-    set[at - key + 2] = 'x';
-    g_stpcpy(set + (at - key) + 3, at + 2);
+    set = g_strdup_printf("%.*sx%s", (int)(at - key + 2), key, at + 2);
     r = redisCommand(rc, "SISMEMBER %s x", set);
     if (r->integer == 0) {
         freeReplyObject(r);
