@@ -33,6 +33,7 @@ sf_correlate_config_t *sf_correlate_config_new(void)
     cfg->probation_slots = 262144;
     cfg->share_after = 4;
     cfg->max_redis_sources = 100000;
+    cfg->max_redis_targets = 1000;
     return cfg;
 }
 
@@ -137,6 +138,10 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          "New sources this collector writes to Redis per window, a tenth "
          "per bucket; beyond, they wait on probation for the next bucket "
          "(100000; 0: no cap)", "N"},
+        {"max-redis-targets", 0, 0, G_OPTION_ARG_INT, &cfg->max_redis_targets,
+         "New scanned hosts (distributed_port_scan) this collector writes "
+         "to Redis per bucket; beyond, refused and counted (1000; 0: no "
+         "cap)", "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     GOptionEntry *copy = g_new(GOptionEntry, G_N_ELEMENTS(entries));
@@ -232,6 +237,8 @@ static gboolean check_numbers(const sf_correlate_config_t *cfg, GError **err)
                        1 << 24)
         && check_range(err, "share-after", cfg->share_after, 1, 4)
         && check_range(err, "max-redis-sources", cfg->max_redis_sources, 0,
+                       1 << 30)
+        && check_range(err, "max-redis-targets", cfg->max_redis_targets, 0,
                        1 << 30);
 }
 

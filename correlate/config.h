@@ -46,6 +46,7 @@ struct sf_correlate_config {
     int     probation_slots;
     int     share_after;        /* see sf_correlate_share_after() */
     int     max_redis_sources;  /* new sources shared per window, 0: all */
+    int     max_redis_targets;  /* new targets written per bucket, 0: all */
     char   *source_prefix_s;    /* --source-prefix V4LEN,V6LEN */
     char  **horizon_s;          /* --horizon S:P:H[:W], repeatable; NULL:
                                    SF_HORIZON_DEFAULTS; "off": none */

@@ -83,6 +83,7 @@ void sf_cor_drop_connection(sf_correlator_t *c, const GError *err)
     }
     sf_rcluster_free(c->cluster);
     c->cluster = NULL;
+    sf_pipe_forget_scripts(c->pipe);
     sf_window_forget(c->window);        /* Redis may come back empty */
     sf_targets_known_forget(c->targets_known);
     c->backoff_ms = BACKOFF_MIN_MS;

@@ -61,6 +61,7 @@ typedef struct sf_correlator_stats {
     guint64 evicted_sources;    /* local aggregate: sources pushed out */
     guint64 dropped_elements;   /* local aggregate: pool or per-source cap */
     guint64 dropped_targets;    /* many-to-one triples: no room locally */
+    guint64 refused_targets;    /* scanned hosts not written: budget */
     guint64 flushes;            /* aggregates written to Redis */
     guint64 redis_commands;     /* commands sent (all phases) */
     guint64 redis_bytes;        /* request bytes sent */

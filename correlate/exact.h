@@ -2,15 +2,17 @@
  * exact.h - exact small counts beside the HyperLogLogs, and alert counts
  * that agree with each other and with the address space.
  *
- * Every HLL key of the window (sf:{S}:p:B, n:B, h:NET:B, d:B) has a twin
+ * Each dimension of a bucket (sf:{S}:p:B, n:B, h:NET:B, d:B) is first a
  * set (the dimension's letter prefixed with "x": sf:{S}:xp:B, ...) holding
- * the same elements, as integers when they fit in 4 bytes (Redis keeps
- * those as an intset: 2-4 bytes each), until it would hold more than
- * SF_EXACT_CAP; then it holds only the member "x" ("too many: ask the
- * HLL").  One Lua script writes both (the HLL always); another counts the
- * window: the size of the union of the buckets' sets when none overflowed
- * (exact), else PFCOUNT of the HLLs.  Hosts of an IPv4 /24 never exceed
- * 256, so their count is always exact.
+ * its elements, as integers when they fit in 4 bytes (Redis keeps those as
+ * an intset: 2-4 bytes each), until it would hold more than SF_EXACT_CAP;
+ * then its elements move into the HLL key and the set holds only the
+ * member "x" ("too many: ask the HLL"), and later elements go to the HLL.
+ * So a source with few elements has no HLL at all.  One Lua script writes;
+ * another counts the window: the size of the union of the buckets' sets
+ * when none overflowed (exact), else PFCOUNT of the HLLs merged with the
+ * sets that did not overflow.  Hosts of an IPv4 /24 never exceed 256, so
+ * their count is always exact.
  */
 #ifndef SF_EXACT_H
 #define SF_EXACT_H
@@ -22,14 +24,15 @@
 /* Distinct elements a bucket's set holds before it gives way to the HLL. */
 #define SF_EXACT_CAP 256
 
-/* EVAL of the write: PFADD hll_key and the capped SADD into set_key, both
- * given ttl (the HLL's EXPIRE stays the caller's).  The elements follow as
- * sf_pipe_arg()s, then sf_pipe_end(). */
+/* EVALSHA of the write: the capped SADD into set_key, or once it
+ * overflowed PFADD into hll_key; the keys written get ttl.  The elements,
+ * all elem_len bytes long, follow as sf_pipe_arg()s, then sf_pipe_end().
+ * The reply is 1 once the set overflowed, else 0. */
 void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
-                        const char *set_key, gint64 ttl);
-/* EVAL of the count over buckets b0..b1 of the keys "<sk><dim><B>" (HLL)
- * and "<sk>x<dim><B>" (set); dim is "p:", "h:NET:", ...  The reply is an
- * integer. */
+                        const char *set_key, gint64 ttl, guint elem_len);
+/* EVALSHA of the count over buckets b0..b1 of the keys "<sk><dim><B>"
+ * (HLL) and "<sk>x<dim><B>" (set), with "<sk>xt" as scratch; dim is "p:",
+ * "h:NET:", ...  The reply is an integer. */
 void sf_exact_count(sf_pipe_t *p, const char *sk, const char *dim,
                     gint64 b0, gint64 b1);
 /* buf = "<sk>x<dim><bucket>" (buf of SF_KEY_LEN). */

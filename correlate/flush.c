@@ -128,6 +128,9 @@ static gboolean send_spare(sf_correlator_t *c, GError **err)
         return FALSE;
     }
     sf_cor_take_target_crossings(c, now_ms);
+    g_mutex_lock(&c->state_lock);
+    c->st.refused_targets += sf_targets_take_refused(c->targets_known);
+    g_mutex_unlock(&c->state_lock);
     if (!write_aggregate(c, c->spare, err))
         return FALSE;
     sf_window_commit(c->window);

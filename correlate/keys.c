@@ -5,14 +5,15 @@
  * multi-key PFCOUNT works on Redis Cluster; every key has a TTL of
  * window + 2 buckets, refreshed on write):
  *
- *   sf:{S}:p:B        HLL  destination ports (2 bytes, big endian), bucket B
- *   sf:{S}:n:B        HLL  destination nets (IPv4 /24: 3 bytes, IPv6 /64: 8)
- *   sf:{S}:h:NET:B    HLL  hosts inside NET (last byte, or low 64 bits)
- *   sf:{S}:d:B        HLL  destination addresses (4 or 16 bytes)
- *   sf:{S}:xp:B, xn:B, xh:NET:B, xd:B
- *                     set  the same elements as their HLL twin (as integers
- *                          when they fit in 4 bytes) while at most 256,
- *                          then {"x"}: exact small counts (exact.c)
+ *   sf:{S}:xp:B       set  destination ports (2 bytes, big endian, kept as
+ *                          integers), bucket B, while at most 256; then
+ *                          {"x"} and the elements are in sf:{S}:p:B
+ *   sf:{S}:xn:B       set  destination nets (IPv4 /24: 3 bytes, IPv6 /64: 8)
+ *   sf:{S}:xh:NET:B   set  hosts inside NET (last byte, or low 64 bits)
+ *   sf:{S}:xd:B       set  destination addresses (4 or 16 bytes)
+ *   sf:{S}:p:B, n:B, h:NET:B, d:B
+ *                     HLL  the same, once their set overflowed (exact.c)
+ *   sf:{S}:xt         HLL  scratch of the count script, deleted by it
  *   sf:{S}:f:B        int  flows
  *   sf:{S}:m          zset "first" (score -ms: ZADD GT keeps the minimum),
  *                          "last" (ms), "x:EXPORTER" (last ms seen), "i"

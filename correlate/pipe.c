@@ -13,6 +13,12 @@
  * handed to sf_rcluster_append(), which routes it.  Nothing is written to
  * the socket until the first reply is asked for: one write per batch
  * instead of one per command.
+ *
+ * Lua scripts go as EVALSHA (the exact counts' scripts are about 1,100
+ * bytes of text that EVAL would send with every call).  On one server the
+ * pipe puts SCRIPT LOAD before a script's first EVALSHA on a connection and
+ * reads its reply itself (hidden[]: how many of the batch's own replies
+ * come before it).  On a cluster rcluster.c loads them per node.
  */
 #include "pipe.h"
 #include "correlator.h"
@@ -31,6 +37,13 @@ struct sf_pipe {
     gsize         resp_len, resp_cap;
     guint         argc;
     guint         pending;
+    guint         appended;     /* the batch's own commands so far */
+    guint         replied;      /* ... and replies handed out */
+    guint         hidden[SF_PIPE_MAX_SCRIPTS];  /* SCRIPT LOADs: appended */
+    guint8        hidden_id[SF_PIPE_MAX_SCRIPTS];
+    guint         n_hidden, hidden_read;
+    guint32       loaded;       /* scripts loaded on rc (bit per id) */
+    redisContext *loaded_rc;
     guint64       commands;
     guint64       bytes;
 };
@@ -63,6 +76,17 @@ void sf_pipe_begin(sf_pipe_t *p, redisContext *rc)
     p->rc = rc;
     p->cluster = NULL;
     p->pending = 0;
+    p->appended = p->replied = 0;
+    p->n_hidden = p->hidden_read = 0;
+    if (rc != p->loaded_rc)
+        p->loaded = 0;
+    p->loaded_rc = rc;
+}
+
+void sf_pipe_forget_scripts(sf_pipe_t *p)
+{
+    p->loaded = 0;
+    p->loaded_rc = NULL;
 }
 
 void sf_pipe_begin_cluster(sf_pipe_t *p, sf_rcluster_t *cluster)
@@ -166,25 +190,68 @@ void sf_pipe_argf(sf_pipe_t *p, const char *fmt, ...)
     sf_pipe_arg(p, text, (gsize)n);
 }
 
+/* Appends the command built in resp to the context. */
+static void append_resp(sf_pipe_t *p)
+{
+    char *end = p->resp + HEAD, *s;
+    gsize len;
+
+    *--end = '\n';
+    *--end = '\r';
+    s = decimal(end, p->argc);
+    *--s = '*';
+    len = p->resp_len - (gsize)(s - p->resp);
+    redisAppendFormattedCommand(p->rc, s, len);
+    p->bytes += len;
+    p->commands++;
+}
+
+static void script_init(sf_pipe_script_t *s)
+{
+    static gint next_id;
+
+    if (g_once_init_enter(&s->once)) {
+        gchar *sha = g_compute_checksum_for_data(G_CHECKSUM_SHA1,
+                                                 (const guchar *)s->body,
+                                                 s->len);
+
+        g_strlcpy(s->sha, sha, sizeof s->sha);
+        g_free(sha);
+        s->id = (guint)g_atomic_int_add(&next_id, 1);
+        g_assert(s->id < SF_PIPE_MAX_SCRIPTS);
+        g_once_init_leave(&s->once, 1);
+    }
+}
+
+void sf_pipe_evalsha(sf_pipe_t *p, sf_pipe_script_t *s)
+{
+    script_init(s);
+    if (p->cluster) {
+        sf_rcluster_script(p->cluster, s->id, s->body, s->len);
+    } else if (!(p->loaded & (1u << s->id))) {
+        sf_pipe_cmd(p, "SCRIPT");
+        sf_pipe_str(p, "LOAD");
+        sf_pipe_arg(p, s->body, s->len);
+        append_resp(p);
+        p->hidden[p->n_hidden] = p->appended;
+        p->hidden_id[p->n_hidden++] = (guint8)s->id;
+        p->loaded |= 1u << s->id;
+    }
+    sf_pipe_cmd(p, "EVALSHA");
+    sf_pipe_arg(p, s->sha, 40);
+}
+
 void sf_pipe_end(sf_pipe_t *p)
 {
     guint argc = p->offsets->len;
 
     p->pending++;
-    p->commands++;
     if (!p->cluster) {
-        char *end = p->resp + HEAD, *s;
-        gsize len;
-
-        *--end = '\n';
-        *--end = '\r';
-        s = decimal(end, p->argc);
-        *--s = '*';
-        len = p->resp_len - (gsize)(s - p->resp);
-        redisAppendFormattedCommand(p->rc, s, len);
-        p->bytes += len;
+        p->appended++;
+        append_resp(p);
         return;
     }
+    p->commands++;
     g_ptr_array_set_size(p->argv, argc);
     g_array_set_size(p->lens, argc);
     for (guint i = 0; i < argc; i++) {
@@ -204,9 +271,44 @@ guint sf_pipe_pending(const sf_pipe_t *p)
     return p->pending;
 }
 
-redisReply *sf_pipe_reply(sf_pipe_t *p, GError **err)
+static redisReply *get_reply(sf_pipe_t *p, GError **err)
 {
     void *r = NULL;
+
+    if (redisGetReply(p->rc, &r) != REDIS_OK || r == NULL) {
+        g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
+                    "%s", p->rc->errstr[0] ? p->rc->errstr : "no reply");
+        return NULL;
+    }
+    return r;
+}
+
+/* Reads the SCRIPT LOAD replies due before the next reply of the batch. */
+static gboolean read_hidden(sf_pipe_t *p, GError **err)
+{
+    while (p->hidden_read < p->n_hidden
+           && p->hidden[p->hidden_read] == p->replied) {
+        redisReply *r = get_reply(p, err);
+        gboolean ok;
+
+        if (r == NULL)
+            return FALSE;
+        ok = r->type == REDIS_REPLY_STRING && r->len == 40;
+        if (!ok)
+            g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
+                        "SCRIPT LOAD: %s", r->type == REDIS_REPLY_ERROR
+                        ? r->str : "unexpected reply");
+        freeReplyObject(r);
+        if (!ok)
+            return FALSE;
+        p->hidden_read++;
+    }
+    return TRUE;
+}
+
+redisReply *sf_pipe_reply(sf_pipe_t *p, GError **err)
+{
+    redisReply *r;
 
     g_return_val_if_fail(p->pending > 0, NULL);
     if (p->cluster) {
@@ -215,12 +317,18 @@ redisReply *sf_pipe_reply(sf_pipe_t *p, GError **err)
             p->pending--;
         return r;
     }
-    if (redisGetReply(p->rc, &r) != REDIS_OK || r == NULL) {
+    if (!read_hidden(p, err) || (r = get_reply(p, err)) == NULL)
+        return NULL;
+    if (r->type == REDIS_REPLY_ERROR && g_str_has_prefix(r->str, "NOSCRIPT")) {
+        /* the server lost its scripts: fail as a lost connection would */
         g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS,
-                    "%s", p->rc->errstr[0] ? p->rc->errstr : "no reply");
+                    "%s", r->str);
+        freeReplyObject(r);
+        sf_pipe_forget_scripts(p);
         return NULL;
     }
     p->pending--;
+    p->replied++;
     return r;
 }
 

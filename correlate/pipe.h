@@ -42,4 +42,27 @@ redisReply *sf_pipe_reply(sf_pipe_t *p, GError **err);
 gboolean sf_pipe_drain(sf_pipe_t *p, GError **err);
 void sf_pipe_counters(const sf_pipe_t *p, guint64 *commands, guint64 *bytes);
 
+/* A Lua script sent by its SHA1 (EVALSHA) instead of its text.  Before its
+ * first use on a connection the pipe sends SCRIPT LOAD (on Redis Cluster,
+ * rcluster.c does so on each node), whose reply the caller never sees.  A
+ * NOSCRIPT reply (the server's script cache was flushed) fails the reply
+ * like a lost connection: the caller drops the connection and sends the
+ * batch again on a new one, which loads the script first.  Define one
+ * with SF_PIPE_SCRIPT(text); the SHA1 is computed at first use. */
+typedef struct sf_pipe_script {
+    const char *body;
+    gsize       len;
+    gsize       once;           /* g_once_init_enter */
+    guint       id;             /* 0 .. SF_PIPE_MAX_SCRIPTS - 1 */
+    char        sha[41];
+} sf_pipe_script_t;
+
+#define SF_PIPE_MAX_SCRIPTS 32
+#define SF_PIPE_SCRIPT(text) { (text), sizeof(text) - 1, 0, 0, "" }
+
+/* Starts "EVALSHA sha"; continue with numkeys, keys and arguments. */
+void sf_pipe_evalsha(sf_pipe_t *p, sf_pipe_script_t *s);
+/* The connection was replaced: load scripts again before their use. */
+void sf_pipe_forget_scripts(sf_pipe_t *p);
+
 #endif

@@ -55,6 +55,7 @@ typedef struct node {
     GArray       *sent;         /* gint: command index, -1 for ASKING */
     gboolean      master;       /* serves slots in the current map */
     gboolean      down;         /* failed to connect in this round */
+    guint64       loaded;       /* scripts loaded on rc (bit per id) */
 } node_t;
 
 typedef struct cmd {
@@ -80,6 +81,8 @@ struct sf_rcluster {
     GArray      *again;         /* guint indices for the next round */
     gboolean     pause;         /* this round met a failure */
     GString     *why;           /* the last failure, for the error */
+    GPtrArray   *scripts;       /* GBytes "SCRIPT LOAD body" per id, or NULL */
+    guint64      script_ids;    /* bit per registered id */
     guint        done;          /* commands [0, done) have run */
     guint        next;          /* the next reply to hand out */
     gboolean     failed;        /* until the next begin */
@@ -194,6 +197,7 @@ static void node_drop(sf_rcluster_t *c, node_t *n, const char *why)
     if (n->rc)
         redisFree(n->rc);
     n->rc = NULL;
+    n->loaded = 0;
     c->pause = TRUE;
     c->stale = TRUE;
 }
@@ -215,6 +219,7 @@ static gboolean node_ready(sf_rcluster_t *c, node_t *n)
         c->stale = TRUE;
         return FALSE;
     }
+    n->loaded = 0;
     return TRUE;
 }
 
@@ -412,6 +417,12 @@ static gboolean load_map(sf_rcluster_t *c)
 
 /* Life cycle ------------------------------------------------------------------ */
 
+static void bytes_free(gpointer b)
+{
+    if (b)
+        g_bytes_unref(b);
+}
+
 sf_rcluster_t *sf_rcluster_connect(const sf_redis_target_t *t, int timeout_ms,
                                    int retry_ms, GError **err)
 {
@@ -428,6 +439,7 @@ sf_rcluster_t *sf_rcluster_connect(const sf_redis_target_t *t, int timeout_ms,
     c->todo = g_array_new(FALSE, FALSE, sizeof(guint));
     c->again = g_array_new(FALSE, FALSE, sizeof(guint));
     c->why = g_string_new("no seed");
+    c->scripts = g_ptr_array_new_with_free_func(bytes_free);
     for (guint i = 0; i < sf_redis_target_n_seeds(t); i++) {
         int port;
         const char *host = sf_redis_target_seed(t, i, &port);
@@ -466,6 +478,7 @@ void sf_rcluster_free(sf_rcluster_t *c)
     g_array_unref(c->todo);
     g_array_unref(c->again);
     g_string_free(c->why, TRUE);
+    g_ptr_array_unref(c->scripts);
     g_free(c);
 }
 
@@ -517,6 +530,47 @@ gsize sf_rcluster_append(sf_rcluster_t *c, int argc, const char **argv,
     return cm.len;
 }
 
+void sf_rcluster_script(sf_rcluster_t *c, guint id, const char *body,
+                        gsize len)
+{
+    GByteArray *b;
+
+    g_return_if_fail(id < 64);
+    if (c->script_ids & (G_GUINT64_CONSTANT(1) << id))
+        return;
+    b = g_byte_array_new();
+    append_text(b, "*3\r\n$6\r\nSCRIPT\r\n$4\r\nLOAD\r\n$%" G_GSIZE_FORMAT
+                "\r\n", len);
+    g_byte_array_append(b, (const guint8 *)body, (guint)len);
+    g_byte_array_append(b, (const guint8 *)"\r\n", 2);
+    if (c->scripts->len <= id)
+        g_ptr_array_set_size(c->scripts, (gint)id + 1);
+    c->scripts->pdata[id] = g_byte_array_free_to_bytes(b);
+    c->script_ids |= G_GUINT64_CONSTANT(1) << id;
+}
+
+/* SCRIPT LOAD of the registered scripts n's connection lacks; their
+ * replies are dropped like ASKING's (a failed load shows as NOSCRIPT). */
+static void load_scripts(sf_rcluster_t *c, node_t *n)
+{
+    gint mark = -1;
+
+    if ((n->loaded & c->script_ids) == c->script_ids)
+        return;
+    for (guint id = 0; id < c->scripts->len; id++) {
+        GBytes *b = c->scripts->pdata[id];
+        gsize len;
+        const char *text;
+
+        if (b == NULL || (n->loaded & (G_GUINT64_CONSTANT(1) << id)))
+            continue;
+        text = g_bytes_get_data(b, &len);
+        redisAppendFormattedCommand(n->rc, text, len);
+        g_array_append_val(n->sent, mark);
+    }
+    n->loaded |= c->script_ids;
+}
+
 /* Keyless commands: a connected master, else the first that connects. */
 static node_t *any_master(sf_rcluster_t *c)
 {
@@ -555,6 +609,7 @@ static void route(sf_rcluster_t *c, guint idx)
         retry_later(c, idx);
         return;
     }
+    load_scripts(c, n);
     if (cm->ask) {
         redisAppendFormattedCommand(n->rc, asking, sizeof asking - 1);
         g_array_append_val(n->sent, asking_mark);
@@ -650,10 +705,18 @@ static void read_node(sf_rcluster_t *c, node_t *n)
             node_drop(c, n, n->rc->errstr[0] ? n->rc->errstr : "no reply");
             break;
         }
-        if (idx < 0)
-            freeReplyObject(r);     /* ASKING's +OK */
-        else
+        if (idx < 0) {
+            freeReplyObject(r);     /* ASKING's +OK, SCRIPT LOAD's SHA1 */
+        } else if (((redisReply *)r)->type == REDIS_REPLY_ERROR
+                   && g_str_has_prefix(((redisReply *)r)->str, "NOSCRIPT")) {
+            n->loaded = 0;          /* its script cache was flushed */
+            g_string_printf(c->why, "%s: %s", n->name,
+                            ((redisReply *)r)->str);
+            retry_later(c, (guint)idx);
+            freeReplyObject(r);
+        } else {
             file_reply(c, (guint)idx, r);
+        }
     }
     g_array_set_size(n->sent, 0);
 }

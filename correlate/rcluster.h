@@ -56,6 +56,13 @@ gsize sf_rcluster_append(sf_rcluster_t *c, int argc, const char **argv,
  * when the batch could not be completed within retry_ms. */
 redisReply *sf_rcluster_reply(sf_rcluster_t *c, GError **err);
 
+/* Registers Lua script id (below 64) for EVALSHA: before a command goes to
+ * a node whose connection has not loaded it yet, "SCRIPT LOAD body" goes
+ * first (its reply is dropped); a NOSCRIPT reply (a flushed script cache)
+ * loads it again and retries the command in the next round. */
+void sf_rcluster_script(sf_rcluster_t *c, guint id, const char *body,
+                        gsize len);
+
 /* Counters since connect: MOVED and ASK redirections followed, slot map
  * loads, batch rounds retried after errors. */
 typedef struct sf_rcluster_stats {

@@ -13,6 +13,11 @@
 #define PROBE_LIMIT 8           /* slots tried before a triple is dropped */
 #define TOP_KEPT 64             /* sources kept in sf:{T}:tz */
 #define SINGLES_KEPT 4          /* one-port sources added to tz per flush */
+#define ADMIT_SLOTS 32768       /* targets followed locally (Redis thread),
+                                 * in sets of 4 */
+#define ADMIT_SOURCES 4         /* distinct sources and ports a target shows */
+#define ADMIT_PORTS 4           /* locally before it is written to Redis */
+#define ADMIT_PENDING 8         /* its probes kept until then */
 
 typedef struct triple {
     sf_addr_t dst, src;
@@ -99,9 +104,32 @@ gboolean sf_targets_crossed(const sf_correlate_config_t *cfg, gint64 ports,
         && ports - MAX(top, 0) >= cfg->distributed_ports;
 }
 
+/* A target followed before and after it is written to Redis (admitted):
+ * 64-bit maps of its sources' and ports' hashes (their bit counts are the
+ * distinct counts while small) and its first probes, which go to Redis
+ * with the flush that admits it. */
+typedef struct pending {
+    sf_addr_t src;
+    guint16   port;
+} pending_t;
+
+typedef struct admit {
+    guint64   fp;               /* the target's hash; 0: empty */
+    gint64    since;            /* bucket of its first probe, or of its
+                                 * last write once admitted */
+    guint64   src_bits, port_bits;
+    gint64    refused;          /* bucket + 1 of a refusal by the cap */
+    guint8    admitted, n_pending;
+    pending_t pending[ADMIT_PENDING];
+} admit_t;
+
 struct sf_targets_known {
     guint    mask;
     guint64 *fp;
+    admit_t *admit;             /* ADMIT_SLOTS, direct-mapped */
+    gint64   cap_bucket;        /* the bucket admitted counts */
+    guint    admitted;          /* targets admitted in cap_bucket */
+    guint64  refused;           /* not admitted: the cap, or no slot */
 };
 
 sf_targets_known_t *sf_targets_known_new(guint slots)
@@ -113,6 +141,7 @@ sf_targets_known_t *sf_targets_known_new(guint slots)
         n <<= 1;
     k->mask = n - 1;
     k->fp = g_new0(guint64, n);
+    k->admit = g_new0(admit_t, ADMIT_SLOTS);
     return k;
 }
 
@@ -121,7 +150,16 @@ void sf_targets_known_free(sf_targets_known_t *k)
     if (k == NULL)
         return;
     g_free(k->fp);
+    g_free(k->admit);
     g_free(k);
+}
+
+guint64 sf_targets_take_refused(sf_targets_known_t *k)
+{
+    guint64 r = k->refused;
+
+    k->refused = 0;
+    return r;
 }
 
 void sf_targets_known_forget(sf_targets_known_t *k)
@@ -146,24 +184,6 @@ static int cmp_triple(const void *a, const void *b)
     if (c == 0)
         c = memcmp(x->src.b, y->src.b, 16);
     return c ? c : (int)x->port - (int)y->port;
-}
-
-/* The triples known does not hold, sorted by target then source; *n:
- * how many. */
-static triple_t *sorted(const sf_targets_t *t, const sf_targets_known_t *k,
-                        gint64 bucket, guint *n)
-{
-    triple_t *v = g_new(triple_t, t->n_used + 1);
-
-    *n = 0;
-    for (guint i = 0; i < t->n_used; i++) {
-        const triple_t *e = &t->slot[t->used[i]];
-        guint64 fp = fingerprint(e, bucket);
-        if (k->fp[fp & k->mask] != fp)
-            v[(*n)++] = *e;
-    }
-    qsort(v, *n, sizeof *v, cmp_triple);
-    return v;
 }
 
 static void remember(sf_targets_known_t *k, const triple_t *v, guint n,
@@ -346,23 +366,153 @@ static void group_clear(group_t *g)
     g->n_samples = 0;
 }
 
-/* A target is written when this flush saw at least two sources and two
- * ports of it: a sweep (one probe a host) and a lone client cost no
- * command.  (A distributed scan slower than that per flush interval and
- * target is not seen.) */
-static gboolean worth_writing(const triple_t *v, guint a, guint b)
+static guint64 target_fp(const sf_addr_t *dst)
 {
-    gboolean sources = FALSE, ports = FALSE;
-
-    for (guint i = a + 1; i < b && !(sources && ports); i++) {
-        sources |= !sf_addr_equal(&v[i].src, &v[a].src);
-        ports |= v[i].port != v[a].port;
-    }
-    return sources && ports;
+    return sf_hash_addr(0x9e3779b97f4a7c15ULL, dst) | 1;
 }
 
-/* Splits the sorted triples by target; returns the groups (GArray) worth
- * writing. */
+/* The slot of the target of hash fp: its own in the set of 4 its hash
+ * picks, else an empty one or one whose window is over, else the one
+ * showing the fewest sources and ports that is not admitted (a busy
+ * target is not pushed out by noise); NULL when all 4 are admitted. */
+static admit_t *admit_slot(sf_targets_known_t *k, guint64 fp, gint64 bucket,
+                           gint64 n_back)
+{
+    admit_t *set = &k->admit[fp & (ADMIT_SLOTS - 4)], *best = NULL;
+    gint best_score = G_MAXINT;
+
+    for (guint i = 0; i < 4; i++) {
+        admit_t *e = &set[i];
+        gboolean live = e->fp && bucket - e->since <= n_back;
+        gint score = !live ? -1 : e->admitted ? G_MAXINT
+                     : __builtin_popcountll(e->src_bits)
+                       + __builtin_popcountll(e->port_bits);
+
+        if (live && e->fp == fp)
+            return e;
+        if (score < best_score) {
+            best = e;
+            best_score = score;
+        }
+    }
+    if (best == NULL)
+        return NULL;
+    memset(best, 0, sizeof *best);
+    best->fp = fp;
+    best->since = bucket;
+    return best;
+}
+
+/* The slot holding the target of hash fp, or NULL. */
+static admit_t *admit_find(sf_targets_known_t *k, guint64 fp)
+{
+    admit_t *set = &k->admit[fp & (ADMIT_SLOTS - 4)];
+
+    for (guint i = 0; i < 4; i++)
+        if (set[i].fp == fp)
+            return &set[i];
+    return NULL;
+}
+
+static void admit_note(admit_t *e, const triple_t *x)
+{
+    guint n = e->n_pending, j = 0;
+
+    e->src_bits |= G_GUINT64_CONSTANT(1) << (sf_hash_addr(7, &x->src) & 63);
+    e->port_bits |= G_GUINT64_CONSTANT(1)
+                    << ((x->port * 0x9e3779b97f4a7c15ULL) >> 58);
+    while (j < n && !(e->pending[j].port == x->port
+                      && sf_addr_equal(&e->pending[j].src, &x->src)))
+        j++;
+    if (j == n && n < ADMIT_PENDING)
+        e->pending[e->n_pending++] = (pending_t){x->src, x->port};
+}
+
+/* Whether target dst (slot e) is written this flush: once it showed
+ * ADMIT_SOURCES sources and ADMIT_PORTS ports (or the rule's own, if
+ * lower) within the window, and the bucket's --max-redis-targets allow.
+ * Admitted now: its kept probes are appended to w. */
+static gboolean admit(sf_targets_known_t *k, const flusher_t *fl,
+                      admit_t *e, const sf_addr_t *dst, GArray *w)
+{
+    guint cap = (guint)fl->cfg->max_redis_targets;
+
+    if (e->admitted) {
+        e->since = fl->bucket;
+        return TRUE;
+    }
+    if (e->refused == fl->bucket + 1
+        || __builtin_popcountll(e->src_bits)
+           < MIN(ADMIT_SOURCES, fl->cfg->distributed_sources)
+        || __builtin_popcountll(e->port_bits)
+           < MIN(ADMIT_PORTS, fl->cfg->distributed_ports))
+        return FALSE;
+    if (k->cap_bucket != fl->bucket) {
+        k->cap_bucket = fl->bucket;
+        k->admitted = 0;
+    }
+    if (cap && k->admitted >= cap) {
+        e->refused = fl->bucket + 1;      /* counted once a bucket */
+        k->refused++;
+        return FALSE;
+    }
+    k->admitted++;
+    e->admitted = 1;
+    e->since = fl->bucket;
+    for (guint i = 0; i < e->n_pending; i++) {
+        triple_t x = {*dst, e->pending[i].src, e->pending[i].port, 1};
+        g_array_append_val(w, x);
+    }
+    e->n_pending = 0;
+    return TRUE;
+}
+
+/* The triples of the flush that known does not hold and whose target is
+ * admitted, with the probes kept for those admitted now; sorted by target
+ * then source, without repeats.  Two passes over the triples (note each
+ * target's probes, then admit), so that only what is written is sorted. */
+static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
+                          const flusher_t *fl, guint *n_out)
+{
+    GArray *w = g_array_new(FALSE, FALSE, sizeof(triple_t));
+    g_autofree guint64 *fps = g_new(guint64, t->n_used + 1);
+    triple_t *out;
+    guint len, m = 0;
+
+    for (guint i = 0; i < t->n_used; i++) {
+        const triple_t *x = &t->slot[t->used[i]];
+        guint64 fp = fingerprint(x, fl->bucket);
+        admit_t *e;
+
+        fps[i] = 0;
+        if (k->fp[fp & k->mask] == fp)
+            continue;                   /* written in this bucket */
+        fps[i] = target_fp(&x->dst);
+        e = admit_slot(k, fps[i], fl->bucket, fl->n_back);
+        if (e == NULL)
+            k->refused++;
+        else if (!e->admitted)
+            admit_note(e, x);
+    }
+    for (guint i = 0; i < t->n_used; i++) {
+        const triple_t *x = &t->slot[t->used[i]];
+        admit_t *e = fps[i] ? admit_find(k, fps[i]) : NULL;
+
+        if (e && admit(k, fl, e, &x->dst, w))
+            g_array_append_vals(w, x, 1);
+    }
+    len = w->len;
+    out = (triple_t *)(void *)g_array_free(w, FALSE);
+    if (len > 1)            /* an empty array comes back NULL */
+        qsort(out, len, sizeof *out, cmp_triple);
+    for (guint i = 0; i < len; i++)
+        if (m == 0 || cmp_triple(&out[m - 1], &out[i]) != 0)
+            out[m++] = out[i];
+    *n_out = m;
+    return out;
+}
+
+/* Splits the sorted triples by target into groups (GArray). */
 static GArray *split(const triple_t *v, guint n)
 {
     GArray *gs = g_array_new(FALSE, TRUE, sizeof(group_t));
@@ -372,8 +522,7 @@ static GArray *split(const triple_t *v, guint n)
         for (j = i + 1; j < n && sf_addr_equal(&v[j].dst, &v[i].dst); j++)
             ;
         g.b = j;
-        if (worth_writing(v, i, j))
-            g_array_append_val(gs, g);
+        g_array_append_val(gs, g);
     }
     return gs;
 }
@@ -473,7 +622,7 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_targets_known_t *known,
                           GArray *out, GError **err)
 {
     flusher_t fl = {p, cfg, NULL, 0, 0, 0, now_ms};
-    g_autofree triple_t *v = NULL;
+    g_autofree triple_t *w = NULL;
     GArray *gs;
     gboolean ok;
     guint n;
@@ -483,11 +632,11 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_targets_known_t *known,
         return TRUE;
     }
     fl.bucket = now_ms / (cfg->bucket_s * 1000);
-    v = sorted(t, known, fl.bucket, &n);
-    fl.v = v;
     fl.n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
     fl.ttl = cfg->window_s + 2 * cfg->bucket_s;
-    gs = split(v, n);
+    w = admitted(t, known, &fl, &n);
+    fl.v = w;
+    gs = split(w, n);
     ok = write_groups(&fl, gs, err)
         && claim(&fl, gs, collector, out, err);
     for (guint i = 0; i < gs->len; i++)
@@ -495,7 +644,7 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_targets_known_t *known,
     g_array_unref(gs);
     for (guint i = 0; ok && i < gs->len; i++) {
         const group_t *g = &g_array_index(gs, group_t, i);
-        remember(known, v + g->a, g->b - g->a, fl.bucket);
+        remember(known, w + g->a, g->b - g->a, fl.bucket);
     }
     if (ok)
         reset(t);

@@ -11,6 +11,13 @@
  * sorted set (tz) of the ports each source sent, of which the 64 largest
  * are kept.  The claim sf:{T}:a:distributed_port_scan (SET NX EX) makes
  * one alert per target per suppression period across collectors.
+ *
+ * What reaches Redis is bounded like sources on probation: the Redis
+ * thread follows 32,768 targets locally, and a target is written only once
+ * it showed 4 distinct sources and 4 distinct ports within the window
+ * (fewer if the rule's thresholds are lower), with its first 8 probes;
+ * at most --max-redis-targets new targets a bucket, the others refused
+ * and counted.
  */
 #ifndef SF_TARGETS_H
 #define SF_TARGETS_H
@@ -40,6 +47,9 @@ typedef struct sf_targets_known sf_targets_known_t;
 sf_targets_known_t *sf_targets_known_new(guint slots);
 void sf_targets_known_free(sf_targets_known_t *k);
 void sf_targets_known_forget(sf_targets_known_t *k);
+/* Targets not written for want of room since the last call: over
+ * --max-redis-targets in a bucket, or their slot held by another. */
+guint64 sf_targets_take_refused(sf_targets_known_t *k);
 
 /* A target that crossed: its counts, and whether this collector won the
  * claim (then facts are filled). */

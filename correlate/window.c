@@ -156,19 +156,20 @@ static void count_union(sf_window_t *w, const char *sk, const char *dim,
  * follow (of differing lengths: a source with IPv4 and IPv6 targets
  * cannot occur in one flow, but costs nothing to get right). */
 static void pfadd_begin(sf_window_t *w, const char *key, const char *sk,
-                        const char *dim)
+                        const char *dim, guint len)
 {
     char set[SF_KEY_LEN];
 
     sf_exact_add_begin(w->pipe, key,
-                       sf_exact_set_key(set, sk, dim, w->bucket), w->ttl);
+                       sf_exact_set_key(set, sk, dim, w->bucket), w->ttl,
+                       len);
 }
 
 static void pfadd(sf_window_t *w, const char *key, const char *sk,
                   const char *dim, guint ci, const guint8 *elems, guint n,
                   guint len, guint32 key_bit)
 {
-    pfadd_begin(w, key, sk, dim);
+    pfadd_begin(w, key, sk, dim, len);
     for (guint i = 0; i < n; i++)
         sf_pipe_arg(w->pipe, elems + (gsize)i * len, len);
     end_and_expire(w, ci, key, key_bit);
@@ -213,7 +214,7 @@ static gboolean write_nets(sf_window_t *w, const char *sk,
             continue;
         if (!grew) {
             sf_key_bucket(key, sk, SF_KEY_NETS, w->bucket);
-            pfadd_begin(w, key, sk, SF_KEY_NETS);
+            pfadd_begin(w, key, sk, SF_KEY_NETS, n->net_len);
             grew = TRUE;
         }
         sf_pipe_arg(w->pipe, n->net, n->net_len);
@@ -277,7 +278,7 @@ static gboolean write_addrs(sf_window_t *w, const char *sk,
             continue;
         if (!grew) {
             sf_key_bucket(key, sk, SF_KEY_ADDRS, w->bucket);
-            pfadd_begin(w, key, sk, SF_KEY_ADDRS);
+            pfadd_begin(w, key, sk, SF_KEY_ADDRS, v4 ? 4 : 16);
             grew = TRUE;
         }
         sf_pipe_arg(w->pipe, a, v4 ? 4 : 16);

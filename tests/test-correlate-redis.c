@@ -19,6 +19,8 @@
 #include "config.h"
 #include "correlate-testlib.h"
 #include "correlator.h"
+#include "exact.h"
+#include "pipe.h"
 #include "redisurl.h"
 
 static const char *redis_url;
@@ -715,13 +717,14 @@ static void test_skip_known(void)
         freeReplyObject(redisCommand(rc, "CONFIG RESETSTAT"));
         feed_same(c);
         g_log_set_always_fatal(fatal);
-        g_assert_cmpuint(calls(rc, "pfadd"), >=, 4);
+        /* the sets of a source with few elements (no HLL: exact.h) */
+        g_assert_cmpuint(calls(rc, "sadd"), >=, 4);
         g_assert_cmpuint(calls(rc, "expire"), >=, 4);
         /* the bucket of the flush: now's, or the one before if a bucket
          * began since */
         r = redisCommand(rc, "EVAL %s 0 %lld", "local n = 0 for b = ARGV[1] - 1, "
                          "ARGV[1] do n = math.max(n, redis.call('TTL', "
-                         "'sf:{203.0.113.70}:p:' .. b)) end return n",
+                         "'sf:{203.0.113.70}:xp:' .. b)) end return n",
                          (long long)(g_get_real_time() / 30000000));
         g_assert_cmpint(r->integer, >, 0);
         freeReplyObject(r);
@@ -870,11 +873,26 @@ static guint count_keys(redisContext *rc, const char *pattern)
     return keys;
 }
 
+/* The count of one bucket's dimension "sf:{S}:D:B": its set "sf:{S}:xD:B"
+ * while it did not overflow, else the HLL (exact.h). */
 static gint64 pfcount(redisContext *rc, const char *key)
 {
-    redisReply *r = redisCommand(rc, "PFCOUNT %s", key);
-    gint64 v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    const char *at = strstr(key, "}:");
+    g_autofree char *set = NULL;
+    redisReply *r;
+    gint64 v;
 
+    g_assert_nonnull(at);
+    set = g_strdup_printf("%.*sx%s", (int)(at - key + 2), key, at + 2);
+    r = redisCommand(rc, "SISMEMBER %s x", set);
+    if (r->integer == 0) {
+        freeReplyObject(r);
+        r = redisCommand(rc, "SCARD %s", set);
+    } else {
+        freeReplyObject(r);
+        r = redisCommand(rc, "PFCOUNT %s", key);
+    }
+    v = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
     if (r)
         freeReplyObject(r);
     return v;
@@ -935,7 +953,7 @@ static void test_nets_cap(void)
             continue;
         }
         rc = connect_test();
-        g_snprintf(key, sizeof key, "sf:{%s}:h:*", wide);
+        g_snprintf(key, sizeof key, "sf:{%s}:xh:*", wide);
         g_test_message("wide sweep: %u h keys, nets %" G_GINT64_FORMAT
                        ", nets_capped %" G_GUINT64_FORMAT, count_keys(rc, key),
                        hget(rc, wide, "nets"), st.nets_capped);
@@ -947,7 +965,7 @@ static void test_nets_cap(void)
         g_assert_cmpuint(st.nets_capped, >=, 184 + 24);
         g_assert_cmpuint(st.nets_capped, <=, 184 + 24);
 
-        g_snprintf(key, sizeof key, "sf:{%s}:h:*", sweep);
+        g_snprintf(key, sizeof key, "sf:{%s}:xh:*", sweep);
         g_assert_cmpuint(count_keys(rc, key), ==, 16);
         g_snprintf(key, sizeof key, "sf:{%s}:h:192.0.2.0/24:%" G_GINT64_FORMAT,
                    sweep, b0);
@@ -1422,6 +1440,169 @@ static void test_distributed(void)
     sf_correlate_config_free(cfg);
 }
 
+/* A distributed scan slower than the flushes: 24 sources, 3 ports each,
+ * one probe a flush.  The target is followed locally until it showed 4
+ * sources and 4 ports, then written with the probes it kept: all 72
+ * reach Redis (sf:{T}:tf) and it is alerted once. */
+static void test_distributed_slow(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.05 "
+                                        "--home-net 192.0.2.0/24 "
+                                        "--distributed-threshold 64:8");
+    listener_t *l = listen_start();
+    sf_correlator_t *c;
+    g_autoptr(GPtrArray) alerts = NULL;
+    redisContext *rc;
+    redisReply *r;
+    char src[32];
+
+    flushall();
+    c = correlator(cfg, "slow");
+    for (guint k = 0; k < 3; k++)
+        for (guint i = 0; i < 24; i++) {
+            sf_flow_t f;
+            g_snprintf(src, sizeof src, "100.68.%u.9", 1 + i);
+            f = test_syn(src, "192.0.2.90", (guint16)(2000 + 3 * i + k));
+            offer(c, &f);
+            batch_end(c);
+            wait_flush(c);
+        }
+    settle(c);
+    rc = connect_test();
+    r = redisCommand(rc, "GET sf:{192.0.2.90}:tf");
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_STRING);
+    g_assert_cmpstr(r->str, ==, "72");
+    freeReplyObject(r);
+    redisFree(rc);
+    release(c);
+    alerts = collect(l, 1500);
+    listen_stop(l);
+    for (guint i = 0; i < alerts->len; i++)
+        g_test_message("%s", (char *)alerts->pdata[i]);
+    g_assert_cmpuint(count_kind(alerts, "distributed_port_scan"), ==, 1);
+    sf_correlate_config_free(cfg);
+}
+
+/* Elements 2-byte ports from..to into bucket b of sf:{S}:p: via exact.c;
+ * the script's reply. */
+static gint64 exact_add(sf_pipe_t *p, const char *sk, const char *dim,
+                        gint64 b, guint from, guint to, guint len)
+{
+    char key[128], set[128];
+    g_autoptr(GError) err = NULL;
+    redisReply *r;
+    gint64 v;
+
+    g_snprintf(key, sizeof key, "%s%s%" G_GINT64_FORMAT, sk, dim, b);
+    sf_exact_add_begin(p, key, sf_exact_set_key(set, sk, dim, b), 60, len);
+    for (guint i = from; i <= to; i++) {
+        guint8 e[8] = {0};
+        e[len - 2] = (guint8)(i >> 8);
+        e[len - 1] = (guint8)i;
+        sf_pipe_arg(p, e, len);
+    }
+    sf_pipe_end(p);
+    r = sf_pipe_reply(p, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_INTEGER);
+    v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+static gint64 exact_count(sf_pipe_t *p, const char *sk, const char *dim,
+                          gint64 b0, gint64 b1)
+{
+    g_autoptr(GError) err = NULL;
+    redisReply *r;
+    gint64 v;
+
+    sf_exact_count(p, sk, dim, b0, b1);
+    r = sf_pipe_reply(p, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_INTEGER);
+    v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+/* The layout of exact.h: a bucket with at most 256 elements is a set and
+ * no HLL; one that overflows moves its elements into its HLL (TTL set);
+ * a window over both counts their union (HLL merged with the small set);
+ * IPv4 ports (integers in the set) and IPv6 nets (8 bytes, as they are)
+ * come out as the same elements other collectors PFADD. */
+static void test_exact_layout(void)
+{
+    redisContext *rc = connect_test();
+    sf_pipe_t *p = sf_pipe_new();
+    const char *sks[] = {"sf:{198.51.100.9}:", "sf:{2001:db8::9}:"};
+    const char *dims[] = {"p:", "n:"};
+    const guint lens[] = {2, 8};
+
+    flushall();
+    for (guint k = 0; k < 2; k++) {
+        char key[128];
+        redisReply *r;
+
+        sf_pipe_begin(p, rc);
+        g_assert_cmpint(exact_add(p, sks[k], dims[k], 1, 1, 100, lens[k]), ==, 0);
+        g_snprintf(key, sizeof key, "%s%s1", sks[k], dims[k]);
+        r = redisCommand(rc, "EXISTS %s", key);
+        g_assert_cmpint(r->integer, ==, 0);         /* no HLL */
+        freeReplyObject(r);
+        g_assert_cmpint(exact_add(p, sks[k], dims[k], 2, 50, 200, lens[k]), ==, 0);
+        g_assert_cmpint(exact_add(p, sks[k], dims[k], 2, 201, 349, lens[k]), ==, 1);
+        g_assert_cmpint(exact_add(p, sks[k], dims[k], 2, 350, 399, lens[k]), ==, 1);
+        g_snprintf(key, sizeof key, "%s%s2", sks[k], dims[k]);
+        r = redisCommand(rc, "TTL %s", key);
+        g_assert_cmpint(r->integer, >, 0);
+        freeReplyObject(r);
+        g_assert_cmpint(exact_count(p, sks[k], dims[k], 1, 1), ==, 100);
+        /* 1..399: 100 exact in bucket 1, 350 in the HLL of bucket 2 (HLL
+         * error: within 2%) */
+        g_assert_cmpint(exact_count(p, sks[k], dims[k], 1, 2), >=, 391);
+        g_assert_cmpint(exact_count(p, sks[k], dims[k], 1, 2), <=, 407);
+        g_assert_cmpint(exact_count(p, sks[k], dims[k], 2, 2), >=, 343);
+        g_assert_cmpint(exact_count(p, sks[k], dims[k], 2, 2), <=, 357);
+        g_snprintf(key, sizeof key, "%sxt", sks[k]);
+        r = redisCommand(rc, "EXISTS %s", key);
+        g_assert_cmpint(r->integer, ==, 0);         /* scratch deleted */
+        freeReplyObject(r);
+        /* the HLL of bucket 2 holds the same elements as one PFADDed
+         * directly with 50..399 */
+        {
+            redisReply *a, *b;
+            const char **argv = g_new(const char *, 400);
+            size_t *alen = g_new(size_t, 400);
+            guint8 *el = g_malloc0(400 * 8);
+            int n = 0;
+
+            argv[n] = "PFADD"; alen[n++] = 5;
+            argv[n] = "t:ref"; alen[n++] = 5;
+            for (guint i = 50; i <= 399; i++, n++) {
+                el[8 * n + lens[k] - 2] = (guint8)(i >> 8);
+                el[8 * n + lens[k] - 1] = (guint8)i;
+                argv[n] = (const char *)el + 8 * n;
+                alen[n] = lens[k];
+            }
+            freeReplyObject(redisCommandArgv(rc, n, argv, alen));
+            g_snprintf(key, sizeof key, "%s%s2", sks[k], dims[k]);
+            a = redisCommand(rc, "GETRANGE t:ref 16 -1");
+            b = redisCommand(rc, "GETRANGE %s 16 -1", key);
+            g_assert_cmpuint(a->len, ==, b->len);
+            g_assert_cmpint(memcmp(a->str, b->str, a->len), ==, 0);
+            freeReplyObject(a);
+            freeReplyObject(b);
+            freeReplyObject(redisCommand(rc, "DEL t:ref"));
+            g_free(argv);
+            g_free(alen);
+            g_free(el);
+        }
+    }
+    sf_pipe_free(p);
+    redisFree(rc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1445,8 +1626,11 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/nets-cap", test_nets_cap);
     g_test_add_func("/correlate/redis/cost", test_cost);
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
+    g_test_add_func("/correlate/redis/exact-layout", test_exact_layout);
     g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
     g_test_add_func("/correlate/redis/networks", test_networks);
     g_test_add_func("/correlate/redis/distributed", test_distributed);
+    g_test_add_func("/correlate/redis/distributed-slow",
+                    test_distributed_slow);
     return g_test_run();
 }

@@ -211,6 +211,88 @@ static void test_connection_lost(void)
     redisFree(admin);
 }
 
+static sf_pipe_script_t echo_script =
+    SF_PIPE_SCRIPT("return {KEYS[1], ARGV[1]}");
+
+/* "EVALSHA echo 1 KEY ARG", appended to p. */
+static void echo(sf_pipe_t *p, const char *key, const char *arg)
+{
+    sf_pipe_evalsha(p, &echo_script);
+    sf_pipe_str(p, "1");
+    sf_pipe_str(p, key);
+    sf_pipe_str(p, arg);
+    sf_pipe_end(p);
+}
+
+static void check_echo(sf_pipe_t *p, const char *key, const char *arg)
+{
+    redisReply *r = reply(p);
+
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_ARRAY);
+    g_assert_cmpuint(r->elements, ==, 2);
+    g_assert_cmpstr(r->element[0]->str, ==, key);
+    g_assert_cmpstr(r->element[1]->str, ==, arg);
+    freeReplyObject(r);
+}
+
+static long long evalsha_calls(redisContext *admin, const char *name)
+{
+    redisReply *r = redisCommand(admin, "INFO commandstats");
+    g_autofree char *needle = g_strdup_printf("cmdstat_%s:calls=", name);
+    const char *at = strstr(r->str, needle);
+    long long n = at ? g_ascii_strtoll(at + strlen(needle), NULL, 10) : 0;
+
+    freeReplyObject(r);
+    return n;
+}
+
+/* EVALSHA: SCRIPT LOAD once per connection, its reply never handed out
+ * (the replies line up with the commands built), no EVAL; a SCRIPT FLUSH
+ * under the connection gives a named error (NOSCRIPT), and after
+ * sf_pipe_forget_scripts the same pipe loads the script again. */
+static void test_evalsha(void)
+{
+    redisContext *rc = connect_test(), *admin = connect_test();
+    sf_pipe_t *p = sf_pipe_new();
+    g_autoptr(GError) err = NULL;
+
+    freeReplyObject(redisCommand(admin, "SCRIPT FLUSH"));
+    freeReplyObject(redisCommand(admin, "CONFIG RESETSTAT"));
+    for (guint batch = 0; batch < 3; batch++) {
+        sf_pipe_begin(p, rc);
+        sf_pipe_cmd(p, "PING");
+        sf_pipe_end(p);
+        echo(p, "k1", "a");
+        echo(p, "k2", "b");
+        freeReplyObject(reply(p));
+        check_echo(p, "k1", "a");
+        check_echo(p, "k2", "b");
+        g_assert_cmpuint(sf_pipe_pending(p), ==, 0);
+    }
+    g_assert_cmpint(evalsha_calls(admin, "script|load"), ==, 1);
+    g_assert_cmpint(evalsha_calls(admin, "evalsha"), ==, 6);
+    g_assert_cmpint(evalsha_calls(admin, "eval"), ==, 0);
+
+    freeReplyObject(redisCommand(admin, "SCRIPT FLUSH"));
+    sf_pipe_begin(p, rc);
+    echo(p, "k3", "c");
+    g_assert_null(sf_pipe_reply(p, &err));
+    g_assert_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_REDIS);
+    g_assert_nonnull(strstr(err->message, "NOSCRIPT"));
+    g_clear_error(&err);
+
+    redisFree(rc);                      /* as connection.c does */
+    rc = connect_test();
+    sf_pipe_forget_scripts(p);
+    sf_pipe_begin(p, rc);
+    echo(p, "k4", "d");
+    check_echo(p, "k4", "d");
+    g_assert_cmpint(evalsha_calls(admin, "script|load"), ==, 2);
+    sf_pipe_free(p);
+    redisFree(rc);
+    redisFree(admin);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -225,5 +307,6 @@ int main(int argc, char **argv)
     g_test_add_func("/pipe/order-and-size", test_order_and_size);
     g_test_add_func("/pipe/error-reply", test_error_reply);
     g_test_add_func("/pipe/connection-lost", test_connection_lost);
+    g_test_add_func("/pipe/evalsha", test_evalsha);
     return g_test_run();
 }

@@ -477,6 +477,76 @@ static void test_live_ask(void)
     sf_redis_target_free(l.t);
 }
 
+static sf_pipe_script_t tag_script =
+    SF_PIPE_SCRIPT("redis.call('SET',KEYS[1],ARGV[1]) return ARGV[1]");
+
+static long long load_calls(int port)
+{
+    redisContext *rc = node(port);
+    redisReply *r = cmd(rc, "INFO commandstats");
+    const char *at = strstr(r->str, "cmdstat_script|load:calls=");
+    long long n = at ? g_ascii_strtoll(at + 26, NULL, 10) : 0;
+
+    freeReplyObject(r);
+    redisFree(rc);
+    return n;
+}
+
+/* 300 EVALSHA over every master: each node loads the script once (SCRIPT
+ * LOAD's replies never reach the caller); after SCRIPT FLUSH on every
+ * node the next batch gets NOSCRIPT, loads again and retries, and the
+ * caller sees only the script's replies. */
+static void test_live_evalsha(void)
+{
+    live_t l;
+    g_autoptr(GError) err = NULL;
+    sf_rcluster_t *c;
+    sf_pipe_t *p;
+    long long loads = 0;
+
+    if (!live_setup(&l))
+        return;
+    for (guint i = 0; i < l.n_ports; i++) {
+        redisContext *rc = node(l.ports[i]);
+        ok(rc, "SCRIPT FLUSH");
+        ok(rc, "CONFIG RESETSTAT");
+        redisFree(rc);
+    }
+    c = sf_rcluster_connect(l.t, 2000, 5000, &err);
+    g_assert_no_error(err);
+    p = sf_pipe_new();
+    for (guint round = 0; round < 2; round++) {
+        sf_pipe_begin_cluster(p, c);
+        for (guint i = 0; i < 300; i++) {
+            char key[32];
+            g_snprintf(key, sizeof key, "{evalsha%u}", i);
+            sf_pipe_evalsha(p, &tag_script);
+            sf_pipe_str(p, "1");
+            sf_pipe_str(p, key);
+            sf_pipe_int(p, i + round);
+            sf_pipe_end(p);
+        }
+        for (guint i = 0; i < 300; i++) {
+            redisReply *r = sf_pipe_reply(p, &err);
+            g_assert_no_error(err);
+            g_assert_cmpint(r->type, ==, REDIS_REPLY_STRING);
+            g_assert_cmpint(atoi(r->str), ==, (int)(i + round));
+            freeReplyObject(r);
+        }
+        for (guint i = 0; i < l.n_ports; i++) {
+            redisContext *rc = node(l.ports[i]);
+            ok(rc, "SCRIPT FLUSH");
+            redisFree(rc);
+        }
+    }
+    for (guint i = 0; i < l.n_ports; i++)
+        loads += load_calls(l.ports[i]);
+    g_assert_cmpint(loads, ==, 6);      /* 3 masters, twice */
+    sf_pipe_free(p);
+    sf_rcluster_free(c);
+    sf_redis_target_free(l.t);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -489,5 +559,6 @@ int main(int argc, char **argv)
     g_test_add_func("/rcluster/live/chunks", test_live_chunks);
     g_test_add_func("/rcluster/live/moved", test_live_moved);
     g_test_add_func("/rcluster/live/ask", test_live_ask);
+    g_test_add_func("/rcluster/live/evalsha", test_live_evalsha);
     return g_test_run();
 }

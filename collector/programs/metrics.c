@@ -224,6 +224,9 @@ static void render_correlator(GString *o, const sf_correlator_stats_t *c)
     counter(o, "scanflow_dropped_targets_total",
             "(target, source, port) probes not kept locally for distributed_port_scan (--max-elements).",
             c->dropped_targets);
+    counter(o, "scanflow_redis_targets_refused_total",
+            "Scanned hosts not written to Redis for distributed_port_scan (--max-redis-targets, or no local slot).",
+            c->refused_targets);
     family(o, "scanflow_redis_roundtrip_seconds", "summary",
            "Duration of a flush: pipelined updates, counts and alert claims in Redis.");
     g_string_append_printf(o, "scanflow_redis_roundtrip_seconds_sum %.6f\n",

@@ -261,7 +261,8 @@ static void log_stopping(const worker_t *w, int n, sf_correlator_t *cor)
     sf_correlator_get_stats(cor, &cs);
     g_message("correlator: %llu flows, %llu evidence, %llu sources evicted, "
               "%llu elements dropped, %llu flushes, %llu redis commands, "
-              "%llu held, %llu shared, %llu forgotten, %llu refused",
+              "%llu held, %llu shared, %llu forgotten, %llu refused, "
+              "%llu targets refused",
               (unsigned long long)cs.flows, (unsigned long long)cs.evidence,
               (unsigned long long)cs.evicted_sources,
               (unsigned long long)cs.dropped_elements,
@@ -269,7 +270,8 @@ static void log_stopping(const worker_t *w, int n, sf_correlator_t *cor)
               (unsigned long long)cs.probation_held,
               (unsigned long long)cs.probation_promoted,
               (unsigned long long)cs.probation_forgotten,
-              (unsigned long long)cs.probation_refused);
+              (unsigned long long)cs.probation_refused,
+              (unsigned long long)cs.refused_targets);
 }
 
 /* Room for every TCP connection the caps allow, plus sockets, Redis and

@@ -7,8 +7,10 @@ to Redis per window (a tenth per time bucket; here window 30 s, buckets of
 3 s, 200 new sources per bucket): the number of sources with keys in Redis
 stays within that budget (five tiers of it: correlate/probation.c), the
 rest are counted as refused, and every scanner is still alerted exactly
-once: its fan-out gets it into a tier the flood did not spend.  Prints
-TAP.
+once: its fan-out gets it into a tier the flood did not spend.  With
+distributed_port_scan on (64:8), the scanned hosts written to Redis stay
+within --max-redis-targets (2 per bucket here) and the others are
+counted.  Prints TAP.
 
 SF_FANOUT_SOURCES (default 100,000) sets the flood's size."""
 import os, re, subprocess, sys, time
@@ -23,6 +25,7 @@ build = sfredis.BUILD
 capture = os.path.join(top, 'fixtures', 'exports', 'softflowd-ipfix.pcap')
 SOURCES = int(os.environ.get('SF_FANOUT_SOURCES', '100000'))
 BUDGET = 2000           # per 30 s window: 200 per 3 s bucket
+TARGETS = 2             # scanned hosts per 3 s bucket
 
 
 
@@ -52,7 +55,7 @@ def main():
     if subprocess.run(['which', 'redis-server'], capture_output=True).returncode:
         print('1..0 # SKIP redis-server not installed')
         return 0
-    print('1..4')
+    print('1..6')
     r = sfredis.Redis()
     log = os.path.join(os.environ.get('TMPDIR', '/tmp'), 'sf-fanout-%d.log' % os.getpid())
     port = sfredis.free_port()
@@ -60,6 +63,8 @@ def main():
                              ['--home-net', '198.18.0.0/15', '--home-net', '2001:db8:a::/48',
                               '--allow', '198.51.100.200/32', '--flush-interval', '0.5',
                               '--window', '30', '--max-redis-sources', str(BUDGET),
+                              '--distributed-threshold', '64:8',
+                              '--max-redis-targets', str(TARGETS),
                               '--name', 'fanout'], log)
     try:
         time.sleep(0.5)
@@ -92,6 +97,9 @@ def main():
         bound = 5 * buckets * (BUDGET // 10)
         ok(len(srcs) <= bound,
            'sources in Redis within the budget: %d <= %d' % (len(srcs), bound))
+        ok(len(targets) <= buckets * TARGETS,
+           'scanned hosts in Redis within --max-redis-targets: %d <= %d'
+           % (len(targets), buckets * TARGETS))
         ok(d.poll() is None, 'daemon alive after the flood')
     finally:
         d.terminate()
@@ -102,6 +110,10 @@ def main():
     m = re.search(r'(\d+) refused', text)
     refused = int(m.group(1)) if m else 0
     ok(refused > 1000, 'sources over the budget counted as refused: %d' % refused)
+    m = re.search(r'(\d+) targets refused', text)
+    trefused = int(m.group(1)) if m else 0
+    ok(trefused > 0, 'scanned hosts over the budget counted as refused: %d'
+       % trefused)
     for line in text.splitlines():
         if 'correlator:' in line:
             print('# daemon: ' + line)

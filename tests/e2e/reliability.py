@@ -264,7 +264,8 @@ ACL = ['ACL', 'SETUSER', 'sfuser', 'on', '>' + PASSWORD, 'resetkeys', '~sf:*', '
                          'zremrangebyrank', 'publish', 'xadd', 'ping', 'select', 'auth',
                          'evalsha', 'eval', 'script|load',
                          # the exact counts' Lua scripts (correlate/exact.c)
-                         'sadd', 'scard', 'del', 'sunion', 'exists')]
+                         'sadd', 'scard', 'del', 'sunion', 'exists', 'sismember',
+                         'smembers', 'pfmerge')]
 
 
 def test_auth():
