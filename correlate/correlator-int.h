@@ -87,6 +87,17 @@ void sf_cor_count(sf_correlator_t *c, guint64 *field, guint64 n);
 /* rules.c */
 sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg);
 void sf_rules_free(sf_rules_t *r);
+/* The kinds whose thresholds the counts w cross (sampled evidence: at
+ * k_min, sampling.h); a network of sources (w->src_prefix) needs
+ * NET_MIN_MEMBERS members.  The daemon and `scanflow hunt` (local.c)
+ * both judge with it. */
+void sf_rules_judge(sf_rules_t *r, const sf_window_counts_t *w,
+                    gboolean crossed[SF_ALERT_N_KINDS]);
+/* What the rules add to an alert's facts: window, threshold, estimates of
+ * sampled counts, and the --tag names of its src into tags (NULL-ended;
+ * the names are r's); returns how many. */
+guint sf_rules_complete(const sf_rules_t *r, const sf_correlate_config_t *cfg,
+                        sf_alert_facts_t *f, const char *tags[16]);
 /* Fills c->claims with the crossings of c->counts still to claim. */
 void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms);
 /* sf_window_alerted_fn: src holds a per-source alert in the memory of

@@ -15,6 +15,8 @@
 #include "cidr.h"
 #include "exact.h"
 
+#include <string.h>
+
 #define ALERTED_CAP 65536
 
 sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg)
@@ -146,17 +148,6 @@ static gboolean wide_sweep(const sf_rules_t *r, const sf_window_counts_t *w)
  * two stay on probation and are no members. */
 #define NET_MIN_MEMBERS 4
 
-static void network_rules(sf_correlator_t *c, guint i,
-                          const sf_window_counts_t *w, gint64 now_ms)
-{
-    if (w->members < NET_MIN_MEMBERS)
-        return;
-    if (w->ports >= c->rules->port_threshold)
-        consider(c, i, SF_ALERT_NET_PORT_SCAN, now_ms);
-    if (w->top_hosts >= c->rules->sweep_threshold)
-        consider(c, i, SF_ALERT_NET_HOST_SWEEP, now_ms);
-}
-
 /* The counts at which a source crosses: the thresholds when unsampled;
  * on sampled evidence k_min, with r for ports its distinct hosts and r
  * for hosts its distinct ports (a port is probed once per host, a host
@@ -175,49 +166,67 @@ static void crossing_counts(sf_rules_t *r, const sf_window_counts_t *w,
                                             (guint64)MAX(w->ports, 1));
 }
 
+void sf_rules_judge(sf_rules_t *r, const sf_window_counts_t *w,
+                    gboolean crossed[SF_ALERT_N_KINDS])
+{
+    gint64 ports, hosts;
+
+    memset(crossed, 0, SF_ALERT_N_KINDS * sizeof crossed[0]);
+    if (w->src_prefix) {
+        if (w->members < NET_MIN_MEMBERS)
+            return;
+        crossed[SF_ALERT_NET_PORT_SCAN] = w->ports >= r->port_threshold;
+        crossed[SF_ALERT_NET_HOST_SWEEP] = w->top_hosts >= r->sweep_threshold;
+        return;
+    }
+    crossing_counts(r, w, &ports, &hosts);
+    crossed[SF_ALERT_PORT_SCAN] = w->ports >= ports;
+    crossed[SF_ALERT_HOST_SWEEP] = w->top_hosts >= hosts;
+    crossed[SF_ALERT_WIDE_SWEEP] = wide_sweep(r, w);
+}
+
 void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms)
 {
     g_array_set_size(c->claims, 0);
     for (guint i = 0; i < c->counts->len; i++) {
-        const sf_window_counts_t *w =
-            &g_array_index(c->counts, sf_window_counts_t, i);
-        gint64 ports, hosts;
+        gboolean crossed[SF_ALERT_N_KINDS];
 
-        if (w->src_prefix) {
-            network_rules(c, i, w, now_ms);
-            continue;
-        }
-        crossing_counts(c->rules, w, &ports, &hosts);
-        if (w->ports >= ports)
-            consider(c, i, SF_ALERT_PORT_SCAN, now_ms);
-        if (w->top_hosts >= hosts)
-            consider(c, i, SF_ALERT_HOST_SWEEP, now_ms);
-        if (wide_sweep(c->rules, w))
-            consider(c, i, SF_ALERT_WIDE_SWEEP, now_ms);
+        sf_rules_judge(c->rules, &g_array_index(c->counts, sf_window_counts_t,
+                                                i), crossed);
+        for (int k = 0; k < SF_ALERT_N_KINDS; k++)
+            if (crossed[k])
+                consider(c, i, (sf_alert_kind_t)k, now_ms);
     }
 }
 
-/* Fills in what the rules know (window, threshold, --tag) and hands the
- * alert to the notifier. */
+guint sf_rules_complete(const sf_rules_t *r, const sf_correlate_config_t *cfg,
+                        sf_alert_facts_t *f, const char *tags[16])
+{
+    guint n = 0;
+    const GArray *t = r->tags;
+
+    for (guint i = 0; i < t->len && n + 1 < 16; i++)
+        if (sf_cidr_contains(&g_array_index(t, sf_tag_t, i).cidr, &f->src))
+            tags[n++] = g_array_index(t, sf_tag_t, i).name;
+    tags[n] = NULL;
+    f->window_s = cfg->window_s;
+    f->threshold = f->kind == SF_ALERT_PORT_SCAN ? r->port_threshold
+                 : f->kind == SF_ALERT_NET_PORT_SCAN ? r->port_threshold
+                 : f->kind == SF_ALERT_WIDE_SWEEP ? r->wide_sweep_threshold
+                 : f->kind == SF_ALERT_DISTRIBUTED_PORT_SCAN
+                     ? cfg->distributed_ports
+                 : r->sweep_threshold;
+    sf_alert_estimate(f);
+    return n;
+}
+
+/* Fills in what the rules know and hands the alert to the notifier. */
 static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
                           gint64 now_ms)
 {
     const char *tags[16];
-    guint n = 0;
-    const GArray *t = c->rules->tags;
 
-    for (guint i = 0; i < t->len && n + 1 < G_N_ELEMENTS(tags); i++)
-        if (sf_cidr_contains(&g_array_index(t, sf_tag_t, i).cidr, &f->src))
-            tags[n++] = g_array_index(t, sf_tag_t, i).name;
-    tags[n] = NULL;
-    f->window_s = c->cfg->window_s;
-    f->threshold = f->kind == SF_ALERT_PORT_SCAN ? c->rules->port_threshold
-                 : f->kind == SF_ALERT_NET_PORT_SCAN ? c->rules->port_threshold
-                 : f->kind == SF_ALERT_WIDE_SWEEP ? c->rules->wide_sweep_threshold
-                 : f->kind == SF_ALERT_DISTRIBUTED_PORT_SCAN
-                     ? c->cfg->distributed_ports
-                 : c->rules->sweep_threshold;
-    sf_alert_estimate(f);
+    sf_rules_complete(c->rules, c->cfg, f, tags);
     sf_notifier_enqueue(c->notifier, f, tags, now_ms);
 }
 
