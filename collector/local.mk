@@ -17,6 +17,7 @@ collector_libcollector_a_SOURCES = \
 	collector/fbsession.c collector/fbfast.c \
 	collector/decoder.h collector/decoder.c \
 	collector/source.h collector/source.c \
+	collector/nfdumpcsv.h collector/nfdumpcsv.c \
 	collector/netsock.h collector/netsock.c \
 	collector/tcp.h collector/tcp.c \
 	collector/listener.h collector/listener.c

@@ -22,5 +22,6 @@ correlate_libcorrelate_a_SOURCES = \
 	correlate/table.h correlate/table.c \
 	correlate/alert.h correlate/alert.c \
 	correlate/sampling.h correlate/sampling.c \
-	correlate/notifier.h correlate/notifier.c
+	correlate/notifier.h correlate/notifier.c \
+	correlate/local.h correlate/local.c
 EXTRA_DIST += correlate/README-design.md

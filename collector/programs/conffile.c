@@ -173,6 +173,8 @@ static gboolean load_groups(sf_conffile_t *cf, GKeyFile *kf,
                         cf->path, *g);
             return FALSE;
         }
+        if (grp->entries == NULL)
+            continue;           /* another program's group: not read */
         g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
         for (char **k = keys; k && *k; k++) {
             const GOptionEntry *e = find_entry(grp, *k);
@@ -341,6 +343,8 @@ static void print_value(const GOptionEntry *e, FILE *out)
 void sf_conffile_print(const sf_conf_group_t *groups, guint n_groups, FILE *out)
 {
     for (guint i = 0; i < n_groups; i++) {
+        if (groups[i].entries == NULL)
+            continue;
         fprintf(out, "%s[%s]\n", i ? "\n" : "", groups[i].name);
         for (const GOptionEntry *e = groups[i].entries; e->long_name; e++)
             if (!command_line_only(e->long_name) && e->arg_data)

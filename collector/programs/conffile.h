@@ -18,7 +18,10 @@
 typedef struct sf_conf_group {
     const char         *name;       /* INI group */
     const GOptionEntry *entries;    /* NULL-terminated; arg_data is read
-                                     * by sf_conffile_print() */
+                                     * by sf_conffile_print().  NULL: a
+                                     * group of another program (scanflow
+                                     * hunt reads scanflowd's file), its
+                                     * keys not read */
 } sf_conf_group_t;
 
 typedef struct sf_conffile sf_conffile_t;

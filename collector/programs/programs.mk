@@ -17,6 +17,8 @@ scanflowd_LDADD = correlate/libcorrelate.a collector/libcollector.a $(SF_LIBS) $
 scanflow_CPPFLAGS = $(SF_PROGRAM_CPPFLAGS)
 scanflow_SOURCES = collector/programs/scanflow.c \
 	collector/programs/decode.h collector/programs/decode.c \
+	collector/programs/hunt.h collector/programs/hunt.c \
+	collector/programs/conffile.h collector/programs/conffile.c \
 	collector/programs/metrics.h collector/programs/metrics.c \
 	collector/programs/statscmd.h collector/programs/statscmd.c \
 	collector/programs/flowfmt.h collector/programs/flowfmt.c \

@@ -1,8 +1,9 @@
 /*
  * scanflow.c - the operator's tool: dispatches to its commands, one file
- * each: decode.c, replay.c, watch.c, top.c and statscmd.c.
+ * each: decode.c, hunt.c, replay.c, watch.c, top.c and statscmd.c.
  */
 #include "decode.h"
+#include "hunt.h"
 #include "replay.h"
 #include "statscmd.h"
 #include "top.h"
@@ -18,6 +19,7 @@ static const struct {
     const char *help;
 } commands[] = {
     { "decode", sf_cmd_decode, "decode captures or raw export files to JSON or CSV" },
+    { "hunt", sf_cmd_hunt, "run the scan detection over stored flows (captures, nfdump)" },
     { "replay", sf_cmd_replay, "send export captures to a collector over UDP" },
     { "watch", sf_cmd_watch, "print alerts as they are published" },
     { "top", sf_cmd_top, "list the sources with the highest fan-out now" },
