@@ -13,8 +13,8 @@
  * Time is the flows' own: a flow's end (its start, or the capture's
  * arrival time when it has none).  The clock is the latest time seen.
  * As scanflowd judges at every flush, hunt judges the entities that got
- * a new element when the clock enters a new --flush-interval; a repeat
- * cannot cross a threshold.  A source is judged by sf_rules_judge; one
+ * an element new to them or to the current bucket when the clock enters a
+ * new --flush-interval; a repeat within a bucket cannot cross anything.  A source is judged by sf_rules_judge; one
  * that is a member of its network (net_member below, the daemon's rule
  * in window.c) adds its window's elements to the network, which is
  * judged after the sources.  One alert per (entity, kind) per
@@ -62,6 +62,15 @@ typedef struct entity {
     guint     n_ports, n_hosts; /* ... of which ports, hosts */
 } entity_t;
 
+/* A window and its thresholds (the rules with them): --window first,
+ * then the longer horizons. */
+typedef struct hz {
+    gint64      seconds;
+    gint64      bucket_ms;
+    gint64      n_back;         /* buckets before the current one */
+    sf_rules_t *rules;
+} hz_t;
+
 /* What one judgement of an entity counted in its window. */
 typedef struct tally {
     sf_window_counts_t w;
@@ -72,7 +81,6 @@ typedef struct tally {
 
 struct sf_local {
     const sf_correlate_config_t *cfg;
-    sf_rules_t       *rules;
     sf_local_alert_fn fn;
     void             *user;
     GHashTable       *entities;     /* entity_t -> itself */
@@ -82,12 +90,13 @@ struct sf_local {
     GHashTable       *alerted;      /* "entity|kind" -> expiry ms */
     gboolean          judging;      /* no eviction while judging */
     gint64            clock, tick;
-    gint64            bucket_ms;
-    gint64            n_back;       /* buckets before the current one */
+    hz_t             *hz;           /* shortest (--window) first */
+    guint             n_hz;
     GArray           *ports;        /* scratch: guint16 */
     GArray           *hosts;        /* scratch: sf_addr_t */
     GArray           *members;      /* scratch: sf_addr_t */
     GArray           *pairs;        /* scratch: elem_t */
+    GArray           *held;         /* sf_flow_t: untimed, before any time */
     sf_local_stats_t  st;
 };
 
@@ -119,6 +128,20 @@ static void entity_free(sf_local_t *l, entity_t *e)
     g_free(e);
 }
 
+/* The windows judged: --window with its thresholds (the daemon's one
+ * horizon). */
+static void horizons_new(sf_local_t *l)
+{
+    const sf_correlate_config_t *cfg = l->cfg;
+
+    l->n_hz = 1;
+    l->hz = g_new0(hz_t, l->n_hz);
+    l->hz[0].seconds = cfg->window_s;
+    l->hz[0].bucket_ms = (gint64)cfg->bucket_s * 1000;
+    l->hz[0].n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
+    l->hz[0].rules = sf_rules_new(cfg);
+}
+
 sf_local_t *sf_local_new(const sf_correlate_config_t *cfg,
                          sf_local_alert_fn fn, void *user)
 {
@@ -126,7 +149,6 @@ sf_local_t *sf_local_new(const sf_correlate_config_t *cfg,
 
     g_return_val_if_fail(cfg->finished, NULL);
     l->cfg = cfg;
-    l->rules = sf_rules_new(cfg);
     l->fn = fn;
     l->user = user;
     l->entities = g_hash_table_new(entity_hash, entity_equal);
@@ -135,13 +157,13 @@ sf_local_t *sf_local_new(const sf_correlate_config_t *cfg,
     l->pending_nets = g_ptr_array_new();
     l->alerted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                        g_free);
-    l->bucket_ms = (gint64)cfg->bucket_s * 1000;
-    l->n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
+    horizons_new(l);
     l->tick = -1;
     l->ports = g_array_new(FALSE, FALSE, sizeof(guint16));
     l->hosts = g_array_new(FALSE, FALSE, sizeof(sf_addr_t));
     l->members = g_array_new(FALSE, FALSE, sizeof(sf_addr_t));
     l->pairs = g_array_new(FALSE, FALSE, sizeof(elem_t));
+    l->held = g_array_new(FALSE, FALSE, sizeof(sf_flow_t));
     return l;
 }
 
@@ -159,7 +181,10 @@ void sf_local_free(sf_local_t *l)
     g_array_unref(l->hosts);
     g_array_unref(l->members);
     g_array_unref(l->pairs);
-    sf_rules_free(l->rules);
+    g_array_unref(l->held);
+    for (guint i = 0; i < l->n_hz; i++)
+        sf_rules_free(l->hz[i].rules);
+    g_free(l->hz);
     g_free(l);
 }
 
@@ -180,10 +205,17 @@ static guint64 elem_hash(guint8 kind, const sf_addr_t *a, guint16 port)
     return sf_hash_addr((guint64)kind << 16 | port, a);
 }
 
-/* The first window bucket's start: elements seen before it left. */
-static gint64 window_start(const sf_local_t *l, gint64 now_ms)
+/* The start of h's first bucket at now_ms: elements seen before it are
+ * out of h's window. */
+static gint64 window_start(const hz_t *h, gint64 now_ms)
 {
-    return (now_ms / l->bucket_ms - l->n_back) * l->bucket_ms;
+    return (now_ms / h->bucket_ms - h->n_back) * h->bucket_ms;
+}
+
+/* ... of the longest window: elements seen before it are out of all. */
+static gint64 kept_since(const sf_local_t *l)
+{
+    return window_start(&l->hz[l->n_hz - 1], l->clock);
 }
 
 static void elem_put(entity_t *e, const elem_t *x)
@@ -218,7 +250,9 @@ static void elem_rebuild(sf_local_t *l, entity_t *e, guint cap, gint64 since)
     g_free(old);
 }
 
-/* Files an element; TRUE when it is new to e. */
+/* Files an element; TRUE when it is new to e or new in the current
+ * bucket (scanflowd writes it into the bucket's keys and counts again:
+ * a scan that goes on after --suppress alerts again). */
 static gboolean elem_add(sf_local_t *l, entity_t *e, guint8 kind,
                          const sf_addr_t *a, guint16 port, gint64 t)
 {
@@ -234,8 +268,9 @@ static gboolean elem_add(sf_local_t *l, entity_t *e, guint8 kind,
          e->tab[i].kind != EL_EMPTY; i = (i + 1) & mask) {
         elem_t *y = &e->tab[i];
         if (y->kind == kind && y->port == port && sf_addr_equal(&y->a, &x.a)) {
+            gboolean moved = t / l->hz[0].bucket_ms > y->last_ms / l->hz[0].bucket_ms;
             y->last_ms = MAX(y->last_ms, t);
-            return FALSE;
+            return moved;
         }
     }
     if (l->st.elements_now >= (guint64)l->cfg->max_elements) {
@@ -246,7 +281,8 @@ static gboolean elem_add(sf_local_t *l, entity_t *e, guint8 kind,
     e->n++;
     e->n_ports += kind == EL_PORT;
     e->n_hosts += kind == EL_HOST;
-    l->st.elements_peak = MAX(l->st.elements_peak, ++l->st.elements_now);
+    l->st.elements_now++;
+    l->st.elements_peak = MAX(l->st.elements_peak, l->st.elements_now);
     return TRUE;
 }
 
@@ -256,7 +292,7 @@ static gboolean elem_add(sf_local_t *l, entity_t *e, guint8 kind,
  * (counted) and those idle for a whole window. */
 static void trim(sf_local_t *l)
 {
-    gint64 since = window_start(l, l->clock);
+    gint64 since = kept_since(l);
 
     while (l->st.entities_now > (guint64)l->cfg->max_sources) {
         entity_free(l, l->lru.head->data);
@@ -281,7 +317,8 @@ static entity_t *entity_get(sf_local_t *l, guint8 role, const sf_addr_t *a,
         e->lru.data = e;
         e->first_ms = e->last_ms = t;
         g_hash_table_add(l->entities, e);
-        l->st.entities_peak = MAX(l->st.entities_peak, ++l->st.entities_now);
+        l->st.entities_now++;
+        l->st.entities_peak = MAX(l->st.entities_peak, l->st.entities_now);
     } else {
         g_queue_unlink(&l->lru, &e->lru);
     }
@@ -435,7 +472,7 @@ static void tally(sf_local_t *l, entity_t *e, gint64 since, tally_t *t)
             g_array_append_val(l->pairs, *x);
     }
     if (expired * 2 > e->n)
-        elem_rebuild(l, e, e->cap, since);
+        elem_rebuild(l, e, e->cap, kept_since(l));
     g_array_sort(l->ports, port_cmp);
     g_array_sort(l->hosts, addr_cmp);
     g_array_sort(l->members, addr_cmp);
@@ -501,26 +538,28 @@ static void fill_counts(sf_local_t *l, const tally_t *t, sf_alert_facts_t *f)
     f->sampling_interval = t->w.sampling;
 }
 
-static void emit(sf_local_t *l, sf_alert_facts_t *f)
+static void emit(sf_local_t *l, const hz_t *h, sf_alert_facts_t *f)
 {
     const char *tags[16];
 
-    sf_rules_complete(l->rules, l->cfg, f, tags);
+    sf_rules_complete(h->rules, l->cfg, f, tags);
+    f->window_s = h->seconds;
     l->fn(f, tags, l->clock, l->user);
     l->st.alerts++;
     sf_alert_facts_clear(f);
 }
 
-/* One crossing: suppressed, allowed, vetoed (a network whose members
- * mostly hold alerts of their own, as sf_window_vet_networks) or raised. */
-static void raise_alert(sf_local_t *l, const entity_t *e, const tally_t *t,
-                        sf_alert_kind_t kind)
+/* One crossing at horizon h: suppressed, allowed, vetoed (a network whose
+ * members mostly hold alerts of their own, as sf_window_vet_networks) or
+ * raised. */
+static void raise_alert(sf_local_t *l, const hz_t *h, const entity_t *e,
+                        const tally_t *t, sf_alert_kind_t kind)
 {
     sf_alert_facts_t f;
 
     if (recently_alerted(l, e, kind))
         return;
-    if (sf_cidr_list_contains(l->rules->allow, &e->addr)) {
+    if (sf_cidr_list_contains(h->rules->allow, &e->addr)) {
         l->st.allowed++;
         remember_alerted(l, e, kind);
         return;
@@ -536,32 +575,33 @@ static void raise_alert(sf_local_t *l, const entity_t *e, const tally_t *t,
     } else {
         fill_counts(l, t, &f);
     }
-    emit(l, &f);
+    emit(l, h, &f);
 }
 
-/* The daemon's member rule (window.c net_member): enough distinct ports
- * or hosts to matter, none at a per-source threshold, no alert of its
- * own. */
-static gboolean net_member(sf_local_t *l, const entity_t *e,
+/* The daemon's member rule (window.c net_member) at horizon h: enough
+ * distinct ports or hosts to matter, none at a per-source threshold, no
+ * alert of its own. */
+static gboolean net_member(sf_local_t *l, const hz_t *h, const entity_t *e,
                            const sf_window_counts_t *c)
 {
     gint64 most = MAX(MAX(c->ports, c->top_hosts), c->hosts);
 
     return most >= SF_WINDOW_NET_MEMBER_MIN
-        && c->ports < l->cfg->port_threshold
-        && c->top_hosts < l->cfg->sweep_threshold
-        && c->hosts < l->cfg->wide_sweep_threshold
+        && c->ports < h->rules->port_threshold
+        && c->top_hosts < h->rules->sweep_threshold
+        && c->hosts < h->rules->wide_sweep_threshold
         && !source_alerted(l, &e->addr);
 }
 
-/* A member's window goes into its network: elements, itself as a
+/* A member's elements go into its network: elements, itself as a
  * member, its flows since last time. */
-static void join_network(sf_local_t *l, entity_t *s, gint64 since)
+static void join_network(sf_local_t *l, entity_t *s)
 {
     gboolean v4 = sf_addr_is_v4(&s->addr);
     guint len = (guint)(v4 ? l->cfg->source_prefix_v4
                            : l->cfg->source_prefix_v6);
     guint bits = v4 ? 96 + len : len;
+    gint64 since = kept_since(l);
     sf_addr_t net = s->addr;
     entity_t *g;
     gboolean grew;
@@ -586,26 +626,45 @@ static void join_network(sf_local_t *l, entity_t *s, gint64 since)
         mark_pending(l, g);
 }
 
+/* Fewer distinct elements than any rule or membership needs. */
+static gboolean too_few(const sf_local_t *l, const entity_t *e)
+{
+    const sf_correlate_config_t *cfg = l->cfg;
+    int need = MIN(MIN(SF_WINDOW_NET_MEMBER_MIN, cfg->port_threshold),
+                   MIN(cfg->sweep_threshold, cfg->wide_sweep_threshold));
+
+    for (guint i = 1; i < l->n_hz; i++)
+        need = MIN(need, MIN(MIN(l->hz[i].rules->port_threshold,
+                                 l->hz[i].rules->sweep_threshold),
+                             l->hz[i].rules->wide_sweep_threshold));
+    return e->role == ROLE_SOURCE && e->sampling <= 1
+        && MAX(e->n_ports, e->n_hosts) < (guint)need;
+}
+
+/* A source or a network, at every horizon from the shortest: a kind is
+ * raised at the first horizon that crosses it (window_s is that one's). */
 static void judge_source(sf_local_t *l, entity_t *e)
 {
-    gint64 since = window_start(l, l->clock);
-    gboolean crossed[SF_ALERT_N_KINDS];
-    tally_t t;
+    gboolean done[SF_ALERT_N_KINDS] = {FALSE}, member = FALSE;
 
-    /* fewer distinct elements than any rule needs: nothing to judge */
-    if (e->role == ROLE_SOURCE && e->sampling <= 1
-        && MAX(e->n_ports, e->n_hosts)
-               < (guint)MIN(MIN(SF_WINDOW_NET_MEMBER_MIN, l->cfg->port_threshold),
-                            MIN(l->cfg->sweep_threshold,
-                                l->cfg->wide_sweep_threshold)))
+    if (too_few(l, e))
         return;
-    tally(l, e, since, &t);
-    sf_rules_judge(l->rules, &t.w, crossed);
-    for (int k = 0; k < SF_ALERT_N_KINDS; k++)
-        if (crossed[k])
-            raise_alert(l, e, &t, (sf_alert_kind_t)k);
-    if (e->role == ROLE_SOURCE && net_member(l, e, &t.w))
-        join_network(l, e, since);
+    for (guint i = 0; i < l->n_hz; i++) {
+        const hz_t *h = &l->hz[i];
+        gboolean crossed[SF_ALERT_N_KINDS];
+        tally_t t;
+
+        tally(l, e, window_start(h, l->clock), &t);
+        sf_rules_judge(h->rules, &t.w, crossed);
+        for (int k = 0; k < SF_ALERT_N_KINDS; k++)
+            if (crossed[k] && !done[k]) {
+                done[k] = TRUE;
+                raise_alert(l, h, e, &t, (sf_alert_kind_t)k);
+            }
+        member |= e->role == ROLE_SOURCE && net_member(l, h, e, &t.w);
+    }
+    if (member)
+        join_network(l, e);
 }
 
 static int pair_cmp(gconstpointer a, gconstpointer b)
@@ -613,8 +672,9 @@ static int pair_cmp(gconstpointer a, gconstpointer b)
     return addr_cmp(&((const elem_t *)a)->a, &((const elem_t *)b)->a);
 }
 
-/* A scanned host: its ports and sources in the window, and the most
- * ports one source sent (sf_targets_crossed wants the rest). */
+/* A scanned host in --window (--distributed-threshold has no horizons):
+ * its ports and sources, and the most ports one source sent
+ * (sf_targets_crossed wants the rest). */
 static void judge_target(sf_local_t *l, entity_t *e)
 {
     const sf_correlate_config_t *cfg = l->cfg;
@@ -623,7 +683,7 @@ static void judge_target(sf_local_t *l, entity_t *e)
 
     if (e->n < (guint)cfg->distributed_ports)
         return;
-    tally(l, e, window_start(l, l->clock), &t);
+    tally(l, e, window_start(&l->hz[0], l->clock), &t);
     t.sources = l->members->len;
     if (t.w.ports < cfg->distributed_ports || t.sources < cfg->distributed_sources)
         return;
@@ -635,7 +695,7 @@ static void judge_target(sf_local_t *l, entity_t *e)
         t.top = MAX(t.top, (gint64)++run);
     }
     if (sf_targets_crossed(cfg, t.w.ports, t.sources, t.top))
-        raise_alert(l, e, &t, SF_ALERT_DISTRIBUTED_PORT_SCAN);
+        raise_alert(l, &l->hz[0], e, &t, SF_ALERT_DISTRIBUTED_PORT_SCAN);
 }
 
 static void judge_list(sf_local_t *l, GPtrArray *list)
@@ -664,6 +724,8 @@ static void judge_pending(sf_local_t *l)
 
 /* ---- flows in ---- */
 
+/* A flow's time: its end, its start, or (counted as untimed) when it
+ * came: 0 when none is known. */
 static gint64 flow_time(sf_local_t *l, const sf_flow_t *f)
 {
     if ((f->fields & SF_HAS_TIMES) && f->end_ms > 0)
@@ -676,7 +738,7 @@ static gint64 flow_time(sf_local_t *l, const sf_flow_t *f)
 
 static gboolean inbound(const sf_local_t *l, const sf_flow_t *f)
 {
-    const GArray *home = l->rules->home;
+    const GArray *home = l->hz[0].rules->home;
 
     return !home->len || (!sf_cidr_list_contains(home, &f->src)
                           && sf_cidr_list_contains(home, &f->dst));
@@ -705,16 +767,10 @@ static void file_evidence(sf_local_t *l, const sf_flow_t *f, gint64 t)
         mark_pending(l, g);
 }
 
-void sf_local_flow(const sf_flow_t *f, void *local)
+static void take_flow(sf_local_t *l, const sf_flow_t *f, gint64 t)
 {
-    sf_local_t *l = local;
-    gint64 t, tick;
+    gint64 tick = t / MAX(l->cfg->flush_ms, 1);
 
-    if (f == NULL)
-        return;
-    l->st.flows++;
-    t = flow_time(l, f);
-    tick = t / MAX(l->cfg->flush_ms, 1);
     if (tick > l->tick) {
         if (l->tick >= 0)
             judge_pending(l);
@@ -725,6 +781,32 @@ void sf_local_flow(const sf_flow_t *f, void *local)
         return;
     l->st.evidence++;
     file_evidence(l, f, t);
+}
+
+/* A flow with no time at all takes the clock; before the first time is
+ * known such flows wait (up to UNTIMED_HELD; more are dropped, counted). */
+#define UNTIMED_HELD 4096
+
+void sf_local_flow(const sf_flow_t *f, void *local)
+{
+    sf_local_t *l = local;
+    gint64 t;
+
+    if (f == NULL)
+        return;
+    l->st.flows++;
+    t = flow_time(l, f);
+    if (t <= 0 && l->clock == 0) {
+        if (l->held->len < UNTIMED_HELD)
+            g_array_append_val(l->held, *f);
+        else
+            l->st.untimed_dropped++;
+        return;
+    }
+    take_flow(l, f, t > 0 ? t : l->clock);
+    for (guint i = 0; i < l->held->len; i++)
+        take_flow(l, &g_array_index(l->held, sf_flow_t, i), l->clock);
+    g_array_set_size(l->held, 0);
 }
 
 void sf_local_finish(sf_local_t *l)

@@ -45,7 +45,10 @@ typedef struct sf_local_stats {
     guint64 alerts;             /* raised */
     guint64 allowed;            /* crossings of --allow sources, not raised */
     guint64 untimed;            /* flows without a time of their own: the
-                                   capture's arrival time was taken */
+                                   capture's arrival time was taken, or
+                                   without one either the flow clock */
+    guint64 untimed_dropped;    /* ... of which, before any flow time was
+                                   known, more than could wait: dropped */
     guint64 entities_evicted;   /* pushed out at --max-sources */
     guint64 entities_expired;   /* idle for a whole window: dropped */
     guint64 elements_dropped;   /* not kept: --max-elements reached */

@@ -55,3 +55,9 @@ EXTRA_DIST += tests/e2e/flood_fanout.py
 TESTS += tests/e2e/signals.py
 EXTRA_DIST += tests/e2e/signals.py
 EXTRA_DIST += tests/soak/soak.sh
+
+# The in-process correlator of scanflow hunt (correlate/local.c), no Redis.
+check_PROGRAMS += tests/test-local
+tests_test_local_SOURCES = tests/test-local.c tests/correlate-testlib.h
+tests_test_local_LDADD = $(CORRELATE_TEST_LIBS)
+TESTS += tests/test-local

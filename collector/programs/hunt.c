@@ -115,12 +115,13 @@ static void summary(hunt_t *h)
     fprintf(stderr,
             "hunt: %" G_GUINT64_FORMAT " flows, %" G_GUINT64_FORMAT
             " evidence, %" G_GUINT64_FORMAT " alerts (%" G_GUINT64_FORMAT
-            " allowed); %" G_GUINT64_FORMAT " flows without a time; peak %"
+            " allowed); %" G_GUINT64_FORMAT " flows without a time (%"
+            G_GUINT64_FORMAT " dropped); peak %"
             G_GUINT64_FORMAT " entities, %" G_GUINT64_FORMAT " elements; %"
             G_GUINT64_FORMAT " entities evicted (--max-sources), %"
             G_GUINT64_FORMAT " elements dropped (--max-elements)\n",
             st.flows, st.evidence, st.alerts, st.allowed, st.untimed,
-            st.entities_peak, st.elements_peak, st.entities_evicted,
+            st.untimed_dropped, st.entities_peak, st.elements_peak, st.entities_evicted,
             st.elements_dropped);
 }
 
