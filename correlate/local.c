@@ -62,14 +62,22 @@ typedef struct entity {
     guint     n_ports, n_hosts; /* ... of which ports, hosts */
 } entity_t;
 
-/* A window and its thresholds (the rules with them): --window first,
- * then the longer horizons. */
+/* A horizon (horizon.h) and the rules with its thresholds: [0] the base
+ * window (--window), then the longer ones. */
 typedef struct hz {
-    gint64      seconds;
-    gint64      bucket_ms;
-    gint64      n_back;         /* buckets before the current one */
-    sf_rules_t *rules;
+    sf_horizon_t h;
+    sf_rules_t  *rules;
 } hz_t;
+
+/* The memory of one (entity, kind) alert, as the daemon's (rules.c). */
+typedef struct alerted {
+    gint64 until_ms;            /* end of its suppression */
+    gint64 at_ms;               /* when it was raised */
+    gint64 count;               /* the count that crossed */
+    gint32 horizon_s;           /* the horizon that crossed */
+} alerted_t;
+
+#define ESCALATE_FACTOR 4
 
 /* What one judgement of an entity counted in its window. */
 typedef struct tally {
@@ -128,18 +136,24 @@ static void entity_free(sf_local_t *l, entity_t *e)
     g_free(e);
 }
 
-/* The windows judged: --window with its thresholds (the daemon's one
- * horizon). */
+/* The horizons judged (cfg->horizons), each with rules of its
+ * thresholds. */
 static void horizons_new(sf_local_t *l)
 {
-    const sf_correlate_config_t *cfg = l->cfg;
+    const GArray *hs = l->cfg->horizons;
 
-    l->n_hz = 1;
+    l->n_hz = hs->len;
     l->hz = g_new0(hz_t, l->n_hz);
-    l->hz[0].seconds = cfg->window_s;
-    l->hz[0].bucket_ms = (gint64)cfg->bucket_s * 1000;
-    l->hz[0].n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
-    l->hz[0].rules = sf_rules_new(cfg);
+    for (guint i = 0; i < l->n_hz; i++) {
+        hz_t *z = &l->hz[i];
+        z->h = g_array_index(hs, sf_horizon_t, i);
+        z->rules = sf_rules_new(l->cfg);
+        z->rules->port_threshold = z->h.ports;
+        z->rules->sweep_threshold = z->h.hosts;
+        z->rules->wide_sweep_threshold = z->h.wide;
+        sf_sampling_cache_init(&z->rules->port_kmin, (guint)z->h.ports);
+        sf_sampling_cache_init(&z->rules->sweep_kmin, (guint)z->h.hosts);
+    }
 }
 
 sf_local_t *sf_local_new(const sf_correlate_config_t *cfg,
@@ -205,11 +219,12 @@ static guint64 elem_hash(guint8 kind, const sf_addr_t *a, guint16 port)
     return sf_hash_addr((guint64)kind << 16 | port, a);
 }
 
-/* The start of h's first bucket at now_ms: elements seen before it are
- * out of h's window. */
-static gint64 window_start(const hz_t *h, gint64 now_ms)
+/* The start of the first bucket of z's window at now_ms: elements seen
+ * before it are out of the window. */
+static gint64 window_start(const hz_t *z, gint64 now_ms)
 {
-    return (now_ms / h->bucket_ms - h->n_back) * h->bucket_ms;
+    return sf_horizon_first_bucket(&z->h, sf_horizon_bucket(&z->h, now_ms))
+         * z->h.bucket_s * 1000;
 }
 
 /* ... of the longest window: elements seen before it are out of all. */
@@ -268,7 +283,8 @@ static gboolean elem_add(sf_local_t *l, entity_t *e, guint8 kind,
          e->tab[i].kind != EL_EMPTY; i = (i + 1) & mask) {
         elem_t *y = &e->tab[i];
         if (y->kind == kind && y->port == port && sf_addr_equal(&y->a, &x.a)) {
-            gboolean moved = t / l->hz[0].bucket_ms > y->last_ms / l->hz[0].bucket_ms;
+            gboolean moved = sf_horizon_bucket(&l->hz[0].h, t)
+                           > sf_horizon_bucket(&l->hz[0].h, y->last_ms);
             y->last_ms = MAX(y->last_ms, t);
             return moved;
         }
@@ -366,30 +382,63 @@ static char *alerted_key(const entity_t *e, sf_alert_kind_t kind)
                            e->prefix, kind);
 }
 
+static const alerted_t *alerted_get(sf_local_t *l, const entity_t *e,
+                                    sf_alert_kind_t kind)
+{
+    g_autofree char *key = alerted_key(e, kind);
+
+    return g_hash_table_lookup(l->alerted, key);
+}
+
 static gboolean recently_alerted(sf_local_t *l, const entity_t *e,
                                  sf_alert_kind_t kind)
 {
-    g_autofree char *key = alerted_key(e, kind);
-    const gint64 *until = g_hash_table_lookup(l->alerted, key);
+    const alerted_t *a = alerted_get(l, e, kind);
 
-    return until && *until > l->clock;
+    return a && a->until_ms > l->clock;
+}
+
+/* Whether a crossing of horizon z with count is kept back by an alert
+ * still out: within its suppression or, for a longer horizon than its
+ * own, younger than that horizon; unless the horizon is longer and the
+ * count ESCALATE_FACTOR times the alert's (the daemon's rule). */
+static gboolean alert_out(sf_local_t *l, const entity_t *e,
+                          sf_alert_kind_t kind, const hz_t *z, gint64 count)
+{
+    const alerted_t *a = alerted_get(l, e, kind);
+    gint32 s = z->h.seconds;
+
+    if (a == NULL || !(a->until_ms > l->clock
+                       || (a->horizon_s < s
+                           && l->clock - a->at_ms < (gint64)s * 1000)))
+        return FALSE;
+    return s <= a->horizon_s || count < ESCALATE_FACTOR * a->count;
 }
 
 static gboolean drop_expired(gpointer key, gpointer value, gpointer now)
 {
+    const alerted_t *a = value;
+
     (void)key;
-    return *(gint64 *)value <= *(gint64 *)now;
+    return MAX(a->until_ms, a->at_ms + (gint64)a->horizon_s * 1000)
+        <= *(gint64 *)now;
 }
 
 static void remember_alerted(sf_local_t *l, const entity_t *e,
-                             sf_alert_kind_t kind)
+                             sf_alert_kind_t kind, const hz_t *z,
+                             gint64 count)
 {
-    gint64 *until = g_new(gint64, 1);
+    alerted_t *a = g_new(alerted_t, 1);
+    gint64 hold = z == &l->hz[0] ? l->cfg->suppress_s
+                                 : MAX(l->cfg->suppress_s, z->h.seconds);
 
     if (g_hash_table_size(l->alerted) >= (guint)l->cfg->max_sources)
         g_hash_table_foreach_remove(l->alerted, drop_expired, &l->clock);
-    *until = l->clock + (gint64)l->cfg->suppress_s * 1000;
-    g_hash_table_replace(l->alerted, alerted_key(e, kind), until);
+    a->at_ms = l->clock;
+    a->until_ms = l->clock + hold * 1000;
+    a->count = count;
+    a->horizon_s = z->h.seconds;
+    g_hash_table_replace(l->alerted, alerted_key(e, kind), a);
 }
 
 /* Whether src holds a per-source alert (any of the per-source kinds). */
@@ -538,35 +587,50 @@ static void fill_counts(sf_local_t *l, const tally_t *t, sf_alert_facts_t *f)
     f->sampling_interval = t->w.sampling;
 }
 
-static void emit(sf_local_t *l, const hz_t *h, sf_alert_facts_t *f)
+static void emit(sf_local_t *l, const hz_t *z, sf_alert_facts_t *f)
 {
     const char *tags[16];
 
-    sf_rules_complete(h->rules, l->cfg, f, tags);
-    f->window_s = h->seconds;
+    sf_rules_complete(z->rules, l->cfg, f, tags);
+    f->window_s = z->h.seconds;
     l->fn(f, tags, l->clock, l->user);
     l->st.alerts++;
     sf_alert_facts_clear(f);
 }
 
-/* One crossing at horizon h: suppressed, allowed, vetoed (a network whose
- * members mostly hold alerts of their own, as sf_window_vet_networks) or
- * raised. */
-static void raise_alert(sf_local_t *l, const hz_t *h, const entity_t *e,
+/* The count of a kind that crossed: what the daemon's memory keeps. */
+static gint64 kind_count(const tally_t *t, sf_alert_kind_t kind)
+{
+    switch (kind) {
+    case SF_ALERT_HOST_SWEEP:
+    case SF_ALERT_NET_HOST_SWEEP:
+        return t->w.top_hosts;
+    case SF_ALERT_WIDE_SWEEP:
+        return t->w.hosts;
+    default:
+        return t->w.ports;
+    }
+}
+
+/* One crossing at horizon z: kept back by an alert still out, allowed,
+ * vetoed (a network whose members mostly hold alerts of their own, as
+ * sf_window_vet_networks) or raised. */
+static void raise_alert(sf_local_t *l, const hz_t *z, const entity_t *e,
                         const tally_t *t, sf_alert_kind_t kind)
 {
+    gint64 count = kind_count(t, kind);
     sf_alert_facts_t f;
 
-    if (recently_alerted(l, e, kind))
+    if (alert_out(l, e, kind, z, count))
         return;
-    if (sf_cidr_list_contains(h->rules->allow, &e->addr)) {
+    if (sf_cidr_list_contains(z->rules->allow, &e->addr)) {
         l->st.allowed++;
-        remember_alerted(l, e, kind);
+        remember_alerted(l, e, kind, z, count);
         return;
     }
     if (e->role == ROLE_NETWORK && 2 * t->alerted_members >= t->w.members)
         return;
-    remember_alerted(l, e, kind);
+    remember_alerted(l, e, kind, z, count);
     fill_common(l, e, kind, &f);
     if (kind == SF_ALERT_DISTRIBUTED_PORT_SCAN) {
         f.distinct_ports = MIN(MIN(t->w.ports, f.flows), 65536);
@@ -575,21 +639,21 @@ static void raise_alert(sf_local_t *l, const hz_t *h, const entity_t *e,
     } else {
         fill_counts(l, t, &f);
     }
-    emit(l, h, &f);
+    emit(l, z, &f);
 }
 
-/* The daemon's member rule (window.c net_member) at horizon h: enough
- * distinct ports or hosts to matter, none at a per-source threshold, no
- * alert of its own. */
-static gboolean net_member(sf_local_t *l, const hz_t *h, const entity_t *e,
+/* The daemon's member rule (window.c net_member), on the base window:
+ * enough distinct ports or hosts to matter, none at a per-source
+ * threshold, no alert of its own. */
+static gboolean net_member(sf_local_t *l, const entity_t *e,
                            const sf_window_counts_t *c)
 {
     gint64 most = MAX(MAX(c->ports, c->top_hosts), c->hosts);
 
     return most >= SF_WINDOW_NET_MEMBER_MIN
-        && c->ports < h->rules->port_threshold
-        && c->top_hosts < h->rules->sweep_threshold
-        && c->hosts < h->rules->wide_sweep_threshold
+        && c->ports < l->cfg->port_threshold
+        && c->top_hosts < l->cfg->sweep_threshold
+        && c->hosts < l->cfg->wide_sweep_threshold
         && !source_alerted(l, &e->addr);
 }
 
@@ -641,27 +705,34 @@ static gboolean too_few(const sf_local_t *l, const entity_t *e)
         && MAX(e->n_ports, e->n_hosts) < (guint)need;
 }
 
-/* A source or a network, at every horizon from the shortest: a kind is
- * raised at the first horizon that crosses it (window_s is that one's). */
+/* A source or a network.  As the daemon (rules.c): the base window
+ * judges everything, sampled evidence at k_min; a kind it does not cross
+ * is raised at the shortest longer horizon that crosses it (window_s is
+ * that one's), for unsampled sources only.  Membership of a network is
+ * judged on the base window. */
 static void judge_source(sf_local_t *l, entity_t *e)
 {
-    gboolean done[SF_ALERT_N_KINDS] = {FALSE}, member = FALSE;
+    gboolean done[SF_ALERT_N_KINDS] = {FALSE};
+    gboolean member = FALSE;
 
     if (too_few(l, e))
         return;
     for (guint i = 0; i < l->n_hz; i++) {
-        const hz_t *h = &l->hz[i];
+        const hz_t *z = &l->hz[i];
         gboolean crossed[SF_ALERT_N_KINDS];
         tally_t t;
 
-        tally(l, e, window_start(h, l->clock), &t);
-        sf_rules_judge(h->rules, &t.w, crossed);
+        if (i > 0 && (e->role != ROLE_SOURCE || e->sampling > 1))
+            break;
+        tally(l, e, window_start(z, l->clock), &t);
+        sf_rules_judge(z->rules, &t.w, crossed);
         for (int k = 0; k < SF_ALERT_N_KINDS; k++)
             if (crossed[k] && !done[k]) {
                 done[k] = TRUE;
-                raise_alert(l, h, e, &t, (sf_alert_kind_t)k);
+                raise_alert(l, z, e, &t, (sf_alert_kind_t)k);
             }
-        member |= e->role == ROLE_SOURCE && net_member(l, h, e, &t.w);
+        if (i == 0)
+            member = e->role == ROLE_SOURCE && net_member(l, e, &t.w);
     }
     if (member)
         join_network(l, e);

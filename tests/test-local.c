@@ -89,14 +89,14 @@ static void test_port_scan(void)
     fx_done(&x);
 }
 
-/* 63 ports in the window never cross 64, however long it goes on: one new
- * port every 6 s, each seen for the last time 378 s before the next. */
+/* Without longer horizons, 63 ports in the window never cross 64, however
+ * long it goes on: one new port every 6 s is at most 55 in 330 s. */
 static void test_window_slides(void)
 {
     fx_t x;
     sf_local_stats_t st;
 
-    fx_init(&x, "");
+    fx_init(&x, "--horizon off");
     for (int p = 1; p <= 200; p++)
         probe(&x, "203.0.113.9", "198.18.1.1", (guint16)p, p * 6000);
     sf_local_finish(x.l);
@@ -112,6 +112,31 @@ static void test_window_slides(void)
     g_assert_true(x.got.ordered);
     sf_local_get_stats(x.l, &st);
     g_assert_cmpuint(st.entities_expired, >=, 1);   /* .9 left long ago */
+    fx_done(&x);
+}
+
+/* The default horizons: the slow scan above (a port every 6 s) is a
+ * port_scan of the hour (window_s 3600); a fast one that goes on slowly
+ * escalates at the hour only with four times the count (256 ports). */
+static void test_horizons(void)
+{
+    fx_t x;
+
+    fx_init(&x, "");
+    for (int p = 1; p <= 200; p++)
+        probe(&x, "203.0.113.9", "198.18.1.1", (guint16)p, p * 6000);
+    sf_local_finish(x.l);
+    g_assert_cmpuint(x.got.kinds->len, ==, 1);
+    g_assert_cmpstr(alert(&x, 0), ==, "port_scan 203.0.113.9/0 3600 p64 h1 s0");
+    for (int p = 1; p <= 64; p++)
+        probe(&x, "203.0.113.10", "198.18.1.1", (guint16)p, 2000000 + p * 100);
+    for (int p = 65; p <= 300; p++)
+        probe(&x, "203.0.113.10", "198.18.1.1", (guint16)p,
+              2000000 + p * 10000);
+    sf_local_finish(x.l);
+    g_assert_cmpuint(x.got.kinds->len, ==, 3);
+    g_assert_cmpstr(alert(&x, 1), ==, "port_scan 203.0.113.10/0 300 p64 h1 s0");
+    g_assert_cmpstr(alert(&x, 2), ==, "port_scan 203.0.113.10/0 3600 p256 h1 s0");
     fx_done(&x);
 }
 
@@ -262,6 +287,7 @@ int main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/local/port-scan", test_port_scan);
     g_test_add_func("/local/window-slides", test_window_slides);
+    g_test_add_func("/local/horizons", test_horizons);
     g_test_add_func("/local/suppress", test_suppress);
     g_test_add_func("/local/allow-home", test_allow_home);
     g_test_add_func("/local/network", test_network);
