@@ -9,7 +9,8 @@ SF_COLLECTOR_TESTS = tests/collector/test-addr tests/collector/test-v5 \
 	tests/collector/test-sanitize tests/collector/test-fbdecode \
 	tests/collector/test-decoder tests/collector/test-source \
 	tests/collector/test-listener tests/collector/test-tcp \
-	tests/collector/test-sflow tests/collector/test-samplers
+	tests/collector/test-sflow tests/collector/test-samplers \
+	tests/collector/test-nfdumpcsv
 check_PROGRAMS += $(SF_COLLECTOR_TESTS) \
 	tests/fuzz/replay-v5 tests/fuzz/replay-v9 tests/fuzz/replay-ipfix \
 	tests/fuzz/replay-sflow
@@ -26,6 +27,8 @@ tests_collector_test_fbdecode_SOURCES = tests/collector/test-fbdecode.c $(SF_WIR
 tests_collector_test_fbdecode_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_collector_test_decoder_SOURCES = tests/collector/test-decoder.c $(SF_WIRE)
 tests_collector_test_decoder_LDADD = collector/libcollector.a $(SF_LIBS)
+tests_collector_test_nfdumpcsv_SOURCES = tests/collector/test-nfdumpcsv.c
+tests_collector_test_nfdumpcsv_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_collector_test_source_SOURCES = tests/collector/test-source.c
 tests_collector_test_source_LDADD = collector/libcollector.a $(SF_LIBS)
 tests_collector_test_tcp_SOURCES = tests/collector/test-tcp.c
