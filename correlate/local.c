@@ -265,6 +265,21 @@ static void elem_rebuild(sf_local_t *l, entity_t *e, guint cap, gint64 since)
     g_free(old);
 }
 
+/* At --max-elements, the least recently seen entities (not keep) go, as
+ * at --max-sources (counted); while judging nothing goes.  FALSE: still
+ * no room. */
+static gboolean make_room(sf_local_t *l, const entity_t *keep)
+{
+    guint64 max = (guint64)l->cfg->max_elements;
+
+    while (l->st.elements_now >= max && !l->judging && l->lru.head
+           && l->lru.head->data != keep) {
+        entity_free(l, l->lru.head->data);
+        l->st.entities_evicted++;
+    }
+    return l->st.elements_now < max;
+}
+
 /* Files an element; TRUE when it is new to e or new in the current
  * bucket (scanflowd writes it into the bucket's keys and counts again:
  * a scan that goes on after --suppress alerts again). */
@@ -289,7 +304,7 @@ static gboolean elem_add(sf_local_t *l, entity_t *e, guint8 kind,
             return moved;
         }
     }
-    if (l->st.elements_now >= (guint64)l->cfg->max_elements) {
+    if (!make_room(l, e)) {
         l->st.elements_dropped++;
         return FALSE;
     }
