@@ -14,6 +14,7 @@
 
 typedef struct got {
     GPtrArray *kinds;   /* "kind src window_s ports hosts sources" */
+    char      *tags;    /* the last alert's, joined by "," */
     gint64     last_time;
     gboolean   ordered;
 } got_t;
@@ -24,7 +25,8 @@ static void on_alert(const sf_alert_facts_t *f, const char *const *tags,
     got_t *g = user;
     char src[SF_ADDR_STRLEN];
 
-    (void)tags;
+    g_free(g->tags);
+    g->tags = g_strjoinv(",", (char **)tags);
     sf_addr_to_string(&f->src, src);
     g_ptr_array_add(g->kinds, g_strdup_printf(
         "%s %s/%u %" G_GINT64_FORMAT " p%" G_GINT64_FORMAT " h%" G_GINT64_FORMAT
@@ -54,6 +56,7 @@ static void fx_done(fx_t *x)
     sf_local_free(x->l);
     sf_correlate_config_free(x->cfg);
     g_ptr_array_unref(x->got.kinds);
+    g_free(x->got.tags);
 }
 
 /* A SYN probe at flow time t (ms after T0). */
@@ -72,12 +75,14 @@ static const char *alert(const fx_t *x, guint i)
     return i < x->got.kinds->len ? g_ptr_array_index(x->got.kinds, i) : "";
 }
 
-/* 64 ports in 64 s: one port_scan; repeats within --suppress nothing. */
+/* 64 ports in 64 s: one port_scan, with its --tag names; repeats within
+ * --suppress nothing. */
 static void test_port_scan(void)
 {
     fx_t x;
 
-    fx_init(&x, "");
+    fx_init(&x, "--tag 203.0.113.0/24=lab --tag 203.0.113.9/32=nine "
+                "--tag 192.0.2.0/24=other");
     for (int rep = 0; rep < 3; rep++)
         for (int p = 1; p <= 64; p++)
             probe(&x, "203.0.113.9", "198.18.1.1", (guint16)p,
@@ -86,6 +91,7 @@ static void test_port_scan(void)
     g_assert_cmpuint(x.got.kinds->len, ==, 1);
     g_assert_cmpstr(alert(&x, 0), ==,
                     "port_scan 203.0.113.9/0 300 p64 h1 s0");
+    g_assert_cmpstr(x.got.tags, ==, "lab,nine");
     fx_done(&x);
 }
 
