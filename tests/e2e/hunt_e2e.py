@@ -148,6 +148,17 @@ def nfdump(exports):
         report('nfdump -R (nfcapd of %s) | hunt --nfdump -' % name, problems, via)
 
 
+def slow_exports():
+    """fixtures/slow/ (slow scans: real nmap runs spread over hours, an
+    uptime monitor all day), when present: its exports and rows."""
+    d = os.path.join(sfredis.FIXTURES, 'slow')
+    exports = sorted(glob.glob(os.path.join(d, 'exports', '*.pcap'))
+                     or glob.glob(os.path.join(d, '*.pcap')))
+    rows = sfredis.scenarios('slow')
+    exports = [p for p in exports if os.path.basename(p) != 'traffic.pcap']
+    return (exports, rows) if exports and rows else ([], [])
+
+
 def main():
     exports = sorted(glob.glob(os.path.join(sfredis.FIXTURES, 'campaigns', 'exports',
                                             '*.pcap')))
@@ -160,8 +171,14 @@ def main():
     have_nfdump = all(shutil.which(t) for t in ('nfcapd', 'nfdump'))
     # biflows: nfcapd 1.7.1 stores the forward half only
     nf_exports = [p for p in exports if 'biflow' not in p] if have_nfdump else []
-    print('1..%d' % (len(exports) + len(traffic_exports) + 2 + len(nf_exports)))
+    slow, slow_rows = slow_exports()
+    print('1..%d' % (len(exports) + len(traffic_exports) + 2 + len(nf_exports)
+                     + len(slow)))
     campaigns(exports, rows)
+    if slow:
+        campaigns(slow, slow_rows)
+    else:
+        print('# no fixtures/slow: slow scans over hours not tested here')
     traffic(traffic_exports, traffic_rows)
     ipfix = [p for p in traffic_exports if p.endswith('softflowd-ipfix.pcap')]
     without_allow(ipfix[0] if ipfix else traffic_exports[0], traffic_rows)
