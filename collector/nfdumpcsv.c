@@ -23,8 +23,16 @@ static const char *const wanted[N_WANTED] = {
     "fwd", "ra"};
 #define N_REQUIRED C_FWD        /* the columns before fwd must be there */
 
+/* The last time text read and its value: nfdump's consecutive records
+ * mostly share their second, and mktime() is the costly part of a line. */
+typedef struct time_memo {
+    char   text[32];
+    gint64 ms;
+} time_memo_t;
+
 struct sf_nfdump_csv {
     int                   col[N_WANTED];    /* -1: absent */
+    time_memo_t           memo;
     gboolean              have_header;
     sf_nfdump_csv_stats_t st;
 };
@@ -85,7 +93,7 @@ static gboolean parse_u64(const char *s, guint64 max, guint64 *out)
 }
 
 /* "YYYY-MM-DD hh:mm:ss[.mmm]" in local time; 0: the epoch (no time). */
-static gboolean parse_time(const char *s, gint64 *ms)
+static gboolean parse_time_text(const char *s, gint64 *ms)
 {
     struct tm tm = {0};
     int frac = 0;
@@ -99,6 +107,21 @@ static gboolean parse_time(const char *s, gint64 *ms)
     tm.tm_isdst = -1;
     *ms = tm.tm_year == 70 && tm.tm_yday == 0 && tm.tm_mon == 0
               && tm.tm_mday == 1 ? 0 : (gint64)mktime(&tm) * 1000 + frac;
+    return TRUE;
+}
+
+static gboolean parse_time(time_memo_t *m, const char *s, gint64 *ms)
+{
+    if (strcmp(s, m->text) == 0) {
+        *ms = m->ms;
+        return TRUE;
+    }
+    if (!parse_time_text(s, ms))
+        return FALSE;
+    if (strlen(s) < sizeof m->text) {
+        strcpy(m->text, s);
+        m->ms = *ms;
+    }
     return TRUE;
 }
 
@@ -172,7 +195,7 @@ static gboolean parse_addrs(char **field, const int *col, sf_flow_t *f)
     return TRUE;
 }
 
-static gboolean parse_flow(const sf_nfdump_csv_t *p, char **field, guint n,
+static gboolean parse_flow(sf_nfdump_csv_t *p, char **field, guint n,
                            sf_flow_t *f)
 {
     const int *col = p->col;
@@ -184,8 +207,8 @@ static gboolean parse_flow(const sf_nfdump_csv_t *p, char **field, guint n,
     memset(f, 0, sizeof *f);
     f->proto = parse_proto(field[col[C_PR]]);
     if (!parse_addrs(field, col, f)
-        || !parse_time(field[col[C_TS]], &f->start_ms)
-        || !parse_time(field[col[C_TE]], &f->end_ms)
+        || !parse_time(&p->memo, field[col[C_TS]], &f->start_ms)
+        || !parse_time(&p->memo, field[col[C_TE]], &f->end_ms)
         || !parse_u64(field[col[C_SP]], 65535, &sp) || !parse_dport(field[col[C_DP]], f)
         || !parse_flags(field[col[C_FLG]], &f->tcp_flags)
         || !parse_u64(field[col[C_IPKT]], G_MAXUINT64, &pkts)

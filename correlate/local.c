@@ -292,7 +292,7 @@ static gboolean elem_add(sf_local_t *l, entity_t *e, guint8 kind,
     if (a)
         x.a = *a;
     if (e->cap == 0 || (e->n + 1) * 4 > e->cap * 3)
-        elem_rebuild(l, e, e->cap ? e->cap * 2 : 16, G_MININT64);
+        elem_rebuild(l, e, e->cap ? e->cap * 2 : 4, G_MININT64);
     mask = e->cap - 1;
     for (i = (guint)elem_hash(kind, &x.a, port) & mask;
          e->tab[i].kind != EL_EMPTY; i = (i + 1) & mask) {

@@ -38,11 +38,11 @@ def report(name, problems, alerts):
     sfredis.ok(not problems, '%s: %d alerts' % (name, len(alerts)), problems[:15])
 
 
-def campaigns(exports, rows):
+def campaigns(exports, rows, label='campaigns'):
     for path in exports:
         alerts, _ = hunt([path], sfredis.home_args() + CAMPAIGN_ARGS)
         problems, todo = campaigns_e2e.check(alerts, rows, '-v5' in path)
-        report('campaigns ' + os.path.basename(path), problems + todo, alerts)
+        report(label + ' ' + os.path.basename(path), problems + todo, alerts)
 
 
 def traffic(exports, rows):
@@ -176,7 +176,7 @@ def main():
                      + len(slow)))
     campaigns(exports, rows)
     if slow:
-        campaigns(slow, slow_rows)
+        campaigns(slow, slow_rows, 'slow')
     else:
         print('# no fixtures/slow: slow scans over hours not tested here')
     traffic(traffic_exports, traffic_rows)
