@@ -3,7 +3,8 @@ campaign of fixtures/campaigns (scenarios.tsv, capture "campaigns") is
 alerted once with its kind and no look-alike or member is, on every export
 (softflowd and pmacctd, v5, v9, IPFIX); every scanner of fixtures/traffic
 (capture "traffic") likewise on every unsampled export, with and without
---allow; --config reads scanflowd's file; alerts come in time order.
+--allow, and on the packet-sampled ones as sampling_e2e.py judges the
+daemon; --config reads scanflowd's file; alerts come in time order.
 Then nfcapd stores each campaigns export (replayed over UDP on loopback)
 and `nfdump -R DIR -o csv | scanflow hunt --nfdump -` must give the same
 (entity, kind) pairs as hunt on the capture itself.  The expected kinds
@@ -11,7 +12,9 @@ are the scenario tables', not hunt's.  Prints TAP."""
 import glob, json, os, shutil, signal, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..'))
 import campaigns_e2e
+import sampling_e2e
 import scan_e2e
 import sfredis
 
@@ -53,6 +56,24 @@ def traffic(exports, rows):
         want = sfredis.expected(rows, '-v5' in path, lim)
         report('traffic ' + os.path.basename(path),
                scan_e2e.check_alerts(alerts, want, ignore), alerts)
+
+
+def sampled(files, rows):
+    """Packet-sampled exports: sampling_e2e.py's check (k_min on what the
+    sampler left, sampling_interval and estimates in every alert), with
+    hunt in place of scanflowd and Redis."""
+    sampling_e2e.run = lambda path, args: hunt([path], args)[0]
+    home = sampling_e2e.home_nets()
+    truths = {}
+    for path, ver, rate in files:
+        unsampled = os.path.join(sampling_e2e.exports, {
+            5: 'pmacctd-v5.pcap', 9: 'pmacctd-v9.pcap', 10: 'pmacctd-ipfix.pcap',
+            'sflow5': 'pmacctd-sflow.pcap'}.get(ver, 'pmacctd-ipfix.pcap'))
+        if unsampled not in truths:
+            truths[unsampled] = sampling_e2e.observed(unsampled, home)
+        alerts, problems, _ = sampling_e2e.check(path, ver, rate, rows, home,
+                                                 truths[unsampled])
+        report('sampled %s (1:%d)' % (os.path.basename(path), rate), problems, alerts)
 
 
 def without_allow(path, rows):
@@ -172,14 +193,17 @@ def main():
     # biflows: nfcapd 1.7.1 stores the forward half only
     nf_exports = [p for p in exports if 'biflow' not in p] if have_nfdump else []
     slow, slow_rows = slow_exports()
+    sampled_files = sampling_e2e.manifest() if os.path.exists(
+        os.path.join(sampling_e2e.exports, 'MANIFEST-sampled.tsv')) else []
     print('1..%d' % (len(exports) + len(traffic_exports) + 2 + len(nf_exports)
-                     + len(slow)))
+                     + len(slow) + len(sampled_files)))
     campaigns(exports, rows)
     if slow:
         campaigns(slow, slow_rows, 'slow')
     else:
         print('# no fixtures/slow: slow scans over hours not tested here')
     traffic(traffic_exports, traffic_rows)
+    sampled(sampled_files, traffic_rows)
     ipfix = [p for p in traffic_exports if p.endswith('softflowd-ipfix.pcap')]
     without_allow(ipfix[0] if ipfix else traffic_exports[0], traffic_rows)
     config_file([p for p in exports if p.endswith('softflowd-ipfix.pcap')][0], rows)
@@ -188,6 +212,7 @@ def main():
     nfdump(nf_exports)
     shutil.rmtree(TMP, ignore_errors=True)
     shutil.rmtree(scan_e2e.tmp, ignore_errors=True)
+    shutil.rmtree(sampling_e2e.tmp, ignore_errors=True)
     return 0
 
 
