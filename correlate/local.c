@@ -6,19 +6,23 @@
  * ports and hosts (sources, networks), member sources (networks), and
  * for a scanned host its ports, its sources and their (source, port)
  * pairs.  An element remembers the last flow time it was seen; it counts
- * toward a window while its bucket is one of the window's (the daemon's
- * buckets: window/10 s, the current one and the window's worth before
- * it), so counts slide as scanflowd's do.
+ * toward a horizon (horizon.h: --window, then the longer ones) while its
+ * bucket is one of the horizon's (sf_horizon_bucket, the daemon's cut of
+ * time), so counts slide as scanflowd's do, but exactly.
  *
  * Time is the flows' own: a flow's end (its start, or the capture's
  * arrival time when it has none).  The clock is the latest time seen.
  * As scanflowd judges at every flush, hunt judges the entities that got
- * an element new to them or to the current bucket when the clock enters a
- * new --flush-interval; a repeat within a bucket cannot cross anything.  A source is judged by sf_rules_judge; one
- * that is a member of its network (net_member below, the daemon's rule
- * in window.c) adds its window's elements to the network, which is
- * judged after the sources.  One alert per (entity, kind) per
- * --suppress, as the daemon's claims give.
+ * an element new to them or to the current bucket when the clock enters
+ * a new --flush-interval; a repeat within a bucket cannot cross anything.
+ * A source is judged by sf_rules_judge at each horizon (rules.c's order:
+ * the base window first, longer ones for unsampled sources and kinds no
+ * shorter one crossed); one that is a member of its network (net_member
+ * below, the daemon's rule in window.c) adds its elements to the
+ * network, which is judged after the sources; a scanned host is judged
+ * by sf_targets_crossed.  The memory of alerts is the daemon's: one per
+ * (entity, kind) per --suppress, and at a longer horizon again only at
+ * four times the count.
  *
  * Each entity's elements are an open-addressing table (linear probing)
  * that grows by doubling and is rebuilt without the elements that left
@@ -95,7 +99,7 @@ struct sf_local {
     GQueue            lru;          /* least recently touched first */
     GPtrArray        *pending;      /* sources and targets to judge */
     GPtrArray        *pending_nets; /* networks, judged after sources */
-    GHashTable       *alerted;      /* "entity|kind" -> expiry ms */
+    GHashTable       *alerted;      /* "entity|kind" -> alerted_t */
     gboolean          judging;      /* no eviction while judging */
     gint64            clock, tick;
     hz_t             *hz;           /* shortest (--window) first */
@@ -159,9 +163,10 @@ static void horizons_new(sf_local_t *l)
 sf_local_t *sf_local_new(const sf_correlate_config_t *cfg,
                          sf_local_alert_fn fn, void *user)
 {
-    sf_local_t *l = g_new0(sf_local_t, 1);
+    sf_local_t *l;
 
     g_return_val_if_fail(cfg->finished, NULL);
+    l = g_new0(sf_local_t, 1);
     l->cfg = cfg;
     l->fn = fn;
     l->user = user;
@@ -447,8 +452,12 @@ static void remember_alerted(sf_local_t *l, const entity_t *e,
     gint64 hold = z == &l->hz[0] ? l->cfg->suppress_s
                                  : MAX(l->cfg->suppress_s, z->h.seconds);
 
-    if (g_hash_table_size(l->alerted) >= (guint)l->cfg->max_sources)
+    /* bounded as the daemon's: expired ones go, then all if need be */
+    if (g_hash_table_size(l->alerted) >= (guint)l->cfg->max_sources) {
         g_hash_table_foreach_remove(l->alerted, drop_expired, &l->clock);
+        if (g_hash_table_size(l->alerted) >= (guint)l->cfg->max_sources)
+            g_hash_table_remove_all(l->alerted);
+    }
     a->at_ms = l->clock;
     a->until_ms = l->clock + hold * 1000;
     a->count = count;
