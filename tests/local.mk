@@ -31,4 +31,4 @@ EXTRA_DIST += tests/e2e/campaigns_e2e.py
 # scanflow hunt over the same captures (no Redis), and over nfdump's CSV
 # of what nfcapd stored from them.
 TESTS += tests/e2e/hunt_e2e.py
-EXTRA_DIST += tests/e2e/hunt_e2e.py
+EXTRA_DIST += tests/e2e/hunt_e2e.py tests/bench/gen-archive.py

@@ -16,6 +16,7 @@
 #include "nfdumpcsv.h"
 #include "source.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -56,7 +57,6 @@ static void progress_line(hunt_t *h, gboolean last)
             G_GUINT64_FORMAT " evidence, %" G_GUINT64_FORMAT
             " alerts, flow clock %s UTC%s", h->input, st.flows, st.evidence,
             st.alerts, when, last ? "\n" : "");
-    fflush(stdout);
 }
 
 static void hunt_flow(const sf_flow_t *f, void *user)
