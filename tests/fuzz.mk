@@ -24,7 +24,7 @@ SF_FUZZ_DEPS = $(SF_FUZZ_SRCS) $(srcdir)/tests/fuzz/fuzz-common.h \
 	$(srcdir)/collector/sanitize.h $(srcdir)/collector/fbdecode.h \
 	$(srcdir)/collector/fbrecord.h $(srcdir)/collector/cidr.h
 SF_FUZZ_TARGETS = tests/fuzz/fuzz-v5 tests/fuzz/fuzz-v9 tests/fuzz/fuzz-ipfix \
-	tests/fuzz/fuzz-sflow
+	tests/fuzz/fuzz-sflow tests/fuzz/fuzz-nfdumpcsv
 
 fuzz: $(SF_FUZZ_TARGETS)
 .PHONY: fuzz
@@ -42,6 +42,14 @@ tests/fuzz/fuzz-sflow: $(srcdir)/tests/fuzz/fuzz-sflow.c $(SF_FUZZ_DEPS)
 	@$(MKDIR_P) tests/fuzz
 	$(CLANG) $(SF_FUZZ_FLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz-sflow.c $(SF_FUZZ_SRCS) $(SF_FUZZ_LIBS)
 
+# nfdump's CSV (scanflow hunt --nfdump): run by hand,
+# tests/fuzz/fuzz-nfdumpcsv -max_total_time=60 DIR
+tests/fuzz/fuzz-nfdumpcsv: $(srcdir)/tests/fuzz/fuzz-nfdumpcsv.c \
+		$(srcdir)/collector/nfdumpcsv.c $(srcdir)/collector/nfdumpcsv.h
+	@$(MKDIR_P) tests/fuzz
+	$(CLANG) $(SF_FUZZ_FLAGS) -o $@ $(srcdir)/tests/fuzz/fuzz-nfdumpcsv.c \
+		$(srcdir)/collector/nfdumpcsv.c $(srcdir)/collector/addr.c $(SF_FUZZ_LIBS)
+
 CLEANFILES += $(SF_FUZZ_TARGETS)
 EXTRA_DIST += tests/fuzz/fuzz-v5.c tests/fuzz/fuzz-v9.c tests/fuzz/fuzz-ipfix.c \
-	tests/fuzz/fuzz-sflow.c
+	tests/fuzz/fuzz-sflow.c tests/fuzz/fuzz-nfdumpcsv.c
