@@ -79,6 +79,7 @@ typedef struct alerted {
     gint64 at_ms;               /* when it was raised */
     gint64 count;               /* the count that crossed */
     gint32 horizon_s;           /* the horizon that crossed */
+    char   id[40];              /* its id ("" for an --allow crossing) */
 } alerted_t;
 
 #define ESCALATE_FACTOR 4
@@ -421,18 +422,24 @@ static gboolean recently_alerted(sf_local_t *l, const entity_t *e,
 /* Whether a crossing of horizon z with count is kept back by an alert
  * still out: within its suppression or, for a longer horizon than its
  * own, younger than that horizon; unless the horizon is longer and the
- * count ESCALATE_FACTOR times the alert's (the daemon's rule). */
+ * count ESCALATE_FACTOR times the alert's (the daemon's rule, claim.c):
+ * then the new alert escalates it, and its id goes into escalates. */
 static gboolean alert_out(sf_local_t *l, const entity_t *e,
-                          sf_alert_kind_t kind, const hz_t *z, gint64 count)
+                          sf_alert_kind_t kind, const hz_t *z, gint64 count,
+                          char escalates[40])
 {
     const alerted_t *a = alerted_get(l, e, kind);
     gint32 s = z->h.seconds;
 
+    escalates[0] = '\0';
     if (a == NULL || !(a->until_ms > l->clock
                        || (a->horizon_s < s
                            && l->clock - a->at_ms < (gint64)s * 1000)))
         return FALSE;
-    return s <= a->horizon_s || count < ESCALATE_FACTOR * a->count;
+    if (s <= a->horizon_s || count < ESCALATE_FACTOR * a->count)
+        return TRUE;
+    g_strlcpy(escalates, a->id, 40);
+    return FALSE;
 }
 
 static gboolean drop_expired(gpointer key, gpointer value, gpointer now)
@@ -446,7 +453,7 @@ static gboolean drop_expired(gpointer key, gpointer value, gpointer now)
 
 static void remember_alerted(sf_local_t *l, const entity_t *e,
                              sf_alert_kind_t kind, const hz_t *z,
-                             gint64 count)
+                             gint64 count, const char *id)
 {
     alerted_t *a = g_new(alerted_t, 1);
     gint64 hold = z == &l->hz[0] ? l->cfg->suppress_s
@@ -462,6 +469,7 @@ static void remember_alerted(sf_local_t *l, const entity_t *e,
     a->until_ms = l->clock + hold * 1000;
     a->count = count;
     a->horizon_s = z->h.seconds;
+    g_strlcpy(a->id, id, sizeof a->id);
     g_hash_table_replace(l->alerted, alerted_key(e, kind), a);
 }
 
@@ -643,19 +651,26 @@ static void raise_alert(sf_local_t *l, const hz_t *z, const entity_t *e,
                         const tally_t *t, sf_alert_kind_t kind)
 {
     gint64 count = kind_count(t, kind);
+    g_autofree char *id = NULL;
+    char escalates[40];
     sf_alert_facts_t f;
 
-    if (alert_out(l, e, kind, z, count))
+    if (alert_out(l, e, kind, z, count, escalates))
         return;
     if (sf_cidr_list_contains(z->rules->allow, &e->addr)) {
         l->st.allowed++;
-        remember_alerted(l, e, kind, z, count);
+        remember_alerted(l, e, kind, z, count, "");
         return;
     }
     if (e->role == ROLE_NETWORK && 2 * t->alerted_members >= t->w.members)
         return;
-    remember_alerted(l, e, kind, z, count);
+    id = g_uuid_string_random();
+    remember_alerted(l, e, kind, z, count, id);
     fill_common(l, e, kind, &f);
+#ifdef SF_ALERT_ID_LEN          /* alert.h with ids and escalates */
+    g_strlcpy(f.id, id, sizeof f.id);
+    g_strlcpy(f.escalates, escalates, sizeof f.escalates);
+#endif
     if (kind == SF_ALERT_DISTRIBUTED_PORT_SCAN) {
         f.distinct_ports = MIN(MIN(t->w.ports, f.flows), 65536);
         f.distinct_sources = MIN(t->sources, f.flows);
