@@ -5,7 +5,8 @@ alerted once with its kind and no look-alike or member is, on every export
 (capture "traffic") likewise on every unsampled export, with and without
 --allow, and on the packet-sampled ones as sampling_e2e.py judges the
 daemon; --config reads scanflowd's file; alerts come in time order.
-Then nfcapd stores each campaigns export (replayed over UDP on loopback)
+fixtures/slow (when present): each slow scan once at the horizon its row
+names, no look-alike.  Then nfcapd stores each campaigns export (replayed over UDP on loopback)
 and `nfdump -R DIR -o csv | scanflow hunt --nfdump -` must give the same
 (entity, kind) pairs as hunt on the capture itself.  The expected kinds
 are the scenario tables', not hunt's.  Prints TAP."""
@@ -41,11 +42,11 @@ def report(name, problems, alerts):
     sfredis.ok(not problems, '%s: %d alerts' % (name, len(alerts)), problems[:15])
 
 
-def campaigns(exports, rows, label='campaigns'):
+def campaigns(exports, rows):
     for path in exports:
         alerts, _ = hunt([path], sfredis.home_args() + CAMPAIGN_ARGS)
         problems, todo = campaigns_e2e.check(alerts, rows, '-v5' in path)
-        report(label + ' ' + os.path.basename(path), problems + todo, alerts)
+        report('campaigns ' + os.path.basename(path), problems + todo, alerts)
 
 
 def traffic(exports, rows):
@@ -169,15 +170,43 @@ def nfdump(exports):
         report('nfdump -R (nfcapd of %s) | hunt --nfdump -' % name, problems, via)
 
 
-def slow_exports():
-    """fixtures/slow/ (slow scans: real nmap runs spread over hours, an
-    uptime monitor all day), when present: its exports and rows."""
-    d = os.path.join(sfredis.FIXTURES, 'slow')
-    exports = sorted(glob.glob(os.path.join(d, 'exports', '*.pcap'))
-                     or glob.glob(os.path.join(d, '*.pcap')))
-    rows = sfredis.scenarios('slow')
-    exports = [p for p in exports if os.path.basename(p) != 'traffic.pcap']
-    return (exports, rows) if exports and rows else ([], [])
+def slow_rows():
+    """fixtures/slow/scenarios.tsv (nmap runs spread over hours at -T1 and
+    -T0 pace, an uptime monitor and a backup client all day), as dicts by
+    column; [] when absent."""
+    path = os.path.join(sfredis.FIXTURES, 'slow', 'scenarios.tsv')
+    if not os.path.exists(path):
+        return []
+    rows, header = [], None
+    for line in open(path):
+        if line.startswith('#') or not line.strip():
+            continue
+        cols = line.rstrip('\n').split('\t')
+        if header is None:
+            header = cols
+        else:
+            rows.append(dict(zip(header, cols)))
+    return rows
+
+
+def slow(rows):
+    """Each slow scan alerted once with its kind at the horizon its row
+    names (window_s), nothing else: not the scan under every threshold,
+    not the monitor nor the backup client."""
+    exports = sorted(glob.glob(os.path.join(sfredis.FIXTURES, 'slow', 'exports',
+                                            '*.pcap')))
+    for path in exports:
+        alerts, _ = hunt([path], sfredis.home_args())
+        want = {(r['src'], k, int(r['horizon'])) for r in rows
+                for k in r['expect'].split(',') if k and k != 'none'}
+        got = [(a.get('src') or a.get('target'), a['kind'], a['window_s'])
+               for a in alerts]
+        problems = ['%s %s window_s %d alerted %d times, want 1' % (k + (got.count(k),))
+                    for k in sorted(want) if got.count(k) != 1]
+        problems += ['unexpected alert %s %s window_s %d' % k
+                     for k in sorted(set(got) - want)]
+        report('slow ' + os.path.basename(path), problems, alerts)
+    return len(exports)
 
 
 def main():
@@ -192,14 +221,16 @@ def main():
     have_nfdump = all(shutil.which(t) for t in ('nfcapd', 'nfdump'))
     # biflows: nfcapd 1.7.1 stores the forward half only
     nf_exports = [p for p in exports if 'biflow' not in p] if have_nfdump else []
-    slow, slow_rows = slow_exports()
+    srows = slow_rows()
+    n_slow = len(glob.glob(os.path.join(sfredis.FIXTURES, 'slow', 'exports',
+                                        '*.pcap'))) if srows else 0
     sampled_files = sampling_e2e.manifest() if os.path.exists(
         os.path.join(sampling_e2e.exports, 'MANIFEST-sampled.tsv')) else []
     print('1..%d' % (len(exports) + len(traffic_exports) + 2 + len(nf_exports)
-                     + len(slow) + len(sampled_files)))
+                     + n_slow + len(sampled_files)))
     campaigns(exports, rows)
-    if slow:
-        campaigns(slow, slow_rows, 'slow')
+    if srows:
+        slow(srows)
     else:
         print('# no fixtures/slow: slow scans over hours not tested here')
     traffic(traffic_exports, traffic_rows)
