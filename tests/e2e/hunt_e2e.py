@@ -154,7 +154,8 @@ def pairs(alerts):
 def nfdump(exports):
     """nfdump's CSV of what nfcapd stored gives hunt the same alerts."""
     for path in exports:
-        name = os.path.basename(path).rsplit('.', 1)[0]
+        name = '%s-%s' % (os.path.basename(os.path.dirname(os.path.dirname(path))),
+                          os.path.basename(path).rsplit('.', 1)[0])
         args = sfredis.home_args() + CAMPAIGN_ARGS
         d = nfcapd_store(path, name)
         if d is None:
@@ -219,11 +220,15 @@ def main():
         print('1..0 # SKIP no campaigns fixtures')
         return 0
     have_nfdump = all(shutil.which(t) for t in ('nfcapd', 'nfdump'))
-    # biflows: nfcapd 1.7.1 stores the forward half only
+    # biflows: nfcapd 1.7.1 stores one as one record with one set of TCP
+    # flags and no times: the scanners' SYNs are not in what it stores
     nf_exports = [p for p in exports if 'biflow' not in p] if have_nfdump else []
     srows = slow_rows()
-    n_slow = len(glob.glob(os.path.join(sfredis.FIXTURES, 'slow', 'exports',
-                                        '*.pcap'))) if srows else 0
+    slow_exports = sorted(glob.glob(os.path.join(sfredis.FIXTURES, 'slow', 'exports',
+                                                 '*.pcap'))) if srows else []
+    n_slow = len(slow_exports)
+    if have_nfdump:
+        nf_exports += [p for p in slow_exports if 'biflow' not in p]
     sampled_files = sampling_e2e.manifest() if os.path.exists(
         os.path.join(sampling_e2e.exports, 'MANIFEST-sampled.tsv')) else []
     print('1..%d' % (len(exports) + len(traffic_exports) + 2 + len(nf_exports)
