@@ -93,6 +93,9 @@ void sf_rules_free(sf_rules_t *r);
  * both judge with it. */
 void sf_rules_judge(sf_rules_t *r, const sf_window_counts_t *w,
                     gboolean crossed[SF_ALERT_N_KINDS]);
+/* The count of kind that crossed in w (ports, hosts in the top net, or
+ * hosts): what the memory of alerts keeps, to see fourfold growth. */
+gint64 sf_rules_count(const sf_window_counts_t *w, sf_alert_kind_t kind);
 /* What the rules add to an alert's facts: window, threshold, estimates of
  * sampled counts, and the --tag names of its src into tags (NULL-ended;
  * the names are r's); returns how many. */

@@ -630,27 +630,13 @@ static void emit(sf_local_t *l, const hz_t *z, sf_alert_facts_t *f)
     sf_alert_facts_clear(f);
 }
 
-/* The count of a kind that crossed: what the daemon's memory keeps. */
-static gint64 kind_count(const tally_t *t, sf_alert_kind_t kind)
-{
-    switch (kind) {
-    case SF_ALERT_HOST_SWEEP:
-    case SF_ALERT_NET_HOST_SWEEP:
-        return t->w.top_hosts;
-    case SF_ALERT_WIDE_SWEEP:
-        return t->w.hosts;
-    default:
-        return t->w.ports;
-    }
-}
-
 /* One crossing at horizon z: kept back by an alert still out, allowed,
  * vetoed (a network whose members mostly hold alerts of their own, as
  * sf_window_vet_networks) or raised. */
 static void raise_alert(sf_local_t *l, const hz_t *z, const entity_t *e,
                         const tally_t *t, sf_alert_kind_t kind)
 {
-    gint64 count = kind_count(t, kind);
+    gint64 count = sf_rules_count(&t->w, kind);
     g_autofree char *id = NULL;
     char escalates[40];
     sf_alert_facts_t f;

@@ -166,6 +166,19 @@ static void crossing_counts(sf_rules_t *r, const sf_window_counts_t *w,
                                             (guint64)MAX(w->ports, 1));
 }
 
+gint64 sf_rules_count(const sf_window_counts_t *w, sf_alert_kind_t kind)
+{
+    switch (kind) {
+    case SF_ALERT_HOST_SWEEP:
+    case SF_ALERT_NET_HOST_SWEEP:
+        return w->top_hosts;
+    case SF_ALERT_WIDE_SWEEP:
+        return w->hosts;
+    default:
+        return w->ports;
+    }
+}
+
 void sf_rules_judge(sf_rules_t *r, const sf_window_counts_t *w,
                     gboolean crossed[SF_ALERT_N_KINDS])
 {
