@@ -6,7 +6,8 @@ alerted once with its kind and no look-alike or member is, on every export
 --allow, and on the packet-sampled ones as sampling_e2e.py judges the
 daemon; --config reads scanflowd's file; alerts come in time order.
 fixtures/slow (when present): each slow scan once at the horizon its row
-names, no look-alike.  Then nfcapd stores each campaigns export (replayed over UDP on loopback)
+names, no look-alike; fixtures/nearthreshold: no client just under a
+threshold, at 1:1, 1:10 or 1:100.  Then nfcapd stores each campaigns export (replayed over UDP on loopback)
 and `nfdump -R DIR -o csv | scanflow hunt --nfdump -` must give the same
 (entity, kind) pairs as hunt on the capture itself.  The expected kinds
 are the scenario tables', not hunt's.  Prints TAP."""
@@ -75,6 +76,26 @@ def sampled(files, rows):
         alerts, problems, _ = sampling_e2e.check(path, ver, rate, rows, home,
                                                  truths[unsampled])
         report('sampled %s (1:%d)' % (os.path.basename(path), rate), problems, alerts)
+
+
+def near_threshold(rows):
+    """fixtures/nearthreshold: clients just under the thresholds are never
+    alerted, at any sampling rate; the scanner is, once, on the unsampled
+    exports (sampled ones: at most once, the sampling floor decides)."""
+    paths = sorted(glob.glob(os.path.join(sfredis.FIXTURES, 'nearthreshold',
+                                          'exports', '*.pcap')))
+    for path in paths:
+        alerts, _ = hunt([path], sfredis.home_args())
+        want = sfredis.expected(rows, '-v5' in path)
+        got = [(a['src'], a['kind']) for a in alerts]
+        must = '-s1-' in os.path.basename(path)
+        problems = ['%s %s alerted %d times, want %s' % (k + (got.count(k),
+                    '1' if must else 'at most 1'))
+                    for k in sorted(want)
+                    if got.count(k) > 1 or (must and got.count(k) != 1)]
+        problems += ['unexpected alert %s %s' % k for k in sorted(set(got) - want)]
+        report('near-threshold ' + os.path.basename(path), problems, alerts)
+    return len(paths)
 
 
 def without_allow(path, rows):
@@ -229,10 +250,13 @@ def main():
     n_slow = len(slow_exports)
     if have_nfdump:
         nf_exports += [p for p in slow_exports if 'biflow' not in p]
+    near_rows = sfredis.scenarios('nearthreshold')
+    n_near = len(glob.glob(os.path.join(sfredis.FIXTURES, 'nearthreshold', 'exports',
+                                        '*.pcap'))) if near_rows else 0
     sampled_files = sampling_e2e.manifest() if os.path.exists(
         os.path.join(sampling_e2e.exports, 'MANIFEST-sampled.tsv')) else []
     print('1..%d' % (len(exports) + len(traffic_exports) + 2 + len(nf_exports)
-                     + n_slow + len(sampled_files)))
+                     + n_slow + len(sampled_files) + n_near))
     campaigns(exports, rows)
     if srows:
         slow(srows)
@@ -240,6 +264,8 @@ def main():
         print('# no fixtures/slow: slow scans over hours not tested here')
     traffic(traffic_exports, traffic_rows)
     sampled(sampled_files, traffic_rows)
+    if near_rows:
+        near_threshold(near_rows)
     ipfix = [p for p in traffic_exports if p.endswith('softflowd-ipfix.pcap')]
     without_allow(ipfix[0] if ipfix else traffic_exports[0], traffic_rows)
     config_file([p for p in exports if p.endswith('softflowd-ipfix.pcap')][0], rows)
