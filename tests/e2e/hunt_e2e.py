@@ -6,8 +6,9 @@ alerted once with its kind and no look-alike or member is, on every export
 --allow, and on the packet-sampled ones as sampling_e2e.py judges the
 daemon; --config reads scanflowd's file; alerts come in time order.
 fixtures/slow (when present): each slow scan once at the horizon its row
-names, no look-alike; fixtures/nearthreshold: no client just under a
-threshold, at 1:1, 1:10 or 1:100.  Then nfcapd stores each campaigns export (replayed over UDP on loopback)
+names, no look-alike; the sampled exports and fixtures/nearthreshold's
+as sampling_e2e.py judges the daemon (no client just under a threshold).
+Then nfcapd stores each campaigns export (replayed over UDP on loopback)
 and `nfdump -R DIR -o csv | scanflow hunt --nfdump -` must give the same
 (entity, kind) pairs as hunt on the capture itself.  The expected kinds
 are the scenario tables', not hunt's.  Prints TAP."""
@@ -60,42 +61,26 @@ def traffic(exports, rows):
                scan_e2e.check_alerts(alerts, want, ignore), alerts)
 
 
-def sampled(files, rows):
-    """Packet-sampled exports: sampling_e2e.py's check (k_min on what the
-    sampler left, sampling_interval and estimates in every alert), with
-    hunt in place of scanflowd and Redis."""
+def sampled(files):
+    """Packet-sampled exports (and fixtures/nearthreshold's, sampled or
+    not): sampling_e2e.py's check (k_min on what the sampler left,
+    sampling_interval and estimates in every alert, no near-threshold
+    client), with hunt in place of scanflowd and Redis."""
     sampling_e2e.run = lambda path, args: hunt([path], args)[0]
+    rows = {'traffic': sfredis.scenarios(),
+            'nearthreshold': sampling_e2e.near_scenarios()}
     home = sampling_e2e.home_nets()
     truths = {}
-    for path, ver, rate in files:
-        unsampled = os.path.join(sampling_e2e.exports, {
-            5: 'pmacctd-v5.pcap', 9: 'pmacctd-v9.pcap', 10: 'pmacctd-ipfix.pcap',
-            'sflow5': 'pmacctd-sflow.pcap'}.get(ver, 'pmacctd-ipfix.pcap'))
+    for path, ver, rate, capture in files:
+        unsampled = sampling_e2e.truth_path(path, ver, capture)
         if unsampled not in truths:
-            truths[unsampled] = sampling_e2e.observed(unsampled, home)
-        alerts, problems, _ = sampling_e2e.check(path, ver, rate, rows, home,
-                                                 truths[unsampled])
-        report('sampled %s (1:%d)' % (os.path.basename(path), rate), problems, alerts)
-
-
-def near_threshold(rows):
-    """fixtures/nearthreshold: clients just under the thresholds are never
-    alerted, at any sampling rate; the scanner is, once, on the unsampled
-    exports (sampled ones: at most once, the sampling floor decides)."""
-    paths = sorted(glob.glob(os.path.join(sfredis.FIXTURES, 'nearthreshold',
-                                          'exports', '*.pcap')))
-    for path in paths:
-        alerts, _ = hunt([path], sfredis.home_args())
-        want = sfredis.expected(rows, '-v5' in path)
-        got = [(a['src'], a['kind']) for a in alerts]
-        must = '-s1-' in os.path.basename(path)
-        problems = ['%s %s alerted %d times, want %s' % (k + (got.count(k),
-                    '1' if must else 'at most 1'))
-                    for k in sorted(want)
-                    if got.count(k) > 1 or (must and got.count(k) != 1)]
-        problems += ['unexpected alert %s %s' % k for k in sorted(set(got) - want)]
-        report('near-threshold ' + os.path.basename(path), problems, alerts)
-    return len(paths)
+            truths[unsampled] = (sampling_e2e.observed(unsampled, home)
+                                 if unsampled else {})
+        alerts, problems, _ = sampling_e2e.check(path, ver, rate, rows[capture],
+                                                 home, truths[unsampled])
+        report('sampled %s%s (1:%d)' % ('nearthreshold/' if capture != 'traffic'
+                                        else '', os.path.basename(path), rate),
+               problems, alerts)
 
 
 def without_allow(path, rows):
@@ -250,22 +235,17 @@ def main():
     n_slow = len(slow_exports)
     if have_nfdump:
         nf_exports += [p for p in slow_exports if 'biflow' not in p]
-    near_rows = sfredis.scenarios('nearthreshold')
-    n_near = len(glob.glob(os.path.join(sfredis.FIXTURES, 'nearthreshold', 'exports',
-                                        '*.pcap'))) if near_rows else 0
     sampled_files = sampling_e2e.manifest() if os.path.exists(
         os.path.join(sampling_e2e.exports, 'MANIFEST-sampled.tsv')) else []
     print('1..%d' % (len(exports) + len(traffic_exports) + 2 + len(nf_exports)
-                     + n_slow + len(sampled_files) + n_near))
+                     + n_slow + len(sampled_files)))
     campaigns(exports, rows)
     if srows:
         slow(srows)
     else:
         print('# no fixtures/slow: slow scans over hours not tested here')
     traffic(traffic_exports, traffic_rows)
-    sampled(sampled_files, traffic_rows)
-    if near_rows:
-        near_threshold(near_rows)
+    sampled(sampled_files)
     ipfix = [p for p in traffic_exports if p.endswith('softflowd-ipfix.pcap')]
     without_allow(ipfix[0] if ipfix else traffic_exports[0], traffic_rows)
     config_file([p for p in exports if p.endswith('softflowd-ipfix.pcap')][0], rows)
