@@ -297,9 +297,19 @@ static gboolean parse_horizons(sf_correlate_config_t *cfg, GError **err)
         }
         if (!sf_horizon_parse(texts[i], &h, err))
             return FALSE;
-        /* a default no longer than a long --window is left out */
-        if (texts == defaults && h.seconds <= cfg->window_s)
-            continue;
+        /* a default no longer than a long --window is left out, and a
+         * default's thresholds are at least the shorter horizon's: a
+         * raised --port-threshold is not undercut by the hour's 64 */
+        if (texts == defaults) {
+            const sf_horizon_t *prev = &g_array_index(
+                cfg->horizons, sf_horizon_t, cfg->horizons->len - 1);
+
+            if (h.seconds <= cfg->window_s)
+                continue;
+            h.ports = MAX(h.ports, prev->ports);
+            h.hosts = MAX(h.hosts, prev->hosts);
+            h.wide = MAX(h.wide, prev->wide);
+        }
         g_array_append_val(cfg->horizons, h);
     }
     return sf_horizon_check_list(cfg->horizons, err);

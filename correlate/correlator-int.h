@@ -37,6 +37,10 @@ typedef struct sf_rules {
     int     port_threshold;
     int     sweep_threshold;
     int     wide_sweep_threshold;
+    /* cfg->horizons: [0] the thresholds above, then the longer ones (the
+     * window's horizons are the start's: a reload takes thresholds only) */
+    sf_horizon_t hz[SF_HORIZON_MAX];
+    guint   n_hz;
     /* k_min per sampling interval (sampling.h); Redis thread only */
     sf_sampling_cache_t port_kmin, sweep_kmin;
 } sf_rules_t;
@@ -76,7 +80,7 @@ struct sf_correlator {
     GArray          *counts;
     GArray          *claims;
     sf_notifier_t   *notifier;
-    GHashTable      *alerted;           /* "src|kind" -> expiry ms */
+    GHashTable      *alerted;           /* "src|kind" -> sf_alerted_t */
     gint             rules_changed;     /* atomic: the seen table must go */
     sf_correlator_stats_t st;           /* Redis-thread fields, state_lock */
 };

@@ -98,6 +98,15 @@ static void test_config(void)
     g_assert_cmpint(hz(cfg, 2)->wide, ==, 100);
     sf_correlate_config_free(cfg);
 
+    /* defaults are never below the base thresholds */
+    g_assert_true(parse("--port-threshold 1000 --sweep-threshold 40", &cfg,
+                        &err));
+    g_assert_cmpint(hz(cfg, 1)->ports, ==, 1000);
+    g_assert_cmpint(hz(cfg, 1)->hosts, ==, 48);
+    g_assert_cmpint(hz(cfg, 2)->ports, ==, 1000);
+    g_assert_cmpint(hz(cfg, 2)->hosts, ==, 96);
+    sf_correlate_config_free(cfg);
+
     /* a long --window drops the defaults it covers */
     g_assert_true(parse("--window 7200", &cfg, &err));
     g_assert_cmpint(cfg->horizons->len, ==, 2);
