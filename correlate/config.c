@@ -47,6 +47,7 @@ void sf_correlate_config_free(sf_correlate_config_t *cfg)
     g_free(cfg->channel);
     g_free(cfg->source_prefix_s);
     g_strfreev(cfg->horizon_s);
+    g_free(cfg->clock_s);
     if (cfg->horizons)
         g_array_unref(cfg->horizons);
     g_free(cfg->distributed_s);
@@ -95,6 +96,10 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          "repeatable, replaces the defaults 3600:64:48:96 and "
          "86400:128:96:192; \"off\": the --window only",
          "SECONDS:PORTS:HOSTS[:WIDE]"},
+        {"clock", 0, 0, G_OPTION_ARG_STRING, &cfg->clock_s,
+         "The correlator's clock: \"arrival\" (the collector's, default) "
+         "or \"flows\" (the newest flow end time seen: for replaying "
+         "stored exports faster than they were made)", "arrival|flows"},
         {"suppress", 0, 0, G_OPTION_ARG_INT, &cfg->suppress_s,
          "Seconds between alerts of one (source, kind) (the window)", "S"},
         {"allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->allow_s,
@@ -344,6 +349,11 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
     if (!parse_source_prefix(cfg, err) || !parse_distributed(cfg, err)
         || !parse_horizons(cfg, err))
         return FALSE;
+    if (cfg->clock_s && strcmp(cfg->clock_s, "flows") != 0
+        && strcmp(cfg->clock_s, "arrival") != 0)
+        return bad_value(err, "clock", cfg->clock_s,
+                         "expected arrival or flows");
+    cfg->clock_flows = g_strcmp0(cfg->clock_s, "flows") == 0;
     if (cfg->channel == NULL)
         cfg->channel = g_strdup("scanflow:alerts");
     if (cfg->stream == NULL)

@@ -57,6 +57,8 @@ struct sf_correlator {
     sf_targets_t    *targets;           /* many-to-one: active set */
     guint64          flows;             /* atomic */
     guint64          evidence;          /* under agg_lock */
+    gint64           flow_now_ms;       /* atomic; --clock flows: the
+                                           newest flow end time seen */
 
     /* Redis thread */
     GThread         *thread;
@@ -96,6 +98,10 @@ void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms);
 /* sf_window_alerted_fn: src holds a per-source alert in the memory of
  * alerts (port_scan, host_sweep, wide_sweep). */
 gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator);
+/* The correlator's clock (ms since the epoch): the wall clock, or with
+ * --clock flows the newest flow end time seen (the wall clock before the
+ * first flow). */
+gint64 sf_cor_now_ms(sf_correlator_t *c);
 /* What claims taught: each claimed crossing is remembered, won ones are
  * queued as alerts; the claims' facts are cleared. */
 void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms);

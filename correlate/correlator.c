@@ -57,6 +57,8 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                                     sf_correlate_share_after(cfg),
                                     (gint64)cfg->window_s * 1000,
                                     (guint)cfg->max_redis_sources);
+    sf_probation_set_hold(c->probation, 1000 * (gint64)g_array_index(
+        cfg->horizons, sf_horizon_t, cfg->horizons->len - 1).seconds);
     c->counts = g_array_new(FALSE, FALSE, sizeof(sf_window_counts_t));
     c->claims = g_array_new(FALSE, TRUE, sizeof(sf_window_claim_t));
     c->notifier = sf_notifier_new(cfg, c->name);

@@ -8,6 +8,11 @@
  * flow after each datagram) or the stage is full.  Direction is checked
  * against --home-net under the same lock, as SIGHUP may replace it.  No
  * Redis I/O, no allocation, no log.
+ *
+ * With --clock flows the feed keeps the newest flow end time it saw (a
+ * time more than a minute past the flow's arrival is an exporter's bad
+ * clock and ignored) and files evidence at that time instead of its
+ * arrival: stored exports replayed fast are bucketed as they happened.
  */
 #include "correlator-int.h"
 #include "cidr.h"
@@ -44,6 +49,7 @@ struct sf_correlator_feed {
     sf_flow_t        staged[FEED_BATCH];
     gboolean         with_port[FEED_BATCH];
     guint64          hash[FEED_BATCH];      /* drain scratch */
+    gint64           newest;                /* --clock flows */
 };
 
 sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
@@ -54,10 +60,24 @@ sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
     return f;
 }
 
+/* --clock flows: the correlator's clock moves up to this feed's. */
+static void publish_clock(sf_correlator_t *c, gint64 newest)
+{
+    gint64 cur = __atomic_load_n(&c->flow_now_ms, __ATOMIC_RELAXED);
+
+    while (newest > cur
+           && !__atomic_compare_exchange_n(&c->flow_now_ms, &cur, newest,
+                                           TRUE, __ATOMIC_RELAXED,
+                                           __ATOMIC_RELAXED))
+        ;
+}
+
 static void feed_drain(sf_correlator_feed_t *f)
 {
     sf_correlator_t *c = f->c;
 
+    if (c->cfg->clock_flows)
+        publish_clock(c, f->newest);
     if (f->flows) {
         __atomic_fetch_add(&c->flows, f->flows, __ATOMIC_RELAXED);
         f->flows = 0;
@@ -104,9 +124,17 @@ void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed)
         return;
     }
     f->flows++;
+    if (f->c->cfg->clock_flows) {
+        gint64 t = flow->end_ms ? flow->end_ms : flow->start_ms;
+
+        if (t > f->newest && t <= flow->arrival_ms + 60000)
+            f->newest = t;
+    }
     if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
         return;
     f->staged[f->n] = *flow;
+    if (f->c->cfg->clock_flows && f->newest > 0)
+        f->staged[f->n].arrival_ms = f->newest;
     f->with_port[f->n] = sf_evidence_has_port(flow);
     if (++f->n == FEED_BATCH)
         feed_drain(f);

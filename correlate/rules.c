@@ -113,7 +113,7 @@ static gboolean alert_out(sf_correlator_t *c, const sf_addr_t *src,
 gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator)
 {
     sf_correlator_t *c = correlator;
-    gint64 now_ms = g_get_real_time() / 1000;
+    gint64 now_ms = sf_cor_now_ms(c);
 
     return recently_alerted(c, src, SF_ALERT_PORT_SCAN, now_ms)
         || recently_alerted(c, src, SF_ALERT_HOST_SWEEP, now_ms)
