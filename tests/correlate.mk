@@ -14,6 +14,11 @@ tests_test_correlate_redis_LDADD = $(CORRELATE_TEST_LIBS)
 
 TESTS += tests/test-correlate-unit tests/correlate-redis.sh
 
+# Slow scans over a day (nmap -T1 and -T0 paces, an uptime monitor),
+# exported by softflowd, replayed fast with --clock flows.
+TESTS += tests/e2e/slowscan_e2e.py
+EXTRA_DIST += tests/e2e/slowscan_e2e.py
+
 # horizon.c: --horizon and the buckets (no Redis).
 check_PROGRAMS += tests/test-horizon
 tests_test_horizon_SOURCES = tests/test-horizon.c
