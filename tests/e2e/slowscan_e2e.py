@@ -115,6 +115,14 @@ def run(datagrams, name):
         r.stop()
 
 
+try:
+    import jsonschema
+    validator = jsonschema.Draft202012Validator(json.load(open(os.path.join(
+        sfredis.TOP, 'schemas', 'alert.schema.json'))))
+except ImportError:
+    validator = None
+
+
 def check(alerts, name):
     by = {}
     for a in alerts:
@@ -135,7 +143,10 @@ def check(alerts, name):
     sfredis.ok(not any(a.get('src') == MONITOR for a in alerts),
                '%s: the uptime monitor (20 pairs every 5 min, 23 h) raises '
                'nothing' % name, got)
-    sfredis.ok(len(alerts) == 2, '%s: no other alert' % name, got)
+    errs = [e.message for a in alerts for e in (validator.iter_errors(a) if validator else [])]
+    sfredis.ok(len(alerts) == 2 and not errs,
+               '%s: no other alert; alerts valid against the schema' % name,
+               got + errs)
 
 
 def main():
