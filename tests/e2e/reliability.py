@@ -264,7 +264,9 @@ ACL = ['ACL', 'SETUSER', 'sfuser', 'on', '>' + PASSWORD, 'resetkeys', '~sf:*', '
                          'zremrangebyrank', 'publish', 'xadd', 'ping', 'select', 'auth',
                          'evalsha', 'eval', 'script|load',
                          # the exact counts' Lua scripts (correlate/exact.c)
-                         'sadd', 'scard', 'del', 'sunion', 'exists')]
+                         'sadd', 'scard', 'del', 'sunion', 'exists',
+                         # the alert claim's (correlate/claim.c)
+                         'get', 'hmget')]
 
 
 def test_auth():
