@@ -133,7 +133,8 @@ void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
     out->alerts_distributed_port_scan = ns.distributed_port_scan;
 }
 
-/* Takes --home-net, --allow, --tag and the thresholds from cfg (finished,
+/* Takes --home-net, --allow, --tag and the thresholds (of every horizon
+ * the correlator started with: their lengths stay) from cfg (finished,
  * and free to be released on return); the window, counts in Redis, the
  * local aggregates and the "already alerted" memory are kept. */
 void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
@@ -142,6 +143,15 @@ void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
 
     g_return_if_fail(c && cfg && cfg->finished);
     fresh = sf_rules_new(cfg);
+    /* the window's horizons are the start's: a reload brings thresholds */
+    fresh->n_hz = MIN(fresh->n_hz, c->cfg->horizons->len);
+    for (guint k = 0; k < fresh->n_hz; k++) {
+        const sf_horizon_t *h = &g_array_index(c->cfg->horizons,
+                                               sf_horizon_t, k);
+        fresh->hz[k].seconds = h->seconds;
+        fresh->hz[k].bucket_s = h->bucket_s;
+        fresh->hz[k].n_back = h->n_back;
+    }
     g_mutex_lock(&c->rules_lock);
     g_mutex_lock(&c->agg_lock);
     old = c->rules;
