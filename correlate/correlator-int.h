@@ -65,6 +65,12 @@ struct sf_correlator {
     GMutex           state_lock;
     GCond            cond;
     gboolean         stop;
+    /* --clock flows: a receive thread whose flows reach a new time bucket
+     * asks for a flush first (flush_now) and waits for the swap (swaps
+     * grows, swapped is signalled); all under state_lock */
+    gboolean         flush_now;
+    guint64          swaps;
+    GCond            swapped;
     sf_agg_t        *spare;
     sf_targets_t    *targets_spare;
     GArray          *crossings;         /* sf_target_crossing_t */

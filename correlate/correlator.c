@@ -41,6 +41,7 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
     g_mutex_init(&c->rules_lock);
     c->rules = sf_rules_new(cfg);
     g_cond_init(&c->cond);
+    g_cond_init(&c->swapped);
     c->active = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
                            (guint)cfg->max_nets_per_source);
     c->spare = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
@@ -106,6 +107,7 @@ void sf_correlator_free(sf_correlator_t *c)
     g_mutex_clear(&c->state_lock);
     g_mutex_clear(&c->rules_lock);
     g_cond_clear(&c->cond);
+    g_cond_clear(&c->swapped);
     g_free(c->name);
     g_free(c);
 }

@@ -13,6 +13,12 @@
  * time more than a minute past the flow's arrival is an exporter's bad
  * clock and ignored) and files evidence at that time instead of its
  * arrival: stored exports replayed fast are bucketed as they happened.
+ * Before filing a batch whose time is in a later time bucket than what
+ * the active aggregate holds, the feed asks the Redis thread to flush and
+ * waits (at most FLOWS_CLOCK_WAIT_MS) for the swap: each flush then holds
+ * one bucket's batches, however fast the exports come (a replay is paced
+ * by Redis; a batch spanning several buckets, as a datagram of a slow
+ * exporter does, is filed at its newest time).
  */
 #include "correlator-int.h"
 #include "cidr.h"
@@ -72,12 +78,50 @@ static void publish_clock(sf_correlator_t *c, gint64 newest)
         ;
 }
 
+#define FLOWS_CLOCK_WAIT_MS 2000
+
+/* --clock flows, agg_lock held: whether the staged batch reaches a later
+ * base bucket than the active aggregate's. */
+static gboolean new_bucket_locked(const sf_correlator_feed_t *f)
+{
+    const sf_correlator_t *c = f->c;
+    gint64 len = (gint64)c->cfg->bucket_s * 1000;
+
+    return !sf_agg_is_empty(c->active) && f->newest > 0
+        && f->newest / len > sf_agg_last_arrival(c->active) / len;
+}
+
+/* Asks the Redis thread for a flush and waits for its swap (bounded: a
+ * Redis that is down keeps the spare pending, and nothing is swapped). */
+static void wait_for_swap(sf_correlator_t *c)
+{
+    gint64 until = g_get_monotonic_time() + FLOWS_CLOCK_WAIT_MS * 1000;
+    guint64 swaps;
+
+    g_mutex_lock(&c->state_lock);
+    swaps = c->swaps;
+    c->flush_now = TRUE;
+    g_cond_signal(&c->cond);
+    while (c->swaps == swaps && !c->stop)
+        if (!g_cond_wait_until(&c->swapped, &c->state_lock, until))
+            break;
+    g_mutex_unlock(&c->state_lock);
+}
+
 static void feed_drain(sf_correlator_feed_t *f)
 {
     sf_correlator_t *c = f->c;
 
-    if (c->cfg->clock_flows)
+    if (c->cfg->clock_flows) {
+        gboolean wait;
+
         publish_clock(c, f->newest);
+        g_mutex_lock(&c->agg_lock);
+        wait = f->n > 0 && new_bucket_locked(f);
+        g_mutex_unlock(&c->agg_lock);
+        if (wait)
+            wait_for_swap(c);
+    }
     if (f->flows) {
         __atomic_fetch_add(&c->flows, f->flows, __ATOMIC_RELAXED);
         f->flows = 0;

@@ -67,6 +67,12 @@ static void swap_aggregates(sf_correlator_t *c)
     c->targets = c->targets_spare;
     c->targets_spare = tt;
     g_mutex_unlock(&c->agg_lock);
+    if (c->cfg->clock_flows) {
+        g_mutex_lock(&c->state_lock);
+        c->swaps++;
+        g_cond_broadcast(&c->swapped);
+        g_mutex_unlock(&c->state_lock);
+    }
     dropped_targets = sf_targets_take_dropped(c->targets_spare);
     sf_agg_take_counters(c->spare, &evicted, &dropped);
     sf_probation_set_threshold(c->probation,
@@ -183,9 +189,10 @@ gpointer sf_cor_redis_main(gpointer data)
         gint64 now;
 
         g_mutex_lock(&c->state_lock);
-        while (!c->stop && g_get_monotonic_time() < next)
+        while (!c->stop && !c->flush_now && g_get_monotonic_time() < next)
             g_cond_wait_until(&c->cond, &c->state_lock, next);
         stopping = c->stop;
+        c->flush_now = FALSE;
         g_mutex_unlock(&c->state_lock);
         if (stopping)
             break;

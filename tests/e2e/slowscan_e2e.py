@@ -10,10 +10,16 @@ The packets are written here (SYN, then the closed port's RST-ACK, at the
 times above) and exported by softflowd 1.1.0 reading the capture with -a
 (flow times are the packets'), as NetFlow v5 and IPFIX; softflowd sends
 its datagrams at the end of the capture, in time order, each holding about
-5 minutes of flows.  They are sent to scanflowd one per flush interval, so
-that each flush holds a few minutes of traffic: a day replays in about 25
-seconds.  Prints TAP."""
-import json, os, socket, struct, subprocess, sys, tempfile, time
+5 minutes of flows.  They are sent to scanflowd 10 ms apart: with --clock
+flows, scanflowd flushes before it files flows of a new time bucket, so
+each flush holds one datagram's minutes, and a day replays in seconds.
+
+Then the same for every export of fixtures/slow/ (real nmap runs retimed
+to -T1 and -T0 pace over a day, an uptime monitor and a backup client all
+day, exported by softflowd and pmacctd as v5, v9 and IPFIX): each scanner
+of fixtures/slow/scenarios.tsv is alerted once with its kind and its
+horizon as window_s, and nothing else is.  Prints TAP."""
+import glob, json, os, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
 import sfredis
@@ -24,7 +30,7 @@ T0 = 1767225600                 # 2026-01-01 00:00:00 UTC
 SCANNER_T1 = '203.0.113.10'
 SCANNER_T0 = '203.0.113.30'
 MONITOR = '203.0.113.20'
-PACE_S = 0.06                   # between datagrams; flush interval 0.05 s
+PACE_S = 0.01                   # between datagrams
 
 
 def csum(b):
@@ -95,13 +101,28 @@ def softflowd_datagrams(capture, version):
     return out
 
 
+def fixture_datagrams(path):
+    """The UDP payloads of an export capture, in order."""
+    import scan_e2e
+    data = open(path, 'rb').read()
+    out, i = [], 24
+    while i + 16 <= len(data):
+        incl = struct.unpack('<I', data[i + 8:i + 12])[0]
+        p = scan_e2e.udp_payload(data[i + 16:i + 16 + incl])
+        i += 16 + incl
+        if p is not None:
+            out.append(p)
+    return out
+
+
 def run(datagrams, name):
     r = sfredis.Redis()
     port = sfredis.free_port()
     log = os.path.join(tmp, name + '.log')
     d = sfredis.start_daemon(build, port, r.url,
                              ['--home-net', '198.18.0.0/15', '--clock', 'flows',
-                              '--flush-interval', '0.05', '--name', name], log)
+                              '--flush-interval', '0.25', '--name', name],
+                             log)
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for dg in datagrams:
@@ -149,6 +170,38 @@ def check(alerts, name):
                got + errs)
 
 
+def check_fixture(alerts, rows, name):
+    want = {(r['src'], r['expect']): int(r['horizon']) for r in rows
+            if r['expect'] != 'none'}
+    got = ['%s %s %s' % (a.get('src'), a['kind'], a['window_s']) for a in alerts]
+    problems = []
+    for (src, kind), horizon in sorted(want.items()):
+        mine = [a for a in alerts if (a.get('src'), a['kind']) == (src, kind)]
+        if len(mine) != 1 or mine[0]['window_s'] != horizon:
+            problems.append('%s %s: want one alert with window_s %d' % (src, kind, horizon))
+    for a in alerts:
+        if (a.get('src'), a['kind']) not in want:
+            problems.append('unexpected alert %s %s' % (a.get('src'), a['kind']))
+        if validator:
+            problems += [e.message for e in validator.iter_errors(a)]
+    sfredis.ok(not problems, '%s (fixtures/slow): %s alerted once at their '
+               'horizon, no look-alike' % (name, ', '.join(sorted(s for s, _ in want))),
+               problems + got)
+
+
+def fixture_rows():
+    rows, header = [], None
+    for line in open(os.path.join(sfredis.FIXTURES, 'slow', 'scenarios.tsv')):
+        if line.startswith('#') or not line.strip():
+            continue
+        cols = line.rstrip('\n').split('\t')
+        if header is None:
+            header = cols
+        else:
+            rows.append(dict(zip(header, cols)))
+    return rows
+
+
 def main():
     for tool in ('redis-server', 'softflowd'):
         if subprocess.run(['which', tool], capture_output=True).returncode:
@@ -156,11 +209,19 @@ def main():
             return 0
     capture = os.path.join(tmp, 'slow.pcap')
     write_capture(capture)
-    print('1..8')
+    exports = sorted(glob.glob(os.path.join(sfredis.FIXTURES, 'slow', 'exports',
+                                            '*.pcap')))
+    print('1..%d' % (8 + len(exports)))
     for version, name in ((5, 'softflowd-v5'), (10, 'softflowd-ipfix')):
         datagrams = softflowd_datagrams(capture, version)
         print('# %s: %d datagrams' % (name, len(datagrams)))
         check(run(datagrams, name), name)
+    rows = fixture_rows()
+    for path in exports:
+        name = os.path.basename(path)[:-5]
+        datagrams = fixture_datagrams(path)
+        print('# fixtures/slow %s: %d datagrams' % (name, len(datagrams)))
+        check_fixture(run(datagrams, name), rows, name)
     subprocess.run(['rm', '-rf', tmp])
     return 0
 
