@@ -115,12 +115,13 @@ static void feed_drain(sf_correlator_feed_t *f)
     if (c->cfg->clock_flows) {
         gboolean wait;
 
-        publish_clock(c, f->newest);
         g_mutex_lock(&c->agg_lock);
         wait = f->n > 0 && new_bucket_locked(f);
         g_mutex_unlock(&c->agg_lock);
         if (wait)
             wait_for_swap(c);
+        /* after the flush of the earlier bucket, which claims at its time */
+        publish_clock(c, f->newest);
     }
     if (f->flows) {
         __atomic_fetch_add(&c->flows, f->flows, __ATOMIC_RELAXED);
