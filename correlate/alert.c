@@ -133,7 +133,7 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
     g_autoptr(JsonBuilder) b = json_builder_new();
     g_autoptr(JsonGenerator) gen = json_generator_new();
     g_autoptr(JsonNode) root = NULL;
-    g_autofree char *id = g_uuid_string_random();
+    g_autofree char *id = f->id[0] ? g_strdup(f->id) : g_uuid_string_random();
     char src[SF_ADDR_STRLEN + 8];
     gboolean dist = f->kind == SF_ALERT_DISTRIBUTED_PORT_SCAN;
     gboolean net = sf_alert_kind_is_net(f->kind) || dist;
@@ -155,6 +155,8 @@ char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
                 ? "T1595" : "T1595.001");
     add_str(b, "severity", severity(f));
     add_int(b, "window_s", f->window_s);
+    if (f->escalates[0])
+        add_str(b, "escalates", f->escalates);
     add_int(b, "distinct_ports", f->distinct_ports);
     add_int(b, "distinct_hosts", f->distinct_hosts);
     add_int(b, "distinct_nets24", f->distinct_nets24);

@@ -21,15 +21,23 @@ typedef enum sf_alert_kind {
 
 #define SF_ALERT_MAX_SAMPLES 20
 
+/* An alert id: a UUID's text and its NUL. */
+#define SF_ALERT_ID_LEN 37
+
 typedef struct sf_alert_facts {
     sf_alert_kind_t kind;
+    char            id[SF_ALERT_ID_LEN];        /* "": a fresh one */
+    char            escalates[SF_ALERT_ID_LEN]; /* "": none; else the id
+                                                   of the earlier alert of
+                                                   this (source, kind) that
+                                                   this one escalates */
     sf_addr_t       src;                /* a network: its first address */
     guint8          src_prefix;         /* 0: src is one source; else the
                                            network's prefix length */
     gint64          distinct_sources;   /* network kinds: members */
     char           *sample_sources[SF_ALERT_MAX_SAMPLES];
     guint           n_sample_sources;
-    gint64          window_s;
+    gint64          window_s;           /* the horizon that crossed */
     gint64          threshold;
     gint64          distinct_ports;
     gint64          distinct_hosts;
@@ -65,7 +73,8 @@ void sf_alert_estimate(sf_alert_facts_t *f);
 
 /* Frees the strings the facts own (samples, exporters) and zeroes them. */
 void sf_alert_facts_clear(sf_alert_facts_t *f);
-/* The alert's JSON text: a fresh id, time = now_ms.  tags may be NULL. */
+/* The alert's JSON text: id f->id (a fresh one when empty), time =
+ * now_ms, "escalates" when f->escalates is set.  tags may be NULL. */
 char *sf_alert_to_json(const sf_alert_facts_t *f, const char *collector,
                        const char *const *tags, gint64 now_ms);
 

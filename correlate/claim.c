@@ -1,14 +1,25 @@
 /*
  * claim.c - the alert claim and the alert's facts.
  *
- * A crossing is claimed with SET sf:{S}:a:KIND TOKEN NX GET EX suppress:
- * nil back means this SET created the claim; a token back is the holder's,
- * ours when an earlier try of the same flush set it (TOKEN is
- * "COLLECTOR/RUN/SEQ": RUN random per process, SEQ the claim round, so a
- * claim whose reply was lost with the connection is recognised on retry,
- * and only then).  The same batch reads the facts of the alert from the
- * window: the distinct counts over the window's buckets (exact.c), flows
- * (MGET), first/last/exporters, the top net and the samples.  Claims go
+ * A crossing is claimed by a script (one slot: the claim sf:{S}:a:KIND and
+ * the record of the last alert sf:{S}:r:KIND) that sets the claim to
+ * TOKEN for the suppression period when the alert is not out, and says
+ * whether this collector won, the id of the alert and the id it
+ * escalates.  An alert of (S, KIND) is out while its claim is held, and,
+ * for a crossing of a longer horizon than the alert's, while the alert is
+ * younger than that horizon (its probes are still in that horizon's
+ * counts).  An alert that is out is not repeated unless a longer horizon
+ * than its own crossed with four times its count: then the new alert
+ * escalates it.
+ * A held claim that is ours (TOKEN is "COLLECTOR/RUN/SEQ": RUN random per
+ * process, SEQ the claim round) is a retry of the same flush whose reply
+ * was lost with the connection: won again, with the same id.  A claim of
+ * a longer horizon of S seconds holds for max(S, --suppress): a slow scan
+ * stays above a one-day horizon's threshold all day.
+ *
+ * The same batch reads the facts of the alert from the crossing horizon:
+ * the distinct counts over its buckets (exact.c), flows (MGET),
+ * first/last/exporters, the top net and the samples.  Claims go
  * CLAIM_CHUNK at a time, as each reads back up to 80 samples.
  */
 #include "claim.h"
@@ -18,20 +29,41 @@
 
 #include <string.h>
 
+/* KEYS: claim, record.  ARGV: token, claim TTL (s), count, horizon (s),
+ * now (ms), a fresh id, record TTL (s).  Returns {won, escalates, id}. */
+static const char claim_script[] =
+    "local k,a=KEYS,ARGV "
+    "local held=redis.call('GET',k[1]) "
+    "local r=redis.call('HMGET',k[2],'id','n','w','t','e') "
+    "if held==a[1] then return {1,r[5] or '',r[1] or a[6]} end "
+    "local c,h,now=tonumber(a[3]),tonumber(a[4]),tonumber(a[5]) "
+    "local esc='' "
+    "if held or (r[3] and tonumber(r[3])<h and now-tonumber(r[4])<h*1000) "
+    "then if not r[2] or h<=tonumber(r[3]) or c<4*tonumber(r[2]) "
+    "then return {0,'',''} end "
+    "esc=r[1] end "
+    "redis.call('SET',k[1],a[1],'EX',a[2]) "
+    "redis.call('HSET',k[2],'id',a[6],'n',c,'w',h,'t',now,'e',esc) "
+    "redis.call('EXPIRE',k[2],a[7]) "
+    "return {1,esc,a[6]}";
+
 struct sf_claimer {
     char       *collector;
     gint        suppress_s;
+    gint64      record_ttl_s;
     guint32     run;            /* claim token: random per process */
     guint64     seq;            /* claim token: rounds completed */
     char        token[160];
 };
 
-sf_claimer_t *sf_claimer_new(const char *collector, gint suppress_s)
+sf_claimer_t *sf_claimer_new(const char *collector, gint suppress_s,
+                             gint64 record_ttl_s)
 {
     sf_claimer_t *k = g_new0(sf_claimer_t, 1);
 
     k->collector = g_strdup(collector);
     k->suppress_s = suppress_s;
+    k->record_ttl_s = MAX(record_ttl_s, suppress_s);
     k->run = g_random_int();
     return k;
 }
@@ -59,29 +91,54 @@ static void over_buckets(sf_pipe_t *p, const char *cmd, const char *sk,
     sf_pipe_end(p);
 }
 
-/* The claim, then the facts: N_CLAIM_REPLIES commands. */
-static void claim_commands(sf_claimer_t *k, sf_pipe_t *p, gint64 b0,
-                           gint64 b1, const sf_window_claim_t *cl,
+/* The claim script's call for cl, whose horizon is h (now: ms). */
+static void claim_call(sf_claimer_t *k, sf_pipe_t *p, const char *sk,
+                       const sf_window_claim_t *cl, const sf_horizon_t *h,
+                       gint64 now_ms)
+{
+    char key[SF_KEY_LEN];
+    g_autofree char *id = g_uuid_string_random();
+    const char *kind = sf_alert_kind_name(cl->kind);
+
+    sf_pipe_cmd(p, "EVAL");
+    sf_pipe_arg(p, claim_script, sizeof claim_script - 1);
+    sf_pipe_str(p, "2");
+    sf_pipe_str(p, sf_key_claim(key, sk, kind));
+    sf_pipe_str(p, sf_key_record(key, sk, kind));
+    sf_pipe_str(p, k->token);
+    sf_pipe_int(p, cl->horizon ? MAX(k->suppress_s, h->seconds)
+                               : k->suppress_s);
+    sf_pipe_int(p, MAX(cl->count, 0));
+    sf_pipe_int(p, h->seconds);
+    sf_pipe_int(p, now_ms);
+    sf_pipe_str(p, id);
+    sf_pipe_int(p, k->record_ttl_s);
+    sf_pipe_end(p);
+}
+
+/* The claim, then the facts: N_CLAIM_REPLIES commands.  hz: the horizons,
+ * hz_bucket: their buckets of this flush. */
+static void claim_commands(sf_claimer_t *k, sf_pipe_t *p,
+                           const sf_horizon_t *hz, const gint64 *hz_bucket,
+                           gint64 now_ms, const sf_window_claim_t *cl,
                            const sf_window_counts_t *c)
 {
-    char sk[SF_KEY_SOURCE_LEN], prefix[SF_KEY_LEN];
+    char sk[SF_KEY_SOURCE_LEN], prefix[SF_KEY_LEN], dim[SF_KEY_HDIM_LEN];
+    const sf_horizon_t *h = &hz[cl->horizon];
+    gint64 b1 = hz_bucket[cl->horizon];
+    gint64 b0 = sf_horizon_first_bucket(h, b1);
+    gint sec = cl->horizon ? h->seconds : 0;
 
     if (c->src_prefix)
         sf_key_network(sk, &c->src, c->src_prefix);
     else
         sf_key_source(sk, &c->src);
-    sf_pipe_cmd(p, "SET");
-    sf_pipe_str(p, sf_key_claim(prefix, sk, sf_alert_kind_name(cl->kind)));
-    sf_pipe_str(p, k->token);
-    sf_pipe_str(p, "NX");
-    sf_pipe_str(p, "GET");
-    sf_pipe_str(p, "EX");
-    sf_pipe_int(p, k->suppress_s);
-    sf_pipe_end(p);
-    sf_exact_count(p, sk, SF_KEY_PORTS, b0, b1);
-    sf_exact_count(p, sk, SF_KEY_ADDRS, b0, b1);
-    sf_exact_count(p, sk, SF_KEY_NETS, b0, b1);
-    over_buckets(p, "MGET", sk, SF_KEY_FLOWS, b0, b1);
+    claim_call(k, p, sk, cl, h, now_ms);
+    sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_PORTS, sec), b0, b1);
+    sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_ADDRS, sec), b0, b1);
+    sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_NETS, sec), b0, b1);
+    over_buckets(p, "MGET", sk, sf_key_horizon_dim(dim, SF_KEY_FLOWS, sec),
+                 b0, b1);
     sf_key_of(prefix, sk, SF_KEY_META);
     sf_pipe_cmd(p, "ZRANGE");
     sf_pipe_str(p, prefix);
@@ -187,16 +244,29 @@ static void parse_samples(sf_alert_facts_t *f, const redisReply *r)
     }
 }
 
+/* The claim script's reply: {won, escalates, id}. */
+static void parse_won(sf_window_claim_t *cl, const redisReply *r)
+{
+    sf_alert_facts_t *f = &cl->facts;
+
+    cl->won = r->type == REDIS_REPLY_ARRAY && r->elements == 3
+              && r->element[0]->type == REDIS_REPLY_INTEGER
+              && r->element[0]->integer == 1;
+    if (!cl->won)
+        return;
+    if (r->element[1]->type == REDIS_REPLY_STRING)
+        g_strlcpy(f->escalates, r->element[1]->str, sizeof f->escalates);
+    if (r->element[2]->type == REDIS_REPLY_STRING)
+        g_strlcpy(f->id, r->element[2]->str, sizeof f->id);
+}
+
 static void parse_claim(const sf_claimer_t *k, sf_window_claim_t *cl,
                         redisReply **r)
 {
     sf_alert_facts_t *f = &cl->facts;
 
-    /* NX GET: nil when this SET created the claim; the holder's token
-     * otherwise, ours when an earlier try of this flush set it. */
-    cl->won = r[0]->type == REDIS_REPLY_NIL
-              || (r[0]->type == REDIS_REPLY_STRING
-                  && strcmp(r[0]->str, k->token) == 0);
+    (void)k;
+    parse_won(cl, r[0]);
     f->distinct_ports = reply_int(r[1]);
     f->distinct_hosts = reply_int(r[2]);
     f->distinct_nets24 = reply_int(r[3]);
@@ -221,14 +291,30 @@ static void parse_claim(const sf_claimer_t *k, sf_window_claim_t *cl,
 
 #define CLAIM_CHUNK 64
 
+/* A claim of a longer horizon: its top net is the one its counts found
+ * (sf:{S}:top remembers the base window's). */
+static void longer_top(sf_window_claim_t *cl, const sf_window_counts_t *c)
+{
+    const sf_window_hcounts_t *h;
+
+    if (cl->horizon == 0 || c->src_prefix)
+        return;
+    h = &c->longer[cl->horizon - 1];
+    if (h->top_net_len == 0 || h->top_hosts < cl->facts.hosts_in_top_net24)
+        return;
+    sf_key_net_text(h->top_net, h->top_net_len, cl->facts.top_net24);
+    cl->facts.hosts_in_top_net24 = h->top_hosts;
+}
+
 /* Claims [i0, i1): a few at a time, as each reads back up to 80 samples. */
-static gboolean claim_some(sf_claimer_t *k, sf_pipe_t *p, gint64 b0,
-                           gint64 b1, const GArray *counts, GArray *claims,
-                           guint i0, guint i1, GError **err)
+static gboolean claim_some(sf_claimer_t *k, sf_pipe_t *p,
+                           const sf_horizon_t *hz, const gint64 *hz_bucket,
+                           gint64 now_ms, const GArray *counts,
+                           GArray *claims, guint i0, guint i1, GError **err)
 {
     for (guint i = i0; i < i1; i++) {
         sf_window_claim_t *cl = &g_array_index(claims, sf_window_claim_t, i);
-        claim_commands(k, p, b0, b1, cl,
+        claim_commands(k, p, hz, hz_bucket, now_ms, cl,
                        &g_array_index(counts, sf_window_counts_t,
                                       cl->counts_index));
     }
@@ -239,8 +325,11 @@ static gboolean claim_some(sf_claimer_t *k, sf_pipe_t *p, gint64 b0,
 
         for (guint j = 0; j < N_CLAIM_REPLIES && ok; j++)
             ok = (r[j] = sf_pipe_reply(p, err)) != NULL;
-        if (ok)
+        if (ok) {
             parse_claim(k, cl, r);
+            longer_top(cl, &g_array_index(counts, sf_window_counts_t,
+                                          cl->counts_index));
+        }
         for (guint j = 0; j < N_CLAIM_REPLIES; j++)
             if (r[j])
                 freeReplyObject(r[j]);
@@ -250,13 +339,14 @@ static gboolean claim_some(sf_claimer_t *k, sf_pipe_t *p, gint64 b0,
     return TRUE;
 }
 
-gboolean sf_claimer_run(sf_claimer_t *k, sf_pipe_t *p, gint64 b0, gint64 b1,
+gboolean sf_claimer_run(sf_claimer_t *k, sf_pipe_t *p, const sf_horizon_t *hz,
+                        const gint64 *hz_bucket, gint64 now_ms,
                         const GArray *counts, GArray *claims, GError **err)
 {
     g_snprintf(k->token, sizeof k->token, "%s/%08x/%" G_GUINT64_FORMAT,
                k->collector, k->run, k->seq);
     for (guint i0 = 0; i0 < claims->len; i0 += CLAIM_CHUNK)
-        if (!claim_some(k, p, b0, b1, counts, claims, i0,
+        if (!claim_some(k, p, hz, hz_bucket, now_ms, counts, claims, i0,
                         MIN(claims->len, i0 + CLAIM_CHUNK), err))
             return FALSE;
     if (claims->len)

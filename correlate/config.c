@@ -48,6 +48,7 @@ void sf_correlate_config_free(sf_correlate_config_t *cfg)
     g_free(cfg->channel);
     g_free(cfg->source_prefix_s);
     g_strfreev(cfg->horizon_s);
+    g_free(cfg->clock_s);
     if (cfg->horizons)
         g_array_unref(cfg->horizons);
     g_free(cfg->distributed_s);
@@ -96,6 +97,10 @@ GOptionEntry *sf_correlate_option_entries(sf_correlate_config_t *cfg)
          "repeatable, replaces the defaults 3600:64:48:96 and "
          "86400:128:96:192; \"off\": the --window only",
          "SECONDS:PORTS:HOSTS[:WIDE]"},
+        {"clock", 0, 0, G_OPTION_ARG_STRING, &cfg->clock_s,
+         "The correlator's clock: \"arrival\" (the collector's, default) "
+         "or \"flows\" (the newest flow end time seen: for replaying "
+         "stored exports faster than they were made)", "arrival|flows"},
         {"suppress", 0, 0, G_OPTION_ARG_INT, &cfg->suppress_s,
          "Seconds between alerts of one (source, kind) (the window)", "S"},
         {"allow", 0, 0, G_OPTION_ARG_STRING_ARRAY, &cfg->allow_s,
@@ -304,9 +309,19 @@ static gboolean parse_horizons(sf_correlate_config_t *cfg, GError **err)
         }
         if (!sf_horizon_parse(texts[i], &h, err))
             return FALSE;
-        /* a default no longer than a long --window is left out */
-        if (texts == defaults && h.seconds <= cfg->window_s)
-            continue;
+        /* a default no longer than a long --window is left out, and a
+         * default's thresholds are at least the shorter horizon's: a
+         * raised --port-threshold is not undercut by the hour's 64 */
+        if (texts == defaults) {
+            const sf_horizon_t *prev = &g_array_index(
+                cfg->horizons, sf_horizon_t, cfg->horizons->len - 1);
+
+            if (h.seconds <= cfg->window_s)
+                continue;
+            h.ports = MAX(h.ports, prev->ports);
+            h.hosts = MAX(h.hosts, prev->hosts);
+            h.wide = MAX(h.wide, prev->wide);
+        }
         g_array_append_val(cfg->horizons, h);
     }
     return sf_horizon_check_list(cfg->horizons, err);
@@ -341,6 +356,11 @@ gboolean sf_correlate_config_finish(sf_correlate_config_t *cfg, GError **err)
     if (!parse_source_prefix(cfg, err) || !parse_distributed(cfg, err)
         || !parse_horizons(cfg, err))
         return FALSE;
+    if (cfg->clock_s && strcmp(cfg->clock_s, "flows") != 0
+        && strcmp(cfg->clock_s, "arrival") != 0)
+        return bad_value(err, "clock", cfg->clock_s,
+                         "expected arrival or flows");
+    cfg->clock_flows = g_strcmp0(cfg->clock_s, "flows") == 0;
     if (cfg->channel == NULL)
         cfg->channel = g_strdup("scanflow:alerts");
     if (cfg->stream == NULL)

@@ -48,6 +48,7 @@ struct sf_correlate_config {
     int     max_redis_sources;  /* new sources shared per window, 0: all */
     int     max_redis_targets;  /* new targets written per bucket, 0: all */
     char   *source_prefix_s;    /* --source-prefix V4LEN,V6LEN */
+    char   *clock_s;            /* --clock arrival|flows */
     char  **horizon_s;          /* --horizon S:P:H[:W], repeatable; NULL:
                                    SF_HORIZON_DEFAULTS; "off": none */
 
@@ -61,6 +62,8 @@ struct sf_correlate_config {
     int               flush_ms;
     int               source_prefix_v4; /* networks of sources; 0: off */
     int               source_prefix_v6;
+    gboolean          clock_flows;  /* --clock flows: "now" is the
+                                       newest flow end time seen */
     GArray           *horizons;     /* sf_horizon_t: [0] the base window
                                        (--window and the three thresholds),
                                        then --horizon, by growing seconds */

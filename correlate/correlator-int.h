@@ -37,6 +37,10 @@ typedef struct sf_rules {
     int     port_threshold;
     int     sweep_threshold;
     int     wide_sweep_threshold;
+    /* cfg->horizons: [0] the thresholds above, then the longer ones (the
+     * window's horizons are the start's: a reload takes thresholds only) */
+    sf_horizon_t hz[SF_HORIZON_MAX];
+    guint   n_hz;
     /* k_min per sampling interval (sampling.h); Redis thread only */
     sf_sampling_cache_t port_kmin, sweep_kmin;
 } sf_rules_t;
@@ -53,12 +57,20 @@ struct sf_correlator {
     sf_targets_t    *targets;           /* many-to-one: active set */
     guint64          flows;             /* atomic */
     guint64          evidence;          /* under agg_lock */
+    gint64           flow_now_ms;       /* atomic; --clock flows: the
+                                           newest flow end time seen */
 
     /* Redis thread */
     GThread         *thread;
     GMutex           state_lock;
     GCond            cond;
     gboolean         stop;
+    /* --clock flows: a receive thread whose flows reach a new time bucket
+     * asks for a flush first (flush_now) and waits for the swap (swaps
+     * grows, swapped is signalled); all under state_lock */
+    gboolean         flush_now;
+    guint64          swaps;
+    GCond            swapped;
     sf_agg_t        *spare;
     sf_targets_t    *targets_spare;
     GArray          *crossings;         /* sf_target_crossing_t */
@@ -76,7 +88,7 @@ struct sf_correlator {
     GArray          *counts;
     GArray          *claims;
     sf_notifier_t   *notifier;
-    GHashTable      *alerted;           /* "src|kind" -> expiry ms */
+    GHashTable      *alerted;           /* "src|kind" -> sf_alerted_t */
     gint             rules_changed;     /* atomic: the seen table must go */
     sf_correlator_stats_t st;           /* Redis-thread fields, state_lock */
 };
@@ -106,6 +118,10 @@ void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms);
 /* sf_window_alerted_fn: src holds a per-source alert in the memory of
  * alerts (port_scan, host_sweep, wide_sweep). */
 gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator);
+/* The correlator's clock (ms since the epoch): the wall clock, or with
+ * --clock flows the newest flow end time seen (the wall clock before the
+ * first flow). */
+gint64 sf_cor_now_ms(sf_correlator_t *c);
 /* What claims taught: each claimed crossing is remembered, won ones are
  * queued as alerts; the claims' facts are cleared. */
 void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms);

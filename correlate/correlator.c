@@ -41,6 +41,7 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
     g_mutex_init(&c->rules_lock);
     c->rules = sf_rules_new(cfg);
     g_cond_init(&c->cond);
+    g_cond_init(&c->swapped);
     c->active = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
                            (guint)cfg->max_nets_per_source);
     c->spare = sf_agg_new((guint)cfg->max_sources, (guint)cfg->max_elements,
@@ -57,6 +58,8 @@ sf_correlator_t *sf_correlator_new(const sf_correlate_config_t *cfg,
                                     sf_correlate_share_after(cfg),
                                     (gint64)cfg->window_s * 1000,
                                     (guint)cfg->max_redis_sources);
+    sf_probation_set_hold(c->probation, 1000 * (gint64)g_array_index(
+        cfg->horizons, sf_horizon_t, cfg->horizons->len - 1).seconds);
     c->counts = g_array_new(FALSE, FALSE, sizeof(sf_window_counts_t));
     c->claims = g_array_new(FALSE, TRUE, sizeof(sf_window_claim_t));
     c->notifier = sf_notifier_new(cfg, c->name);
@@ -104,6 +107,7 @@ void sf_correlator_free(sf_correlator_t *c)
     g_mutex_clear(&c->state_lock);
     g_mutex_clear(&c->rules_lock);
     g_cond_clear(&c->cond);
+    g_cond_clear(&c->swapped);
     g_free(c->name);
     g_free(c);
 }
@@ -131,7 +135,8 @@ void sf_correlator_get_stats(sf_correlator_t *c, sf_correlator_stats_t *out)
     out->alerts_distributed_port_scan = ns.distributed_port_scan;
 }
 
-/* Takes --home-net, --allow, --tag and the thresholds from cfg (finished,
+/* Takes --home-net, --allow, --tag and the thresholds (of every horizon
+ * the correlator started with: their lengths stay) from cfg (finished,
  * and free to be released on return); the window, counts in Redis, the
  * local aggregates and the "already alerted" memory are kept. */
 void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
@@ -140,6 +145,15 @@ void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
 
     g_return_if_fail(c && cfg && cfg->finished);
     fresh = sf_rules_new(cfg);
+    /* the window's horizons are the start's: a reload brings thresholds */
+    fresh->n_hz = MIN(fresh->n_hz, c->cfg->horizons->len);
+    for (guint k = 0; k < fresh->n_hz; k++) {
+        const sf_horizon_t *h = &g_array_index(c->cfg->horizons,
+                                               sf_horizon_t, k);
+        fresh->hz[k].seconds = h->seconds;
+        fresh->hz[k].bucket_s = h->bucket_s;
+        fresh->hz[k].n_back = h->n_back;
+    }
     g_mutex_lock(&c->rules_lock);
     g_mutex_lock(&c->agg_lock);
     old = c->rules;

@@ -8,6 +8,17 @@
  * flow after each datagram) or the stage is full.  Direction is checked
  * against --home-net under the same lock, as SIGHUP may replace it.  No
  * Redis I/O, no allocation, no log.
+ *
+ * With --clock flows the feed keeps the newest flow end time it saw (a
+ * time more than a minute past the flow's arrival is an exporter's bad
+ * clock and ignored) and files evidence at that time instead of its
+ * arrival: stored exports replayed fast are bucketed as they happened.
+ * Before filing a batch whose time is in a later time bucket than what
+ * the active aggregate holds, the feed asks the Redis thread to flush and
+ * waits (at most FLOWS_CLOCK_WAIT_MS) for the swap: each flush then holds
+ * one bucket's batches, however fast the exports come (a replay is paced
+ * by Redis; a batch spanning several buckets, as a datagram of a slow
+ * exporter does, is filed at its newest time).
  */
 #include "correlator-int.h"
 #include "cidr.h"
@@ -44,6 +55,7 @@ struct sf_correlator_feed {
     sf_flow_t        staged[FEED_BATCH];
     gboolean         with_port[FEED_BATCH];
     guint64          hash[FEED_BATCH];      /* drain scratch */
+    gint64           newest;                /* --clock flows */
 };
 
 sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
@@ -54,10 +66,63 @@ sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
     return f;
 }
 
+/* --clock flows: the correlator's clock moves up to this feed's. */
+static void publish_clock(sf_correlator_t *c, gint64 newest)
+{
+    gint64 cur = __atomic_load_n(&c->flow_now_ms, __ATOMIC_RELAXED);
+
+    while (newest > cur
+           && !__atomic_compare_exchange_n(&c->flow_now_ms, &cur, newest,
+                                           TRUE, __ATOMIC_RELAXED,
+                                           __ATOMIC_RELAXED))
+        ;
+}
+
+#define FLOWS_CLOCK_WAIT_MS 2000
+
+/* --clock flows, agg_lock held: whether the staged batch reaches a later
+ * base bucket than the active aggregate's. */
+static gboolean new_bucket_locked(const sf_correlator_feed_t *f)
+{
+    const sf_correlator_t *c = f->c;
+    gint64 len = (gint64)c->cfg->bucket_s * 1000;
+
+    return !sf_agg_is_empty(c->active) && f->newest > 0
+        && f->newest / len > sf_agg_last_arrival(c->active) / len;
+}
+
+/* Asks the Redis thread for a flush and waits for its swap (bounded: a
+ * Redis that is down keeps the spare pending, and nothing is swapped). */
+static void wait_for_swap(sf_correlator_t *c)
+{
+    gint64 until = g_get_monotonic_time() + FLOWS_CLOCK_WAIT_MS * 1000;
+    guint64 swaps;
+
+    g_mutex_lock(&c->state_lock);
+    swaps = c->swaps;
+    c->flush_now = TRUE;
+    g_cond_signal(&c->cond);
+    while (c->swaps == swaps && !c->stop)
+        if (!g_cond_wait_until(&c->swapped, &c->state_lock, until))
+            break;
+    g_mutex_unlock(&c->state_lock);
+}
+
 static void feed_drain(sf_correlator_feed_t *f)
 {
     sf_correlator_t *c = f->c;
 
+    if (c->cfg->clock_flows) {
+        gboolean wait;
+
+        g_mutex_lock(&c->agg_lock);
+        wait = f->n > 0 && new_bucket_locked(f);
+        g_mutex_unlock(&c->agg_lock);
+        if (wait)
+            wait_for_swap(c);
+        /* after the flush of the earlier bucket, which claims at its time */
+        publish_clock(c, f->newest);
+    }
     if (f->flows) {
         __atomic_fetch_add(&c->flows, f->flows, __ATOMIC_RELAXED);
         f->flows = 0;
@@ -104,9 +169,17 @@ void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed)
         return;
     }
     f->flows++;
+    if (f->c->cfg->clock_flows) {
+        gint64 t = flow->end_ms ? flow->end_ms : flow->start_ms;
+
+        if (t > f->newest && t <= flow->arrival_ms + 60000)
+            f->newest = t;
+    }
     if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
         return;
     f->staged[f->n] = *flow;
+    if (f->c->cfg->clock_flows && f->newest > 0)
+        f->staged[f->n].arrival_ms = f->newest;
     f->with_port[f->n] = sf_evidence_has_port(flow);
     if (++f->n == FEED_BATCH)
         feed_drain(f);

@@ -15,10 +15,18 @@
  */
 #include "correlator-int.h"
 
+gint64 sf_cor_now_ms(sf_correlator_t *c)
+{
+    gint64 flows = __atomic_load_n(&c->flow_now_ms, __ATOMIC_RELAXED);
+
+    return c->cfg->clock_flows && flows > 0 ? flows
+                                            : g_get_real_time() / 1000;
+}
+
 static gboolean write_aggregate(sf_correlator_t *c, sf_agg_t *agg,
                                 GError **err)
 {
-    gint64 now_ms = g_get_real_time() / 1000;
+    gint64 now_ms = sf_cor_now_ms(c);
 
     g_array_set_size(c->counts, 0);
     if (g_atomic_int_compare_and_exchange(&c->rules_changed, 1, 0))
@@ -59,14 +67,24 @@ static void swap_aggregates(sf_correlator_t *c)
     c->targets = c->targets_spare;
     c->targets_spare = tt;
     g_mutex_unlock(&c->agg_lock);
+    if (c->cfg->clock_flows) {
+        g_mutex_lock(&c->state_lock);
+        c->swaps++;
+        g_cond_broadcast(&c->swapped);
+        g_mutex_unlock(&c->state_lock);
+    }
     dropped_targets = sf_targets_take_dropped(c->targets_spare);
     sf_agg_take_counters(c->spare, &evicted, &dropped);
     sf_probation_set_threshold(c->probation,
                                (guint)MIN(c->rules->port_threshold,
                                           c->rules->sweep_threshold));
     /* monotonic: a wall clock stepped back must not expire or keep
-     * what probation holds */
-    sf_probation_apply(c->probation, c->spare, g_get_monotonic_time() / 1000);
+     * what probation holds (the flows' clock only moves forward) */
+    if (!c->cfg->clock_flows)
+        sf_probation_apply(c->probation, c->spare,
+                           g_get_monotonic_time() / 1000);
+    else if (__atomic_load_n(&c->flow_now_ms, __ATOMIC_RELAXED) > 0)
+        sf_probation_apply(c->probation, c->spare, sf_cor_now_ms(c));
     sf_probation_get_stats(c->probation, &ps);
     g_mutex_lock(&c->state_lock);
     c->st.evicted_sources += evicted;
@@ -117,7 +135,7 @@ static void count_flush(sf_correlator_t *c, gint64 t0)
 static gboolean send_spare(sf_correlator_t *c, GError **err)
 {
     gint64 t0 = g_get_monotonic_time();
-    gint64 now_ms = g_get_real_time() / 1000;
+    gint64 now_ms = sf_cor_now_ms(c);
 
     /* targets first: once they went through, a failed aggregate write
      * resends the aggregate only */
@@ -174,9 +192,10 @@ gpointer sf_cor_redis_main(gpointer data)
         gint64 now;
 
         g_mutex_lock(&c->state_lock);
-        while (!c->stop && g_get_monotonic_time() < next)
+        while (!c->stop && !c->flush_now && g_get_monotonic_time() < next)
             g_cond_wait_until(&c->cond, &c->state_lock, next);
         stopping = c->stop;
+        c->flush_now = FALSE;
         g_mutex_unlock(&c->state_lock);
         if (stopping)
             break;

@@ -60,8 +60,7 @@ gboolean sf_horizon_check_list(const GArray *horizons, GError **err)
 {
     if (horizons->len > SF_HORIZON_MAX) {
         g_set_error(err, SF_CORRELATE_ERROR, SF_CORRELATE_ERROR_CONFIG,
-                    "--horizon: at most %d horizons with --window",
-                    SF_HORIZON_MAX);
+                    "--horizon: at most %d of them", SF_HORIZON_MAX - 1);
         return FALSE;
     }
     for (guint i = 1; i < horizons->len; i++) {

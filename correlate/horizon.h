@@ -20,7 +20,7 @@
 /* Longest horizon accepted, in seconds (seven days). */
 #define SF_HORIZON_MAX_S (7 * 86400)
 /* Most horizons, the base one included. */
-#define SF_HORIZON_MAX 8
+#define SF_HORIZON_MAX 4
 
 typedef struct sf_horizon {
     gint32 seconds;     /* length of the window */

@@ -23,13 +23,26 @@
  *   sf:{S}:s          list samples "p:PORT" / "h:HOST", newest first, 80
  *   sf:{S}:top        zset NET -> most hosts counted in NET (top 8)
  *   sf:{S}:c          hash last counts: ports nets hosts net
- *   sf:{S}:a:KIND     string, the (source, kind) alert claim: SET NX GET EX
- *                     for the suppression period; holds
- *                     "COLLECTOR/RUN/SEQ" (RUN random per process, SEQ the
- *                     claim round), so that a claim whose reply was lost
- *                     with the connection is recognised as ours when the
- *                     same flush is retried, and only then (Redis >= 7.0
- *                     accepts NX with GET)
+ *   sf:{S}:a:KIND     string, the (source, kind) alert claim, set for the
+ *                     suppression period by the claim script (claim.c);
+ *                     holds "COLLECTOR/RUN/SEQ" (RUN random per process,
+ *                     SEQ the claim round), so that a claim whose reply
+ *                     was lost with the connection is recognised as ours
+ *                     when the same flush is retried, and only then
+ *   sf:{S}:r:KIND     hash the last alert of (source, kind): "id", "n"
+ *                     (its count: ports, hosts in the top net, or hosts),
+ *                     "w" (its horizon, s), "t" (its time, ms), "e" (the
+ *                     id it escalates, or ""); TTL the longest horizon
+ *
+ * Longer horizons (--horizon SECONDS:...; horizon.c) have per-bucket keys
+ * of their own, of the source only, the dimension's letter followed by
+ * the horizon's seconds, with their own buckets (SECONDS / 10 long) and a
+ * TTL of SECONDS + 2 of their buckets:
+ *
+ *   sf:{S}:p3600:B, n3600:B, h3600:NET:B, d3600:B, f3600:B, and their
+ *                     exact twins xp3600:B, ...
+ *
+ * With longer horizons, m and s live as long as the longest one's keys.
  *   sf:top:MINUTE     zset S -> fan-out, for `scanflow top` (TTL 180 s)
  *
  * A network of sources (--source-prefix; NET = "203.0.113.0/24") has the
@@ -150,6 +163,27 @@ const char *sf_key_hosts_dim(char *buf, const guint8 *net, guint len)
     p += strlen(p);
     *p++ = ':';
     *p = '\0';
+    return buf;
+}
+
+const char *sf_key_horizon_dim(char *buf, const char *dim, gint seconds)
+{
+    const char *colon = strchr(dim, ':');
+    gsize head = colon ? (gsize)(colon - dim) : strlen(dim);
+    char *p = buf;
+
+    memcpy(p, dim, head);
+    p += head;
+    if (seconds > 0)
+        p = sf_key_put_uint(p, (guint64)seconds);
+    *sf_key_put_str(p, dim + head) = '\0';
+    return buf;
+}
+
+const char *sf_key_record(char *buf, const char *sk, const char *kind)
+{
+    *sf_key_put_str(sf_key_put_str(sf_key_put_str(buf, sk), SF_KEY_RECORD),
+                    kind) = '\0';
     return buf;
 }
 

@@ -35,6 +35,7 @@
 #define SF_KEY_TOP "top"        /* nets with the most hosts */
 #define SF_KEY_COUNTS "c"       /* last counts, read by `scanflow top` */
 #define SF_KEY_CLAIM "a:"       /* the (source, kind) alert claim */
+#define SF_KEY_RECORD "r:"      /* the last alert of (source, kind) */
 
 /* Writes the decimal of v at p. */
 char *sf_key_put_uint(char *p, guint64 v);
@@ -62,6 +63,13 @@ const char *sf_key_bucket(char *buf, const char *sk, const char *dim,
 /* "h:NET:": the dimension of the hosts of a net; buf of
  * SF_KEY_NET_LEN + 3. */
 const char *sf_key_hosts_dim(char *buf, const guint8 *net, guint len);
+/* A per-bucket dimension of a longer horizon of SECONDS: its letter, the
+ * seconds, then the rest ("p:" -> "p3600:", "h:NET:" -> "h3600:NET:");
+ * seconds 0 (the base window): dim itself.  buf of SF_KEY_NET_LEN + 16. */
+#define SF_KEY_HDIM_LEN (SF_KEY_NET_LEN + 16)
+const char *sf_key_horizon_dim(char *buf, const char *dim, gint seconds);
+/* sk "r:" KIND: the record of the last alert of one kind. */
+const char *sf_key_record(char *buf, const char *sk, const char *kind);
 /* sk "a:" KIND: the claim key of one alert kind. */
 const char *sf_key_claim(char *buf, const char *sk, const char *kind);
 /* "sf:top:MINUTE": the fan-out index of one minute (minute = Unix time /

@@ -79,7 +79,7 @@ typedef struct alerted {
     gint64 at_ms;               /* when it was raised */
     gint64 count;               /* the count that crossed */
     gint32 horizon_s;           /* the horizon that crossed */
-    char   id[40];              /* its id ("" for an --allow crossing) */
+    char   id[SF_ALERT_ID_LEN]; /* its id ("" for an --allow crossing) */
 } alerted_t;
 
 #define ESCALATE_FACTOR 4
@@ -426,7 +426,7 @@ static gboolean recently_alerted(sf_local_t *l, const entity_t *e,
  * then the new alert escalates it, and its id goes into escalates. */
 static gboolean alert_out(sf_local_t *l, const entity_t *e,
                           sf_alert_kind_t kind, const hz_t *z, gint64 count,
-                          char escalates[40])
+                          char escalates[SF_ALERT_ID_LEN])
 {
     const alerted_t *a = alerted_get(l, e, kind);
     gint32 s = z->h.seconds;
@@ -438,7 +438,7 @@ static gboolean alert_out(sf_local_t *l, const entity_t *e,
         return FALSE;
     if (s <= a->horizon_s || count < ESCALATE_FACTOR * a->count)
         return TRUE;
-    g_strlcpy(escalates, a->id, 40);
+    g_strlcpy(escalates, a->id, SF_ALERT_ID_LEN);
     return FALSE;
 }
 
@@ -638,7 +638,7 @@ static void raise_alert(sf_local_t *l, const hz_t *z, const entity_t *e,
 {
     gint64 count = sf_rules_count(&t->w, kind);
     g_autofree char *id = NULL;
-    char escalates[40];
+    char escalates[SF_ALERT_ID_LEN];
     sf_alert_facts_t f;
 
     if (alert_out(l, e, kind, z, count, escalates))
@@ -653,10 +653,8 @@ static void raise_alert(sf_local_t *l, const hz_t *z, const entity_t *e,
     id = g_uuid_string_random();
     remember_alerted(l, e, kind, z, count, id);
     fill_common(l, e, kind, &f);
-#ifdef SF_ALERT_ID_LEN          /* alert.h with ids and escalates */
     g_strlcpy(f.id, id, sizeof f.id);
     g_strlcpy(f.escalates, escalates, sizeof f.escalates);
-#endif
     if (kind == SF_ALERT_DISTRIBUTED_PORT_SCAN) {
         f.distinct_ports = MIN(MIN(t->w.ports, f.flows), 65536);
         f.distinct_sources = MIN(t->sources, f.flows);

@@ -18,8 +18,12 @@
  *  - shared: it reached share_after; written as it comes until it has been
  *    silent for a window.
  *
- * Held elements older than the window are dropped (they are outside it),
- * so a source must show share_after distinct elements within one window.
+ * Held elements older than the hold time are dropped, so a source must
+ * show share_after distinct elements within it: the window, or with
+ * longer horizons (--horizon) the longest one, so that a slow scanner
+ * (nmap -T0: a probe every 5 minutes) gathers its share_after elements
+ * over 15 minutes and more.  Entries are live for the hold time after
+ * their last sighting.
  * A new source takes a free or expired entry of its set, else the held
  * entry with the fewest elements (the oldest of those), else, when all are
  * shared, the oldest shared one; taking a live entry is counted
@@ -87,6 +91,8 @@ struct sf_probation {
     guint32   set_mask;
     gint      share_after;      /* atomic: SIGHUP sets it */
     guint32   window_s;
+    guint32   hold_s;           /* entries and held elements last: the
+                                   window or the longest horizon */
     guint32   bucket_s;
     guint     budget;           /* new shared sources per bucket and tier,
                                    0: no cap */
@@ -134,6 +140,7 @@ sf_probation_t *sf_probation_new(guint slots, guint share_after,
     p->set_mask = sets - 1;
     p->share_after = (gint)clamp_share(share_after);
     p->window_s = (guint32)MAX(window_ms / 1000, 1);
+    p->hold_s = p->window_s;
     p->bucket_s = MAX(p->window_s / 10, 1);
     p->budget = max_shared == 0 ? 0 : MAX(max_shared / 10, 1);
     p->recall = g_array_new(FALSE, TRUE, sizeof(sf_flow_t));
@@ -164,9 +171,15 @@ void sf_probation_set_share_after(sf_probation_t *p, guint share_after)
         g_atomic_int_set(&p->share_after, (gint)MAX(clamp_share(share_after), 2));
 }
 
+void sf_probation_set_hold(sf_probation_t *p, gint64 hold_ms)
+{
+    if (p != NULL)
+        p->hold_s = (guint32)MAX(hold_ms / 1000, p->window_s);
+}
+
 static gboolean live(const sf_probation_t *p, const way_t *w)
 {
-    return w->state != EMPTY && p->now_s - w->last_s <= p->window_s;
+    return w->state != EMPTY && p->now_s - w->last_s <= p->hold_s;
 }
 
 static guint held_elements(const entry_t *e)
@@ -390,8 +403,8 @@ static gboolean judge(const sf_agg_source_t *v, void *user)
     w->last_s = p->now_s;
     if (w->state == SHARED)
         return FALSE;
-    if (p->now_s - e->since_s > p->window_s) {
-        /* what it held is outside the window now */
+    if (p->now_s - e->since_s > p->hold_s) {
+        /* what it held is older than the hold time now */
         e->n_ports = e->n_addrs = 0;
         e->flows = 0;
         e->since_s = p->now_s;

@@ -55,6 +55,10 @@ void sf_probation_free(sf_probation_t *p);
  * below share_after.  Redis thread only; also on SIGHUP. */
 void sf_probation_set_threshold(sf_probation_t *p, guint threshold);
 
+/* How long entries and their held elements last (at least the window):
+ * the longest horizon, so that slow sources are held long enough to be
+ * seen. */
+void sf_probation_set_hold(sf_probation_t *p, gint64 hold_ms);
 /* For SIGHUP: a new share_after (clamped as in sf_probation_new). */
 void sf_probation_set_share_after(sf_probation_t *p, guint share_after);
 /* Redis thread, on an aggregate no one else touches: holds back sources

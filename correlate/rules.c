@@ -6,6 +6,15 @@
  * spares Redis a claim the pair would lose anyway.  SIGHUP replaces the
  * rules (sf_correlator_reload); the memory is then cleared.
  *
+ * Longer horizons (--horizon): a source crosses at the shortest horizon
+ * whose counts reach that horizon's threshold, and the claim says which.
+ * The memory mirrors the claim script (claim.c): an alert is out while
+ * its suppression lasts and, for a crossing of a longer horizon, while it
+ * is younger than that horizon; a crossing of a longer horizon than the
+ * alert's with four times its count goes through anyway (it may
+ * escalate).  Longer horizons judge
+ * unsampled sources only.
+ *
  * A source whose evidence was packet-sampled (interval N > 1) crosses
  * when the lower confidence bound on what it probed reaches the
  * threshold: its observed count reaches k_min (sampling.h); at N = 1 that
@@ -18,6 +27,15 @@
 #include <string.h>
 
 #define ALERTED_CAP 65536
+#define ESCALATE_FACTOR 4
+
+/* What the memory holds of one (source, kind) alert. */
+typedef struct sf_alerted {
+    gint64 until_ms;        /* end of its suppression */
+    gint64 at_ms;           /* when it was claimed */
+    gint64 count;           /* the count that crossed */
+    gint32 horizon_s;       /* the horizon that crossed */
+} sf_alerted_t;
 
 sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg)
 {
@@ -39,6 +57,9 @@ sf_rules_t *sf_rules_new(const sf_correlate_config_t *cfg)
     r->port_threshold = cfg->port_threshold;
     r->sweep_threshold = cfg->sweep_threshold;
     r->wide_sweep_threshold = cfg->wide_sweep_threshold;
+    r->n_hz = MIN(cfg->horizons->len, SF_HORIZON_MAX);
+    for (guint k = 0; k < r->n_hz; k++)
+        r->hz[k] = g_array_index(cfg->horizons, sf_horizon_t, k);
     sf_sampling_cache_init(&r->port_kmin, (guint)r->port_threshold);
     sf_sampling_cache_init(&r->sweep_kmin, (guint)r->sweep_threshold);
     return r;
@@ -68,15 +89,33 @@ static gboolean recently_alerted(sf_correlator_t *c, const sf_addr_t *src,
                                  sf_alert_kind_t kind, gint64 now_ms)
 {
     g_autofree char *key = alerted_key(src, kind);
-    const gint64 *until = g_hash_table_lookup(c->alerted, key);
+    const sf_alerted_t *a = g_hash_table_lookup(c->alerted, key);
 
-    return until && *until > now_ms;
+    return a && a->until_ms > now_ms;
+}
+
+/* Whether a crossing of horizon_s with count is kept from a claim by an
+ * alert still out (see the top). */
+static gboolean alert_out(sf_correlator_t *c, const sf_addr_t *src,
+                          sf_alert_kind_t kind, gint32 horizon_s,
+                          gint64 count, gint64 now_ms)
+{
+    g_autofree char *key = alerted_key(src, kind);
+    const sf_alerted_t *a = g_hash_table_lookup(c->alerted, key);
+
+    if (a == NULL)
+        return FALSE;
+    if (!(a->until_ms > now_ms
+          || (a->horizon_s < horizon_s
+              && now_ms - a->at_ms < (gint64)horizon_s * 1000)))
+        return FALSE;
+    return horizon_s <= a->horizon_s || count < ESCALATE_FACTOR * a->count;
 }
 
 gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator)
 {
     sf_correlator_t *c = correlator;
-    gint64 now_ms = g_get_real_time() / 1000;
+    gint64 now_ms = sf_cor_now_ms(c);
 
     return recently_alerted(c, src, SF_ALERT_PORT_SCAN, now_ms)
         || recently_alerted(c, src, SF_ALERT_HOST_SWEEP, now_ms)
@@ -85,31 +124,44 @@ gboolean sf_cor_source_alerted(const sf_addr_t *src, void *correlator)
 
 static gboolean drop_expired(gpointer key, gpointer value, gpointer now)
 {
-    return *(gint64 *)value <= *(gint64 *)now;
+    const sf_alerted_t *a = value;
+    gint64 end = MAX(a->until_ms, a->at_ms + (gint64)a->horizon_s * 1000);
+
+    (void)key;
+    return end <= *(gint64 *)now;
 }
 
+/* horizon: index in rules->hz of the crossing horizon. */
 static void remember_alerted(sf_correlator_t *c, const sf_addr_t *src,
-                             sf_alert_kind_t kind, gint64 now_ms)
+                             sf_alert_kind_t kind, guint horizon,
+                             gint64 count, gint64 now_ms)
 {
-    gint64 *until = g_new(gint64, 1);
+    sf_alerted_t *a = g_new(sf_alerted_t, 1);
+    gint32 seconds = c->rules->hz[horizon].seconds;
 
     if (g_hash_table_size(c->alerted) >= ALERTED_CAP) {
         g_hash_table_foreach_remove(c->alerted, drop_expired, &now_ms);
         if (g_hash_table_size(c->alerted) >= ALERTED_CAP)
             g_hash_table_remove_all(c->alerted);
     }
-    *until = now_ms + (gint64)c->cfg->suppress_s * 1000;
-    g_hash_table_replace(c->alerted, alerted_key(src, kind), until);
+    a->at_ms = now_ms;
+    a->until_ms = now_ms + (gint64)(horizon ? MAX(c->cfg->suppress_s, seconds)
+                                            : c->cfg->suppress_s) * 1000;
+    a->count = count;
+    a->horizon_s = seconds;
+    g_hash_table_replace(c->alerted, alerted_key(src, kind), a);
 }
 
 static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
-                     gint64 now_ms)
+                     guint horizon, gint64 count, gint64 now_ms)
 {
     const sf_window_counts_t *w =
         &g_array_index(c->counts, sf_window_counts_t, ci);
-    sf_window_claim_t cl = {.counts_index = ci, .kind = kind};
+    sf_window_claim_t cl = {.counts_index = ci, .kind = kind,
+                            .horizon = horizon, .count = count};
 
-    if (recently_alerted(c, &w->src, kind, now_ms))
+    if (alert_out(c, &w->src, kind, c->rules->hz[horizon].seconds, count,
+                  now_ms))
         return;
     /* a network has a counts entry per member visited: claimed once */
     for (guint i = 0; w->src_prefix && i < c->claims->len; i++) {
@@ -122,7 +174,7 @@ static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
     }
     if (sf_cidr_list_contains(c->rules->allow, &w->src)) {
         sf_cor_count(c, &c->st.allowed, 1);
-        remember_alerted(c, &w->src, kind, now_ms);
+        remember_alerted(c, &w->src, kind, horizon, count, now_ms);
         return;
     }
     g_array_append_val(c->claims, cl);
@@ -133,12 +185,47 @@ static void consider(sf_correlator_t *c, guint ci, sf_alert_kind_t kind,
  * them a net on average.  A dense sweep of one /24 (or of a /16: 256 a
  * net) is a host_sweep only, and so is one /24 swept with a few hosts of
  * other nets. */
+static gboolean wide_sweep_of(gint64 hosts, gint64 nets, gint64 top,
+                              gint64 wide, gint64 sweep)
+{
+    return hosts - MAX(top, 0) >= wide && nets >= 2 && hosts < nets * sweep;
+}
+
 static gboolean wide_sweep(const sf_rules_t *r, const sf_window_counts_t *w)
 {
-    gint64 top = MAX(MAX(w->top_hosts, w->top_before), 0);
+    return wide_sweep_of(w->hosts, w->nets, MAX(w->top_hosts, w->top_before),
+                         r->wide_sweep_threshold, r->sweep_threshold);
+}
 
-    return w->hosts - top >= r->wide_sweep_threshold && w->nets >= 2
-        && w->hosts < w->nets * r->sweep_threshold;
+/* A kind no shorter horizon crossed: the shortest longer horizon that
+ * does, if any (unsampled sources only). */
+static void longer_rules(sf_correlator_t *c, guint i,
+                         const sf_window_counts_t *w, gboolean crossed[3],
+                         gint64 now_ms)
+{
+    guint n = MIN(c->rules->n_hz, c->cfg->horizons->len);
+
+    if (w->sampling > 1)
+        return;
+    for (guint k = 1; k < n; k++) {
+        const sf_horizon_t *h = &c->rules->hz[k];
+        const sf_window_hcounts_t *l = &w->longer[k - 1];
+
+        if (!crossed[0] && l->ports >= h->ports) {
+            consider(c, i, SF_ALERT_PORT_SCAN, k, l->ports, now_ms);
+            crossed[0] = TRUE;
+        }
+        if (!crossed[1] && l->top_hosts >= h->hosts) {
+            consider(c, i, SF_ALERT_HOST_SWEEP, k, l->top_hosts, now_ms);
+            crossed[1] = TRUE;
+        }
+        if (!crossed[2] && l->hosts >= 0
+            && wide_sweep_of(l->hosts, l->nets, l->top_hosts, h->wide,
+                             h->hosts)) {
+            consider(c, i, SF_ALERT_WIDE_SWEEP, k, l->hosts, now_ms);
+            crossed[2] = TRUE;
+        }
+    }
 }
 
 /* A network of sources (--source-prefix) is alerted when at least
@@ -202,13 +289,17 @@ void sf_cor_find_crossings(sf_correlator_t *c, gint64 now_ms)
 {
     g_array_set_size(c->claims, 0);
     for (guint i = 0; i < c->counts->len; i++) {
+        const sf_window_counts_t *w =
+            &g_array_index(c->counts, sf_window_counts_t, i);
         gboolean crossed[SF_ALERT_N_KINDS];
 
-        sf_rules_judge(c->rules, &g_array_index(c->counts, sf_window_counts_t,
-                                                i), crossed);
+        sf_rules_judge(c->rules, w, crossed);
         for (int k = 0; k < SF_ALERT_N_KINDS; k++)
             if (crossed[k])
-                consider(c, i, (sf_alert_kind_t)k, now_ms);
+                consider(c, i, (sf_alert_kind_t)k, 0,
+                         sf_rules_count(w, (sf_alert_kind_t)k), now_ms);
+        if (!w->src_prefix)
+            longer_rules(c, i, w, crossed, now_ms);
     }
 }
 
@@ -233,13 +324,21 @@ guint sf_rules_complete(const sf_rules_t *r, const sf_correlate_config_t *cfg,
     return n;
 }
 
-/* Fills in what the rules know and hands the alert to the notifier. */
+/* Fills in what the rules know (window, threshold, --tag) and hands the
+ * alert to the notifier; horizon: the index of the crossing horizon. */
 static void enqueue_alert(sf_correlator_t *c, sf_alert_facts_t *f,
-                          gint64 now_ms)
+                          guint horizon, gint64 now_ms)
 {
     const char *tags[16];
 
     sf_rules_complete(c->rules, c->cfg, f, tags);
+    if (horizon > 0) {
+        const sf_horizon_t *h = &c->rules->hz[horizon];
+
+        f->window_s = h->seconds;
+        f->threshold = f->kind == SF_ALERT_PORT_SCAN ? h->ports
+                     : f->kind == SF_ALERT_WIDE_SWEEP ? h->wide : h->hosts;
+    }
     sf_notifier_enqueue(c->notifier, f, tags, now_ms);
 }
 
@@ -250,14 +349,15 @@ void sf_cor_take_claims(sf_correlator_t *c, gint64 now_ms)
         const sf_window_counts_t *w =
             &g_array_index(c->counts, sf_window_counts_t, cl->counts_index);
 
-        remember_alerted(c, &w->src, cl->kind, now_ms);
+        remember_alerted(c, &w->src, cl->kind, cl->horizon, cl->count,
+                         now_ms);
         if (cl->won) {
             cl->facts.kind = cl->kind;
             cl->facts.src = w->src;
             cl->facts.src_prefix = w->src_prefix;
             sf_exact_settle(&cl->facts);
             cl->facts.sampling_interval = w->sampling;
-            enqueue_alert(c, &cl->facts, now_ms);
+            enqueue_alert(c, &cl->facts, cl->horizon, now_ms);
         }
         sf_alert_facts_clear(&cl->facts);
     }
@@ -269,7 +369,7 @@ void sf_cor_take_target_crossings(sf_correlator_t *c, gint64 now_ms)
         sf_target_crossing_t *x =
             &g_array_index(c->crossings, sf_target_crossing_t, i);
         if (x->won)
-            enqueue_alert(c, &x->facts, now_ms);
+            enqueue_alert(c, &x->facts, 0, now_ms);
         sf_alert_facts_clear(&x->facts);
     }
     g_array_set_size(c->crossings, 0);

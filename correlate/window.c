@@ -13,6 +13,17 @@
  * than a sparse sketch string (3+ bytes per register run plus a 16-byte
  * header) in all but the densest flushes.
  *
+ * Longer horizons (--horizon, horizon.c) are rolled up as they are
+ * written: each new element of a source goes, in the same pipeline, into
+ * the current bucket of every horizon (a bucket of S / 10 seconds, so the
+ * one-day horizon's count is a union of 11 buckets too, not of 2,880
+ * 30-second ones), and the counts of the dimensions that grew are asked
+ * per horizon.  What the seen table skips (elements already written in
+ * the base bucket) is held by the longer horizons' buckets as well, as
+ * they contain the base bucket (when their lengths are multiples of its
+ * length, as with the defaults).  Networks of sources have the base
+ * window only.
+ *
  * The key layout is drawn in keys.c.  Phase 1 (this file) writes a
  * flush's aggregate into the current bucket's keys and reads back the
  * counts of the dimensions that grew; what Redis already holds is known
@@ -38,6 +49,7 @@ enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS, PLAN_ADDRS,
 typedef struct plan {
     guint  ci;          /* index in counts */
     guint8 what;
+    guint8 hz;          /* horizon of a count */
     guint8 net_len;
     guint8 net[8];
 } plan_t;
@@ -47,6 +59,14 @@ struct sf_window {
     gint64      bucket;         /* of the flush being written */
     gint64      n_back;         /* buckets before the current one */
     gint64      ttl;
+    const sf_horizon_t *hz;     /* cfg->horizons */
+    guint       n_hz_all;       /* cfg->horizons->len */
+    guint       n_hz;           /* horizons written for this entity: all
+                                   for a source, 1 for a network */
+    gint64      hz_bucket[SF_HORIZON_MAX];  /* of the flush */
+    gint64      hz_ttl[SF_HORIZON_MAX];
+    gint64      ttl_long;       /* m and s: the longest horizon's TTL */
+    guint       plan_hz;        /* horizon of the counts being planned */
     sf_pipe_t  *pipe;           /* during update */
     GArray     *counts;         /* during update */
     GArray     *plan;
@@ -77,9 +97,17 @@ sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
     sf_window_t *w = g_new0(sf_window_t, 1);
 
     w->cfg = cfg;
-    w->claimer = sf_claimer_new(collector, cfg->suppress_s);
+    w->claimer = sf_claimer_new(
+        collector, cfg->suppress_s,
+        sf_horizon_ttl(&g_array_index(cfg->horizons, sf_horizon_t,
+                                      cfg->horizons->len - 1)));
     w->n_back = (cfg->window_s + cfg->bucket_s - 1) / cfg->bucket_s;
     w->ttl = cfg->window_s + 2 * cfg->bucket_s;
+    w->hz = (const sf_horizon_t *)cfg->horizons->data;
+    w->n_hz_all = cfg->horizons->len;
+    for (guint k = 0; k < w->n_hz_all; k++)
+        w->hz_ttl[k] = k == 0 ? w->ttl : sf_horizon_ttl(&w->hz[k]);
+    w->ttl_long = w->hz_ttl[w->n_hz_all - 1];
     w->plan = g_array_new(FALSE, FALSE, sizeof(plan_t));
     w->elems = g_byte_array_new();
     w->grown = g_byte_array_new();
@@ -118,7 +146,7 @@ void sf_window_get_stats(const sf_window_t *w, sf_window_stats_t *out)
 static void add_plan(sf_window_t *w, guint ci, guint8 what,
                      const sf_agg_net_t *net)
 {
-    plan_t pl = {ci, what, 0, {0}};
+    plan_t pl = {ci, what, (guint8)w->plan_hz, 0, {0}};
 
     if (net) {
         pl.net_len = net->net_len;
@@ -129,8 +157,8 @@ static void add_plan(sf_window_t *w, guint ci, guint8 what,
 
 /* Sends cmd, plans an ignored reply; then EXPIRE key, ignored too, unless
  * key_bit (SF_SEEN_K_*) says it was set in this bucket already (0: always). */
-static void end_and_expire(sf_window_t *w, guint ci, const char *key,
-                           guint32 key_bit)
+static void end_and_expire_ttl(sf_window_t *w, guint ci, const char *key,
+                               guint32 key_bit, gint64 ttl)
 {
     sf_pipe_end(w->pipe);
     add_plan(w, ci, PLAN_IGNORE, NULL);
@@ -138,9 +166,28 @@ static void end_and_expire(sf_window_t *w, guint ci, const char *key,
         return;
     sf_pipe_cmd(w->pipe, "EXPIRE");
     sf_pipe_str(w->pipe, key);
-    sf_pipe_int(w->pipe, w->ttl);
+    sf_pipe_int(w->pipe, ttl);
     sf_pipe_end(w->pipe);
     add_plan(w, ci, PLAN_IGNORE, NULL);
+}
+
+static void end_and_expire(sf_window_t *w, guint ci, const char *key,
+                           guint32 key_bit)
+{
+    end_and_expire_ttl(w, ci, key, key_bit, w->ttl);
+}
+
+/* dim ("p:", "h:NET:", ...) of horizon k into buf (SF_KEY_HDIM_LEN). */
+static const char *hz_dim(const sf_window_t *w, char *buf, const char *dim,
+                          guint k)
+{
+    return sf_key_horizon_dim(buf, dim, k ? w->hz[k].seconds : 0);
+}
+
+/* The seen table's EXPIRE bit of a key of horizon k: 8 bits a horizon. */
+static guint32 hz_bit(guint32 key_bit, guint k)
+{
+    return key_bit << (8 * k);
 }
 
 /* The window's count of "sf:{S}:<dim>": exact below SF_EXACT_CAP per
@@ -150,6 +197,42 @@ static void count_union(sf_window_t *w, const char *sk, const char *dim,
 {
     sf_exact_count(w->pipe, sk, dim, w->bucket - w->n_back, w->bucket);
     add_plan(w, ci, what, net);
+}
+
+/* The same count over horizon k >= 1 (its own buckets and keys). */
+static void count_horizon(sf_window_t *w, const char *sk, const char *dim,
+                          guint k, guint ci, guint8 what,
+                          const sf_agg_net_t *net)
+{
+    char hdim[SF_KEY_HDIM_LEN];
+    gint64 b = w->hz_bucket[k];
+
+    sf_exact_count(w->pipe, sk, hz_dim(w, hdim, dim, k),
+                   sf_horizon_first_bucket(&w->hz[k], b), b);
+    w->plan_hz = k;
+    add_plan(w, ci, what, net);
+    w->plan_hz = 0;
+}
+
+/* PFADD (with the exact twin) of n elements of len bytes into the current
+ * bucket of dim in every longer horizon of the entity (k >= 1). */
+static void pfadd_longer(sf_window_t *w, const char *sk, const char *dim,
+                         guint ci, const guint8 *elems, guint n, guint len,
+                         guint32 key_bit)
+{
+    for (guint k = 1; k < w->n_hz; k++) {
+        char hdim[SF_KEY_HDIM_LEN], key[SF_KEY_LEN], set[SF_KEY_LEN];
+
+        hz_dim(w, hdim, dim, k);
+        sf_key_bucket(key, sk, hdim, w->hz_bucket[k]);
+        sf_exact_add_begin(w->pipe, key,
+                           sf_exact_set_key(set, sk, hdim, w->hz_bucket[k]),
+                           w->hz_ttl[k], len);
+        for (guint i = 0; i < n; i++)
+            sf_pipe_arg(w->pipe, elems + (gsize)i * len, len);
+        end_and_expire_ttl(w, ci, key, key_bit ? hz_bit(key_bit, k) : 0,
+                           w->hz_ttl[k]);
+    }
 }
 
 /* PFADD into key (sk dim bucket) and its exact twin set; the elements
@@ -197,7 +280,29 @@ static gboolean write_ports(sf_window_t *w, const char *sk,
         return FALSE;
     sf_key_bucket(key, sk, SF_KEY_PORTS, w->bucket);
     pfadd(w, key, sk, SF_KEY_PORTS, ci, w->elems->data, n, 2, SF_SEEN_K_P);
+    pfadd_longer(w, sk, SF_KEY_PORTS, ci, w->elems->data, n, 2, SF_SEEN_K_P);
     return TRUE;
+}
+
+/* The nets of this flush (the ones the seen table skipped too: they are
+ * few, and the longer buckets may lack them) into the longer horizons.
+ * Nets of both lengths cannot occur in one source's flush in practice;
+ * the elements are grouped by length anyway. */
+static void write_nets_longer(sf_window_t *w, const char *sk,
+                              const sf_agg_source_t *s, guint ci)
+{
+    for (guint len = 3; len <= 8; len += 5) {
+        guint k = 0;
+
+        g_byte_array_set_size(w->elems, s->n_nets * len);
+        for (guint i = 0; i < s->n_nets; i++)
+            if (s->nets[i].net_len == len)
+                memcpy(w->elems->data + (gsize)k++ * len, s->nets[i].net,
+                       len);
+        if (k)
+            pfadd_longer(w, sk, SF_KEY_NETS, ci, w->elems->data, k, len,
+                         SF_SEEN_K_N);
+    }
 }
 
 static gboolean write_nets(sf_window_t *w, const char *sk,
@@ -221,6 +326,8 @@ static gboolean write_nets(sf_window_t *w, const char *sk,
     }
     if (grew)
         end_and_expire(w, ci, key, SF_SEEN_K_N);
+    if (grew && w->n_hz > 1)
+        write_nets_longer(w, sk, s, ci);
     return grew;
 }
 
@@ -260,6 +367,26 @@ static void write_hosts(sf_window_t *w, const char *sk,
         sf_key_bucket(key, sk, dim, w->bucket);
         /* a host key gets its EXPIRE with every PFADD: its hosts are new */
         pfadd(w, key, sk, dim, ci, w->elems->data, k, n->host_len, 0);
+        pfadd_longer(w, sk, dim, ci, w->elems->data, k, n->host_len, 0);
+    }
+}
+
+/* The destinations of this flush into the longer horizons (grouped by
+ * length, as write_nets_longer). */
+static void write_addrs_longer(sf_window_t *w, const char *sk,
+                               const sf_agg_source_t *s, guint ci)
+{
+    for (guint len = 4; len <= 16; len += 12) {
+        guint k = 0;
+
+        g_byte_array_set_size(w->elems, s->n_addrs * len);
+        for (guint i = 0; i < s->n_addrs; i++)
+            if ((sf_addr_is_v4(&s->addrs[i]) ? 4u : 16u) == len)
+                memcpy(w->elems->data + (gsize)k++ * len,
+                       s->addrs[i].b + (len == 4 ? 12 : 0), len);
+        if (k)
+            pfadd_longer(w, sk, SF_KEY_ADDRS, ci, w->elems->data, k, len,
+                         SF_SEEN_K_D);
     }
 }
 
@@ -285,6 +412,8 @@ static gboolean write_addrs(sf_window_t *w, const char *sk,
     }
     if (grew)
         end_and_expire(w, ci, key, SF_SEEN_K_D);
+    if (grew && w->n_hz > 1)
+        write_addrs_longer(w, sk, s, ci);
     return grew;
 }
 
@@ -325,11 +454,16 @@ static void write_meta(sf_window_t *w, const char *sk,
 {
     char key[SF_KEY_LEN];
 
-    sf_key_bucket(key, sk, SF_KEY_FLOWS, w->bucket);
-    sf_pipe_cmd(w->pipe, "INCRBY");
-    sf_pipe_str(w->pipe, key);
-    sf_pipe_int(w->pipe, s->flows);
-    end_and_expire(w, ci, key, SF_SEEN_K_F);
+    for (guint k = 0; k < w->n_hz; k++) {
+        char hdim[SF_KEY_HDIM_LEN];
+
+        sf_key_bucket(key, sk, hz_dim(w, hdim, SF_KEY_FLOWS, k),
+                      w->hz_bucket[k]);
+        sf_pipe_cmd(w->pipe, "INCRBY");
+        sf_pipe_str(w->pipe, key);
+        sf_pipe_int(w->pipe, s->flows);
+        end_and_expire_ttl(w, ci, key, hz_bit(SF_SEEN_K_F, k), w->hz_ttl[k]);
+    }
 
     sf_key_of(key, sk, SF_KEY_META);
     sf_pipe_cmd(w->pipe, "ZADD");
@@ -345,7 +479,8 @@ static void write_meta(sf_window_t *w, const char *sk,
         sf_pipe_int(w->pipe, s->last_ms);
         sf_pipe_str(w->pipe, sf_key_addr_text(&s->exporters[i], x + 2) - 2);
     }
-    end_and_expire(w, ci, key, SF_SEEN_K_M);
+    end_and_expire_ttl(w, ci, key, SF_SEEN_K_M,
+                       w->n_hz > 1 ? w->ttl_long : w->ttl);
 }
 
 static void write_samples(sf_window_t *w, const char *sk,
@@ -371,7 +506,31 @@ static void write_samples(sf_window_t *w, const char *sk,
     sf_pipe_str(w->pipe, key);
     sf_pipe_str(w->pipe, "0");
     sf_pipe_str(w->pipe, "79");
-    end_and_expire(w, ci, key, SF_SEEN_K_S);
+    end_and_expire_ttl(w, ci, key, SF_SEEN_K_S,
+                       w->n_hz > 1 ? w->ttl_long : w->ttl);
+}
+
+/* write_counts for longer horizon k: the same dimensions, over its own
+ * buckets (no top-net memory: the nets of this flush are asked). */
+static void write_counts_longer(sf_window_t *w, const char *sk,
+                                const sf_agg_source_t *s, guint ci, guint k,
+                                gboolean ports, gboolean nets,
+                                gboolean addrs)
+{
+    char dim[SF_KEY_NET_LEN + 3];
+
+    if (ports)
+        count_horizon(w, sk, SF_KEY_PORTS, k, ci, PLAN_PORTS, NULL);
+    if (nets || addrs)
+        count_horizon(w, sk, SF_KEY_NETS, k, ci, PLAN_NETS, NULL);
+    if (addrs)
+        count_horizon(w, sk, SF_KEY_ADDRS, k, ci, PLAN_ADDRS, NULL);
+    for (guint i = 0; i < s->n_nets_tracked; i++) {
+        if (!w->grown->data[i])
+            continue;
+        sf_key_hosts_dim(dim, s->nets[i].net, s->nets[i].net_len);
+        count_horizon(w, sk, dim, k, ci, PLAN_HOSTS, &s->nets[i]);
+    }
 }
 
 /* Counts only the dimensions this flush PFADDed into: one that Redis
@@ -408,6 +567,8 @@ static void write_counts(sf_window_t *w, const char *sk,
         sf_key_hosts_dim(dim, s->nets[i].net, s->nets[i].net_len);
         count_union(w, sk, dim, ci, PLAN_HOSTS, &s->nets[i]);
     }
+    for (guint k = 1; k < w->n_hz; k++)
+        write_counts_longer(w, sk, s, ci, k, ports, nets, addrs);
 }
 
 static gboolean read_replies(sf_window_t *w, GError **err);
@@ -494,6 +655,15 @@ static gboolean net_member(const sf_window_t *w, const sf_window_counts_t *c)
         && !(w->alerted && w->alerted(&c->src, w->alerted_user));
 }
 
+static void init_longer(sf_window_counts_t *c)
+{
+    for (guint k = 0; k < G_N_ELEMENTS(c->longer); k++) {
+        c->longer[k].ports = c->longer[k].nets = -1;
+        c->longer[k].hosts = c->longer[k].top_hosts = -1;
+        c->longer[k].top_net_len = 0;
+    }
+}
+
 /* The second walk of a flush (the sources' counts are back): a member's
  * elements of this flush go into its network's keys too, which count the
  * union of its members.  The network has a counts entry of its own per
@@ -504,6 +674,7 @@ static void visit_network(const sf_agg_source_t *s, void *user)
     sf_window_counts_t c = {.ports = -1, .nets = -1, .top_hosts = -1,
                             .hosts = -1, .top_before = -1, .members = -1,
                             .claimed = -1};
+    init_longer(&c);
     char nk[SF_KEY_NETWORK_LEN];
     sf_addr_t entity;
     guint ci = w->counts->len, len = source_network(w, &s->src, &c.src);
@@ -518,6 +689,7 @@ static void visit_network(const sf_agg_source_t *s, void *user)
     c.src_prefix = (guint8)len;
     g_array_append_val(w->counts, c);
     sf_key_network(nk, &c.src, len);
+    w->n_hz = 1;
     /* its own entry in the seen table: not an address a source can have */
     entity = c.src;
     entity.b[0] ^= 0x5f;
@@ -550,6 +722,8 @@ static void visit_source(const sf_agg_source_t *s, void *user)
                             .top_before = -1, .members = -1,
                             .claimed = -1, .sampling = 1};
     char sk[SF_KEY_SOURCE_LEN];
+
+    init_longer(&c);
     guint ci = w->counts->len;
     gboolean ports = FALSE, nets, hosts = FALSE, addrs;
 
@@ -557,6 +731,7 @@ static void visit_source(const sf_agg_source_t *s, void *user)
         return;
     g_array_append_val(w->counts, c);
     sf_key_source(sk, &s->src);
+    w->n_hz = w->n_hz_all;
     sf_seen_begin_source(w->seen, &s->src);
     if (s->n_ports)
         ports = write_ports(w, sk, s, ci);
@@ -581,9 +756,37 @@ static void visit_source(const sf_agg_source_t *s, void *user)
         read_replies(w, &w->error);
 }
 
+/* A count of longer horizon pl->hz into c->longer. */
+static void apply_longer(sf_window_counts_t *c, const plan_t *pl,
+                         const redisReply *r)
+{
+    sf_window_hcounts_t *h = &c->longer[pl->hz - 1];
+    gint64 v;
+
+    if (r->type != REDIS_REPLY_INTEGER)
+        return;
+    v = r->integer;
+    if (pl->what == PLAN_PORTS)
+        h->ports = v;
+    else if (pl->what == PLAN_NETS)
+        h->nets = v;
+    else if (pl->what == PLAN_ADDRS)
+        h->hosts = v;
+    else if (pl->what == PLAN_HOSTS
+             && sf_exact_net_hosts(v, pl->net_len) > h->top_hosts) {
+        h->top_hosts = sf_exact_net_hosts(v, pl->net_len);
+        h->top_net_len = pl->net_len;
+        memcpy(h->top_net, pl->net, pl->net_len);
+    }
+}
+
 static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
                         const redisReply *r)
 {
+    if (pl->hz > 0) {
+        apply_longer(c, pl, r);
+        return;
+    }
     if (pl->what == PLAN_SAMPLING) {    /* ZSCORE: a bulk string */
         gint64 v = r->type == REDIS_REPLY_STRING && r->str
                    ? g_ascii_strtoll(r->str, NULL, 10) : 0;
@@ -637,6 +840,9 @@ gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
                           GArray *counts, GError **err)
 {
     w->bucket = sf_agg_last_arrival(agg) / (w->cfg->bucket_s * 1000);
+    for (guint k = 0; k < w->n_hz_all; k++)
+        w->hz_bucket[k] = sf_horizon_bucket(&w->hz[k],
+                                            sf_agg_last_arrival(agg));
     w->pipe = p;
     w->counts = counts;
     g_array_set_size(w->plan, 0);
@@ -675,7 +881,7 @@ gboolean sf_window_claim(sf_window_t *w, sf_pipe_t *p, gint64 now_ms,
 {
     if (!sf_fanout_record(p, w->ttl, now_ms, counts, err))
         return FALSE;
-    return sf_claimer_run(w->claimer, p, w->bucket - w->n_back, w->bucket,
+    return sf_claimer_run(w->claimer, p, w->hz, w->hz_bucket, now_ms,
                           counts, claims, err);
 }
 

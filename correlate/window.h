@@ -23,6 +23,16 @@
  * counts at a per-source threshold. */
 #define SF_WINDOW_NET_MEMBER_MIN 8
 
+/* A source's counts over one longer horizon (--horizon); -1: not asked. */
+typedef struct sf_window_hcounts {
+    gint64    ports;
+    gint64    nets;
+    gint64    hosts;
+    gint64    top_hosts;        /* most hosts in one of this flush's nets */
+    guint8    top_net[8];
+    guint8    top_net_len;      /* 0: none */
+} sf_window_hcounts_t;
+
 /* What one flush learnt about one source, over the whole window. */
 typedef struct sf_window_counts {
     sf_addr_t src;
@@ -44,13 +54,20 @@ typedef struct sf_window_counts {
                                    (networks of sources: always) */
     guint8    top_net[8];
     guint8    top_net_len;      /* 0: none */
+    /* horizons 1.. of cfg->horizons (sources only; networks: -1) */
+    sf_window_hcounts_t longer[SF_HORIZON_MAX - 1];
 } sf_window_counts_t;
 
 /* A threshold crossing to claim.  won: this collector holds the alert
- * (SET NX succeeded) and facts are filled. */
+ * (the claim script gave it) and facts are filled; horizon: the index in
+ * cfg->horizons of the shortest horizon that crossed; count: the count
+ * that crossed (ports, hosts of the top net, or hosts), which the claim
+ * compares with the last alert's (escalation). */
 typedef struct sf_window_claim {
     guint            counts_index;
     sf_alert_kind_t  kind;
+    guint            horizon;
+    gint64           count;
     gboolean         won;
     sf_alert_facts_t facts;
 } sf_window_claim_t;

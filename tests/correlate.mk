@@ -14,11 +14,25 @@ tests_test_correlate_redis_LDADD = $(CORRELATE_TEST_LIBS)
 
 TESTS += tests/test-correlate-unit tests/correlate-redis.sh
 
+# Slow scans over a day (nmap -T1 and -T0 paces, an uptime monitor),
+# exported by softflowd, replayed fast with --clock flows.
+TESTS += tests/e2e/slowscan_e2e.py
+EXTRA_DIST += tests/e2e/slowscan_e2e.py
+
 # horizon.c: --horizon and the buckets (no Redis).
 check_PROGRAMS += tests/test-horizon
 tests_test_horizon_SOURCES = tests/test-horizon.c
 tests_test_horizon_LDADD = $(CORRELATE_TEST_LIBS)
 TESTS += tests/test-horizon
+
+# Longer horizons against a real redis-server: escalation across three
+# correlators, buckets rolled up per horizon.
+check_PROGRAMS += tests/test-horizon-redis
+tests_test_horizon_redis_SOURCES = tests/test-horizon-redis.c \
+	tests/correlate-testlib.h
+tests_test_horizon_redis_LDADD = $(CORRELATE_TEST_LIBS)
+TESTS += tests/horizon-redis.sh
+EXTRA_DIST += tests/horizon-redis.sh
 EXTRA_DIST += tests/redis-helper.sh tests/correlate-redis.sh
 
 # One program per module: alert.c (no Redis); pipe.c and notifier.c, run

@@ -6,8 +6,12 @@
 #include <glib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "config.h"
+#include "correlate-testlib.h"
 #include "horizon.h"
+#include "keys.h"
+#include "probation.h"
 
 static gboolean parse(const char *args, sf_correlate_config_t **cfg,
                       GError **err)
@@ -98,6 +102,15 @@ static void test_config(void)
     g_assert_cmpint(hz(cfg, 2)->wide, ==, 100);
     sf_correlate_config_free(cfg);
 
+    /* defaults are never below the base thresholds */
+    g_assert_true(parse("--port-threshold 1000 --sweep-threshold 40", &cfg,
+                        &err));
+    g_assert_cmpint(hz(cfg, 1)->ports, ==, 1000);
+    g_assert_cmpint(hz(cfg, 1)->hosts, ==, 48);
+    g_assert_cmpint(hz(cfg, 2)->ports, ==, 1000);
+    g_assert_cmpint(hz(cfg, 2)->hosts, ==, 96);
+    sf_correlate_config_free(cfg);
+
     /* a long --window drops the defaults it covers */
     g_assert_true(parse("--window 7200", &cfg, &err));
     g_assert_cmpint(cfg->horizons->len, ==, 2);
@@ -145,11 +158,68 @@ static void test_buckets(void)
     g_assert_cmpint(sf_horizon_ttl(&base), ==, 360);
 }
 
+/* The keys of a longer horizon (keys.c): the contract with Redis. */
+static void test_keys(void)
+{
+    char dim[SF_KEY_HDIM_LEN], key[SF_KEY_LEN];
+
+    g_assert_cmpstr(sf_key_horizon_dim(dim, "p:", 3600), ==, "p3600:");
+    g_assert_cmpstr(sf_key_horizon_dim(dim, "h:192.0.2.0/24:", 86400), ==,
+                    "h86400:192.0.2.0/24:");
+    g_assert_cmpstr(sf_key_horizon_dim(dim, "f:", 0), ==, "f:");
+    g_assert_cmpstr(sf_key_record(key, "sf:{203.0.113.7}:", "port_scan"),
+                    ==, "sf:{203.0.113.7}:r:port_scan");
+}
+
+typedef struct {
+    guint written;
+} hold_run_t;
+
+static void count_source(const sf_agg_source_t *s, void *user)
+{
+    (void)s;
+    ((hold_run_t *)user)->written++;
+}
+
+/* nmap -T0's pace through probation (share-after 4): a new host every
+ * 300 s.  Held for the window only (300 s), each probe is alone and the
+ * sweeper is never written; held for a day (the longest horizon), it is
+ * written from its 4th probe on, with the three held before it. */
+static void test_probation_hold(void)
+{
+    for (guint hold = 0; hold < 2; hold++) {
+        sf_probation_t *p = sf_probation_new(1024, 4, 300000, 0);
+        sf_agg_t *a = sf_agg_new(1024, 4096, 16);
+        hold_run_t r = {0};
+        sf_probation_stats_t st;
+        char dst[32];
+
+        if (hold)
+            sf_probation_set_hold(p, 86400 * 1000);
+        for (guint i = 0; i < 10; i++) {
+            g_snprintf(dst, sizeof dst, "192.0.2.%u", i + 1);
+            sf_flow_t f = test_syn("203.0.113.99", dst, 80);
+            sf_agg_add(a, &f, TRUE);
+            sf_probation_apply(p, a, 1000000 + (gint64)i * 301000);
+            sf_agg_walk(a, count_source, &r);
+            sf_agg_reset(a);
+        }
+        sf_probation_get_stats(p, &st);
+        g_assert_cmpuint(r.written, ==, hold ? 7 : 0);
+        g_assert_cmpuint(st.promoted, ==, hold ? 1 : 0);
+        g_assert_cmpuint(st.recalled, ==, hold ? 3 : 0);
+        sf_probation_free(p);
+        sf_agg_free(a);
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/horizon/parse", test_parse);
     g_test_add_func("/horizon/config", test_config);
     g_test_add_func("/horizon/buckets", test_buckets);
+    g_test_add_func("/horizon/keys", test_keys);
+    g_test_add_func("/horizon/probation-hold", test_probation_hold);
     return g_test_run();
 }

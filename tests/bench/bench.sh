@@ -39,6 +39,12 @@
 #             captures of real scanners looped BENCH_SCAN_LOOPS times (150)
 #             at BENCH_SCAN_RATE packets/s (5000),
 #             Redis commands and redis-server's CPU as a share of scanflowd's.
+#   horizons  Redis's cost per flow and memory per shared source with the
+#             default horizons (300 s, 1 h, 1 day) and with --horizon off
+#             (the 300 s window only): the v5 input at BENCH_RATE for
+#             BENCH_LOOPS loops (commands, bytes and redis-server CPU per
+#             evidence flow), and 50,000 sources of 4 flows each, just past
+#             --share-after (INFO used_memory growth and keys per source).
 #   all       all of the above (the default; `make bench`).
 #
 # Environment: SCANFLOWD, SCANFLOW (programs; default ./scanflowd,
@@ -631,6 +637,54 @@ do_memory() {
     redis_stop
 }
 
+# --- longer horizons ------------------------------------------------------------
+
+horizon_cost() {   # LABEL [scanflowd options...]
+    local label=$1 port=$((PORT + 8)) r0 r1 calls usec ev bytes u0 u1 keys shared
+    shift
+    redis_start "hz-$label"
+    r0=$(cpu_s "$REDIS_PID")
+    sfd_start "hz-$label" $port "" "$@"
+    replay "$INPUTS/softflowd-v5.pcap" $port "$RATE" "$LOOPS"
+    settle "$SFD_PID"
+    sleep 1.5
+    sfd_stop
+    sleep 0.5
+    r1=$(cpu_s "$REDIS_PID")
+    calls=$(redis_calls); usec=$(redis_usec)
+    ev=$(sfd_counter evidence)
+    bytes=$(redis_info total_net_input_bytes)
+    u1=$(redis_info used_memory)
+    redis_stop
+    printf '  %-18s v5 x%s: %9s evidence flows, %8s redis commands (%.4f a flow, %s bytes in a flow), redis %s CPU s (%.2f us a flow in commands), used_memory %s after\n' \
+        "$label" "$LOOPS" "$ev" "$calls" "$(echo "$calls $ev" | awk '{print $1 / $2}')" \
+        "$(echo "${bytes:-0} $ev" | awk '{printf "%.2f", $1 / $2}')" \
+        "$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')" "$(echo "$usec $ev" | awk '{print $1 / $2}')" "$u1"
+    redis_start "hzmem-$label"
+    sfd_start "hzmem-$label" $port "" --max-sources 131072 --max-elements 1048576 \
+        --flush-interval 5 --max-redis-sources 0 "$@"
+    sleep 0.3
+    u0=$(redis_info used_memory)
+    replay "$INPUTS/lowfan4.raw" $port 100000 1
+    settle "$SFD_PID"
+    sleep 6
+    sfd_stop
+    sleep 0.5
+    u1=$(redis_info used_memory)
+    keys=$(redis-cli -s "$REDIS_SOCK" dbsize)
+    shared=$(sfd_counter shared)
+    redis_stop
+    printf '  %-18s 50,000 sources of 4 flows: %s bytes and %s keys a source in Redis (%s shared)\n' \
+        "$label" "$(echo "$u0 $u1" | awk '{printf "%.0f", ($2 - $1) / 50000}')" \
+        "$(echo "$keys" | awk '{printf "%.1f", $1 / 50000}')" "$shared"
+}
+
+do_horizons() {
+    echo "== longer horizons: Redis cost per evidence flow and memory per shared source"
+    horizon_cost "--horizon off" --horizon off
+    horizon_cost "default horizons"
+}
+
 echo "bench: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -r)"
 echo "bench: inputs in $INPUTS"
 case $mode in
@@ -641,6 +695,7 @@ case $mode in
     memory) do_memory ;;
     workers) do_workers ;;
     features) do_features ;;
-    all) do_table; do_lossless; do_workers; do_memory ;;
-    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|features|all]" >&2; exit 2 ;;
+    horizons) do_horizons ;;
+    all) do_table; do_lossless; do_workers; do_memory; do_horizons ;;
+    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|features|horizons|all]" >&2; exit 2 ;;
 esac

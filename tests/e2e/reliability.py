@@ -265,7 +265,9 @@ ACL = ['ACL', 'SETUSER', 'sfuser', 'on', '>' + PASSWORD, 'resetkeys', '~sf:*', '
                          'evalsha', 'eval', 'script|load',
                          # the exact counts' Lua scripts (correlate/exact.c)
                          'sadd', 'scard', 'del', 'sunion', 'exists', 'sismember',
-                         'smembers', 'pfmerge')]
+                         'smembers', 'pfmerge',
+                         # the alert claim's (correlate/claim.c)
+                         'get', 'hmget')]
 
 
 def test_auth():
