@@ -186,6 +186,30 @@ void sf_decoder_set_sampling(sf_decoder_t *d, const sf_cidr_t *net,
     g_array_append_val(d->sampling, s);
 }
 
+gboolean sf_decoder_add_sampling(sf_decoder_t *d, char **specs, GError **err)
+{
+    for (char **s = specs; s && *s; s++) {
+        const char *eq = strrchr(*s, '=');
+        g_autofree char *net = eq ? g_strndup(*s, (gsize)(eq - *s)) : NULL;
+        g_autoptr(GError) e = NULL;
+        sf_cidr_t c;
+        char *end = NULL;
+        guint64 n = 0;
+
+        if (eq && eq[1] >= '0' && eq[1] <= '9')
+            n = g_ascii_strtoull(eq + 1, &end, 10);
+        if (!eq || end == NULL || *end != '\0' || n < 1 || n > G_MAXUINT32 ||
+            !sf_cidr_parse(net, &c, &e)) {
+            g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                        "--sampling %s: expected CIDR=N, N from 1 to %u%s%s", *s,
+                        G_MAXUINT32, e ? ": " : "", e ? e->message : "");
+            return FALSE;
+        }
+        sf_decoder_set_sampling(d, &c, (uint32_t)n);
+    }
+    return TRUE;
+}
+
 /* The longest --sampling prefix holding a; 0 if none.  Once per exporter. */
 static uint32_t configured_sampling(const sf_decoder_t *d, const sf_addr_t *a)
 {

@@ -71,6 +71,11 @@ gboolean sf_decoder_exporter_allowed(const sf_decoder_t *d, const sf_addr_t *a);
  * exporters created afterwards. */
 void sf_decoder_set_sampling(sf_decoder_t *d, const struct sf_cidr *net,
                              uint32_t interval);
+/* The --sampling option of scanflowd and `scanflow hunt`: each of specs
+ * (NULL-terminated, may be NULL) is CIDR=N, N from 1 to 2^32-1, handed to
+ * sf_decoder_set_sampling().  FALSE, and err naming the spec, at the
+ * first that is not. */
+gboolean sf_decoder_add_sampling(sf_decoder_t *d, char **specs, GError **err);
 
 /* The length of the export message at the start of a byte stream (a raw
  * payload file): from the v5 count or the IPFIX length field; NetFlow v9

@@ -178,6 +178,8 @@ static gboolean load_groups(sf_conffile_t *cf, GKeyFile *kf,
         g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
         for (char **k = keys; k && *k; k++) {
             const GOptionEntry *e = find_entry(grp, *k);
+            if (e == NULL && grp->some)
+                continue;       /* another program's key: not read */
             if (e == NULL) {
                 g_autofree char *v = g_key_file_get_value(kf, *g, *k, NULL);
                 return bad(err, cf, *g, *k, v, "unknown key");

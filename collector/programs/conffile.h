@@ -22,6 +22,9 @@ typedef struct sf_conf_group {
                                      * group of another program (scanflow
                                      * hunt reads scanflowd's file), its
                                      * keys not read */
+    gboolean            some;       /* entries are some of the group's
+                                     * keys (another program's group):
+                                     * the others are not read */
 } sf_conf_group_t;
 
 typedef struct sf_conffile sf_conffile_t;

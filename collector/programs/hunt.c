@@ -5,9 +5,10 @@
  * (source.c, decoder.c, as `scanflow decode`), nfdump's CSV through
  * nfdumpcsv.c; the flows feed the in-process correlator (correlate/
  * local.c) on their own clock, and each alert is printed as one line of
- * the daemon's JSON, in time order.  The correlator's options (and
- * --config, whose [collector] group is skipped) mean what they mean for
- * scanflowd; the Redis and publishing ones are accepted and unused.
+ * the daemon's JSON, in time order.  The correlator's options, --sampling
+ * and --config (of whose [collector] group only sampling is read) mean
+ * what they mean for scanflowd; the Redis and publishing ones are
+ * accepted and unused.
  */
 #include "hunt.h"
 #include "conffile.h"
@@ -127,6 +128,7 @@ static void summary(hunt_t *h)
 
 typedef struct hunt_opts {
     char    *config, *nfdump, *raw_from, *name;
+    char   **sampling;
     gboolean quiet;
 } hunt_opts_t;
 
@@ -148,6 +150,8 @@ static gboolean run(hunt_t *h, const hunt_opts_t *o, int argc, char **argv,
         return FALSE;
     }
     h->dec = sf_decoder_new(&dcfg, hunt_flow, h);
+    if (!sf_decoder_add_sampling(h->dec, o->sampling, err))
+        return FALSE;
     for (int i = 1; i < argc; i++) {
         h->input = argv[i];
         if (!sf_file_foreach(argv[i], &from, hunt_packet, h, &capture, err))
@@ -164,7 +168,7 @@ int sf_cmd_hunt(int argc, char **argv)
     hunt_opts_t o = {0};
     GOptionEntry entries[] = {
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &o.config,
-          "scanflowd's configuration file: its [correlate] options apply", "FILE" },
+          "scanflowd's configuration file: its [correlate] options and [collector] sampling apply", "FILE" },
         { "nfdump", 0, 0, G_OPTION_ARG_FILENAME, &o.nfdump,
           "Also read flows from nfdump's CSV output (nfdump -R DIR -o csv); - for stdin",
           "FILE" },
@@ -174,12 +178,17 @@ int sf_cmd_hunt(int argc, char **argv)
           "The alerts' collector field (default hunt)", "NAME" },
         { "quiet", 'q', 0, G_OPTION_ARG_NONE, &o.quiet,
           "No progress line on a terminal, no summary", NULL },
+        { "sampling", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sampling,
+          "Exporters in CIDR sample 1 packet in N where they announce no interval "
+          "(repeatable; as scanflowd's)", "CIDR=N" },
         G_OPTION_ENTRY_NULL
     };
+    const GOptionEntry collector[] = { entries[G_N_ELEMENTS(entries) - 2],
+                                       G_OPTION_ENTRY_NULL };
     sf_correlate_config_t *cfg = sf_correlate_config_new();
     g_autofree GOptionEntry *centries = sf_correlate_option_entries(cfg);
-    const sf_conf_group_t groups[] = { { "collector", NULL },
-                                       { "correlate", centries } };
+    const sf_conf_group_t groups[] = { { "collector", collector, TRUE },
+                                       { "correlate", centries, FALSE } };
     GOptionContext *ctx = g_option_context_new(
         "[FILE...] - run scanflowd's detection over captures, raw export "
         "files or nfdump's CSV, on the flows' own clock; alerts as JSON lines");
@@ -227,5 +236,6 @@ out:
     g_free(o.nfdump);
     g_free(o.raw_from);
     g_free(o.name);
+    g_strfreev(o.sampling);
     return rc;
 }

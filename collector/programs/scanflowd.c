@@ -57,8 +57,8 @@ static void reload_rules(void)
 {
     sf_correlate_config_t *cfg = sf_correlate_config_new();
     g_autofree GOptionEntry *centries = sf_correlate_option_entries(cfg);
-    const sf_conf_group_t groups[] = { { "collector", hup.collector_entries },
-                                       { "correlate", centries } };
+    const sf_conf_group_t groups[] = { { "collector", hup.collector_entries, FALSE },
+                                       { "correlate", centries, FALSE } };
     GOptionContext *ctx = g_option_context_new(NULL);
     GOptionGroup *g = g_option_group_new("correlate", "", "", NULL, NULL);
     GError *err = NULL;
@@ -180,32 +180,6 @@ static gboolean add_exporters(sf_decoder_t *dec, char **nets, GError **err)
     return TRUE;
 }
 
-/* --sampling CIDR=N (repeatable): the interval of exporters in CIDR that
- * announce none. */
-static gboolean add_sampling(sf_decoder_t *dec, char **specs, GError **err)
-{
-    for (char **s = specs; s && *s; s++) {
-        const char *eq = strrchr(*s, '=');
-        g_autofree char *net = eq ? g_strndup(*s, (gsize)(eq - *s)) : NULL;
-        g_autoptr(GError) e = NULL;
-        sf_cidr_t c;
-        char *end = NULL;
-        guint64 n = 0;
-
-        if (eq && eq[1] >= '0' && eq[1] <= '9')
-            n = g_ascii_strtoull(eq + 1, &end, 10);
-        if (!eq || end == NULL || *end != '\0' || n < 1 || n > G_MAXUINT32 ||
-            !sf_cidr_parse(net, &c, &e)) {
-            g_set_error(err, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                        "--sampling %s: expected CIDR=N, N from 1 to %u%s%s", *s,
-                        G_MAXUINT32, e ? ": " : "", e ? e->message : "");
-            return FALSE;
-        }
-        sf_decoder_set_sampling(dec, &c, (uint32_t)n);
-    }
-    return TRUE;
-}
-
 /* Receive workers (--workers): a decoder and a listener each, all
  * feeding the one correlator.  Worker 0 runs on the main thread; with more
  * than one, every socket is bound with SO_REUSEPORT (listener.c says why
@@ -231,7 +205,7 @@ static gboolean worker_open(worker_t *w, const sf_decoder_config_t *dcfg,
     sf_listener_set_coalesce(w->lis, (guint)o->rx_coalesce_us);
     sf_listener_set_tcp_limits(w->lis, &lim);
     if (!add_exporters(w->dec, o->exporters, err) ||
-        !add_sampling(w->dec, o->sampling, err))
+        !sf_decoder_add_sampling(w->dec, o->sampling, err))
         return FALSE;
     for (char **l = o->listen; *l; l++)
         if (!sf_listener_add(w->lis, *l, err))
@@ -313,7 +287,7 @@ static gboolean check_collector(daemon_opts_t *o, GError **err)
     sf_decoder_config_t dcfg = SF_DECODER_CONFIG_DEFAULT;
     sf_decoder_t *probe = sf_decoder_new(&dcfg, NULL, NULL);
     gboolean ok = add_exporters(probe, o->exporters, err) &&
-                  add_sampling(probe, o->sampling, err);
+                  sf_decoder_add_sampling(probe, o->sampling, err);
 
     sf_decoder_free(probe);
     if (o->listen == NULL)
@@ -428,8 +402,8 @@ static gboolean parse_options(scanflowd_t *d, int argc, char **argv, GError **er
     d->entries = option_entries(&d->o);
     d->ccfg = sf_correlate_config_new();
     d->centries = sf_correlate_option_entries(d->ccfg);
-    d->groups[0] = (sf_conf_group_t){ "collector", d->entries };
-    d->groups[1] = (sf_conf_group_t){ "correlate", d->centries };
+    d->groups[0] = (sf_conf_group_t){ "collector", d->entries, FALSE };
+    d->groups[1] = (sf_conf_group_t){ "correlate", d->centries, FALSE };
     d->ctx = g_option_context_new("- receive NetFlow/IPFIX, detect scans, alert via Redis");
     hup.argv = g_strdupv(argv);
     hup.argc = argc;
