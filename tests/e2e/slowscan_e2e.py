@@ -18,7 +18,17 @@ Then the same for every export of fixtures/slow/ (real nmap runs retimed
 to -T1 and -T0 pace over a day, an uptime monitor and a backup client all
 day, exported by softflowd and pmacctd as v5, v9 and IPFIX): each scanner
 of fixtures/slow/scenarios.tsv is alerted once with its kind and its
-horizon as window_s, and nothing else is.  Prints TAP."""
+horizon as window_s, and nothing else is; scanflow hunt on the same
+export gives the same (src, kind, window_s) as scanflowd.
+
+Then on a Redis Cluster of 3 masters (cluster_redis.py), three scanflowd
+with --clock flows are fed thirds of fixtures/slow/'s softflowd IPFIX and
+pmacctd v5 exports (datagrams dealt round-robin in time order, those
+carrying templates to all three, as cluster_e2e.py feeds thirds): each
+scanner alerted exactly once over the three collectors, window_s its
+horizon, nothing else (the same check as one collector on one
+redis-server); and, the control, the first collector's third alone
+raises only the 300-port scan.  Prints TAP."""
 import glob, json, os, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -115,6 +125,42 @@ def fixture_datagrams(path):
     return out
 
 
+def run_cluster(c, datagrams, name, alone=False):
+    """Three collectors on cluster c, datagram i sent to collector i % 3
+    (template-carrying ones to all); the alerts of the one stream.  alone:
+    the other two collectors' datagrams are not sent (c0's third alone)."""
+    import scan_e2e
+    daemons, ports = [], []
+    try:
+        for i in range(3):
+            ports.append(sfredis.free_port())
+            daemons.append(sfredis.start_daemon(
+                build, ports[-1], c.url(),
+                ['--home-net', '198.18.0.0/15', '--clock', 'flows',
+                 '--flush-interval', '0.25', '--name', '%s-c%d' % (name, i)],
+                os.path.join(tmp, '%s-c%d.log' % (name, i))))
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        k = 0
+        for dg in datagrams:
+            to = ports if scan_e2e.carries_template(dg) else [ports[k % 3]]
+            k += len(to) == 1
+            for port in to:
+                if port == ports[0] or not alone:
+                    s.sendto(dg, ('127.0.0.1', port))
+            time.sleep(PACE_S)
+        time.sleep(3.0)
+        out = []
+        for _id, fields in c.cmd('XRANGE', 'scanflow:alerts', '-', '+') or []:
+            kv = dict(zip(fields[::2], fields[1::2]))
+            out.append(json.loads(kv['alert']))
+        return out
+    finally:
+        for d in daemons:
+            d.terminate()
+            d.wait()
+        c.flushall()
+
+
 def run(datagrams, name):
     r = sfredis.Redis()
     port = sfredis.free_port()
@@ -202,6 +248,51 @@ def fixture_rows():
     return rows
 
 
+def triples(alerts):
+    return sorted('%s %s %s' % (a.get('src'), a['kind'], a['window_s']) for a in alerts)
+
+
+def agree(path, alerts):
+    """scanflow hunt on the export, with the options scanflowd ran with:
+    the same (src, kind, window_s) as scanflowd's alerts."""
+    p = subprocess.run([os.path.join(build, 'scanflow'), 'hunt', '-q',
+                        '--home-net', '198.18.0.0/15', path],
+                       capture_output=True, text=True)
+    got = [json.loads(l) for l in p.stdout.splitlines()]
+    sfredis.ok(p.returncode == 0 and triples(got) == triples(alerts),
+               'scanflow hunt on %s: the (src, kind, window_s) of scanflowd '
+               '--clock flows' % os.path.basename(path),
+               ['hunt: %s' % t for t in triples(got)]
+               + ['scanflowd: %s' % t for t in triples(alerts)]
+               + ([p.stderr.strip()] if p.returncode else []))
+
+
+def cluster(exports, rows):
+    import cluster_redis
+    c = cluster_redis.Cluster(3)
+    try:
+        for path in exports:
+            name = os.path.basename(path)[:-5]
+            datagrams = fixture_datagrams(path)
+            alerts = run_cluster(c, datagrams, name)
+            collectors = sorted({a.get('collector') for a in alerts})
+            print('# cluster %s: %d datagrams to 3 collectors; alerts from %s'
+                  % (name, len(datagrams), ', '.join(collectors)))
+            check_fixture(alerts, rows, '3 collectors on a 3-master cluster, thirds '
+                          'of ' + name)
+        # the control: c0's third alone gives the 300-port -T1 scan (80 of
+        # its ports in an hour) but neither the 100-port scan nor the /24
+        # sweep, so the alerts above needed the counts the three shared
+        path = exports[-1]
+        alerts = run_cluster(c, fixture_datagrams(path), 'alone', alone=True)
+        got = sorted('%s %s %s' % (a.get('src'), a['kind'], a['window_s']) for a in alerts)
+        sfredis.ok(got == ['100.72.1.2 port_scan 3600'],
+                   'control: the first collector\'s third of %s alone raises only '
+                   '100.72.1.2\'s port_scan' % os.path.basename(path), got)
+    finally:
+        c.stop()
+
+
 def main():
     for tool in ('redis-server', 'softflowd'):
         if subprocess.run(['which', tool], capture_output=True).returncode:
@@ -211,7 +302,12 @@ def main():
     write_capture(capture)
     exports = sorted(glob.glob(os.path.join(sfredis.FIXTURES, 'slow', 'exports',
                                             '*.pcap')))
-    print('1..%d' % (8 + len(exports)))
+    on_cluster = [p for p in exports if os.path.basename(p) in
+                  ('softflowd-ipfix.pcap', 'pmacctd-v5.pcap')]
+    if subprocess.run(['which', 'redis-cli'], capture_output=True).returncode:
+        on_cluster = []
+        print('# redis-cli not installed: no Redis Cluster run')
+    print('1..%d' % (8 + 2 * len(exports) + len(on_cluster) + bool(on_cluster)))
     for version, name in ((5, 'softflowd-v5'), (10, 'softflowd-ipfix')):
         datagrams = softflowd_datagrams(capture, version)
         print('# %s: %d datagrams' % (name, len(datagrams)))
@@ -221,7 +317,11 @@ def main():
         name = os.path.basename(path)[:-5]
         datagrams = fixture_datagrams(path)
         print('# fixtures/slow %s: %d datagrams' % (name, len(datagrams)))
-        check_fixture(run(datagrams, name), rows, name)
+        alerts = run(datagrams, name)
+        check_fixture(alerts, rows, name)
+        agree(path, alerts)
+    if on_cluster:
+        cluster(on_cluster, rows)
     subprocess.run(['rm', '-rf', tmp])
     return 0
 
