@@ -28,7 +28,10 @@ carrying templates to all three, as cluster_e2e.py feeds thirds): each
 scanner alerted exactly once over the three collectors, window_s its
 horizon, nothing else (the same check as one collector on one
 redis-server); and, the control, the first collector's third alone
-raises only the 300-port scan.  Prints TAP."""
+raises only the 300-port scan; and softflowd's IPFIX of a port scan that
+crosses the 300 s window and then grows fourfold within the hour, thirds
+to the three: one port_scan, escalated once (window_s 3600, escalates
+its id).  Prints TAP."""
 import glob, json, os, socket, struct, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -40,6 +43,7 @@ T0 = 1767225600                 # 2026-01-01 00:00:00 UTC
 SCANNER_T1 = '203.0.113.10'
 SCANNER_T0 = '203.0.113.30'
 MONITOR = '203.0.113.20'
+ESCALATOR = '203.0.113.40'
 PACE_S = 0.01                   # between datagrams
 
 
@@ -89,6 +93,39 @@ def write_capture(path):
         for t, p in pkts:
             f.write(struct.pack('<IIII', int(t), int(round((t % 1) * 1e6)) % 1000000,
                                 len(p), len(p)) + p)
+
+
+def write_escalation(path):
+    """70 ports of one host in a minute, then one port every 10 s for 55
+    minutes (400 in all; each refused)."""
+    pkts = []
+    for i in range(400):
+        t = T0 + 3600 + (60.0 * i / 70 if i < 70 else 60 + 10 * (i - 70))
+        pkts.append((t, tcp_frame(ESCALATOR, '198.18.5.10', 43000, 1 + i, 0x02)))
+        pkts.append((t + 0.001, tcp_frame('198.18.5.10', ESCALATOR, 1 + i, 43000,
+                                          0x14, 0, 2)))
+    with open(path, 'wb') as f:
+        f.write(struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for t, p in sorted(pkts, key=lambda p: p[0]):
+            f.write(struct.pack('<IIII', int(t), int(round((t % 1) * 1e6)) % 1000000,
+                                len(p), len(p)) + p)
+
+
+def check_escalation(alerts):
+    """One port_scan over 300 s, then one at 3600 s escalating it with at
+    least four times its ports; nothing else."""
+    got = ['%s %s %s %d ports escalates=%s' % (a.get('src'), a['kind'], a['window_s'],
+                                              a['distinct_ports'], a.get('escalates'))
+           for a in alerts]
+    ok = (len(alerts) == 2 and all(a.get('src') == ESCALATOR and a['kind'] == 'port_scan'
+                                   for a in alerts)
+          and alerts[0]['window_s'] == 300 and 'escalates' not in alerts[0]
+          and alerts[1]['window_s'] == 3600
+          and alerts[1].get('escalates') == alerts[0]['id']
+          and alerts[1]['distinct_ports'] >= 4 * alerts[0]['distinct_ports'])
+    sfredis.ok(ok, '3 collectors on the cluster, thirds of softflowd IPFIX of 70 '
+               'ports in a minute then 330 over 55 min: one port_scan (300 s), '
+               'escalated once at 3600 s', got)
 
 
 def softflowd_datagrams(capture, version):
@@ -289,6 +326,9 @@ def cluster(exports, rows):
         sfredis.ok(got == ['100.72.1.2 port_scan 3600'],
                    'control: the first collector\'s third of %s alone raises only '
                    '100.72.1.2\'s port_scan' % os.path.basename(path), got)
+        capture = os.path.join(tmp, 'escalation.pcap')
+        write_escalation(capture)
+        check_escalation(run_cluster(c, softflowd_datagrams(capture, 10), 'escalation'))
     finally:
         c.stop()
 
@@ -307,7 +347,7 @@ def main():
     if subprocess.run(['which', 'redis-cli'], capture_output=True).returncode:
         on_cluster = []
         print('# redis-cli not installed: no Redis Cluster run')
-    print('1..%d' % (8 + 2 * len(exports) + len(on_cluster) + bool(on_cluster)))
+    print('1..%d' % (8 + 2 * len(exports) + len(on_cluster) + 2 * bool(on_cluster)))
     for version, name in ((5, 'softflowd-v5'), (10, 'softflowd-ipfix')):
         datagrams = softflowd_datagrams(capture, version)
         print('# %s: %d datagrams' % (name, len(datagrams)))
