@@ -27,12 +27,14 @@ static gboolean command_line_only(const char *name)
     return strcmp(name, "config") == 0 || strcmp(name, "check-config") == 0;
 }
 
-const char *sf_conffile_find(int argc, char **argv)
+const char *sf_conffile_find(int argc, char **argv, char short_name)
 {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--") == 0)
             break;
-        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+        if ((strcmp(argv[i], "--config") == 0 ||
+             (short_name && argv[i][0] == '-' && argv[i][1] == short_name &&
+              argv[i][2] == '\0')) && i + 1 < argc)
             return argv[i + 1];
         if (g_str_has_prefix(argv[i], "--config="))
             return argv[i] + strlen("--config=");

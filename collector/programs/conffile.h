@@ -29,8 +29,9 @@ typedef struct sf_conf_group {
 
 typedef struct sf_conffile sf_conffile_t;
 
-/* The value of --config FILE or --config=FILE in argv, or NULL. */
-const char *sf_conffile_find(int argc, char **argv);
+/* The value of --config FILE or --config=FILE in argv (and of -X FILE
+ * when short_name X is not 0), or NULL. */
+const char *sf_conffile_find(int argc, char **argv, char short_name);
 
 /* Reads path (NULL: no file) and checks every group and key against the
  * entries: unknown ones, and values that are no boolean, integer or

@@ -203,7 +203,7 @@ int sf_cmd_hunt(int argc, char **argv)
     g_option_context_add_main_entries(ctx, entries, NULL);
     g_option_group_add_entries(g, centries);
     g_option_context_add_group(ctx, g);
-    cf = sf_conffile_load(sf_conffile_find(argc, argv), groups,
+    cf = sf_conffile_load(sf_conffile_find(argc, argv, 'c'), groups,
                           G_N_ELEMENTS(groups), argc, argv, &err);
     if (cf == NULL)
         goto fail;

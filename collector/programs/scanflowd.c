@@ -63,7 +63,7 @@ static void reload_rules(void)
     GOptionGroup *g = g_option_group_new("correlate", "", "", NULL, NULL);
     GError *err = NULL;
     char **argv = g_strdupv(hup.argv);
-    sf_conffile_t *cf = sf_conffile_load(sf_conffile_find(hup.argc, argv), groups,
+    sf_conffile_t *cf = sf_conffile_load(sf_conffile_find(hup.argc, argv, 0), groups,
                                          G_N_ELEMENTS(groups), hup.argc, argv, &err);
 
     g_option_group_add_entries(g, centries);
@@ -413,7 +413,7 @@ static gboolean parse_options(scanflowd_t *d, int argc, char **argv, GError **er
             argv[i] = (char *)"--help-all";
     g_option_context_add_main_entries(d->ctx, d->entries, NULL);
     g_option_context_add_group(d->ctx, sf_correlate_option_group(d->ccfg));
-    d->cf = sf_conffile_load(sf_conffile_find(argc, argv), d->groups,
+    d->cf = sf_conffile_load(sf_conffile_find(argc, argv, 0), d->groups,
                              G_N_ELEMENTS(d->groups), argc, argv, err);
     if (d->cf == NULL)
         return FALSE;

@@ -151,7 +151,8 @@ def without_id(alerts):
 def stripped_v5(files):
     """v5 exports sampled 1:N with the interval zeroed (v5.c: says
     nothing): --sampling CIDR=N, or sampling= in --config's [collector]
-    (next to a key of the daemon's that hunt does not read), gives the
+    (next to a key of the daemon's that hunt does not read; --config or
+    -c), gives the
     alerts hunt gives on the export that announces 1:N, which sampled()
     judges as sampling_e2e.py judges the daemon; without it no alert is
     estimated (so the option is what made the difference)."""
@@ -167,7 +168,8 @@ def stripped_v5(files):
         if not want or any(a.get('sampling_interval') != rate for a in want):
             problems.append('the 1:%d export: alerts without sampling_interval %d'
                             % (rate, rate))
-        for args in (['--sampling', '127.0.0.0/8=%d' % rate], ['--config', conf]):
+        for args in (['--sampling', '127.0.0.0/8=%d' % rate], ['--config', conf],
+                     ['-c', conf]):
             got, _ = hunt([bare], sfredis.home_args() + args)
             if without_id(got) != without_id(want):
                 problems.append('%s: %d alerts, not the %d of the 1:%d export'
