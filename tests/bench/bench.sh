@@ -45,6 +45,8 @@
 #             BENCH_LOOPS loops (commands, bytes and redis-server CPU per
 #             evidence flow), and 50,000 sources of 4 flows each, just past
 #             --share-after (INFO used_memory growth and keys per source).
+#   shared    the memory step of horizons alone (50,000 shared sources,
+#             --horizon off and default horizons).
 #   all       all of the above (the default; `make bench`).
 #
 # Environment: SCANFLOWD, SCANFLOW (programs; default ./scanflowd,
@@ -640,7 +642,7 @@ do_memory() {
 # --- longer horizons ------------------------------------------------------------
 
 horizon_cost() {   # LABEL [scanflowd options...]
-    local label=$1 port=$((PORT + 8)) r0 r1 calls usec ev bytes u0 u1 keys shared
+    local label=$1 port=$((PORT + 8)) r0 r1 calls usec ev bytes u1
     shift
     redis_start "hz-$label"
     r0=$(cpu_s "$REDIS_PID")
@@ -660,6 +662,31 @@ horizon_cost() {   # LABEL [scanflowd options...]
         "$label" "$LOOPS" "$ev" "$calls" "$(echo "$calls $ev" | awk '{print $1 / $2}')" \
         "$(echo "${bytes:-0} $ev" | awk '{printf "%.2f", $1 / $2}')" \
         "$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')" "$(echo "$usec $ev" | awk '{print $1 / $2}')" "$u1"
+    horizon_memory "$label" "$@"
+}
+
+# MEMORY USAGE of every key of 500 shared sources, by kind of key
+# (digits of buckets and nets folded), bytes a source.
+key_breakdown() {
+    local d=$WORK/keys
+    mkdir -p "$d"
+    redis-cli -s "$REDIS_SOCK" --scan --pattern 'sf:{*}:m' | head -500 | sed 's/:m$/:/' >"$d/srcs"
+    redis-cli -s "$REDIS_SOCK" --scan --pattern 'sf:{*' |
+        awk -v F="$d/srcs" 'BEGIN {while ((getline l < F) > 0) want[l] = 1}
+                            {i = index($0, "}:"); if (substr($0, 1, i + 1) in want) print}' >"$d/keys"
+    sed 's/^/MEMORY USAGE /; s/$/ SAMPLES 0/' "$d/keys" | redis-cli -s "$REDIS_SOCK" >"$d/usage"
+    paste -d' ' "$d/keys" "$d/usage" | sed 's/^sf:{[^}]*}://' |
+        awk '{k = $1; gsub(/[0-9.]+\/[0-9]+/, "NET", k); sub(/:[0-9]+$/, ":B", k)
+              n[k]++; b[k] += $2; t += $2; c++}
+             END {for (k in n) printf "    %-14s %5.2f keys %6.1f bytes a source\n", k, n[k] / 500, b[k] / 500
+                  printf "    (all)          %5.2f keys %6.1f bytes a source (MEMORY USAGE, 500 sources)\n", c / 500, t / 500}' |
+        sort
+}
+
+# Redis memory of 50,000 sources of 4 flows each, just past --share-after.
+horizon_memory() {   # LABEL [scanflowd options...]
+    local label=$1 port=$((PORT + 8)) u0 u1 keys shared
+    shift
     redis_start "hzmem-$label"
     sfd_start "hzmem-$label" $port "" --max-sources 131072 --max-elements 1048576 \
         --flush-interval 5 --max-redis-sources 0 "$@"
@@ -673,6 +700,7 @@ horizon_cost() {   # LABEL [scanflowd options...]
     u1=$(redis_info used_memory)
     keys=$(redis-cli -s "$REDIS_SOCK" dbsize)
     shared=$(sfd_counter shared)
+    [ "$mode" = shared ] && key_breakdown
     redis_stop
     printf '  %-18s 50,000 sources of 4 flows: %s bytes and %s keys a source in Redis (%s shared)\n' \
         "$label" "$(echo "$u0 $u1" | awk '{printf "%.0f", ($2 - $1) / 50000}')" \
@@ -683,6 +711,12 @@ do_horizons() {
     echo "== longer horizons: Redis cost per evidence flow and memory per shared source"
     horizon_cost "--horizon off" --horizon off
     horizon_cost "default horizons"
+}
+
+do_shared() {
+    echo "== memory per shared source, with and without the longer horizons"
+    horizon_memory "--horizon off" --horizon off
+    horizon_memory "default horizons"
 }
 
 echo "bench: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(uname -r)"
@@ -696,6 +730,7 @@ case $mode in
     workers) do_workers ;;
     features) do_features ;;
     horizons) do_horizons ;;
+    shared) do_shared ;;
     all) do_table; do_lossless; do_workers; do_memory; do_horizons ;;
-    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|features|horizons|all]" >&2; exit 2 ;;
+    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|features|horizons|shared|all]" >&2; exit 2 ;;
 esac
