@@ -30,7 +30,9 @@
 #             workers and senders unpinned: on 2 CPUs they share the cores.
 #   sflow     the table's sFlow row alone.
 #   features  CPU per flow of optional parts on the table's noise bytes:
-#             scanflowd on the v5 input by default, with --source-prefix 0,0
+#             scanflowd on the v5 input by default (the long horizons
+#             3600 s and 86400 s on), with --horizon off (the 300 s window
+#             only: the horizons' cost), with --source-prefix 0,0
 #             (no network-of-sources kinds), with distributed_port_scan on,
 #             with a --sampling rule for the exporter, and on the sFlow
 #             input; rounds alternated, medians (BENCH_FEATURE_ROUNDS,
@@ -180,7 +182,8 @@ redis_start() {
     mkdir -p "$d"
     REDIS_SOCK=$d/redis.sock
     redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
-        --appendonly no --dir "$d" --logfile "$d/redis.log" &
+        --appendonly no --dir "$d" --logfile "$d/redis.log" </dev/null >"$d/redis.out" 2>&1 &
+    # (not our stdout: a $(...) around a failed start would wait for it)
     REDIS_PID=$!
     PIDS+=("$REDIS_PID")
     local i=0
@@ -451,10 +454,11 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{v[NR] = $1} END {print v[int((
 # configuration it is measured against (in its own rounds).
 do_features() {
     local rounds=${BENCH_FEATURE_ROUNDS:-3} r i
-    local names=("v5 default" "v5 --source-prefix 0,0" "v5 distributed on" "v5 sampling rule"
-                 "sFlow default")
-    local files=(v5 v5 v5 v5 sFlow)
-    local opts=("" "--source-prefix 0,0" "--distributed-threshold 64:8" "--sampling 127.0.0.0/8=64" "")
+    local names=("v5 default" "v5 --horizon off" "v5 --source-prefix 0,0" "v5 distributed on"
+                 "v5 sampling rule" "sFlow default")
+    local files=(v5 v5 v5 v5 v5 sFlow)
+    local opts=("" "--horizon off" "--source-prefix 0,0" "--distributed-threshold 64:8"
+                "--sampling 127.0.0.0/8=64" "")
     local extra
     for extra in ${BENCH_FEATURE_OPTS:-}; do     # more v5 rows: OPT[,OPT...]
         names+=("v5 ${extra//,/ }"); files+=(v5); opts+=("${extra//,/ }")
