@@ -162,6 +162,42 @@ def fixture_datagrams(path):
     return out
 
 
+def metric(mport, name):
+    """One unlabelled sample of a daemon's /metrics (0 when unreachable)."""
+    import urllib.request
+    try:
+        text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % mport,
+                                      timeout=5).read().decode()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith(name + ' '):
+            return float(line.split()[1])
+    return 0
+
+
+def settle(mports, sent, timeout=180.0):
+    """Waits until each daemon has received the datagrams sent to it and
+    its flushes have stopped: with --clock flows a daemon on a loaded machine
+    (or under ASan) may run far behind the sender, as it waits for a flush
+    at every bucket it enters.  A fixed sleep read its backlog as missed
+    alerts."""
+    deadline = time.time() + timeout
+    for mport, n in zip(mports, sent):
+        while (metric(mport, 'scanflow_datagrams_total') < n
+               and time.time() < deadline):
+            time.sleep(0.2)
+        # then quiet: no flush for a second (four flush intervals; a
+        # daemon flushes only when it holds evidence)
+        last = -1
+        while time.time() < deadline:
+            now = metric(mport, 'scanflow_redis_roundtrip_seconds_count')
+            if now == last:
+                break
+            last = now
+            time.sleep(1.0)
+
+
 def run_cluster(c, datagrams, name, alone=False):
     """Three collectors on cluster c, datagram i sent to collector i % 3
     (template-carrying ones to all); the alerts of the one stream.  alone:
@@ -169,12 +205,15 @@ def run_cluster(c, datagrams, name, alone=False):
     import scan_e2e
     daemons, ports = [], []
     try:
+        mports, sent = [], [0, 0, 0]
         for i in range(3):
             ports.append(sfredis.free_port())
+            mports.append(sfredis.free_port())
             daemons.append(sfredis.start_daemon(
                 build, ports[-1], c.url(),
                 ['--home-net', '198.18.0.0/15', '--clock', 'flows',
-                 '--flush-interval', '0.25', '--name', '%s-c%d' % (name, i)],
+                 '--flush-interval', '0.25', '--name', '%s-c%d' % (name, i),
+                 '--metrics', '127.0.0.1:%d' % mports[-1]],
                 os.path.join(tmp, '%s-c%d.log' % (name, i))))
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         k = 0
@@ -184,8 +223,10 @@ def run_cluster(c, datagrams, name, alone=False):
             for port in to:
                 if port == ports[0] or not alone:
                     s.sendto(dg, ('127.0.0.1', port))
+                    sent[ports.index(port)] += 1
             time.sleep(PACE_S)
-        time.sleep(3.0)
+        time.sleep(1.0)
+        settle(mports, sent)
         out = []
         for _id, fields in c.cmd('XRANGE', 'scanflow:alerts', '-', '+') or []:
             kv = dict(zip(fields[::2], fields[1::2]))
@@ -202,16 +243,19 @@ def run(datagrams, name):
     r = sfredis.Redis()
     port = sfredis.free_port()
     log = os.path.join(tmp, name + '.log')
+    mport = sfredis.free_port()
     d = sfredis.start_daemon(build, port, r.url,
                              ['--home-net', '198.18.0.0/15', '--clock', 'flows',
-                              '--flush-interval', '0.25', '--name', name],
+                              '--flush-interval', '0.25', '--name', name,
+                              '--metrics', '127.0.0.1:%d' % mport],
                              log)
     try:
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for dg in datagrams:
             s.sendto(dg, ('127.0.0.1', port))
             time.sleep(PACE_S)
-        time.sleep(1.5)
+        time.sleep(0.5)
+        settle([mport], [len(datagrams)])
         return sfredis.stream_alerts(r)
     finally:
         d.terminate()
