@@ -277,16 +277,7 @@ def slow_rows():
     path = os.path.join(sfredis.FIXTURES, 'slow', 'scenarios.tsv')
     if not os.path.exists(path):
         return []
-    rows, header = [], None
-    for line in open(path):
-        if line.startswith('#') or not line.strip():
-            continue
-        cols = line.rstrip('\n').split('\t')
-        if header is None:
-            header = cols
-        else:
-            rows.append(dict(zip(header, cols)))
-    return rows
+    return sfredis.read_tsv(path)
 
 
 def slow(rows):

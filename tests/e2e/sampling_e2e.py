@@ -84,16 +84,7 @@ def near_scenarios():
     own = os.path.join(NEAR, 'scenarios.tsv')
     if rows or not os.path.exists(own):
         return rows
-    header = None
-    for line in open(own):
-        if line.startswith('#') or not line.strip():
-            continue
-        cols = line.rstrip('\n').split('\t')
-        if header is None:
-            header = cols
-        else:
-            rows.append(dict(zip(header, cols)))
-    return rows
+    return sfredis.read_tsv(own)
 
 
 def truth_path(path, ver, capture):

@@ -23,23 +23,27 @@ def ok(cond, what, detail=()):
     return cond
 
 
-def scenarios(capture='traffic'):
-    """The rows of fixtures/scenarios.tsv of one capture ("traffic":
-    fixtures/traffic/, "campaigns": fixtures/campaigns/), as dicts by
-    column name."""
-    rows = []
-    header = None
-    for line in open(os.path.join(FIXTURES, 'scenarios.tsv')):
+def read_tsv(path):
+    """A tab-separated table with a header line, '#' comments and blank
+    lines skipped, as dicts by column."""
+    rows, header = [], None
+    for line in open(path):
         if line.startswith('#') or not line.strip():
             continue
         cols = line.rstrip('\n').split('\t')
         if header is None:
             header = cols
-            continue
-        row = dict(zip(header, cols))
-        if row.get('capture', 'traffic') == capture:
-            rows.append(row)
+        else:
+            rows.append(dict(zip(header, cols)))
     return rows
+
+
+def scenarios(capture='traffic'):
+    """The rows of fixtures/scenarios.tsv of one capture ("traffic":
+    fixtures/traffic/, "campaigns": fixtures/campaigns/), as dicts by
+    column name."""
+    return [row for row in read_tsv(os.path.join(FIXTURES, 'scenarios.tsv'))
+            if row.get('capture', 'traffic') == capture]
 
 
 def export_rows():

@@ -317,16 +317,8 @@ def check_fixture(alerts, rows, name):
 
 
 def fixture_rows():
-    rows, header = [], None
-    for line in open(os.path.join(sfredis.FIXTURES, 'slow', 'scenarios.tsv')):
-        if line.startswith('#') or not line.strip():
-            continue
-        cols = line.rstrip('\n').split('\t')
-        if header is None:
-            header = cols
-        else:
-            rows.append(dict(zip(header, cols)))
-    return rows
+    return sfredis.read_tsv(os.path.join(sfredis.FIXTURES, 'slow',
+                                         'scenarios.tsv'))
 
 
 def triples(alerts):
