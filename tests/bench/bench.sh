@@ -94,22 +94,31 @@ tree() {
     echo "$1"
     cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true
 }
-# CPU seconds (user + system, all threads) of a process tree.
+# On-CPU seconds of one task (a thread): the scheduler's nanoseconds
+# (/proc/.../schedstat) when the kernel keeps them, else utime + stime
+# of its stat, which are whole ticks (10 ms): too coarse for the receive
+# floor's 0.05-0.1 s.
+task_ns() {
+    local v
+    v=$(awk '{print $1}' "$1/schedstat" 2>/dev/null) && [ -n "$v" ] && { echo "$v"; return; }
+    awk -v hz="$HZ" '{printf "%.0f", ($14 + $15) * 1e9 / hz}' "$1/stat" 2>/dev/null || echo 0
+}
+# CPU seconds of a process tree (all live threads of each process).
 cpu_s() {
-    local t=0 p
+    local t=0 p d
     for p in $(tree "$1"); do
-        t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat 2>/dev/null || echo 0)))
+        for d in /proc/"$p"/task/*; do t=$((t + $(task_ns "$d"))); done
     done
-    echo "$t $HZ" | awk '{printf "%.2f", $1 / $2}'
+    echo "$t" | awk '{printf "%.3f", $1 / 1e9}'
 }
 # CPU seconds of the threads of one process named NAME (comm).
 thread_cpu_s() {
     local t=0 d
     for d in /proc/"$1"/task/*; do
         [ "$(cat "$d/comm" 2>/dev/null)" = "$2" ] || continue
-        t=$((t + $(awk '{print $14 + $15}' "$d/stat" 2>/dev/null || echo 0)))
+        t=$((t + $(task_ns "$d")))
     done
-    echo "$t $HZ" | awk '{printf "%.2f", $1 / $2}'
+    echo "$t" | awk '{printf "%.3f", $1 / 1e9}'
 }
 # Flows per CPU-second, in millions.
 per_cpu() { echo "$1 $2" | awk '{if ($2 > 0) printf "%.2f", $1 / $2 / 1e6; else print "-"}'; }
@@ -118,9 +127,10 @@ per_cpu() { echo "$1 $2" | awk '{if ($2 > 0) printf "%.2f", $1 / $2 / 1e6; else 
 decode_cpu_s() {   # FILE [--fixbuf-only]
     local files=() i
     for i in $(seq "$LOOPS"); do files+=("$1"); done
-    /usr/bin/time -f '%U %S' -o "$WORK/decode.time" "$SCANFLOW" decode --format none ${2:-} \
-        "${files[@]}" >/dev/null 2>&1
-    awk '{printf "%.2f", $1 + $2}' "$WORK/decode.time"
+    # bash's time: the child's rusage in ms, where time(1) prints 10 ms
+    local TIMEFORMAT='%3U %3S'
+    { time "$SCANFLOW" decode --format none ${2:-} "${files[@]}" >/dev/null 2>&1; } 2>"$WORK/decode.time"
+    awk '{printf "%.3f", $1 + $2}' "$WORK/decode.time"
 }
 
 # Peak RSS (VmHWM) of a process tree, MiB.
@@ -145,7 +155,8 @@ settle() {
     while [ $n -lt 60 ]; do
         sleep 0.3
         b=$(cpu_s "$1")
-        [ "$a" = "$b" ] && break
+        # idle: under 1% of a CPU over the 0.3 s (timers still tick)
+        awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a < 0.003) }' && break
         a=$b
         n=$((n + 1))
     done
@@ -278,7 +289,7 @@ bench_version() {   # LABEL FILE
     r1=$(cpu_s "$REDIS_PID")
     local s_n r_cpu calls
     s_n=$(sfd_records)
-    r_cpu=$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')
+    r_cpu=$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')
     calls=$(redis_calls)
 
     # the same daemon with a --home-net that no flow of the mix enters
@@ -413,7 +424,7 @@ do_scans() {
         calls=$(redis_calls); usec=$(redis_usec)
         redis_stop
         printf '%-6s %10s %7s %10s %7s %9s %s\n' "$label" "$(sfd_records)" "$s_cpu" "$calls" \
-            "$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')" "$(echo "$usec" | awk '{printf "%.1f", $1 / 1000}')" \
+            "$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')" "$(echo "$usec" | awk '{printf "%.1f", $1 / 1000}')" \
             "$(echo "$r0 $r1 $s_cpu $usec" | awk '{if ($3 > 0) printf "%.0f%% of scanflowd CPU (in commands: %.1f%%)", 100 * ($2 - $1) / $3, $4 / 1e4 / $3}')"
     done
 }
@@ -638,7 +649,7 @@ do_memory() {
     echo "    scanflowd: $(sfd_records) records, VmHWM ${base} -> ${grown} MiB, $cpu CPU s;" \
         "$(sfd_counter 'sources evicted') sources evicted, $(sfd_counter 'elements dropped') elements dropped," \
         "$(sfd_counter 'redis commands') redis commands"
-    echo "    redis: $(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}') CPU s," \
+    echo "    redis: $(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}') CPU s," \
         "used_memory $(redis_info used_memory) bytes, $(redis-cli -s "$REDIS_SOCK" dbsize) keys"
     redis_stop
 }
@@ -665,7 +676,7 @@ horizon_cost() {   # LABEL [scanflowd options...]
     printf '  %-18s v5 x%s: %9s evidence flows, %8s redis commands (%.4f a flow, %s bytes in a flow), redis %s CPU s (%.2f us a flow in commands), used_memory %s after\n' \
         "$label" "$LOOPS" "$ev" "$calls" "$(echo "$calls $ev" | awk '{print $1 / $2}')" \
         "$(echo "${bytes:-0} $ev" | awk '{printf "%.2f", $1 / $2}')" \
-        "$(echo "$r0 $r1" | awk '{printf "%.2f", $2 - $1}')" "$(echo "$usec $ev" | awk '{print $1 / $2}')" "$u1"
+        "$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')" "$(echo "$usec $ev" | awk '{print $1 / $2}')" "$u1"
     horizon_memory "$label" "$@"
 }
 
