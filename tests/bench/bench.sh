@@ -120,6 +120,11 @@ thread_cpu_s() {
     done
     echo "$t" | awk '{printf "%.3f", $1 / 1e9}'
 }
+# CPU seconds since BASE (a reading of cpu_s or thread_cpu_s).  Each
+# collector is read once it is ready (listening) and again once the input
+# is drained, so that start-up (scanflowd maps and touches its tables:
+# about 0.04 s) is not counted as work on the flows, for any collector.
+since() { echo "$1 $2" | awk '{printf "%.3f", $1 - $2}'; }
 # Flows per CPU-second, in millions.
 per_cpu() { echo "$1 $2" | awk '{if ($2 > 0) printf "%.2f", $1 / $2 / 1e6; else print "-"}'; }
 # CPU seconds of `scanflow decode --format none` over LOOPS copies of FILE:
@@ -233,7 +238,12 @@ sfd_start() {   # NAME PORT [taskset-cpu] [extra options...]
     SFD_PID=$!
     PIDS+=("$SFD_PID")
     wait_log "$SFD_LOG" "listening on" || exit 1
+    SFD_CPU0=$(cpu_s "$SFD_PID")
+    SFD_RX0=$(thread_cpu_s "$SFD_PID" scanflowd)
+    SFD_RT0=$(thread_cpu_s "$SFD_PID" sf-redis)
 }
+# scanflowd's CPU seconds since it was ready.
+sfd_cpu() { since "$(cpu_s "$SFD_PID")" "$SFD_CPU0"; }
 sfd_stop() {
     kill -TERM "$SFD_PID"; wait "$SFD_PID" 2>/dev/null
 }
@@ -249,9 +259,11 @@ floor_cpu_s() {   # FILE PORT
     local fpid=$!
     PIDS+=("$fpid")
     wait_log "$WORK/floor.log" "listening" || exit 1
+    local c0
+    c0=$(cpu_s $fpid)
     replay "$1" "$2" "$RATE" "$LOOPS"
     settle $fpid
-    cpu_s $fpid
+    since "$(cpu_s $fpid)" "$c0"
     kill -TERM $fpid; wait $fpid 2>/dev/null
 }
 
@@ -281,9 +293,10 @@ bench_version() {   # LABEL FILE
     settle "$SFD_PID"
     sleep 1.5                       # one flush interval: Redis work done
     local s_cpu s_hwm s_drop
-    s_cpu=$(cpu_s "$SFD_PID"); s_hwm=$(hwm_mb "$SFD_PID"); s_drop=$(udp_drops $port)
+    s_cpu=$(sfd_cpu); s_hwm=$(hwm_mb "$SFD_PID"); s_drop=$(udp_drops $port)
     local rx_cpu redis_thr
-    rx_cpu=$(thread_cpu_s "$SFD_PID" scanflowd); redis_thr=$(thread_cpu_s "$SFD_PID" sf-redis)
+    rx_cpu=$(since "$(thread_cpu_s "$SFD_PID" scanflowd)" "$SFD_RX0")
+    redis_thr=$(since "$(thread_cpu_s "$SFD_PID" sf-redis)" "$SFD_RT0")
     sfd_stop
     sleep 0.5
     r1=$(cpu_s "$REDIS_PID")
@@ -299,7 +312,7 @@ bench_version() {   # LABEL FILE
     sfd_start "$label-floor" $port ""
     replay "$file" $port "$RATE" "$LOOPS"
     settle "$SFD_PID"
-    floor_cpu=$(cpu_s "$SFD_PID")
+    floor_cpu=$(sfd_cpu)
     sfd_stop
     redis_stop
 
@@ -315,10 +328,11 @@ bench_version() {   # LABEL FILE
     local npid=$!
     PIDS+=("$npid")
     wait_log "$WORK/nfcapd.$label.log" "Startup" || exit 1
+    local n_cpu n_hwm n0
+    n0=$(cpu_s $npid)
     replay "$file" $port "$RATE" "$LOOPS"
     settle $npid
-    local n_cpu n_hwm
-    n_cpu=$(cpu_s $npid); n_hwm=$(hwm_mb $npid)
+    n_cpu=$(since "$(cpu_s $npid)" "$n0"); n_hwm=$(hwm_mb $npid)
     kill -TERM $npid; wait $npid 2>/dev/null
     local n_n
     n_n=$(nfdump -R "$nd" -I 2>/dev/null | awk '/^Flows:/ {print $2}')
@@ -343,10 +357,11 @@ EOF
     PIDS+=("$apid")
     wait_log "$WORK/nfacctd.$label.log" "waiting for $akind" || exit 1
     sleep 0.5
+    local a_cpu a_hwm a0
+    a0=$(cpu_s $apid)
     replay "$file" $port "$RATE" "$LOOPS"
     settle $apid
-    local a_cpu a_hwm
-    a_cpu=$(cpu_s $apid); a_hwm=$(hwm_mb $apid)
+    a_cpu=$(since "$(cpu_s $apid)" "$a0"); a_hwm=$(hwm_mb $apid)
     kill -INT $apid; wait $apid 2>/dev/null
     # nfacctd counts packets, not flows: flows received = flows offered x
     # (packets it aggregated / packets offered)
@@ -417,7 +432,7 @@ do_scans() {
         replay "$file" $port "$SCAN_RATE" "$SCAN_LOOPS"
         settle "$SFD_PID"
         sleep 1.5
-        s_cpu=$(cpu_s "$SFD_PID")
+        s_cpu=$(sfd_cpu)
         sfd_stop
         sleep 0.5
         r1=$(cpu_s "$REDIS_PID")
@@ -453,7 +468,7 @@ feature_cpu() {   # FILE [options...]
     replay "$file" $port "$RATE" "$LOOPS"
     settle "$SFD_PID"
     sleep 1.5
-    c=$(cpu_s "$SFD_PID")
+    c=$(sfd_cpu)
     sfd_stop
     redis_stop
     echo "$c"
@@ -533,7 +548,7 @@ lossless_try() {   # RATE WORKERS SENDERS -> "counted offered drops cpu sent-pps
     settle "$SFD_PID"
     local drops cpu
     drops=$(($(udp_drops $port) - d0))
-    cpu=$(cpu_s "$SFD_PID")
+    cpu=$(sfd_cpu)
     sfd_stop
     # the rate the senders reached (a sender tops out near 400,000/s)
     local sent
@@ -641,7 +656,7 @@ do_memory() {
     sleep 1.5
     grown=$(hwm_mb "$SFD_PID")
     local cpu
-    cpu=$(cpu_s "$SFD_PID")
+    cpu=$(sfd_cpu)
     sfd_stop
     sleep 0.5
     r1=$(cpu_s "$REDIS_PID")
