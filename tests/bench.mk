@@ -19,7 +19,7 @@ EXTRA_PROGRAMS = tests/bench/floor tests/bench/libcost tests/bench/probcost
 tests_bench_floor_SOURCES = tests/bench/floor.c
 tests_bench_floor_CFLAGS = $(SF_CFLAGS)
 CLEANFILES += tests/bench/floor$(EXEEXT)
-BENCH_DIST = tests/bench/bench.sh tests/bench/make-inputs.sh \
+BENCH_DIST = tests/bench/bench.sh tests/bench/ab.sh tests/bench/make-inputs.sh \
 	tests/bench/gen-traffic.py tests/bench/gen-flood.py
 EXTRA_DIST += $(BENCH_DIST)
 
