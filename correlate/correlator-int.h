@@ -90,6 +90,9 @@ struct sf_correlator {
     sf_notifier_t   *notifier;
     GHashTable      *alerted;           /* "src|kind" -> sf_alerted_t */
     gint             rules_changed;     /* atomic: the seen table must go */
+    gint             rules_gen;         /* atomic, written under agg_lock:
+                                           reloads so far (feeds retake
+                                           --home-net when it moves) */
     sf_correlator_stats_t st;           /* Redis-thread fields, state_lock */
 };
 

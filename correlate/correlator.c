@@ -165,6 +165,7 @@ void sf_correlator_reload(sf_correlator_t *c, const sf_correlate_config_t *cfg)
     /* ... and its counts read again: the Redis thread forgets what the
      * bucket holds before its next flush, so repeats are counted */
     g_atomic_int_set(&c->rules_changed, 1);
+    g_atomic_int_inc(&c->rules_gen);
     g_mutex_unlock(&c->agg_lock);
     g_mutex_unlock(&c->rules_lock);
     sf_rules_free(old);

@@ -24,12 +24,11 @@
 #include "cidr.h"
 #include "evidence.h"
 
-/* Whether a flow is a probe: from outside into --home-net; agg_lock held
- * (SIGHUP replaces the rules).  Both addresses are tested against each
- * prefix as masked words (cidr.h): this runs for every evidence flow. */
-static gboolean probe_locked(const sf_correlator_t *c, const sf_flow_t *flow)
+/* Whether a flow is a probe: from outside into --home-net.  Both
+ * addresses are tested against each prefix as masked words (cidr.h): this
+ * runs for every evidence flow. */
+static gboolean is_probe(const GArray *home, const sf_flow_t *flow)
 {
-    const GArray *home = c->rules->home_words;
     gboolean dst_in = FALSE;
 
     if (home->len == 0)
@@ -45,7 +44,11 @@ static gboolean probe_locked(const sf_correlator_t *c, const sf_flow_t *flow)
 
 /* A receive thread's stage: the lock and the shared counter are taken
  * once per batch, not per flow (with several workers, per flow they were
- * also contended). */
+ * also contended).  Only probes are staged: the feed tests --home-net
+ * before the copy, against its own reference to the rules' prefixes
+ * (home), taken under agg_lock; after a SIGHUP (rules_gen moved) the
+ * next evidence flow or drain takes the new one under the lock and tests
+ * what is staged again. */
 #define FEED_BATCH 64
 
 struct sf_correlator_feed {
@@ -55,6 +58,8 @@ struct sf_correlator_feed {
     sf_flow_t        staged[FEED_BATCH];
     gboolean         with_port[FEED_BATCH];
     guint64          hash[FEED_BATCH];      /* drain scratch */
+    GArray          *home;                  /* a ref of rules->home_words */
+    gint             gen;                   /* c->rules_gen when taken */
     gint64           newest;                /* --clock flows */
 };
 
@@ -63,6 +68,10 @@ sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
     sf_correlator_feed_t *f = g_new0(sf_correlator_feed_t, 1);
 
     f->c = c;
+    g_mutex_lock(&c->agg_lock);
+    f->home = g_array_ref(c->rules->home_words);
+    f->gen = g_atomic_int_get(&c->rules_gen);
+    g_mutex_unlock(&c->agg_lock);
     return f;
 }
 
@@ -108,6 +117,27 @@ static void wait_for_swap(sf_correlator_t *c)
     g_mutex_unlock(&c->state_lock);
 }
 
+/* agg_lock held, after a SIGHUP: takes the new --home-net and keeps the
+ * staged flows that are probes by it. */
+static void retake_home_locked(sf_correlator_feed_t *f)
+{
+    guint n = 0;
+
+    g_array_unref(f->home);
+    f->home = g_array_ref(f->c->rules->home_words);
+    f->gen = g_atomic_int_get(&f->c->rules_gen);
+    for (guint i = 0; i < f->n; i++) {
+        if (!is_probe(f->home, &f->staged[i]))
+            continue;
+        if (n != i) {
+            f->staged[n] = f->staged[i];
+            f->with_port[n] = f->with_port[i];
+        }
+        n++;
+    }
+    f->n = n;
+}
+
 static void feed_drain(sf_correlator_feed_t *f)
 {
     sf_correlator_t *c = f->c;
@@ -127,22 +157,23 @@ static void feed_drain(sf_correlator_feed_t *f)
         __atomic_fetch_add(&c->flows, f->flows, __ATOMIC_RELAXED);
         f->flows = 0;
     }
-    if (f->n == 0)
+    gboolean reloaded = g_atomic_int_get(&c->rules_gen) != f->gen;
+
+    if (f->n == 0 && !reloaded)
         return;
     g_mutex_lock(&c->agg_lock);
+    if (reloaded)
+        retake_home_locked(f);
+    if (f->n == 0) {
+        g_mutex_unlock(&c->agg_lock);
+        return;
+    }
     /* the probes' sources' table entries and bodies are random accesses
      * into megabytes: ask for all of them before touching any */
-    guint n = 0;
-    for (guint i = 0; i < f->n; i++) {
-        if (!probe_locked(c, &f->staged[i]))
-            continue;
-        if (n != i) {
-            f->staged[n] = f->staged[i];
-            f->with_port[n] = f->with_port[i];
-        }
-        f->hash[n] = sf_agg_hash(c->active, &f->staged[n].src);
-        sf_agg_prefetch(c->active, f->hash[n], FALSE);
-        n++;
+    guint n = f->n;
+    for (guint i = 0; i < n; i++) {
+        f->hash[i] = sf_agg_hash(c->active, &f->staged[i].src);
+        sf_agg_prefetch(c->active, f->hash[i], FALSE);
     }
     for (guint i = 0; i < n; i++)
         sf_agg_prefetch(c->active, f->hash[i], TRUE);
@@ -177,6 +208,13 @@ void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed)
     }
     if (sf_evidence_classify(flow) == SF_EVIDENCE_NONE)
         return;
+    if (G_UNLIKELY(g_atomic_int_get(&f->c->rules_gen) != f->gen)) {
+        g_mutex_lock(&f->c->agg_lock);
+        retake_home_locked(f);
+        g_mutex_unlock(&f->c->agg_lock);
+    }
+    if (!is_probe(f->home, flow))
+        return;
     f->staged[f->n] = *flow;
     if (f->c->cfg->clock_flows && f->newest > 0)
         f->staged[f->n].arrival_ms = f->newest;
@@ -190,5 +228,6 @@ void sf_correlator_feed_free(sf_correlator_feed_t *f)
     if (f == NULL)
         return;
     feed_drain(f);
+    g_array_unref(f->home);
     g_free(f);
 }

@@ -610,6 +610,49 @@ static void test_reload(void)
     sf_correlate_config_free(cfg);
 }
 
+/* SIGHUP's reload of --home-net reaches a feed that staged nothing since
+ * (it tests --home-net before staging, against its own copy): flows into
+ * the new home net count after the reload, flows into the old one no
+ * longer do, and what a feed staged before the reload is tested again
+ * when it files. */
+static void test_reload_home(void)
+{
+    sf_correlate_config_t *cfg = config("--home-net 198.51.100.0/24");
+    sf_correlate_config_t *cfg2 = config("--home-net 192.0.2.0/24");
+    sf_correlate_config_t *cfg3 = config("--home-net 198.51.100.0/24");
+    sf_correlator_t *c = correlator(cfg, "reload-home");
+    sf_correlator_stats_t st;
+
+    flushall();
+    feed_ports(c, "203.0.113.80", "192.0.2.1", 1, 10);
+    feed_ports(c, "203.0.113.80", "198.51.100.1", 1, 3);
+    sf_correlator_get_stats(c, &st);
+    g_assert_cmpuint(st.evidence, ==, 3);
+    sf_correlator_reload(c, cfg2);
+    feed_ports(c, "203.0.113.80", "192.0.2.1", 11, 20);
+    feed_ports(c, "203.0.113.80", "198.51.100.1", 4, 6);
+    feed_ports(c, "192.0.2.7", "198.51.100.1", 1, 5);     /* outbound */
+    sf_correlator_get_stats(c, &st);
+    g_assert_cmpuint(st.evidence, ==, 3 + 10);
+    /* staged under cfg2, filed after the reload to cfg3: left out */
+    for (guint p = 21; p <= 25; p++) {
+        sf_flow_t f = test_syn("203.0.113.80", "192.0.2.1", (guint16)p);
+        offer(c, &f);
+    }
+    sf_correlator_reload(c, cfg3);
+    batch_end(c);
+    sf_correlator_get_stats(c, &st);
+    g_assert_cmpuint(st.evidence, ==, 3 + 10);
+    feed_ports(c, "203.0.113.80", "198.51.100.1", 7, 8);
+    sf_correlator_get_stats(c, &st);
+    g_assert_cmpuint(st.evidence, ==, 3 + 10 + 2);
+    g_assert_cmpuint(st.flows, ==, 10 + 3 + 10 + 3 + 5 + 5 + 2);
+    release(c);
+    sf_correlate_config_free(cfg3);
+    sf_correlate_config_free(cfg2);
+    sf_correlate_config_free(cfg);
+}
+
 /* Redis unreachable: the sink stays cheap and free() returns promptly. */
 static void test_redis_down(void)
 {
@@ -1636,6 +1679,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/allow-tag-v6", test_allow_tag_v6);
     g_test_add_func("/correlate/redis/redis-down", test_redis_down);
     g_test_add_func("/correlate/redis/reload", test_reload);
+    g_test_add_func("/correlate/redis/reload-home", test_reload_home);
     g_test_add_func("/correlate/redis/skip-known", test_skip_known);
     g_test_add_func("/correlate/redis/repeat-scan", test_repeat_scan);
     g_test_add_func("/correlate/redis/nets-cap", test_nets_cap);
