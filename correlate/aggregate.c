@@ -642,12 +642,7 @@ static gboolean same_dst(const sf_agg_t *a, const body_t *b, const sf_flow_t *f)
            && !sf_addr_is_v4(&f->dst);
 }
 
-guint64 sf_agg_hash(const sf_agg_t *a, const sf_addr_t *src)
-{
-    return sf_hash_addr(a->seed, src);
-}
-
-void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body)
+static void prefetch(const sf_agg_t *a, guint64 h, gboolean body)
 {
     const tslot_t *t = &a->table[(guint32)h & a->table_mask];
 
@@ -660,7 +655,7 @@ void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body)
         __builtin_prefetch(&a->bodies[t->body - 1], 1);
 }
 
-void sf_agg_prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
+static void prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
                            gboolean with_port, guint64 h)
 {
     const tslot_t *t = &a->table[(guint32)h & a->table_mask];
@@ -670,7 +665,7 @@ void sf_agg_prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
     const body_t *b = &a->bodies[t->body - 1];
     if (b->owner == 0 || !(b->flags & BF_USED) || !sf_addr_equal(&b->addr, &f->src))
         return;
-    /* what sf_agg_add_hashed will look up past the body's caches */
+    /* what add_hashed will look up past the body's caches */
     if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)) {
         guint64 eh = elem_hash(a, b->owner, EL_PORT, f->dst_port);
         __builtin_prefetch(&a->index[(guint32)eh & a->index_mask]);
@@ -683,12 +678,7 @@ void sf_agg_prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
     }
 }
 
-void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
-{
-    sf_agg_add_hashed(a, f, with_port, sf_hash_addr(a->seed, &f->src));
-}
-
-void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
+static void add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
                        guint64 h)
 {
     if (a->n_bodies == 0)
@@ -755,6 +745,34 @@ void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
         b->u.pool.last_host = host;
         b->flags |= BF_LAST_DST | BF_LAST_V6;
     }
+}
+
+void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
+{
+    add_hashed(a, f, with_port, sf_hash_addr(a->seed, &f->src));
+}
+
+/* The sources' table entries and bodies are random accesses into
+ * megabytes: the batch asks for all entries, then (once those are in
+ * cache) the bodies they name, then the element index slots the adds will
+ * look up, and only then files the flows; their misses overlap instead of
+ * coming one by one.  One function, so that the stages inline. */
+void sf_agg_add_batch(sf_agg_t *a, const sf_flow_t *flows,
+                      const gboolean *with_port, guint n)
+{
+    guint64 h[SF_AGG_BATCH];
+
+    g_return_if_fail(n <= SF_AGG_BATCH);
+    for (guint i = 0; i < n; i++) {
+        h[i] = sf_hash_addr(a->seed, &flows[i].src);
+        prefetch(a, h[i], FALSE);
+    }
+    for (guint i = 0; i < n; i++)
+        prefetch(a, h[i], TRUE);
+    for (guint i = 0; i < n; i++)
+        prefetch_elems(a, &flows[i], with_port[i], h[i]);
+    for (guint i = 0; i < n; i++)
+        add_hashed(a, &flows[i], with_port[i], h[i]);
 }
 
 gboolean sf_agg_is_empty(const sf_agg_t *a)

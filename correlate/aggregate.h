@@ -57,21 +57,11 @@ sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
 void sf_agg_free(sf_agg_t *a);
 /* Files one evidence flow; with_port adds its destination port. */
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port);
-/* The same, with h = sf_agg_hash(a, &f->src). */
-void sf_agg_add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
-                       guint64 h);
-/* A source's hash in this aggregate (its seed is its own). */
-guint64 sf_agg_hash(const sf_agg_t *a, const sf_addr_t *src);
-/* Hints for a batch of flows to add, by their sources' hashes: their
- * table entries (body FALSE), then, once those are in cache, their
- * sources' bodies (body TRUE).  The lookups of a batch then wait for
- * memory together, not one by one. */
-void sf_agg_prefetch(const sf_agg_t *a, guint64 h, gboolean body);
-/* A third stage, once the bodies are in cache: the element index slots
- * the flow's add will look up (a port, or a host of the /24 last filed),
- * for sources already in the element pool. */
-void sf_agg_prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
-                           gboolean with_port, guint64 h);
+/* Files n (at most SF_AGG_BATCH) evidence flows, as sf_agg_add would one
+ * by one, asking for the memory each will touch before filing any. */
+#define SF_AGG_BATCH 64
+void sf_agg_add_batch(sf_agg_t *a, const sf_flow_t *flows,
+                      const gboolean *with_port, guint n);
 gboolean sf_agg_is_empty(const sf_agg_t *a);
 guint sf_agg_source_count(const sf_agg_t *a);
 /* Latest arrival_ms filed: the flush's place in the window. */

@@ -49,7 +49,7 @@ static gboolean is_probe(const GArray *home, const sf_flow_t *flow)
  * (home), taken under agg_lock; after a SIGHUP (rules_gen moved) the
  * next evidence flow or drain takes the new one under the lock and tests
  * what is staged again. */
-#define FEED_BATCH 64
+#define FEED_BATCH SF_AGG_BATCH
 
 struct sf_correlator_feed {
     sf_correlator_t *c;
@@ -57,7 +57,6 @@ struct sf_correlator_feed {
     guint64          flows;                 /* offered, not yet counted */
     sf_flow_t        staged[FEED_BATCH];
     gboolean         with_port[FEED_BATCH];
-    guint64          hash[FEED_BATCH];      /* drain scratch */
     GArray          *home;                  /* a ref of rules->home_words */
     gint             gen;                   /* c->rules_gen when taken */
     gint64           newest;                /* --clock flows */
@@ -168,19 +167,8 @@ static void feed_drain(sf_correlator_feed_t *f)
         g_mutex_unlock(&c->agg_lock);
         return;
     }
-    /* the probes' sources' table entries and bodies are random accesses
-     * into megabytes: ask for all of them before touching any */
     guint n = f->n;
-    for (guint i = 0; i < n; i++) {
-        f->hash[i] = sf_agg_hash(c->active, &f->staged[i].src);
-        sf_agg_prefetch(c->active, f->hash[i], FALSE);
-    }
-    for (guint i = 0; i < n; i++)
-        sf_agg_prefetch(c->active, f->hash[i], TRUE);
-    for (guint i = 0; i < n; i++)
-        sf_agg_prefetch_elems(c->active, &f->staged[i], f->with_port[i], f->hash[i]);
-    for (guint i = 0; i < n; i++)
-        sf_agg_add_hashed(c->active, &f->staged[i], f->with_port[i], f->hash[i]);
+    sf_agg_add_batch(c->active, f->staged, f->with_port, n);
     /* many-to-one: counted per target before probation (when on) */
     if (c->cfg->distributed_ports > 0)
         for (guint i = 0; i < n; i++)
