@@ -182,14 +182,3 @@ sf_evidence_t sf_evidence_classify(const sf_flow_t *f)
                                         : SF_EVIDENCE_NONE;
     }
 }
-
-gboolean sf_evidence_has_port(const sf_flow_t *f)
-{
-    if (f->proto == PROTO_TCP && (f->fields & SF_HAS_TCP_FLAGS)
-        && (f->tcp_flags & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK))
-               == TCP_ACK)
-        return FALSE;           /* an ACK probe: hosts only (rule 5) */
-    return (f->fields & SF_HAS_PORTS)
-        && (f->proto == PROTO_TCP || f->proto == PROTO_UDP
-            || f->proto == PROTO_SCTP);
-}

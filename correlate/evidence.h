@@ -25,7 +25,18 @@ typedef enum sf_evidence {
 
 sf_evidence_t sf_evidence_classify(const sf_flow_t *f);
 /* Whether the evidence flow's destination port is a dimension (TCP, UDP,
- * SCTP; not for an ACK probe, which counts toward host sweeps only). */
-gboolean sf_evidence_has_port(const sf_flow_t *f);
+ * SCTP; not for an ACK probe, which counts toward host sweeps only).
+ * Inline: the feed asks it of every evidence flow. */
+static inline gboolean sf_evidence_has_port(const sf_flow_t *f)
+{
+    enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10,
+           TCP = 6, UDP = 17, SCTP = 132 };
+
+    if (f->proto == TCP && (f->fields & SF_HAS_TCP_FLAGS)
+        && (f->tcp_flags & (FIN | SYN | RST | PSH | ACK)) == ACK)
+        return FALSE;           /* an ACK probe: hosts only (rule 5) */
+    return (f->fields & SF_HAS_PORTS)
+        && (f->proto == TCP || f->proto == UDP || f->proto == SCTP);
+}
 
 #endif

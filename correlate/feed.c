@@ -27,7 +27,7 @@
 /* Whether a flow is a probe: from outside into --home-net.  Both
  * addresses are tested against each prefix as masked words (cidr.h): this
  * runs for every evidence flow. */
-static gboolean is_probe(const GArray *home, const sf_flow_t *flow)
+static inline gboolean is_probe(const GArray *home, const sf_flow_t *flow)
 {
     gboolean dst_in = FALSE;
 
