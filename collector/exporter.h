@@ -172,6 +172,9 @@ typedef struct sf_tmpl {
                                            this many fields of each */
     uint64_t        mask;       /* elements present (fbrecord.h F_*) */
     sf_recipe_t     recipe;
+    const uint8_t  *rec;        /* the clean template record it was built
+                                   from (stored after plan[]) */
+    uint16_t        rec_len;
     sf_plan_field_t plan[];
 } sf_tmpl_t;
 

@@ -58,9 +58,10 @@ typedef struct sf_field {
 
 /* Builds what scanflow keeps of a clean template (g_free() it): the
  * elements present and, when every field has a fixed length, the plan of
- * the fast path. */
+ * the fast path; it keeps a copy of the clean template record rec (at
+ * most 65535 bytes), which a refresh is compared with. */
 sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
-                      uint32_t hash);
+                      uint32_t hash, const uint8_t *rec, size_t rec_len);
 
 /* The fast path: decodes the records of one data set of a fixed-length
  * template t, exactly as libfixbuf would (reduced-size integers widened,

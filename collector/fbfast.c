@@ -77,14 +77,19 @@ static void plan_sort(sf_tmpl_t *t, const sf_plan_field_t *plan, unsigned n)
 }
 
 sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
-                      uint32_t hash)
+                      uint32_t hash, const uint8_t *rec, size_t rec_len)
 {
     sf_tmpl_t *t;
     sf_plan_field_t plan[F_COUNT];
     unsigned off = 0, nplan = 0;
-
     /* each element is planned once at most */
-    t = g_malloc0(sizeof *t + MIN(n, (unsigned)F_COUNT) * sizeof t->plan[0]);
+    size_t plan_size = MIN(n, (unsigned)F_COUNT) * sizeof t->plan[0];
+
+    rec_len = MIN(rec_len, (size_t)G_MAXUINT16);
+    t = g_malloc0(sizeof *t + plan_size + rec_len);
+    memcpy((uint8_t *)t->plan + plan_size, rec, rec_len);
+    t->rec = (const uint8_t *)t->plan + plan_size;
+    t->rec_len = (uint16_t)rec_len;
 
     t->hash = hash;
     t->fast = true;

@@ -137,12 +137,21 @@ static void withdraw_all(walk_t *w, bool options)
     g_array_free(gone, TRUE);
 }
 
+/* Whether old was built from this very clean template record. */
+static bool same_template(const sf_tmpl_t *old, bool options, uint32_t hash,
+                          const uint8_t *rec, size_t len)
+{
+    return old != NULL && old->options == options && old->hash == hash
+        && old->rec_len == len && memcmp(old->rec, rec, len) == 0;
+}
+
 /* Records a template in scanflow's table; false if the cap refuses it. */
-static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
-                     unsigned nfields)
+static bool remember(walk_t *w, uint16_t tid, bool options,
+                     const uint8_t *rec, size_t len, unsigned nfields)
 {
     gpointer key = SF_TKEY(w->domain, tid);
     const sf_tmpl_t *old = g_hash_table_lookup(w->e->templates, key);
+    uint32_t hash = fnv1a(rec, len);
 
     if (old == NULL && g_hash_table_size(w->e->templates) >= w->lim->max_templates) {
         sf_count(w->st, SF_C_TEMPLATE_CAP, 1);
@@ -151,13 +160,13 @@ static bool remember(walk_t *w, uint16_t tid, bool options, uint32_t hash,
     if (old != NULL && (old->hash != hash || old->options != options))
         sf_count(w->st, SF_C_TEMPLATES_REDEFINED, 1);
     sf_count(w->st, options ? SF_C_OPTIONS_TEMPLATES : SF_C_TEMPLATES, 1);
-    /* The plan is built again even for a refresh: the 32-bit hash only
-     * counts redefinitions, and an exporter that crafted a collision
-     * would otherwise keep the fast path on a layout libfixbuf no longer
-     * has.  A plan costs far less than libfixbuf's parse of the record,
-     * which refreshes are spared (emit_template). */
-    g_hash_table_insert(w->e->templates, key,
-                        sf_fb_plan(w->fields, nfields, options, hash));
+    /* A refresh (the same record byte for byte, not only the same 32-bit
+     * hash, which an exporter could collide) keeps the plan it had:
+     * exporters resend their templates every few packets. */
+    if (!same_template(old, options, hash, rec, len))
+        g_hash_table_insert(w->e->templates, key,
+                            sf_fb_plan(w->fields, nfields, options, hash,
+                                       rec, len));
     w->m->dom->had_template = true;
     for (guint i = 0; i < w->forget->len; i++)      /* defined again */
         if (g_array_index(w->forget, uint16_t, i) == tid)
@@ -210,7 +219,7 @@ static bool emit_template(walk_t *w, uint16_t tid, unsigned count,
     sf_put16(w->out + start + 2, (uint16_t)out_count);
     if (options)
         sf_put16(w->out + start + 4, (uint16_t)out_scope);
-    if (!remember(w, tid, options, fnv1a(w->out + start, pos - start), out_count))
+    if (!remember(w, tid, options, w->out + start, pos - start, out_count))
         return false;
     /* Left out when libfixbuf holds this very template already (its
      * session as the messages before left it: it reads this one only after
