@@ -393,6 +393,51 @@ static void test_redefinition(fx_t *fx, gconstpointer data)
     g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 2);
 }
 
+/* What scanflow keeps of template 256 of domain 1 (one exporter). */
+static void keep_tmpl(const sf_exporter_t *e, void *ctx)
+{
+    *(const sf_tmpl_t **)ctx = g_hash_table_lookup(e->templates, SF_TKEY(1, 256));
+}
+
+static const sf_tmpl_t *tmpl_256(const fx_t *fx)
+{
+    const sf_tmpl_t *t = NULL;
+
+    sf_decoder_foreach_exporter(fx->d, keep_tmpl, &t);
+    g_assert_nonnull(t);
+    return t;
+}
+
+/* A refresh (the same template record) keeps the plan built for it; a
+ * redefinition builds another, which the next records are read with. */
+static void test_refresh_keeps_plan(fx_t *fx, gconstpointer data)
+{
+    static const fs_t f2[] = {
+        { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
+        { 1, 4, 0 }, { 2, 4, 0 },
+    };
+    pkt_t p;
+
+    good_ipfix(fx);
+    const sf_tmpl_t *first = tmpl_256(fx);
+    g_assert_true(first->fast);
+    good_ipfix(fx);
+    good_ipfix(fx);
+    g_assert_true(tmpl_256(fx) == first);
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES), ==, 3);
+
+    ipfix_hdr(&p, 0, 6, 1);
+    size_t s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 256, f2, G_N_ELEMENTS(f2));
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed(fx, &p);
+    g_assert_true(tmpl_256(fx) != first);
+    g_assert_cmpuint(tmpl_256(fx)->nplan, ==, G_N_ELEMENTS(f2));
+    good_ipfix(fx);                     /* the old layout again: read right */
+    g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 2);
+}
+
 /* Found by fuzz-v9 (fixtures/fuzz-crashes/v9-crash-78456f609441f0fe): a
  * data set shorter than one record of its template, then a template set
  * redefining that template, then a data set of the new layout, all in one
@@ -740,6 +785,7 @@ int main(int argc, char **argv)
     ADD("/decoder/template/overrun", test_template_overrun);
     ADD("/decoder/template/varlen-overrun", test_varlen_overrun);
     ADD("/decoder/template/redefinition", test_redefinition);
+    ADD("/decoder/template/refresh-keeps-plan", test_refresh_keeps_plan);
     ADD("/decoder/template/redefinition-after-short-set", test_redefinition_after_short_set);
     ADD("/decoder/template/refresh-after-early-stop", test_refresh_after_early_stop);
     ADD("/decoder/template/refresh-after-redefinition", test_refresh_after_redefinition);
