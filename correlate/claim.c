@@ -76,6 +76,8 @@ void sf_claimer_free(sf_claimer_t *k)
     g_free(k);
 }
 
+/* Replies of a claim's commands; one fewer for an IPv4 entity, whose
+ * hosts and nets come back in one reply (sf_exact_count4). */
 #define N_CLAIM_REPLIES 10
 
 /* One command per bucket key of sk DIM: PFCOUNT or MGET over b0..b1. */
@@ -135,8 +137,14 @@ static void claim_commands(sf_claimer_t *k, sf_pipe_t *p,
         sf_key_source(sk, &c->src);
     claim_call(k, p, sk, cl, h, now_ms);
     sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_PORTS, sec), b0, b1);
-    sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_ADDRS, sec), b0, b1);
-    sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_NETS, sec), b0, b1);
+    if (sf_addr_is_v4(&c->src)) {
+        sf_exact_count4(p, sk, sec, b0, b1, NULL, 0, NULL);
+    } else {
+        sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_ADDRS, sec),
+                       b0, b1);
+        sf_exact_count(p, sk, sf_key_horizon_dim(dim, SF_KEY_NETS, sec),
+                       b0, b1);
+    }
     over_buckets(p, "MGET", sk, sf_key_horizon_dim(dim, SF_KEY_FLOWS, sec),
                  b0, b1);
     sf_key_of(prefix, sk, SF_KEY_META);
@@ -260,22 +268,43 @@ static void parse_won(sf_window_claim_t *cl, const redisReply *r)
         g_strlcpy(f->id, r->element[2]->str, sizeof f->id);
 }
 
+/* An IPv4 entity's hosts, nets and top net (sf_exact_count4). */
+static void parse_dests4(sf_alert_facts_t *f, const redisReply *r)
+{
+    guint8 net[3];
+
+    if (sf_exact_parse4(r, &f->distinct_hosts, &f->distinct_nets24, net,
+                        &f->hosts_in_top_net24)
+        && f->hosts_in_top_net24 > 0)
+        sf_key_net_text(net, 3, f->top_net24);
+}
+
+/* r: the claim's replies; v4: an IPv4 entity's (one fewer, r[2] from
+ * sf_exact_count4), shifted back by one here. */
 static void parse_claim(const sf_claimer_t *k, sf_window_claim_t *cl,
-                        redisReply **r)
+                        redisReply **r, gboolean v4)
 {
     sf_alert_facts_t *f = &cl->facts;
+    redisReply *t[N_CLAIM_REPLIES], **r0 = r;
 
     (void)k;
     parse_won(cl, r[0]);
     f->distinct_ports = reply_int(r[1]);
-    f->distinct_hosts = reply_int(r[2]);
-    f->distinct_nets24 = reply_int(r[3]);
+    if (v4) {
+        parse_dests4(f, r[2]);
+        r = t;          /* the replies from flows on, one place later */
+        memcpy(t + 4, r0 + 3, (N_CLAIM_REPLIES - 4) * sizeof *t);
+    } else {
+        f->distinct_hosts = reply_int(r[2]);
+        f->distinct_nets24 = reply_int(r[3]);
+    }
     if (r[4]->type == REDIS_REPLY_ARRAY)
         for (size_t i = 0; i < r[4]->elements; i++)
             f->flows += reply_int(r[4]->element[i]);
     parse_meta(f, r[5]);
     if (r[6]->type == REDIS_REPLY_ARRAY && r[6]->elements == 2
-        && r[6]->element[0]->str) {
+        && r[6]->element[0]->str
+        && reply_int(r[6]->element[1]) > f->hosts_in_top_net24) {
         g_strlcpy(f->top_net24, r[6]->element[0]->str, sizeof f->top_net24);
         f->hosts_in_top_net24 = reply_int(r[6]->element[1]);
     }
@@ -320,17 +349,20 @@ static gboolean claim_some(sf_claimer_t *k, sf_pipe_t *p,
     }
     for (guint i = i0; i < i1; i++) {
         sf_window_claim_t *cl = &g_array_index(claims, sf_window_claim_t, i);
+        const sf_window_counts_t *c =
+            &g_array_index(counts, sf_window_counts_t, cl->counts_index);
+        gboolean v4 = sf_addr_is_v4(&c->src), ok = TRUE;
+        guint n = N_CLAIM_REPLIES - (v4 ? 1 : 0);
         redisReply *r[N_CLAIM_REPLIES] = {NULL};
-        gboolean ok = TRUE;
 
-        for (guint j = 0; j < N_CLAIM_REPLIES && ok; j++)
+        for (guint j = 0; j < n && ok; j++)
             ok = (r[j] = sf_pipe_reply(p, err)) != NULL;
         if (ok) {
-            parse_claim(k, cl, r);
+            parse_claim(k, cl, r, v4);
             longer_top(cl, &g_array_index(counts, sf_window_counts_t,
                                           cl->counts_index));
         }
-        for (guint j = 0; j < N_CLAIM_REPLIES; j++)
+        for (guint j = 0; j < n; j++)
             if (r[j])
                 freeReplyObject(r[j]);
         if (!ok)

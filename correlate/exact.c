@@ -73,7 +73,91 @@ static const char count_text[] =
     "redis.call('PFADD',s,unpack(v)) end "
     "local c=redis.call('PFCOUNT',s) redis.call('DEL',s) return c";
 
+/* IPv4 destinations (exact.h): the addresses' set xd is the only key
+ * while exact; nets and hosts of a net are derived from its members.
+ * KEYS: d (HLL), xd (set), n (HLL), then h:NET (HLL) for each net given.
+ * ARGV: cap, ttl, m, the m nets (3 bytes each, in the order of their h
+ * keys), then the addresses (4 bytes each, at least one).  While the set
+ * holds at most cap addresses they go into it as integers.  When the set
+ * would hold more (counted with SMISMEMBER), it keeps its members, gets
+ * the member "x", and its members go into d; from then on (this call
+ * included) the addresses go into d, their nets into n and their hosts
+ * (last byte) into h:NET.  Returns 1 once the set has overflowed. */
+static const char add4_text[] =
+    "local k,a=KEYS,ARGV "
+    "local c,t,m=tonumber(a[1]),a[2],tonumber(a[3]) local e0,n=m+4,#a "
+    "local function int(e) local v=0 for j=1,#e do v=v*256+e:byte(j) end "
+    "return v end "
+    "local function pf(key,v,i,j) for x=i,j,4000 do "
+    "redis.call('PFADD',key,unpack(v,x,math.min(x+3999,j))) end end "
+    "if redis.call('SISMEMBER',k[2],'x')==0 then "
+    "local v={} for i=e0,n do v[#v+1]=int(a[i]) end "
+    "local s=redis.call('SCARD',k[2]) local over=#v>c "
+    "if not over and s+#v>c then "
+    "local f=redis.call('SMISMEMBER',k[2],unpack(v)) local w=0 "
+    "for i=1,#f do w=w+1-f[i] end over=s+w>c end "
+    "if not over then redis.call('SADD',k[2],unpack(v)) "
+    "redis.call('EXPIRE',k[2],t) return 0 end "
+    "local r={} for _,e in ipairs(redis.call('SMEMBERS',k[2])) do "
+    "local x=tonumber(e) r[#r+1]=string.char(math.floor(x/16777216)%256,"
+    "math.floor(x/65536)%256,math.floor(x/256)%256,x%256) end "
+    "if #r>0 then pf(k[1],r,1,#r) end "
+    "redis.call('SADD',k[2],'x') redis.call('EXPIRE',k[2],t) end "
+    "pf(k[1],a,e0,n) "
+    "local idx,nets,hs={},{},{} for i=1,m do idx[a[3+i]]=3+i end "
+    "for i=e0,n do local e=a[i] local nt=e:sub(1,3) "
+    "if not hs[nt] then hs[nt]={} nets[#nets+1]=nt end "
+    "local h=hs[nt] h[#h+1]=e:sub(4,4) end "
+    "pf(k[3],nets,1,#nets) "
+    "for _,nt in ipairs(nets) do local j=idx[nt] if j then "
+    "pf(k[j],hs[nt],1,#hs[nt]) redis.call('EXPIRE',k[j],t) end end "
+    "redis.call('EXPIRE',k[1],t) redis.call('EXPIRE',k[3],t) return 1";
+
+/* KEYS: the B sets xd, the B HLLs d, the B HLLs n of the same buckets, a
+ * scratch key, then for each of G nets its B HLLs h:NET.  ARGV: B, G, the
+ * G nets (3 bytes each).  Returns {hosts, nets, top net (an integer, -1:
+ * none), hosts in it}.  When no set overflowed (and no bucket has a d
+ * without its xd): the union of the sets' members, its nets, and the net
+ * holding the most of them (the smallest on a tie), all exact.  Else:
+ * PFCOUNT of d merged with the members, of n merged with the members'
+ * nets, and for each of the G nets of its h:NET merged with the members
+ * inside it; the top net is the largest of those and of the members' own
+ * nets (a lower bound for the nets not given). */
+static const char count4_text[] =
+    "local k,a=KEYS,ARGV local B,G=tonumber(a[1]),tonumber(a[2]) "
+    "local function int(e) local v=0 for j=1,#e do v=v*256+e:byte(j) end "
+    "return v end "
+    "local u=redis.call('SUNION',unpack(k,1,B)) "
+    "local hd=redis.call('EXISTS',unpack(k,B+1,2*B)) "
+    "local x=hd>0 and redis.call('EXISTS',unpack(k,1,B))<hd "
+    "local gi,gh={},{} for i=1,G do gi[int(a[2+i])]=i gh[i]={} end "
+    "local per,nn,r={},0,{} "
+    "for _,e in ipairs(u) do if e=='x' then x=true else "
+    "local v=tonumber(e) local nt=math.floor(v/256) r[#r+1]=v "
+    "if not per[nt] then per[nt]=0 nn=nn+1 end per[nt]=per[nt]+1 "
+    "local j=gi[nt] if j then gh[j][#gh[j]+1]=string.char(v%256) end "
+    "end end "
+    "local tn,th=-1,0 for nt,c in pairs(per) do "
+    "if c>th or (c==th and nt<tn) then tn,th=nt,c end end "
+    "if not x then return {#r,nn,tn,th} end "
+    "local s=k[3*B+1] "
+    "local function b(v,L) local o='' for j=1,L do "
+    "o=string.char(v%256)..o v=math.floor(v/256) end return o end "
+    "local function cnt(i,vals) redis.call('DEL',s) "
+    "redis.call('PFMERGE',s,unpack(k,i,i+B-1)) "
+    "for y=1,#vals,4000 do "
+    "redis.call('PFADD',s,unpack(vals,y,math.min(y+3999,#vals))) end "
+    "local c=redis.call('PFCOUNT',s) redis.call('DEL',s) return c end "
+    "local d,ns={},{} for _,v in ipairs(r) do d[#d+1]=b(v,4) end "
+    "for nt in pairs(per) do ns[#ns+1]=b(nt,3) end "
+    "local hosts,nets=cnt(B+1,d),cnt(2*B+1,ns) "
+    "for i=1,G do local nt=int(a[2+i]) local c=cnt(3*B+2+(i-1)*B,gh[i]) "
+    "if c>th or (c==th and nt<tn) then tn,th=nt,c end end "
+    "return {hosts,nets,tn,th}";
+
 static sf_pipe_script_t add_script = SF_PIPE_SCRIPT(add_text);
+static sf_pipe_script_t add4_script = SF_PIPE_SCRIPT(add4_text);
+static sf_pipe_script_t count4_script = SF_PIPE_SCRIPT(count4_text);
 static sf_pipe_script_t count_script = SF_PIPE_SCRIPT(count_text);
 
 const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
@@ -135,6 +219,120 @@ void sf_exact_count(sf_pipe_t *p, const char *sk, const char *dim,
     sf_pipe_str(p, sf_key_of(prefix, sk, SF_KEY_EXACT "t"));
     sf_pipe_int(p, int_len(sk, dim));
     sf_pipe_end(p);
+}
+
+/* "<sk><dim of horizon seconds>" into buf (SF_KEY_LEN): a bucket's
+ * prefix. */
+static const char *hz_prefix(char *buf, const char *sk, const char *dim,
+                             gint seconds)
+{
+    char hdim[SF_KEY_HDIM_LEN];
+
+    return sf_key_of(buf, sk, sf_key_horizon_dim(hdim, dim, seconds));
+}
+
+static const char *hosts_prefix(char *buf, const char *sk,
+                                const sf_agg_net_t *net, gint seconds)
+{
+    char dim[SF_KEY_NET_LEN + 3];
+
+    return hz_prefix(buf, sk, sf_key_hosts_dim(dim, net->net, 3), seconds);
+}
+
+static guint n_v4(const sf_agg_net_t *nets, guint n_nets,
+                  const guint8 *pick)
+{
+    guint m = 0;
+
+    for (guint i = 0; i < n_nets; i++)
+        m += nets[i].net_len == 3 && (pick == NULL || pick[i]);
+    return m;
+}
+
+void sf_exact_add4(sf_pipe_t *p, const char *sk, gint seconds,
+                   gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
+                   guint n_nets, const guint8 *pick, const guint8 *addrs,
+                   guint n)
+{
+    char prefix[SF_KEY_LEN];
+    guint m = n_v4(nets, n_nets, pick);
+
+    sf_pipe_evalsha(p, &add4_script);
+    sf_pipe_int(p, 3 + m);
+    sf_pipe_prefix_int(p, hz_prefix(prefix, sk, SF_KEY_ADDRS, seconds),
+                       bucket);
+    sf_pipe_prefix_int(p, hz_prefix(prefix, sk, SF_KEY_EXACT SF_KEY_ADDRS,
+                                    seconds), bucket);
+    sf_pipe_prefix_int(p, hz_prefix(prefix, sk, SF_KEY_NETS, seconds),
+                       bucket);
+    for (guint i = 0; i < n_nets; i++)
+        if (nets[i].net_len == 3 && (pick == NULL || pick[i]))
+            sf_pipe_prefix_int(p, hosts_prefix(prefix, sk, &nets[i],
+                                               seconds), bucket);
+    sf_pipe_int(p, SF_EXACT_CAP);
+    sf_pipe_int(p, ttl);
+    sf_pipe_int(p, m);
+    for (guint i = 0; i < n_nets; i++)
+        if (nets[i].net_len == 3 && (pick == NULL || pick[i]))
+            sf_pipe_arg(p, nets[i].net, 3);
+    for (guint i = 0; i < n; i++)
+        sf_pipe_arg(p, addrs + (gsize)4 * i, 4);
+    sf_pipe_end(p);
+}
+
+/* One key per bucket b0..b1 of "<sk><dim of horizon seconds>". */
+static void over_buckets(sf_pipe_t *p, const char *prefix, gint64 b0,
+                         gint64 b1)
+{
+    for (gint64 b = b0; b <= b1; b++)
+        sf_pipe_prefix_int(p, prefix, b);
+}
+
+void sf_exact_count4(sf_pipe_t *p, const char *sk, gint seconds,
+                     gint64 b0, gint64 b1, const sf_agg_net_t *nets,
+                     guint n_nets, const guint8 *grown)
+{
+    char prefix[SF_KEY_LEN];
+    guint g = grown ? n_v4(nets, n_nets, grown) : 0;
+    gint64 nb = b1 - b0 + 1;
+
+    sf_pipe_evalsha(p, &count4_script);
+    sf_pipe_int(p, 3 * nb + 1 + (gint64)g * nb);
+    over_buckets(p, hz_prefix(prefix, sk, SF_KEY_EXACT SF_KEY_ADDRS,
+                              seconds), b0, b1);
+    over_buckets(p, hz_prefix(prefix, sk, SF_KEY_ADDRS, seconds), b0, b1);
+    over_buckets(p, hz_prefix(prefix, sk, SF_KEY_NETS, seconds), b0, b1);
+    sf_pipe_str(p, sf_key_of(prefix, sk, SF_KEY_EXACT "t"));
+    for (guint i = 0; g && i < n_nets; i++)
+        if (nets[i].net_len == 3 && grown[i])
+            over_buckets(p, hosts_prefix(prefix, sk, &nets[i], seconds),
+                         b0, b1);
+    sf_pipe_int(p, nb);
+    sf_pipe_int(p, g);
+    for (guint i = 0; g && i < n_nets; i++)
+        if (nets[i].net_len == 3 && grown[i])
+            sf_pipe_arg(p, nets[i].net, 3);
+    sf_pipe_end(p);
+}
+
+gboolean sf_exact_parse4(const redisReply *r, gint64 *hosts, gint64 *nets,
+                         guint8 top_net[3], gint64 *top_hosts)
+{
+    gint64 v[4];
+
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+        return FALSE;
+    for (guint i = 0; i < 4; i++) {
+        if (r->element[i]->type != REDIS_REPLY_INTEGER)
+            return FALSE;
+        v[i] = r->element[i]->integer;
+    }
+    *hosts = v[0];
+    *nets = v[1];
+    *top_hosts = v[2] >= 0 && v[2] < (1 << 24) ? MIN(v[3], 256) : 0;
+    for (guint i = 0; i < 3; i++)
+        top_net[i] = (guint8)(MAX(v[2], 0) >> (16 - 8 * i));
+    return TRUE;
 }
 
 gint64 sf_exact_net_hosts(gint64 hosts, guint net_len)

@@ -18,6 +18,7 @@
 #define SF_EXACT_H
 
 #include <glib.h>
+#include "aggregate.h"
 #include "alert.h"
 #include "pipe.h"
 
@@ -38,6 +39,33 @@ void sf_exact_count(sf_pipe_t *p, const char *sk, const char *dim,
 /* buf = "<sk>x<dim><bucket>" (buf of SF_KEY_LEN). */
 const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
                              gint64 bucket);
+
+/* IPv4 destinations: the addresses' set "<sk>xd<B>" alone while exact;
+ * nets and hosts of each net are derived from its members (a member is
+ * the address as an integer: its net is member / 256, its host member %
+ * 256).  seconds: the horizon (0: the base window, else the dimensions
+ * are "d3600:", "xd3600:", ... as sf_key_horizon_dim names them).
+ *
+ * sf_exact_add4: EVALSHA of the write of n addresses (4 bytes each, n >=
+ * 1) into bucket; pick (NULL: all) chooses among nets[0..n_nets) the
+ * nets whose hosts the script writes into their h:NET HLLs once the set
+ * overflowed (IPv6 nets are skipped; the hosts of an address whose net is
+ * not chosen go into no h:NET).  Reply: 1 once overflowed. */
+void sf_exact_add4(sf_pipe_t *p, const char *sk, gint seconds,
+                   gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
+                   guint n_nets, const guint8 *pick, const guint8 *addrs,
+                   guint n);
+/* EVALSHA of the count over buckets b0..b1: distinct hosts, distinct nets
+ * and the net with most hosts, exact while no set overflowed; grown
+ * (NULL: none) picks the nets of nets[0..n_nets) whose hosts are counted
+ * from their HLLs when a set overflowed.  Reply: sf_exact_parse4. */
+void sf_exact_count4(sf_pipe_t *p, const char *sk, gint seconds,
+                     gint64 b0, gint64 b1, const sf_agg_net_t *nets,
+                     guint n_nets, const guint8 *grown);
+/* The reply of sf_exact_count4: FALSE when it is not one. *top_hosts is 0
+ * when there is no top net. */
+gboolean sf_exact_parse4(const redisReply *r, gint64 *hosts, gint64 *nets,
+                         guint8 top_net[3], gint64 *top_hosts);
 
 /* Makes an alert's counts agree: no distinct count above the flows that
  * carried it (flows > 0) or the space (65,536 ports; 256 hosts in an IPv4

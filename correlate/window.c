@@ -43,7 +43,7 @@
 #define SAMPLES_PER_FLUSH 10
 
 enum { PLAN_IGNORE, PLAN_PORTS, PLAN_NETS, PLAN_HOSTS, PLAN_ADDRS,
-       PLAN_TOP, PLAN_MEMBERS, PLAN_CLAIMED, PLAN_SAMPLING };
+       PLAN_DESTS, PLAN_TOP, PLAN_MEMBERS, PLAN_CLAIMED, PLAN_SAMPLING };
 
 /* What a reply of phase 1 is for. */
 typedef struct plan {
@@ -63,6 +63,8 @@ struct sf_window {
     guint       n_hz_all;       /* cfg->horizons->len */
     guint       n_hz;           /* horizons written for this entity: all
                                    for a source, 1 for a network */
+    gboolean    v4;             /* the entity is IPv4: its destinations'
+                                   nets and hosts come from its xd sets */
     gint64      hz_bucket[SF_HORIZON_MAX];  /* of the flush */
     gint64      hz_ttl[SF_HORIZON_MAX];
     gint64      ttl_long;       /* m and s: the longest horizon's TTL */
@@ -311,6 +313,8 @@ static gboolean write_nets(sf_window_t *w, const char *sk,
     char key[SF_KEY_LEN];
     gboolean grew = FALSE;
 
+    if (w->v4)
+        return FALSE;   /* counted from the addresses (write_addrs4) */
     for (guint i = 0; i < s->n_nets; i++) {
         const sf_agg_net_t *n = &s->nets[i];
 
@@ -361,8 +365,8 @@ static void write_hosts(sf_window_t *w, const char *sk,
                    n->host_len);
         }
         w->grown->data[i] = k > 0;
-        if (k == 0)
-            continue;
+        if (k == 0 || (w->v4 && n->net_len == 3))
+            continue;   /* IPv4: counted from the addresses */
         sf_key_hosts_dim(dim, n->net, n->net_len);
         sf_key_bucket(key, sk, dim, w->bucket);
         /* a host key gets its EXPIRE with every PFADD: its hosts are new */
@@ -390,11 +394,54 @@ static void write_addrs_longer(sf_window_t *w, const char *sk,
     }
 }
 
+/* An IPv4 entity's destinations: the new ones into the base bucket's
+ * xd (exact.c, sf_exact_add4), and, when any was new, all of the flush's
+ * into every longer horizon's (as write_addrs_longer).  The nets whose
+ * hosts go into h:NET HLLs once xd overflows are the tracked nets that
+ * got new hosts (write_hosts: the per-source cap on nets holds). */
+static gboolean write_addrs4(sf_window_t *w, const char *sk,
+                             const sf_agg_source_t *s, guint ci)
+{
+    guint n = 0;
+
+    g_byte_array_set_size(w->elems, s->n_addrs * 4);
+    for (guint i = 0; i < s->n_addrs; i++) {
+        const guint8 *a = s->addrs[i].b + 12;
+
+        if (!sf_addr_is_v4(&s->addrs[i])
+            || sf_seen_element(w->seen,
+                               sf_seen_fingerprint('d', NULL, 0, a, 4)))
+            continue;
+        memcpy(w->elems->data + (gsize)4 * n++, a, 4);
+    }
+    if (n == 0)
+        return FALSE;
+    sf_exact_add4(w->pipe, sk, 0, w->bucket, w->ttl, s->nets,
+                  s->n_nets_tracked, w->grown->data, w->elems->data, n);
+    add_plan(w, ci, PLAN_IGNORE, NULL);
+    if (w->n_hz < 2)
+        return TRUE;
+    n = 0;
+    for (guint i = 0; i < s->n_addrs; i++)
+        if (sf_addr_is_v4(&s->addrs[i]))
+            memcpy(w->elems->data + (gsize)4 * n++, s->addrs[i].b + 12, 4);
+    for (guint k = 1; k < w->n_hz; k++) {
+        sf_exact_add4(w->pipe, sk, w->hz[k].seconds, w->hz_bucket[k],
+                      w->hz_ttl[k], s->nets, s->n_nets_tracked,
+                      w->grown->data, w->elems->data, n);
+        add_plan(w, ci, PLAN_IGNORE, NULL);
+    }
+    return TRUE;
+}
+
 static gboolean write_addrs(sf_window_t *w, const char *sk,
                             const sf_agg_source_t *s, guint ci)
 {
     char key[SF_KEY_LEN];
     gboolean grew = FALSE;
+
+    if (w->v4)
+        return write_addrs4(w, sk, s, ci);
 
     for (guint i = 0; i < s->n_addrs; i++) {
         gboolean v4 = sf_addr_is_v4(&s->addrs[i]);
@@ -510,6 +557,29 @@ static void write_samples(sf_window_t *w, const char *sk,
                        w->n_hz > 1 ? w->ttl_long : w->ttl);
 }
 
+/* Whether a tracked net of s got new hosts (write_hosts). */
+static gboolean any_grown(const sf_window_t *w, const sf_agg_source_t *s)
+{
+    for (guint i = 0; i < s->n_nets_tracked; i++)
+        if (w->grown->data[i])
+            return TRUE;
+    return FALSE;
+}
+
+/* The most hosts in one net of earlier flushes (sf:{S}:top). */
+static void ask_top(sf_window_t *w, const char *sk, guint ci)
+{
+    char key[SF_KEY_LEN];
+
+    sf_pipe_cmd(w->pipe, "ZREVRANGE");
+    sf_pipe_str(w->pipe, sf_key_of(key, sk, SF_KEY_TOP));
+    sf_pipe_str(w->pipe, "0");
+    sf_pipe_str(w->pipe, "0");
+    sf_pipe_str(w->pipe, "WITHSCORES");
+    sf_pipe_end(w->pipe);
+    add_plan(w, ci, PLAN_TOP, NULL);
+}
+
 /* write_counts for longer horizon k: the same dimensions, over its own
  * buckets (no top-net memory: the nets of this flush are asked). */
 static void write_counts_longer(sf_window_t *w, const char *sk,
@@ -521,6 +591,19 @@ static void write_counts_longer(sf_window_t *w, const char *sk,
 
     if (ports)
         count_horizon(w, sk, SF_KEY_PORTS, k, ci, PLAN_PORTS, NULL);
+    if (w->v4) {
+        if (nets || addrs || any_grown(w, s)) {
+            gint64 b = w->hz_bucket[k];
+
+            sf_exact_count4(w->pipe, sk, w->hz[k].seconds,
+                            sf_horizon_first_bucket(&w->hz[k], b), b,
+                            s->nets, s->n_nets_tracked, w->grown->data);
+            w->plan_hz = k;
+            add_plan(w, ci, PLAN_DESTS, NULL);
+            w->plan_hz = 0;
+        }
+        return;
+    }
     if (nets || addrs)
         count_horizon(w, sk, SF_KEY_NETS, k, ci, PLAN_NETS, NULL);
     if (addrs)
@@ -547,21 +630,20 @@ static void write_counts(sf_window_t *w, const char *sk,
 
     if (ports)
         count_union(w, sk, SF_KEY_PORTS, ci, PLAN_PORTS, NULL);
-    if (nets || addrs)
-        count_union(w, sk, SF_KEY_NETS, ci, PLAN_NETS, NULL);
-    if (addrs) {
-        char key[SF_KEY_LEN];
-
-        count_union(w, sk, SF_KEY_ADDRS, ci, PLAN_ADDRS, NULL);
-        sf_pipe_cmd(w->pipe, "ZREVRANGE");
-        sf_pipe_str(w->pipe, sf_key_of(key, sk, SF_KEY_TOP));
-        sf_pipe_str(w->pipe, "0");
-        sf_pipe_str(w->pipe, "0");
-        sf_pipe_str(w->pipe, "WITHSCORES");
-        sf_pipe_end(w->pipe);
-        add_plan(w, ci, PLAN_TOP, NULL);
+    if (w->v4 && (nets || addrs || any_grown(w, s))) {
+        sf_exact_count4(w->pipe, sk, 0, w->bucket - w->n_back, w->bucket,
+                        s->nets, s->n_nets_tracked, w->grown->data);
+        add_plan(w, ci, PLAN_DESTS, NULL);
     }
-    for (guint i = 0; i < s->n_nets_tracked; i++) {
+    if (w->v4 && addrs)
+        ask_top(w, sk, ci);
+    if (!w->v4 && (nets || addrs))
+        count_union(w, sk, SF_KEY_NETS, ci, PLAN_NETS, NULL);
+    if (!w->v4 && addrs) {
+        count_union(w, sk, SF_KEY_ADDRS, ci, PLAN_ADDRS, NULL);
+        ask_top(w, sk, ci);
+    }
+    for (guint i = 0; !w->v4 && i < s->n_nets_tracked; i++) {
         if (!w->grown->data[i])
             continue;
         sf_key_hosts_dim(dim, s->nets[i].net, s->nets[i].net_len);
@@ -690,6 +772,7 @@ static void visit_network(const sf_agg_source_t *s, void *user)
     g_array_append_val(w->counts, c);
     sf_key_network(nk, &c.src, len);
     w->n_hz = 1;
+    w->v4 = sf_addr_is_v4(&c.src);
     /* its own entry in the seen table: not an address a source can have */
     entity = c.src;
     entity.b[0] ^= 0x5f;
@@ -732,6 +815,7 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     g_array_append_val(w->counts, c);
     sf_key_source(sk, &s->src);
     w->n_hz = w->n_hz_all;
+    w->v4 = sf_addr_is_v4(&s->src);
     sf_seen_begin_source(w->seen, &s->src);
     if (s->n_ports)
         ports = write_ports(w, sk, s, ci);
@@ -756,6 +840,21 @@ static void visit_source(const sf_agg_source_t *s, void *user)
         read_replies(w, &w->error);
 }
 
+/* The reply of sf_exact_count4 (IPv4 destinations) into the counts. */
+static void apply_dests(gint64 *hosts, gint64 *nets, gint64 *top_hosts,
+                        guint8 *top_net, guint8 *top_net_len,
+                        const redisReply *r)
+{
+    guint8 net[3];
+    gint64 top;
+
+    if (!sf_exact_parse4(r, hosts, nets, net, &top) || top <= *top_hosts)
+        return;
+    *top_hosts = top;
+    *top_net_len = 3;
+    memcpy(top_net, net, 3);
+}
+
 /* A count of longer horizon pl->hz into c->longer. */
 static void apply_longer(sf_window_counts_t *c, const plan_t *pl,
                          const redisReply *r)
@@ -763,6 +862,11 @@ static void apply_longer(sf_window_counts_t *c, const plan_t *pl,
     sf_window_hcounts_t *h = &c->longer[pl->hz - 1];
     gint64 v;
 
+    if (pl->what == PLAN_DESTS) {
+        apply_dests(&h->hosts, &h->nets, &h->top_hosts, h->top_net,
+                    &h->top_net_len, r);
+        return;
+    }
     if (r->type != REDIS_REPLY_INTEGER)
         return;
     v = r->integer;
@@ -791,6 +895,11 @@ static void apply_reply(sf_window_counts_t *c, const plan_t *pl,
         gint64 v = r->type == REDIS_REPLY_STRING && r->str
                    ? g_ascii_strtoll(r->str, NULL, 10) : 0;
         c->sampling = (guint32)CLAMP(v, 1, G_MAXUINT32);
+        return;
+    }
+    if (pl->what == PLAN_DESTS) {
+        apply_dests(&c->hosts, &c->nets, &c->top_hosts, c->top_net,
+                    &c->top_net_len, r);
         return;
     }
     if (pl->what == PLAN_TOP && r->type == REDIS_REPLY_ARRAY

@@ -933,7 +933,7 @@ static guint count_keys(redisContext *rc, const char *pattern)
 
 /* The count of one bucket's dimension "sf:{S}:D:B": its set "sf:{S}:xD:B"
  * while it did not overflow, else the HLL (exact.h). */
-static gint64 pfcount(redisContext *rc, const char *key)
+G_GNUC_UNUSED static gint64 pfcount(redisContext *rc, const char *key)
 {
     const char *at = strstr(key, "}:");
     g_autofree char *set = NULL;
@@ -956,11 +956,22 @@ static gint64 pfcount(redisContext *rc, const char *key)
     return v;
 }
 
-/* --max-nets-per-source also caps the nets given h:NET:B keys per source
- * and bucket across flushes: a wide sweep (one host in each of 200 /24s,
- * 8 new nets per flush) gets 16 h keys, its nets and hosts still counted;
+/* --max-nets-per-source also caps the nets whose hosts are tracked per
+ * source and bucket across flushes (IPv4: the nets given h:NET:B keys
+ * once the addresses' set overflows; none before): a wide sweep (one
+ * host in each of 200 /24s, 8 new nets per flush) has its nets and hosts
+ * counted exactly from its addresses;
  * a source sweeping one /24 over several flushes keeps its net's hosts
  * though it goes on to probe more nets than the cap. */
+static gint64 scard(redisContext *rc, const char *key)
+{
+    redisReply *r = redisCommand(rc, "SCARD %s", key);
+    gint64 v = r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+
+    freeReplyObject(r);
+    return v;
+}
+
 static void test_nets_cap(void)
 {
     /* no network of sources: its own capped nets would count too */
@@ -1011,25 +1022,24 @@ static void test_nets_cap(void)
             continue;
         }
         rc = connect_test();
-        g_snprintf(key, sizeof key, "sf:{%s}:xh:*", wide);
+        /* IPv4: no per-net key while the addresses' set is exact (at most
+         * 256 a bucket): nets and hosts are counted from it, exactly */
+        g_snprintf(key, sizeof key, "sf:{%s}:*h[0-9:]*", wide);
         g_test_message("wide sweep: %u h keys, nets %" G_GINT64_FORMAT
                        ", nets_capped %" G_GUINT64_FORMAT, count_keys(rc, key),
                        hget(rc, wide, "nets"), st.nets_capped);
-        g_assert_cmpuint(count_keys(rc, key), ==, 16);
-        assert_close(hget(rc, wide, "nets"), 200, 0.02);
-        g_snprintf(key, sizeof key, "sf:{%s}:d:%" G_GINT64_FORMAT, wide, b0);
-        assert_close(pfcount(rc, key), 200, 0.02);
+        g_assert_cmpuint(count_keys(rc, key), ==, 0);
+        g_assert_cmpint(hget(rc, wide, "nets"), ==, 200);
+        g_snprintf(key, sizeof key, "sf:{%s}:xd:%" G_GINT64_FORMAT, wide, b0);
+        g_assert_cmpint(scard(rc, key), ==, 200);
         /* 184 of the wide sweep, 24 of the other */
         g_assert_cmpuint(st.nets_capped, >=, 184 + 24);
         g_assert_cmpuint(st.nets_capped, <=, 184 + 24);
 
-        g_snprintf(key, sizeof key, "sf:{%s}:xh:*", sweep);
-        g_assert_cmpuint(count_keys(rc, key), ==, 16);
-        g_snprintf(key, sizeof key, "sf:{%s}:h:192.0.2.0/24:%" G_GINT64_FORMAT,
-                   sweep, b0);
-        g_assert_cmpint(pfcount(rc, key), ==, 40);
+        g_snprintf(key, sizeof key, "sf:{%s}:*h[0-9:]*", sweep);
+        g_assert_cmpuint(count_keys(rc, key), ==, 0);
         g_assert_cmpint(hget(rc, sweep, "hosts"), ==, 40);
-        assert_close(hget(rc, sweep, "nets"), 40, 0.05);
+        g_assert_cmpint(hget(rc, sweep, "nets"), ==, 40);
         for (guint i = 0; i < alerts->len; i++) {
             g_autofree char *kind = member_str(alerts->pdata[i], "kind");
             g_autofree char *src = member_str(alerts->pdata[i], "src");
@@ -1661,6 +1671,188 @@ static void test_exact_layout(void)
     redisFree(rc);
 }
 
+/* IPv4 address A.B.C.D from an integer. */
+static void put_v4(guint8 *a, guint32 v)
+{
+    a[0] = (guint8)(v >> 24);
+    a[1] = (guint8)(v >> 16);
+    a[2] = (guint8)(v >> 8);
+    a[3] = (guint8)v;
+}
+
+/* Addresses base+from..base+to into bucket b of sk's xd via
+ * sf_exact_add4, with h:NET keys for the nets of base..base+0x3ff; the
+ * script's reply. */
+static gint64 add4(sf_pipe_t *p, const char *sk, gint64 b, guint32 base,
+                   guint from, guint to)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree guint8 *el = g_malloc((to - from + 1) * 4);
+    sf_agg_net_t nets[4];
+    redisReply *r;
+    gint64 v;
+
+    memset(nets, 0, sizeof nets);
+    for (guint i = 0; i < 4; i++) {
+        put_v4(nets[i].net, (base >> 8) + i);
+        memmove(nets[i].net, nets[i].net + 1, 3);
+        nets[i].net_len = 3;
+    }
+    for (guint i = from; i <= to; i++)
+        put_v4(el + 4 * (i - from), base + i);
+    sf_exact_add4(p, sk, 0, b, 60, nets, 4, NULL, el, to - from + 1);
+    r = sf_pipe_reply(p, &err);
+    g_assert_no_error(err);
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_INTEGER);
+    v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+/* sf_exact_count4 over b0..b1 with the nets of base..base+0x3ff as grown
+ * ones (or none): {hosts, nets, top hosts}; *top: the top net. */
+static void count4(sf_pipe_t *p, const char *sk, gint64 b0, gint64 b1,
+                   guint32 base, gboolean grown, gint64 v[3], guint32 *top)
+{
+    g_autoptr(GError) err = NULL;
+    static const guint8 all[4] = {1, 1, 1, 1};
+    sf_agg_net_t nets[4];
+    guint8 net[3];
+    redisReply *r;
+
+    memset(nets, 0, sizeof nets);
+    for (guint i = 0; i < 4; i++) {
+        put_v4(nets[i].net, (base >> 8) + i);
+        memmove(nets[i].net, nets[i].net + 1, 3);
+        nets[i].net_len = 3;
+    }
+    sf_exact_count4(p, sk, 0, b0, b1, nets, 4, grown ? all : NULL);
+    r = sf_pipe_reply(p, &err);
+    g_assert_no_error(err);
+    g_assert_true(sf_exact_parse4(r, &v[0], &v[1], net, &v[2]));
+    *top = (guint32)net[0] << 16 | (guint32)net[1] << 8 | net[2];
+    freeReplyObject(r);
+}
+
+/* PFADD of every element (len bytes each, in el) into a reference HLL:
+ * TRUE when key's registers are the same bytes. */
+static gboolean same_hll(redisContext *rc, const char *key, const guint8 *el,
+                         guint n, guint len)
+{
+    g_autofree const char **argv = g_new(const char *, n + 2);
+    g_autofree size_t *alen = g_new(size_t, n + 2);
+    redisReply *a, *b;
+    gboolean same;
+
+    argv[0] = "PFADD";
+    alen[0] = 5;
+    argv[1] = "t:ref";
+    alen[1] = 5;
+    for (guint i = 0; i < n; i++) {
+        argv[i + 2] = (const char *)el + (gsize)len * i;
+        alen[i + 2] = len;
+    }
+    freeReplyObject(redisCommandArgv(rc, (int)n + 2, argv, alen));
+    a = redisCommand(rc, "GETRANGE t:ref 16 -1");
+    b = redisCommand(rc, "GETRANGE %s 16 -1", key);
+    same = a->len == b->len && b->len > 0
+           && memcmp(a->str, b->str, a->len) == 0;
+    freeReplyObject(a);
+    freeReplyObject(b);
+    freeReplyObject(redisCommand(rc, "DEL t:ref"));
+    return same;
+}
+
+/* The IPv4 destinations' layout (exact.h, sf_exact_add4): at most 256
+ * addresses a bucket are the set xd alone (no d, n or h:NET key) and the
+ * count gives hosts, nets and the top net over all nets exactly; a set
+ * that overflows keeps its members and "x", d holds what PFADD of every
+ * address gives, n and h:NET what PFADD of the nets and hosts written
+ * from the overflow on gives, and the count merges them with the
+ * members. */
+static void test_exact_layout4(void)
+{
+    redisContext *rc = connect_test();
+    sf_pipe_t *p = sf_pipe_new();
+    const char *sk = "sf:{198.51.100.10}:";
+    const guint32 base = 0x0a010000;        /* 10.1.0.0 */
+    g_autofree guint8 *el = g_malloc(400 * 4);
+    guint8 nets[2 * 3], hosts[200];
+    gint64 v[3];
+    guint32 top;
+    redisReply *r;
+
+    flushall();
+    sf_pipe_begin(p, rc);
+    /* exact: 10.1.0.1-5, 10.1.1.1-9, 10.1.2.7: the top net is 10.1.1 */
+    g_assert_cmpint(add4(p, sk, 3, base, 1, 5), ==, 0);
+    g_assert_cmpint(add4(p, sk, 3, base, 257, 265), ==, 0);
+    g_assert_cmpint(add4(p, sk, 3, base, 519, 519), ==, 0);
+    r = redisCommand(rc, "EXISTS %sd:3 %sn:3 %sh:10.1.1.0/24:3", sk, sk, sk);
+    g_assert_cmpint(r->integer, ==, 0);
+    freeReplyObject(r);
+    count4(p, sk, 3, 3, base, TRUE, v, &top);
+    g_assert_cmpint(v[0], ==, 15);
+    g_assert_cmpint(v[1], ==, 3);
+    g_assert_cmpint(v[2], ==, 9);
+    g_assert_cmpuint(top, ==, (base >> 8) + 1);
+
+    /* bucket 1: 10.1.0.1-100; bucket 2: 50-200, then 201-349 (overflow:
+     * 151 + 149 > 256) and 350-399 (10.1.1.0-143) */
+    g_assert_cmpint(add4(p, sk, 1, base, 1, 100), ==, 0);
+    g_assert_cmpint(add4(p, sk, 2, base, 50, 200), ==, 0);
+    g_assert_cmpint(add4(p, sk, 2, base, 201, 349), ==, 1);
+    g_assert_cmpint(add4(p, sk, 2, base, 350, 399), ==, 1);
+    r = redisCommand(rc, "SCARD %sxd:2", sk);
+    g_assert_cmpint(r->integer, ==, 151 + 1);       /* members and "x" */
+    freeReplyObject(r);
+    r = redisCommand(rc, "TTL %sh:10.1.1.0/24:2", sk);
+    g_assert_cmpint(r->integer, >, 0);
+    freeReplyObject(r);
+    for (guint i = 50; i <= 399; i++)
+        put_v4(el + 4 * (i - 50), base + i);
+    {
+        char key[128];
+
+        g_snprintf(key, sizeof key, "%sd:2", sk);
+        g_assert_true(same_hll(rc, key, el, 350, 4));
+        put_v4(el, base);
+        memcpy(nets, el, 3);
+        put_v4(el, base + 256);
+        memcpy(nets + 3, el, 3);
+        g_snprintf(key, sizeof key, "%sn:2", sk);
+        g_assert_true(same_hll(rc, key, nets, 2, 3));
+        for (guint i = 201; i <= 255; i++)
+            hosts[i - 201] = (guint8)i;
+        g_snprintf(key, sizeof key, "%sh:10.1.0.0/24:2", sk);
+        g_assert_true(same_hll(rc, key, hosts, 55, 1));
+        for (guint i = 0; i <= 143; i++)
+            hosts[i] = (guint8)i;
+        g_snprintf(key, sizeof key, "%sh:10.1.1.0/24:2", sk);
+        g_assert_true(same_hll(rc, key, hosts, 144, 1));
+    }
+    count4(p, sk, 1, 1, base, TRUE, v, &top);
+    g_assert_cmpint(v[0], ==, 100);
+    g_assert_cmpint(v[1], ==, 1);
+    g_assert_cmpint(v[2], ==, 100);
+    /* 1..399 (HLL error within 2%), 2 nets, 10.1.0 with 255 hosts */
+    count4(p, sk, 1, 2, base, TRUE, v, &top);
+    g_assert_cmpint(v[0], >=, 391);
+    g_assert_cmpint(v[0], <=, 407);
+    g_assert_cmpint(v[1], ==, 2);
+    g_assert_cmpint(v[2], >=, 250);
+    g_assert_cmpint(v[2], <=, 256);
+    g_assert_cmpuint(top, ==, base >> 8);
+    /* without the h:NET keys: the members' nets, a lower bound */
+    count4(p, sk, 1, 2, base, FALSE, v, &top);
+    g_assert_cmpint(v[2], ==, 200);
+    r = redisCommand(rc, "EXISTS %sxt", sk);
+    g_assert_cmpint(r->integer, ==, 0);             /* scratch deleted */
+    freeReplyObject(r);
+    sf_pipe_free(p);
+    redisFree(rc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1686,6 +1878,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/cost", test_cost);
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
     g_test_add_func("/correlate/redis/exact-layout", test_exact_layout);
+    g_test_add_func("/correlate/redis/exact-layout4", test_exact_layout4);
     g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
     g_test_add_func("/correlate/redis/networks", test_networks);
     g_test_add_func("/correlate/redis/distributed", test_distributed);
