@@ -933,7 +933,7 @@ static guint count_keys(redisContext *rc, const char *pattern)
 
 /* The count of one bucket's dimension "sf:{S}:D:B": its set "sf:{S}:xD:B"
  * while it did not overflow, else the HLL (exact.h). */
-G_GNUC_UNUSED static gint64 pfcount(redisContext *rc, const char *key)
+static gint64 pfcount(redisContext *rc, const char *key)
 {
     const char *at = strstr(key, "}:");
     g_autofree char *set = NULL;
@@ -1055,6 +1055,76 @@ static void test_nets_cap(void)
             sweeps++;
         }
         g_assert_cmpuint(sweeps, ==, 1);
+        redisFree(rc);
+        break;
+    }
+    sf_correlate_config_free(cfg);
+}
+
+static void count4(sf_pipe_t *p, const char *sk, gint64 b0, gint64 b1,
+                   guint32 base, gboolean grown, gint64 v[3], guint32 *top);
+
+/* A sweep of 600 hosts in 3 /24s (200 each) by one source, 40 new hosts
+ * a flush from two collectors in turn: the addresses' set overflows in
+ * the middle of the bucket (at 256), after which each collector writes the
+ * hosts of its nets into h:NET keys.  The counts stay right: nets exactly,
+ * hosts and the top net's hosts within HLL error, and per-net keys only
+ * for the nets written after the overflow. */
+static void test_overflow_shared(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 "
+                                        "--source-prefix 0,0");
+    const char *src = "203.0.113.95";
+    char dst[32], key[96], sk[64];
+
+    g_snprintf(sk, sizeof sk, "sf:{%s}:", src);
+    for (guint attempt = 0;; attempt++) {
+        gint64 b0 = g_get_real_time() / 30000000, v[3];
+        sf_correlator_t *c[2] = {correlator(cfg, "ov0"),
+                                 correlator(cfg, "ov1")};
+        redisContext *rc;
+        sf_pipe_t *p;
+        guint32 top;
+
+        flushall();
+        for (guint round = 0; round < 15; round++) {
+            sf_correlator_t *ci = c[round % 2];
+
+            for (guint i = 40 * round; i < 40 * round + 40; i++) {
+                g_snprintf(dst, sizeof dst, "10.50.%u.%u", i / 200,
+                           i % 200 + 1);
+                sf_flow_t f = test_syn(src, dst, 22);
+                offer(ci, &f);
+            }
+            batch_end(ci);
+            wait_flush(ci);
+        }
+        release(c[0]);
+        release(c[1]);
+        if (g_get_real_time() / 30000000 != b0 && attempt < 2) {
+            g_test_message("a new bucket began: again");
+            continue;
+        }
+        rc = connect_test();
+        g_snprintf(key, sizeof key, "%sxd:%" G_GINT64_FORMAT, sk, b0);
+        g_assert_cmpint(scard(rc, key), ==, 240 + 1);   /* 6 flushes, x */
+        /* the hosts written after the overflow: 10.50.1 and 10.50.2 */
+        g_snprintf(key, sizeof key, "%sh:*", sk);
+        g_assert_cmpuint(count_keys(rc, key), ==, 2);
+        g_snprintf(key, sizeof key, "%sd:%" G_GINT64_FORMAT, sk, b0);
+        assert_close(pfcount(rc, key), 600, 0.02);
+        /* the last flush's counts (sf:{S}:c): its grown net 10.50.2 */
+        g_assert_cmpint(hget(rc, src, "nets"), ==, 3);
+        assert_close(hget(rc, src, "hosts"), 200, 0.02);
+        p = sf_pipe_new();
+        sf_pipe_begin(p, rc);
+        count4(p, sk, b0 - 10, b0, 0x0a320000, TRUE, v, &top);
+        g_test_message("hosts %" G_GINT64_FORMAT " nets %" G_GINT64_FORMAT
+                       " top %" G_GINT64_FORMAT, v[0], v[1], v[2]);
+        assert_close(v[0], 600, 0.02);
+        g_assert_cmpint(v[1], ==, 3);
+        assert_close(v[2], 200, 0.02);
+        sf_pipe_free(p);
         redisFree(rc);
         break;
     }
@@ -1879,6 +1949,8 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
     g_test_add_func("/correlate/redis/exact-layout", test_exact_layout);
     g_test_add_func("/correlate/redis/exact-layout4", test_exact_layout4);
+    g_test_add_func("/correlate/redis/overflow-shared",
+                    test_overflow_shared);
     g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
     g_test_add_func("/correlate/redis/networks", test_networks);
     g_test_add_func("/correlate/redis/distributed", test_distributed);
