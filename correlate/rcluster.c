@@ -496,7 +496,8 @@ void sf_rcluster_begin(sf_rcluster_t *c)
 
 static void append_text(GByteArray *b, const char *fmt, gsize n)
 {
-    char head[32];
+    char head[64];          /* the SCRIPT LOAD header: 26 bytes and
+                               the body's length */
     int len = g_snprintf(head, sizeof head, fmt, n);
 
     g_byte_array_append(b, (const guint8 *)head, (guint)len);

@@ -477,8 +477,15 @@ static void test_live_ask(void)
     sf_redis_target_free(l.t);
 }
 
+/* A Lua comment line of 100 bytes, ten and a hundred of them: the script
+ * is over 10,000 bytes, so that SCRIPT LOAD's header carries a 5-digit
+ * length (a 32-byte header buffer cut 4-digit ones short). */
+#define LINE100 "--" "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz" \
+    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrs" "\n"
+#define TEN(s) s s s s s s s s s s
 static sf_pipe_script_t tag_script =
-    SF_PIPE_SCRIPT("redis.call('SET',KEYS[1],ARGV[1]) return ARGV[1]");
+    SF_PIPE_SCRIPT(TEN(TEN(LINE100))
+                   "redis.call('SET',KEYS[1],ARGV[1]) return ARGV[1]");
 
 static long long load_calls(int port)
 {
