@@ -11,8 +11,10 @@
  * So a source with few elements has no HLL at all.  One Lua script writes;
  * another counts the window: the size of the union of the buckets' sets
  * when none overflowed (exact), else PFCOUNT of the HLLs merged with the
- * sets that did not overflow.  Hosts of an IPv4 /24 never exceed 256, so
- * their count is always exact.
+ * sets that did not overflow.  An IPv4 source's destinations have one set
+ * (xd:B, addresses as integers): their nets and the hosts of each net are
+ * derived from its members, and the per-net and nets' HLLs are written
+ * only once it overflowed (sf_exact_add4, sf_exact_count4 below).
  */
 #ifndef SF_EXACT_H
 #define SF_EXACT_H

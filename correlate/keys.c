@@ -8,11 +8,21 @@
  *   sf:{S}:xp:B       set  destination ports (2 bytes, big endian, kept as
  *                          integers), bucket B, while at most 256; then
  *                          {"x"} and the elements are in sf:{S}:p:B
- *   sf:{S}:xn:B       set  destination nets (IPv4 /24: 3 bytes, IPv6 /64: 8)
- *   sf:{S}:xh:NET:B   set  hosts inside NET (last byte, or low 64 bits)
- *   sf:{S}:xd:B       set  destination addresses (4 or 16 bytes)
+ *   sf:{S}:xd:B       set  destination addresses (IPv4: integers; IPv6:
+ *                          16 bytes)
+ *   sf:{S}:xn:B       set  destination nets, IPv6 sources only (/64: 8 bytes)
+ *   sf:{S}:xh:NET:B   set  hosts inside NET, IPv6 sources only (low 64 bits)
  *   sf:{S}:p:B, n:B, h:NET:B, d:B
  *                     HLL  the same, once their set overflowed (exact.c)
+ *
+ * An IPv4 source's nets and hosts of each net are its addresses' (member
+ * / 256, member % 256): while sf:{S}:xd:B holds at most 256 addresses it
+ * is the bucket's only key of its destinations (no xn, xh, n, h or d).
+ * Once it would hold more it keeps its members and gets "x", and from
+ * then on each write also PFADDs its addresses into d:B, their /24s (3
+ * bytes) into n:B and their hosts (last byte) into h:NET:B of the nets
+ * whose hosts the source's --max-nets-per-source tracks; the count merges
+ * those HLLs with the set's members (sf_exact_add4, sf_exact_count4).
  *   sf:{S}:xt         HLL  scratch of the count script, deleted by it
  *   sf:{S}:f:B        int  flows
  *   sf:{S}:m          zset "first" (score -ms: ZADD GT keeps the minimum),
@@ -40,7 +50,7 @@
  * TTL of SECONDS + 2 of their buckets:
  *
  *   sf:{S}:p3600:B, n3600:B, h3600:NET:B, d3600:B, f3600:B, and their
- *                     exact twins xp3600:B, ...
+ *                     exact twins xp3600:B, ... (IPv4: xd3600:B as above)
  *
  * With longer horizons, m and s live as long as the longest one's keys.
  *   sf:top:MINUTE     zset S -> fan-out, for `scanflow top` (TTL 180 s)

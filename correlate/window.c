@@ -24,6 +24,12 @@
  * length, as with the defaults).  Networks of sources have the base
  * window only.
  *
+ * An IPv4 entity's destinations go into one set per bucket and horizon
+ * (xd, write_addrs4): its nets and the hosts of each net are derived from
+ * the set's members, all three counted by one script call per horizon
+ * (sf_exact_count4, with the top net over all its nets); the per-net keys
+ * exist only once the set overflowed.  IPv6 keeps a key per dimension.
+ *
  * The key layout is drawn in keys.c.  Phase 1 (this file) writes a
  * flush's aggregate into the current bucket's keys and reads back the
  * counts of the dimensions that grew; what Redis already holds is known
