@@ -102,14 +102,18 @@ def scanners(want):
 
 
 def dim_count(cmd, s, d):
-    """A window dimension's count as the keys hold it (correlate/exact.h):
+    """A window dimension's count as the keys hold it (correlate/exact.h;
+    an IPv4 source's nets are those of its addresses' sets, keys.c):
     PFCOUNT of the HLLs of buckets whose set overflowed, plus the union of
     the sets that did not (an upper bound: enough to compare two runs)."""
     hlls = cmd('KEYS', 'sf:{%s}:%s:*' % (s, d)) or []
-    sets = [k for k in cmd('KEYS', 'sf:{%s}:x%s:*' % (s, d)) or []
-            if not cmd('SISMEMBER', k, 'x')]
-    return ((cmd('PFCOUNT', *hlls) if hlls else 0)
-            + (len(cmd('SUNION', *sets)) if sets else 0))
+    v4_nets = d == 'n' and ':' not in s     # IPv4: nets of the xd sets
+    sets = [k for k in cmd('KEYS', 'sf:{%s}:x%s:*' % (s, 'd' if v4_nets else d))
+            or [] if not cmd('SISMEMBER', k, 'x')]
+    members = cmd('SUNION', *sets) if sets else []
+    if v4_nets:
+        members = {int(m) // 256 for m in members}
+    return (cmd('PFCOUNT', *hlls) if hlls else 0) + len(members)
 
 
 def counts_single(r, srcs):
