@@ -854,7 +854,8 @@ static void apply_dests(gint64 *hosts, gint64 *nets, gint64 *top_hosts,
     guint8 net[3];
     gint64 top;
 
-    if (!sf_exact_parse4(r, hosts, nets, net, &top) || top <= *top_hosts)
+    if (!sf_exact_parse4(r, hosts, nets, net, &top) || top <= 0
+        || top <= *top_hosts)
         return;
     *top_hosts = top;
     *top_net_len = 3;
