@@ -1064,6 +1064,42 @@ static void test_nets_cap(void)
 static void count4(sf_pipe_t *p, const char *sk, gint64 b0, gint64 b1,
                    guint32 base, gboolean grown, gint64 v[3], guint32 *top);
 
+/* The top net of an IPv4 source is taken over all its nets of the
+ * window, not only the nets a flush grew: 20 hosts of 10.60.0.0/24 in
+ * one flush, then 3 of 10.60.1.0/24 in the next, leave 10.60.0.0/24
+ * with 20 hosts as the last counts (sf:{S}:c), and 2 nets. */
+static void test_top_all_nets(void)
+{
+    sf_correlate_config_t *cfg = config("--flush-interval 0.1 "
+                                        "--source-prefix 0,0");
+    const char *src = "203.0.113.96";
+    sf_correlator_t *c = correlator(cfg, "top");
+    redisContext *rc;
+    redisReply *r;
+    char dst[32];
+
+    flushall();
+    for (guint round = 0; round < 2; round++) {
+        for (guint h = 1; h <= (round ? 3u : 20u); h++) {
+            g_snprintf(dst, sizeof dst, "10.60.%u.%u", round, h);
+            sf_flow_t f = test_syn(src, dst, 22);
+            offer(c, &f);
+        }
+        batch_end(c);
+        wait_flush(c);
+    }
+    release(c);
+    rc = connect_test();
+    g_assert_cmpint(hget(rc, src, "hosts"), ==, 20);
+    g_assert_cmpint(hget(rc, src, "nets"), ==, 2);
+    r = redisCommand(rc, "HGET sf:{%s}:c net", src);
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_STRING);
+    g_assert_cmpstr(r->str, ==, "10.60.0.0/24");
+    freeReplyObject(r);
+    redisFree(rc);
+    sf_correlate_config_free(cfg);
+}
+
 /* A sweep of 600 hosts in 3 /24s (200 each) by one source, 40 new hosts
  * a flush from two collectors in turn: the addresses' set overflows in
  * the middle of the bucket (at 256), after which each collector writes the
@@ -1951,6 +1987,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/exact-layout4", test_exact_layout4);
     g_test_add_func("/correlate/redis/overflow-shared",
                     test_overflow_shared);
+    g_test_add_func("/correlate/redis/top-all-nets", test_top_all_nets);
     g_test_add_func("/correlate/redis/wide-sweep", test_wide_sweep);
     g_test_add_func("/correlate/redis/networks", test_networks);
     g_test_add_func("/correlate/redis/distributed", test_distributed);
