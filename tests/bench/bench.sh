@@ -49,6 +49,10 @@
 #             --share-after (INFO used_memory growth and keys per source).
 #   shared    the memory step of horizons alone (50,000 shared sources,
 #             --horizon off and default horizons).
+#   redis     the Redis side of table and scans alone (no peers): per
+#             version, redis-server's CPU as a share of scanflowd's, whole
+#             and over an idle redis-server run beside it (same config, no
+#             client), and INFO commandstats per command (calls, ms).
 #   all       all of the above (the default; `make bench`).
 #
 # Environment: SCANFLOWD, SCANFLOW (programs; default ./scanflowd,
@@ -225,6 +229,44 @@ redis_calls() {
         sed -n 's/^cmdstat_[^:]*:calls=\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s + 0}'
 }
 
+# Per command name of INFO commandstats (evalsha included; a script's inner
+# commands are counted again under their own names, marked "in scripts"
+# when the script ran them): calls and ms, most ms first, one line each.
+redis_breakdown() {   # INDENT
+    redis-cli -s "$REDIS_SOCK" info commandstats | tr -d '\r' |
+        sed -n 's/^cmdstat_\([^:]*\):calls=\([0-9]*\),usec=\([0-9]*\),.*/\1 \2 \3/p' |
+        sort -k3,3nr | awk -v ind="$1" '{t += $3; l[NR] = sprintf("%s%-10s %8d calls %9.1f ms", ind, $1, $2, $3 / 1000)}
+            END {for (i = 1; i <= NR; i++) print l[i]; printf "%s%-10s %8s       %9.1f ms\n", ind, "total", "", t / 1000}'
+}
+# A second redis-server with the same configuration and no client, started
+# and stopped with the measured one: its CPU over the same wall time is
+# what redis-server costs idle (serverCron at the default hz, active expire
+# of nothing).
+IDLE_PID=
+idle_start() {
+    local d=$WORK/redis.idle.$1
+    mkdir -p "$d"
+    redis-server --port 0 --unixsocket "$d/redis.sock" --unixsocketperm 700 --save '' \
+        --appendonly no --dir "$d" --logfile "$d/redis.log" </dev/null >"$d/redis.out" 2>&1 &
+    IDLE_PID=$!
+    PIDS+=("$IDLE_PID")
+    local i=0
+    until redis-cli -s "$d/redis.sock" ping >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: idle redis-server did not start" >&2; exit 1; }
+        sleep 0.05
+    done
+    IDLE_CPU0=$(cpu_s "$IDLE_PID")
+}
+idle_stop() {   # prints its CPU seconds since it was up
+    since "$(cpu_s "$IDLE_PID")" "$IDLE_CPU0"
+    kill "$IDLE_PID" 2>/dev/null; wait "$IDLE_PID" 2>/dev/null
+}
+# "W% of scanflowd CPU, over idle O%": redis-server's whole CPU and what
+# it took beyond the idle one's, as shares of scanflowd's.
+redis_shares() {   # REDIS_CPU IDLE_CPU SFD_CPU
+    echo "$1 $2 $3" | awk '{if ($3 > 0) printf "%.0f%% of scanflowd CPU, over idle %.0f%% (idle redis %.3f s)", 100 * $1 / $3, 100 * ($1 - $2) / $3, $2}'
+}
+
 SFD_PID=
 SFD_LOG=
 sfd_start() {   # NAME PORT [taskset-cpu] [extra options...]
@@ -270,6 +312,7 @@ floor_cpu_s() {   # FILE PORT
 # --- table -------------------------------------------------------------------
 
 ROWS=()
+BREAKDOWN=()
 row() { ROWS+=("$(printf '%-6s %-10s %10s %10s %7s %7s %12s %8s %s' "$@")"); }
 
 bench_version() {   # LABEL FILE
@@ -286,7 +329,8 @@ bench_version() {   # LABEL FILE
     # scanflowd, detection on, a private redis-server
     port=$((PORT + 1))
     redis_start "$label"
-    local r0 r1 used0
+    idle_start "$label"
+    local r0 r1 used0 idle
     r0=$(cpu_s "$REDIS_PID")
     sfd_start "$label" $port ""
     replay "$file" $port "$RATE" "$LOOPS"
@@ -300,10 +344,13 @@ bench_version() {   # LABEL FILE
     sfd_stop
     sleep 0.5
     r1=$(cpu_s "$REDIS_PID")
+    idle=$(idle_stop)
     local s_n r_cpu calls
     s_n=$(sfd_records)
     r_cpu=$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')
     calls=$(redis_calls)
+    BREAKDOWN+=("$label, noise bench: $calls commands, $(redis_shares "$r_cpu" "$idle" "$s_cpu")")
+    mapfile -t -O "${#BREAKDOWN[@]}" BREAKDOWN < <(redis_breakdown "    ")
 
     # the same daemon with a --home-net that no flow of the mix enters
     # (TEST-NET-1): receiving, decoding and the evidence filter, what is
@@ -406,7 +453,14 @@ do_table() {
         esac
     done
     print_table
+    print_breakdown
     case " $VERSIONS " in *" scans "*) do_scans ;; esac
+}
+print_breakdown() {
+    [ ${#BREAKDOWN[@]} -gt 0 ] || return 0
+    echo "redis-server's commands (INFO commandstats), per version:"
+    printf '%s\n' "${BREAKDOWN[@]}"
+    BREAKDOWN=()
 }
 
 # Repeated scans: the fixtures' scan-heavy captures (real scanners: 1,000
@@ -426,7 +480,8 @@ do_scans() {
         case $label in v5) file=$fx/softflowd-v5.pcap ;; v9) file=$fx/softflowd-v9.pcap ;;
                        IPFIX) file=$fx/softflowd-ipfix.pcap ;; esac
         redis_start "scan-$label"
-        local r0 r1 s_cpu calls usec
+        idle_start "scan-$label"
+        local r0 r1 s_cpu calls usec idle
         r0=$(cpu_s "$REDIS_PID")
         sfd_start "scan-$label" $port ""
         replay "$file" $port "$SCAN_RATE" "$SCAN_LOOPS"
@@ -436,12 +491,48 @@ do_scans() {
         sfd_stop
         sleep 0.5
         r1=$(cpu_s "$REDIS_PID")
+        idle=$(idle_stop)
         calls=$(redis_calls); usec=$(redis_usec)
+        BREAKDOWN+=("$label, repeated scans: $calls commands")
+        mapfile -t -O "${#BREAKDOWN[@]}" BREAKDOWN < <(redis_breakdown "    ")
         redis_stop
         printf '%-6s %10s %7s %10s %7s %9s %s\n' "$label" "$(sfd_records)" "$s_cpu" "$calls" \
             "$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')" "$(echo "$usec" | awk '{printf "%.1f", $1 / 1000}')" \
-            "$(echo "$r0 $r1 $s_cpu $usec" | awk '{if ($3 > 0) printf "%.0f%% of scanflowd CPU (in commands: %.1f%%)", 100 * ($2 - $1) / $3, $4 / 1e4 / $3}')"
+            "$(echo "$r0 $r1 $s_cpu $usec" | awk '{if ($3 > 0) printf "%.0f%% of scanflowd CPU (in commands: %.1f%%)", 100 * ($2 - $1) / $3, $4 / 1e4 / $3}'), $(redis_shares "$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')" "$idle" "$s_cpu" | sed 's/.*, over/over/')"
     done
+    print_breakdown
+}
+
+# The Redis side of the table alone (no peers, no floor): scanflowd on the
+# noise bytes of each NetFlow/IPFIX version with its redis-server and an
+# idle one, then the repeated scans.
+redis_noise() {   # LABEL FILE
+    local port=$((PORT + 1)) r0 r1 s_cpu idle calls r_cpu
+    redis_start "noise-$1"
+    idle_start "noise-$1"
+    r0=$(cpu_s "$REDIS_PID")
+    sfd_start "noise-$1" $port ""
+    replay "$2" $port "$RATE" "$LOOPS"
+    settle "$SFD_PID"
+    sleep 1.5
+    s_cpu=$(sfd_cpu)
+    sfd_stop
+    sleep 0.5
+    r1=$(cpu_s "$REDIS_PID")
+    idle=$(idle_stop)
+    calls=$(redis_calls)
+    r_cpu=$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')
+    BREAKDOWN+=("$1, noise bench: $calls commands, scanflowd $s_cpu s, redis-server $r_cpu s: $(redis_shares "$r_cpu" "$idle" "$s_cpu")")
+    mapfile -t -O "${#BREAKDOWN[@]}" BREAKDOWN < <(redis_breakdown "    ")
+    redis_stop
+}
+do_redis() {
+    echo "== Redis cost: noise bench ($LOOPS loops at $RATE packets/s), then repeated scans"
+    redis_noise v5 "$INPUTS/softflowd-v5.pcap"
+    redis_noise v9 "$INPUTS/softflowd-v9.pcap"
+    redis_noise IPFIX "$INPUTS/softflowd-ipfix.pcap"
+    print_breakdown
+    do_scans
 }
 
 print_table() {
@@ -761,6 +852,7 @@ case $mode in
     features) do_features ;;
     horizons) do_horizons ;;
     shared) do_shared ;;
+    redis) do_redis ;;
     all) do_table; do_lossless; do_workers; do_memory; do_horizons ;;
-    *) echo "usage: bench.sh [table|sflow|scans|lossless|memory|workers|features|horizons|shared|all]" >&2; exit 2 ;;
+    *) echo "usage: bench.sh [table|sflow|scans|redis|lossless|memory|workers|features|horizons|shared|all]" >&2; exit 2 ;;
 esac
