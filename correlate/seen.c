@@ -25,6 +25,15 @@
  * have saved (PFADD is idempotent).  A false "held" needs 48 bits of
  * fingerprint to agree within a set: about 2^-45 per element looked up.
  *
+ * Longer horizons (--horizon) have buckets of their own, 12 and 288 base
+ * buckets long by default: an element new in the base bucket (everything
+ * a repeated scan sends, at the start of each base bucket) is mostly held
+ * by their current buckets already.  Each longer horizon has an element
+ * table of the same layout (HZ_SETS x 8 slots, 1 MiB), tagged with its
+ * own bucket (sf_seen_element_in), staged, committed, counted and cleared
+ * with the rest: an element is written into a longer horizon's bucket
+ * once, not once per base bucket.
+ *
  * Bounded Redis memory per source: the h:NET:B keys of one source and
  * bucket are capped at --max-nets-per-source (the aggregate caps the nets
  * carrying hosts per flush, not across flushes: a wide sweep could create
@@ -61,6 +70,7 @@
 #define ELEM_SETS 65536         /* 524,288 element slots of 8 bytes, 4 MiB */
 #define ADMIT_WAYS 4
 #define ADMIT_SETS 32768        /* 131,072 (source, net) slots of 8 bytes */
+#define HZ_SETS 16384           /* per longer horizon: 131,072 slots, 1 MiB */
 
 typedef struct seen {
     sf_addr_t src;
@@ -78,6 +88,10 @@ struct sf_seen {
     const seen_t *cur;          /* the visited source's entry, or NULL */
     seen_t      stage;          /* the visited source's findings */
     guint64     src_fp;         /* of the visited source and the bucket */
+    guint64     src_h;          /* of the visited source alone */
+    guint       n_longer;
+    guint64    *hz[SF_SEEN_LONGER];     /* HZ_SETS * ELEM_WAYS each */
+    GArray     *staged_hz;      /* guint64 slot value, guint64 horizon */
     guint64    *elems;          /* ELEM_SETS * ELEM_WAYS, 0: empty */
     GArray     *staged_elems;   /* guint64 slot values, until commit */
     guint       elem_rr;
@@ -92,11 +106,15 @@ struct sf_seen {
     guint       admit_rr;
 };
 
-sf_seen_t *sf_seen_new(guint max_nets_per_source)
+sf_seen_t *sf_seen_new(guint max_nets_per_source, guint n_longer)
 {
     sf_seen_t *t = g_new0(sf_seen_t, 1);
 
     t->max_nets = max_nets_per_source;
+    t->n_longer = MIN(n_longer, SF_SEEN_LONGER);
+    for (guint k = 0; k < t->n_longer; k++)
+        t->hz[k] = sf_table_new0(sizeof(guint64) * HZ_SETS * ELEM_WAYS);
+    t->staged_hz = g_array_new(FALSE, FALSE, 2 * sizeof(guint64));
     t->seen = g_new(seen_t, SEEN_SETS * SEEN_WAYS);
     t->staged = g_array_new(FALSE, FALSE, sizeof(seen_t));
     /* written at random from the first flushes on: mapped at once */
@@ -118,6 +136,9 @@ void sf_seen_free(sf_seen_t *t)
     g_array_unref(t->staged_elems);
     sf_table_free(t->admit, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
     g_array_unref(t->staged_admit);
+    for (guint k = 0; k < t->n_longer; k++)
+        sf_table_free(t->hz[k], sizeof(guint64) * HZ_SETS * ELEM_WAYS);
+    g_array_unref(t->staged_hz);
     g_free(t);
 }
 
@@ -127,6 +148,7 @@ void sf_seen_begin_flush(sf_seen_t *t, gint64 bucket)
     g_array_set_size(t->staged, 0);
     g_array_set_size(t->staged_elems, 0);
     g_array_set_size(t->staged_admit, 0);
+    g_array_set_size(t->staged_hz, 0);
     t->staged_capped = 0;
 }
 
@@ -219,6 +241,26 @@ gboolean sf_seen_element(sf_seen_t *t, guint64 fp)
     return FALSE;
 }
 
+static guint64 *hz_set(sf_seen_t *t, guint k, guint64 v)
+{
+    return &t->hz[k - 1][((v >> 16) & (HZ_SETS - 1)) * ELEM_WAYS];
+}
+
+gboolean sf_seen_element_in(sf_seen_t *t, guint64 fp, guint k, gint64 hb)
+{
+    guint64 v, staged[2];
+
+    if (k == 0 || k > t->n_longer)
+        return FALSE;
+    v = slot_value(sf_mix64(fp ^ sf_mix64(t->src_h ^ (guint64)hb)), hb);
+    if (slot_held(hz_set(t, k, v), ELEM_WAYS, v))
+        return TRUE;
+    staged[0] = v;
+    staged[1] = k;
+    g_array_append_val(t->staged_hz, staged);
+    return FALSE;
+}
+
 gboolean sf_seen_expire_needed(sf_seen_t *t, guint32 key)
 {
     if (t->cur && (t->cur->keys & key))
@@ -275,8 +317,11 @@ void sf_seen_forget(sf_seen_t *t)
     if (t->dirty) {
         memset(t->elems, 0, sizeof(guint64) * ELEM_SETS * ELEM_WAYS);
         memset(t->admit, 0, sizeof(guint64) * ADMIT_SETS * ADMIT_WAYS);
+        for (guint k = 0; k < t->n_longer; k++)
+            memset(t->hz[k], 0, sizeof(guint64) * HZ_SETS * ELEM_WAYS);
         t->dirty = FALSE;
     }
+    g_array_set_size(t->staged_hz, 0);
     g_array_set_size(t->staged, 0);
     g_array_set_size(t->staged_elems, 0);
     g_array_set_size(t->staged_admit, 0);
@@ -311,7 +356,15 @@ void sf_seen_commit(sf_seen_t *t)
         e->n_nets += st->n_nets;
     }
     g_array_set_size(t->staged, 0);
-    t->dirty |= t->staged_elems->len > 0 || t->staged_admit->len > 0;
+    t->dirty |= t->staged_elems->len > 0 || t->staged_admit->len > 0
+                || t->staged_hz->len > 0;
+    for (guint i = 0; i < t->staged_hz->len; i++) {
+        const guint64 *st = &g_array_index(t->staged_hz, guint64, 2 * i);
+
+        t->seen_evicted += slot_insert(hz_set(t, (guint)st[1], st[0]),
+                                       ELEM_WAYS, st[0], &t->elem_rr);
+    }
+    g_array_set_size(t->staged_hz, 0);
     for (guint k = 0; k < t->staged_elems->len; k++) {
         guint64 v = g_array_index(t->staged_elems, guint64, k);
 
@@ -343,6 +396,13 @@ void sf_seen_begin_source(sf_seen_t *t, const sf_addr_t *src)
         h = sf_mix64(h ^ v);
     }
     t->src_fp = h;
+    h = 0;
+    for (guint i = 0; i < 16; i += 8) {
+        guint64 v;
+        memcpy(&v, src->b + i, 8);
+        h = sf_mix64(h ^ v);
+    }
+    t->src_h = h;
 }
 
 void sf_seen_end_source(sf_seen_t *t)

@@ -16,7 +16,10 @@ enum { SF_SEEN_K_P = 1, SF_SEEN_K_N = 2, SF_SEEN_K_D = 4, SF_SEEN_K_F = 8,
 
 typedef struct sf_seen sf_seen_t;
 
-sf_seen_t *sf_seen_new(guint max_nets_per_source);
+/* n_longer: the longer horizons (--horizon) whose buckets get element
+ * tables of their own (sf_seen_element_in), at most SF_SEEN_LONGER. */
+#define SF_SEEN_LONGER 3
+sf_seen_t *sf_seen_new(guint max_nets_per_source, guint n_longer);
 void sf_seen_free(sf_seen_t *t);
 /* A flush into bucket begins: what an earlier, failed try staged goes. */
 void sf_seen_begin_flush(sf_seen_t *t, gint64 bucket);
@@ -30,6 +33,9 @@ guint64 sf_seen_fingerprint(char kind, const guint8 *a, gsize alen,
 /* TRUE: Redis holds the element (this flush need not send it); FALSE:
  * staged, to be remembered once the flush went through. */
 gboolean sf_seen_element(sf_seen_t *t, guint64 fp);
+/* The same for the bucket hb of longer horizon k (1..n_longer): TRUE when
+ * an earlier flush wrote the element into that bucket's keys. */
+gboolean sf_seen_element_in(sf_seen_t *t, guint64 fp, guint k, gint64 hb);
 /* TRUE: key's (SF_SEEN_K_*) EXPIRE must be sent (and is staged as sent). */
 gboolean sf_seen_expire_needed(sf_seen_t *t, guint32 key);
 /* TRUE: n's hosts may be written into its h key of this bucket. */

@@ -21,8 +21,11 @@
  * per horizon.  What the seen table skips (elements already written in
  * the base bucket) is held by the longer horizons' buckets as well, as
  * they contain the base bucket (when their lengths are multiples of its
- * length, as with the defaults).  Networks of sources have the base
- * window only.
+ * length, as with the defaults); and of what is new in the base bucket,
+ * what a longer horizon's current bucket already holds (seen.c keeps a
+ * table per longer horizon) is not written there again, and that
+ * horizon's counts are asked only for the keys it did write into.
+ * Networks of sources have the base window only.
  *
  * An IPv4 entity's destinations go into one set per bucket and horizon
  * (xd, write_addrs4): its nets and the hosts of each net are derived from
@@ -82,6 +85,9 @@ struct sf_window {
     GError     *error;          /* first failure while walking */
     GByteArray *elems;
     GByteArray *grown;          /* per tracked net: a host was new */
+    GByteArray *hz_elems;       /* pfadd_longer: what a horizon lacks */
+    GArray     *hz_grown;       /* guint64 hz_grown_id() of the longer
+                                   horizons' keys the source wrote */
     gboolean    sampled;        /* a source with sampled evidence was
                                    written: from then on every source's
                                    interval is (write_sampling) */
@@ -119,7 +125,10 @@ sf_window_t *sf_window_new(const sf_correlate_config_t *cfg,
     w->plan = g_array_new(FALSE, FALSE, sizeof(plan_t));
     w->elems = g_byte_array_new();
     w->grown = g_byte_array_new();
-    w->seen = sf_seen_new((guint)cfg->max_nets_per_source);
+    w->hz_elems = g_byte_array_new();
+    w->hz_grown = g_array_new(FALSE, FALSE, sizeof(guint64));
+    w->seen = sf_seen_new((guint)cfg->max_nets_per_source,
+                          w->n_hz_all - 1);
     return w;
 }
 
@@ -132,6 +141,8 @@ void sf_window_free(sf_window_t *w)
     g_array_unref(w->plan);
     g_byte_array_unref(w->elems);
     g_byte_array_unref(w->grown);
+    g_byte_array_unref(w->hz_elems);
+    g_array_unref(w->hz_grown);
     sf_seen_free(w->seen);
     g_free(w);
 }
@@ -222,22 +233,68 @@ static void count_horizon(sf_window_t *w, const char *sk, const char *dim,
     w->plan_hz = 0;
 }
 
-/* PFADD (with the exact twin) of n elements of len bytes into the current
- * bucket of dim in every longer horizon of the entity (k >= 1). */
+/* Names dim ("p:", "h:NET:", ...) of longer horizon k in w->hz_grown. */
+static guint64 hz_grown_id(const char *dim, guint k)
+{
+    return sf_seen_fingerprint((char)('0' + k), NULL, 0,
+                               (const guint8 *)dim, strlen(dim));
+}
+
+/* TRUE: the visited source wrote new elements into dim of horizon k. */
+static gboolean hz_grew(const sf_window_t *w, const char *dim, guint k)
+{
+    guint64 id = hz_grown_id(dim, k);
+
+    for (guint i = 0; i < w->hz_grown->len; i++)
+        if (g_array_index(w->hz_grown, guint64, i) == id)
+            return TRUE;
+    return FALSE;
+}
+
+/* Of the n elements of len bytes, those horizon k's current bucket of dim
+ * does not hold (seen.c) into w->hz_elems; returns how many. */
+static guint hz_new(sf_window_t *w, const char *dim, guint k,
+                    const guint8 *elems, guint n, guint len)
+{
+    gsize dlen = strlen(dim);
+    guint m = 0;
+
+    g_byte_array_set_size(w->hz_elems, (guint)n * len);
+    for (guint i = 0; i < n; i++) {
+        const guint8 *e = elems + (gsize)i * len;
+
+        if (sf_seen_element_in(w->seen,
+                               sf_seen_fingerprint('x', (const guint8 *)dim,
+                                                   dlen, e, len),
+                               k, w->hz_bucket[k]))
+            continue;
+        memcpy(w->hz_elems->data + (gsize)m++ * len, e, len);
+    }
+    return m;
+}
+
+/* PFADD (with the exact twin) into the current bucket of dim in every
+ * longer horizon of the entity (k >= 1) of those of the n elements of len
+ * bytes that the bucket does not hold yet. */
 static void pfadd_longer(sf_window_t *w, const char *sk, const char *dim,
                          guint ci, const guint8 *elems, guint n, guint len,
                          guint32 key_bit)
 {
     for (guint k = 1; k < w->n_hz; k++) {
         char hdim[SF_KEY_HDIM_LEN], key[SF_KEY_LEN], set[SF_KEY_LEN];
+        guint m = hz_new(w, dim, k, elems, n, len);
+        guint64 id = hz_grown_id(dim, k);
 
+        if (m == 0)
+            continue;
+        g_array_append_val(w->hz_grown, id);
         hz_dim(w, hdim, dim, k);
         sf_key_bucket(key, sk, hdim, w->hz_bucket[k]);
         sf_exact_add_begin(w->pipe, key,
                            sf_exact_set_key(set, sk, hdim, w->hz_bucket[k]),
                            w->hz_ttl[k], len);
-        for (guint i = 0; i < n; i++)
-            sf_pipe_arg(w->pipe, elems + (gsize)i * len, len);
+        for (guint i = 0; i < m; i++)
+            sf_pipe_arg(w->pipe, w->hz_elems->data + (gsize)i * len, len);
         end_and_expire_ttl(w, ci, key, key_bit ? hz_bit(key_bit, k) : 0,
                            w->hz_ttl[k]);
     }
@@ -587,7 +644,10 @@ static void ask_top(sf_window_t *w, const char *sk, guint ci)
 }
 
 /* write_counts for longer horizon k: the same dimensions, over its own
- * buckets (no top-net memory: the nets of this flush are asked). */
+ * buckets (no top-net memory: the nets of this flush are asked), of the
+ * keys this flush wrote new elements into in that horizon (pfadd_longer;
+ * an IPv4 entity's destinations go to every horizon, write_addrs4, and
+ * are counted when new in the base bucket, as there). */
 static void write_counts_longer(sf_window_t *w, const char *sk,
                                 const sf_agg_source_t *s, guint ci, guint k,
                                 gboolean ports, gboolean nets,
@@ -595,6 +655,11 @@ static void write_counts_longer(sf_window_t *w, const char *sk,
 {
     char dim[SF_KEY_NET_LEN + 3];
 
+    ports = ports && hz_grew(w, SF_KEY_PORTS, k);
+    if (!w->v4) {
+        nets = nets && hz_grew(w, SF_KEY_NETS, k);
+        addrs = addrs && hz_grew(w, SF_KEY_ADDRS, k);
+    }
     if (ports)
         count_horizon(w, sk, SF_KEY_PORTS, k, ci, PLAN_PORTS, NULL);
     if (w->v4) {
@@ -618,6 +683,8 @@ static void write_counts_longer(sf_window_t *w, const char *sk,
         if (!w->grown->data[i])
             continue;
         sf_key_hosts_dim(dim, s->nets[i].net, s->nets[i].net_len);
+        if (!hz_grew(w, dim, k))
+            continue;
         count_horizon(w, sk, dim, k, ci, PLAN_HOSTS, &s->nets[i]);
     }
 }
@@ -822,6 +889,7 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     sf_key_source(sk, &s->src);
     w->n_hz = w->n_hz_all;
     w->v4 = sf_addr_is_v4(&s->src);
+    g_array_set_size(w->hz_grown, 0);
     sf_seen_begin_source(w->seen, &s->src);
     if (s->n_ports)
         ports = write_ports(w, sk, s, ci);

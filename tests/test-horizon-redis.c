@@ -268,6 +268,81 @@ static void test_rollup(void)
     sf_correlate_config_free(cfg);
 }
 
+/* Commands since the last SLOWLOG RESET (every command is logged: the
+ * test sets slowlog-log-slower-than 0) that name a key of a longer
+ * horizon's ports (sf:{S}:p3600:B, xp86400:B, ...): how many.  (An IPv4
+ * source's destinations go to every horizon whenever they are new in the
+ * base bucket: exact.c, one script a horizon.) */
+static guint longer_element_commands(redisContext *rc)
+{
+    redisReply *r = redisCommand(rc, "SLOWLOG GET -1");
+    guint n = 0;
+
+    g_assert_true(r && r->type == REDIS_REPLY_ARRAY);
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *args = r->element[i]->element[3];
+        gboolean hit = FALSE;
+
+        for (size_t j = 0; j < args->elements; j++) {
+            const char *a = args->element[j]->str;
+
+            if (a && (strstr(a, ":p3600:") || strstr(a, ":xp3600:")
+                      || strstr(a, ":p86400:") || strstr(a, ":xp86400:")))
+                hit = TRUE;
+        }
+        n += hit;
+    }
+    freeReplyObject(r);
+    return n;
+}
+
+static void slowlog_reset(redisContext *rc)
+{
+    freeReplyObject(redisCommand(rc, "SLOWLOG RESET"));
+}
+
+/* A scan of 100 ports repeated in the next 30 s bucket, which the hour's
+ * and the day's current buckets contain: the base bucket gets the ports
+ * again, the longer horizons' port keys are neither written nor counted;
+ * a new port then goes into them, alone, and they count 101. */
+static void test_repeat_longer(void)
+{
+    sf_correlate_config_t *cfg = correlate_test_config(
+        redis_url, "--clock flows --flush-interval 0.02 "
+        "--port-threshold 1000 --horizon 3600:1000:1000 "
+        "--horizon 86400:1000:1000");
+    sf_correlator_t *c = correlator(cfg, "repeat");
+    sf_correlator_feed_t *feed = sf_correlator_feed_new(c);
+    redisContext *rc = connect_test();
+    redisReply *r;
+
+    freeReplyObject(redisCommand(rc, "FLUSHALL"));
+    freeReplyObject(redisCommand(rc, "CONFIG SET slowlog-max-len 100000"));
+    freeReplyObject(redisCommand(rc, "CONFIG SET slowlog-log-slower-than 0"));
+    feed_slow(&c, &feed, 1, 1, 100, 0, 10, 60000);
+    g_assert_cmpuint(count_keys(rc, "sf:{203.0.113.90}:xp3600:*"), ==, 1);
+    slowlog_reset(rc);
+    feed_slow(&c, &feed, 1, 1, 100, 30000, 10, 60000);
+    /* the base bucket of the repeat was written (a second xp key) */
+    g_assert_cmpuint(count_keys(rc, "sf:{203.0.113.90}:xp:*"), ==, 2);
+    g_assert_cmpuint(longer_element_commands(rc), ==, 0);
+    slowlog_reset(rc);
+    feed_slow(&c, &feed, 1, 101, 101, 40000, 10, 60000);
+    /* the port into each longer horizon (add script), their counts */
+    g_assert_cmpuint(longer_element_commands(rc), >=, 4);
+    r = redisCommand(rc, "SCARD sf:{203.0.113.90}:xp3600:%lld",
+                     (long long)(T0_MS / 360000));
+    g_assert_true(r && r->type == REDIS_REPLY_INTEGER);
+    g_assert_cmpint(r->integer, ==, 101);
+    freeReplyObject(r);
+    freeReplyObject(redisCommand(rc, "CONFIG SET slowlog-log-slower-than 10000"));
+    freeReplyObject(redisCommand(rc, "CONFIG SET slowlog-max-len 128"));
+    sf_correlator_feed_free(feed);
+    sf_correlator_free(c);
+    redisFree(rc);
+    sf_correlate_config_free(cfg);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -278,5 +353,6 @@ int main(int argc, char **argv)
     }
     g_test_add_func("/horizon/redis/escalation", test_escalation);
     g_test_add_func("/horizon/redis/rollup", test_rollup);
+    g_test_add_func("/horizon/redis/repeat-longer", test_repeat_longer);
     return g_test_run();
 }
