@@ -65,7 +65,7 @@
 #include <string.h>
 
 #define SEEN_WAYS 4
-#define SEEN_SETS 16384         /* 65,536 entries of 32 bytes */
+#define SEEN_SETS 16384         /* 65,536 entries of 48 bytes */
 #define ELEM_WAYS 8
 #define ELEM_SETS 65536         /* 524,288 element slots of 8 bytes, 4 MiB */
 #define ADMIT_WAYS 4
@@ -77,15 +77,20 @@ typedef struct seen {
     gint64    bucket;           /* -1: empty */
     guint32   keys;             /* SF_SEEN_K_* */
     guint32   n_nets;           /* nets given h keys in the bucket */
+    gint64    held_last;        /* newest time of the held flows, ms */
+    guint32   held;             /* flows of flushes that added nothing,
+                                   not written yet (sf_seen_hold) */
+    guint32   released;         /* stage only: the held flows went out */
 } seen_t;
 
-G_STATIC_ASSERT(sizeof(seen_t) == 32);
+G_STATIC_ASSERT(sizeof(seen_t) == 48);
 
 struct sf_seen {
     guint       max_nets;       /* --max-nets-per-source */
     gint64      bucket;         /* of the flush being written */
     seen_t     *seen;           /* SEEN_SETS * SEEN_WAYS */
     const seen_t *cur;          /* the visited source's entry, or NULL */
+    const seen_t *any;          /* its entry of any bucket, or NULL */
     seen_t      stage;          /* the visited source's findings */
     guint64     src_fp;         /* of the visited source and the bucket */
     guint64     src_h;          /* of the visited source alone */
@@ -179,14 +184,13 @@ static seen_t *seen_set(sf_seen_t *t, const sf_addr_t *src)
     return &t->seen[(h & (SEEN_SETS - 1)) * SEEN_WAYS];
 }
 
-/* The entry of src for the current bucket, or NULL. */
+/* The entry of src (of any bucket), or NULL. */
 static const seen_t *seen_find(sf_seen_t *t, const sf_addr_t *src)
 {
     seen_t *set = seen_set(t, src);
 
     for (guint i = 0; i < SEEN_WAYS; i++)
-        if (set[i].bucket == t->bucket
-            && sf_addr_equal(&set[i].src, src))
+        if (set[i].bucket >= 0 && sf_addr_equal(&set[i].src, src))
             return &set[i];
     return NULL;
 }
@@ -259,6 +263,24 @@ gboolean sf_seen_element_in(sf_seen_t *t, guint64 fp, guint k, gint64 hb)
     staged[1] = k;
     g_array_append_val(t->staged_hz, staged);
     return FALSE;
+}
+
+gboolean sf_seen_hold(sf_seen_t *t, guint32 flows, gint64 last_ms)
+{
+    guint64 held = (guint64)flows + (t->any ? t->any->held : 0);
+
+    if (t->cur == NULL || held > G_MAXUINT32 / 2)
+        return FALSE;
+    t->stage.held = flows;
+    t->stage.held_last = last_ms;
+    return TRUE;
+}
+
+guint64 sf_seen_release(sf_seen_t *t, gint64 *last_ms)
+{
+    *last_ms = t->any ? t->any->held_last : 0;
+    t->stage.released = TRUE;
+    return t->any ? t->any->held : 0;
 }
 
 gboolean sf_seen_expire_needed(sf_seen_t *t, guint32 key)
@@ -345,6 +367,10 @@ void sf_seen_commit(sf_seen_t *t)
             e = &set[t->seen_rr++ % SEEN_WAYS];
             t->seen_evicted++;
         }
+        if (!sf_addr_equal(&e->src, &st->src) || e->bucket < 0) {
+            e->held = 0;
+            e->held_last = 0;
+        }
         if (e->bucket != st->bucket
             || !sf_addr_equal(&e->src, &st->src)) {
             e->src = st->src;
@@ -354,6 +380,12 @@ void sf_seen_commit(sf_seen_t *t)
         }
         e->keys |= st->keys;
         e->n_nets += st->n_nets;
+        if (st->released) {
+            e->held = 0;
+            e->held_last = 0;
+        }
+        e->held += st->held;
+        e->held_last = MAX(e->held_last, st->held_last);
     }
     g_array_set_size(t->staged, 0);
     t->dirty |= t->staged_elems->len > 0 || t->staged_admit->len > 0
@@ -386,7 +418,8 @@ void sf_seen_begin_source(sf_seen_t *t, const sf_addr_t *src)
 {
     guint64 h = (guint64)t->bucket;
 
-    t->cur = seen_find(t, src);
+    t->any = seen_find(t, src);
+    t->cur = t->any && t->any->bucket == t->bucket ? t->any : NULL;
     memset(&t->stage, 0, sizeof t->stage);
     t->stage.src = *src;
     t->stage.bucket = t->bucket;

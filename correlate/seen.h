@@ -36,6 +36,14 @@ gboolean sf_seen_element(sf_seen_t *t, guint64 fp);
 /* The same for the bucket hb of longer horizon k (1..n_longer): TRUE when
  * an earlier flush wrote the element into that bucket's keys. */
 gboolean sf_seen_element_in(sf_seen_t *t, guint64 fp, guint k, gint64 hb);
+/* The visited source added nothing Redis lacks: TRUE when its entry of
+ * the bucket exists (it was written in the bucket), and then its flows
+ * and last time are staged as held, to go out with its next write,
+ * instead of being written now. */
+gboolean sf_seen_hold(sf_seen_t *t, guint32 flows, gint64 last_ms);
+/* The visited source is written: the flows held from its earlier
+ * flushes (0: none; *last_ms their newest time), staged as written. */
+guint64 sf_seen_release(sf_seen_t *t, gint64 *last_ms);
 /* TRUE: key's (SF_SEEN_K_*) EXPIRE must be sent (and is staged as sent). */
 gboolean sf_seen_expire_needed(sf_seen_t *t, guint32 key);
 /* TRUE: n's hosts may be written into its h key of this bucket. */

@@ -559,10 +559,15 @@ static void write_sampling(sf_window_t *w, const char *sk,
     add_plan(w, ci, PLAN_SAMPLING, NULL);
 }
 
+/* The flows counters of every horizon and the times (sf:{S}:m) of the
+ * source, with held flows (and their newest time, held_last) of its
+ * earlier flushes that added nothing (seen.c, sf_seen_hold). */
 static void write_meta(sf_window_t *w, const char *sk,
-                       const sf_agg_source_t *s, guint ci)
+                       const sf_agg_source_t *s, guint ci, guint64 held,
+                       gint64 held_last)
 {
     char key[SF_KEY_LEN];
+    gint64 last_ms = MAX(s->last_ms, held_last);
 
     for (guint k = 0; k < w->n_hz; k++) {
         char hdim[SF_KEY_HDIM_LEN];
@@ -571,7 +576,7 @@ static void write_meta(sf_window_t *w, const char *sk,
                       w->hz_bucket[k]);
         sf_pipe_cmd(w->pipe, "INCRBY");
         sf_pipe_str(w->pipe, key);
-        sf_pipe_int(w->pipe, s->flows);
+        sf_pipe_int(w->pipe, (gint64)(s->flows + held));
         end_and_expire_ttl(w, ci, key, hz_bit(SF_SEEN_K_F, k), w->hz_ttl[k]);
     }
 
@@ -581,12 +586,12 @@ static void write_meta(sf_window_t *w, const char *sk,
     sf_pipe_str(w->pipe, "GT");
     sf_pipe_int(w->pipe, -s->first_ms);
     sf_pipe_str(w->pipe, "first");
-    sf_pipe_int(w->pipe, s->last_ms);
+    sf_pipe_int(w->pipe, last_ms);
     sf_pipe_str(w->pipe, "last");
     for (guint i = 0; i < s->n_exporters; i++) {
         char x[SF_ADDR_STRLEN + 2] = "x:";
 
-        sf_pipe_int(w->pipe, s->last_ms);
+        sf_pipe_int(w->pipe, last_ms);
         sf_pipe_str(w->pipe, sf_key_addr_text(&s->exporters[i], x + 2) - 2);
     }
     end_and_expire_ttl(w, ci, key, SF_SEEN_K_M,
@@ -859,7 +864,7 @@ static void visit_network(const sf_agg_source_t *s, void *user)
         hosts |= w->grown->data[i];
     addrs = write_addrs(w, nk, s, ci);
     member = write_member(w, nk, &s->src, ci);
-    write_meta(w, nk, s, ci);
+    write_meta(w, nk, s, ci, 0, 0);
     if (ports || nets || hosts || addrs)
         write_samples(w, nk, s, ci);
     write_counts(w, nk, s, ci, ports, nets, addrs);
@@ -868,6 +873,23 @@ static void visit_network(const sf_agg_source_t *s, void *user)
     sf_seen_end_source(w->seen);
     if (w->plan->len - w->plan_read >= SF_WINDOW_CHUNK && w->error == NULL)
         read_replies(w, &w->error);
+}
+
+/* A source whose flush added nothing Redis lacks (grew FALSE) and that
+ * was written in this bucket costs no command: its flows and last time
+ * are held (seen.c) and go out with its next write, at the latest its
+ * first flush of the next bucket, where everything is new again. */
+static void write_source_meta(sf_window_t *w, const char *sk,
+                              const sf_agg_source_t *s, guint ci,
+                              gboolean grew)
+{
+    guint64 held;
+    gint64 held_last;
+
+    if (!grew && sf_seen_hold(w->seen, s->flows, s->last_ms))
+        return;
+    held = sf_seen_release(w->seen, &held_last);
+    write_meta(w, sk, s, ci, held, held_last);
 }
 
 static void visit_source(const sf_agg_source_t *s, void *user)
@@ -898,7 +920,7 @@ static void visit_source(const sf_agg_source_t *s, void *user)
     for (guint i = 0; i < s->n_nets_tracked; i++)
         hosts |= w->grown->data[i];
     addrs = write_addrs(w, sk, s, ci);
-    write_meta(w, sk, s, ci);
+    write_source_meta(w, sk, s, ci, ports || nets || hosts || addrs);
     write_sampling(w, sk, s, ci);
     /* samples of a flush that added nothing repeat earlier ones */
     if (ports || nets || hosts || addrs)
@@ -1020,6 +1042,22 @@ static gboolean walk(sf_window_t *w, sf_agg_t *agg, sf_agg_visit_fn fn,
     return read_replies(w, err);
 }
 
+/* A flush whose sources all repeated what Redis holds sends nothing: one
+ * PING then, so that a lost connection (a restarted, empty Redis) is
+ * found at this flush, the tables are forgotten and the flush is sent
+ * again whole, as when a write fails. */
+static gboolean ping(sf_window_t *w, GError **err)
+{
+    redisReply *r;
+
+    sf_pipe_cmd(w->pipe, "PING");
+    sf_pipe_end(w->pipe);
+    if ((r = sf_pipe_reply(w->pipe, err)) == NULL)
+        return FALSE;
+    freeReplyObject(r);
+    return TRUE;
+}
+
 gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
                           GArray *counts, GError **err)
 {
@@ -1034,6 +1072,8 @@ gboolean sf_window_update(sf_window_t *w, sf_pipe_t *p, sf_agg_t *agg,
     g_clear_error(&w->error);
     sf_seen_begin_flush(w->seen, w->bucket);
     if (!walk(w, agg, visit_source, err))
+        return FALSE;
+    if (w->plan->len == 0 && counts->len > 0 && !ping(w, err))
         return FALSE;
     if (w->cfg->source_prefix_v4 == 0 && w->cfg->source_prefix_v6 == 0)
         return TRUE;
