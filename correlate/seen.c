@@ -11,8 +11,13 @@
  * A source takes as many slots as it has distinct elements in the bucket,
  * so a 1,000-port scan repeated within the bucket (retries, a scan run
  * twice, the same sweep every minute) is held whole and its repeats cost
- * no PFADD, no PFCOUNT, no EXPIRE and no samples: only its flows counter
- * and times (INCRBY, ZADD).  A flush sends PFADD only for elements not
+ * no command at all: a source entry also holds the flows and the newest
+ * time of the source's flushes that added nothing (sf_seen_hold), which
+ * go out with its next write (sf_seen_release), at the latest its first
+ * flush of the next bucket (everything is new there).  Held flows are
+ * lost when the source stops within the bucket, when its entry is
+ * pushed out and when the connection is lost: the flows counters and
+ * "last" are then short of up to a bucket's repeats.  A flush sends PFADD only for elements not
  * held (none: no PFADD), EXPIRE only once per key per bucket (the TTL of
  * window + 2 buckets still runs at least window + 1 bucket past the
  * key's last write in the bucket), PFCOUNT only for dimensions it PFADDed
