@@ -60,7 +60,8 @@
 # (packets/s for the table, default 30000), BENCH_LOOPS (default 40),
 # BENCH_PORT (first UDP port, default 39400), BENCH_VERSIONS (the table's
 # rows, default "v5 v9 IPFIX sFlow scans"), SFD_OPTS (more scanflowd
-# options for every run, e.g. to measure a feature's cost).  Sends only to 127.0.0.1.
+# options for every run, e.g. to measure a feature's cost), BENCH_REDIS_OPTS
+# (more redis-server options, e.g. "--hll-sparse-max-bytes 0").  Sends only to 127.0.0.1.
 # Needs root (tcpdump for the inputs, taskset, SO_RCVBUFFORCE).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -202,7 +203,7 @@ redis_start() {
     mkdir -p "$d"
     REDIS_SOCK=$d/redis.sock
     redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
-        --appendonly no --dir "$d" --logfile "$d/redis.log" </dev/null >"$d/redis.out" 2>&1 &
+        --appendonly no --dir "$d" --logfile "$d/redis.log" ${BENCH_REDIS_OPTS:-} </dev/null >"$d/redis.out" 2>&1 &
     # (not our stdout: a $(...) around a failed start would wait for it)
     REDIS_PID=$!
     PIDS+=("$REDIS_PID")
@@ -247,7 +248,7 @@ idle_start() {
     local d=$WORK/redis.idle.$1
     mkdir -p "$d"
     redis-server --port 0 --unixsocket "$d/redis.sock" --unixsocketperm 700 --save '' \
-        --appendonly no --dir "$d" --logfile "$d/redis.log" </dev/null >"$d/redis.out" 2>&1 &
+        --appendonly no --dir "$d" --logfile "$d/redis.log" ${BENCH_REDIS_OPTS:-} </dev/null >"$d/redis.out" 2>&1 &
     IDLE_PID=$!
     PIDS+=("$IDLE_PID")
     local i=0
