@@ -4,7 +4,7 @@
 # SO_RCVBUFFORCE) and prints numbers for people, not a verdict.
 #
 #   make bench                       table, lossless rate, workers, memory
-#   make bench BENCH_MODE=table      one part: table|sflow|lossless|workers|memory
+#   make bench BENCH_MODE=table      one part: table|sflow|lossless|workers|memory|redis
 #   make bench BENCH_RATE=50000 BENCH_LOOPS=60
 #
 # Inputs are built once into $(BENCH_INPUTS) (softflowd exports of a
