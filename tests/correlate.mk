@@ -9,7 +9,7 @@ tests_test_correlate_unit_SOURCES = tests/test-correlate-unit.c \
 	tests/correlate-testlib.h
 tests_test_correlate_unit_LDADD = $(CORRELATE_TEST_LIBS)
 tests_test_correlate_redis_SOURCES = tests/test-correlate-redis.c \
-	tests/correlate-testlib.h
+	tests/correlate-testlib.h tests/redis-testlib.h
 tests_test_correlate_redis_LDADD = $(CORRELATE_TEST_LIBS)
 
 TESTS += tests/test-correlate-unit tests/correlate-redis.sh
@@ -29,7 +29,7 @@ TESTS += tests/test-horizon
 # correlators, buckets rolled up per horizon.
 check_PROGRAMS += tests/test-horizon-redis
 tests_test_horizon_redis_SOURCES = tests/test-horizon-redis.c \
-	tests/correlate-testlib.h
+	tests/correlate-testlib.h tests/redis-testlib.h
 tests_test_horizon_redis_LDADD = $(CORRELATE_TEST_LIBS)
 TESTS += tests/horizon-redis.sh
 EXTRA_DIST += tests/horizon-redis.sh

@@ -22,6 +22,7 @@
 #include "exact.h"
 #include "pipe.h"
 #include "redisurl.h"
+#include "redis-testlib.h"
 
 static const char *redis_url;
 
@@ -919,23 +920,6 @@ static void settle(sf_correlator_t *c)
         g_usleep(150000);
         sf_correlator_get_stats(c, &st);
     } while (st.flushes != before);
-}
-
-/* Keys matching pattern (SCAN). */
-static guint count_keys(redisContext *rc, const char *pattern)
-{
-    guint64 cursor = 0;
-    guint keys = 0;
-
-    do {
-        redisReply *r = redisCommand(rc, "SCAN %llu MATCH %s COUNT 1000",
-                                     (unsigned long long)cursor, pattern);
-        g_assert_true(r && r->type == REDIS_REPLY_ARRAY);
-        cursor = g_ascii_strtoull(r->element[0]->str, NULL, 10);
-        keys += (guint)r->element[1]->elements;
-        freeReplyObject(r);
-    } while (cursor != 0);
-    return keys;
 }
 
 /* The count of one bucket's dimension "sf:{S}:D:B": its set "sf:{S}:xD:B"

@@ -21,6 +21,7 @@
 #include "correlate-testlib.h"
 #include "correlator.h"
 #include "redisurl.h"
+#include "redis-testlib.h"
 
 static const char *redis_url;
 /* 2026-01-01 00:00:00 UTC: the flows' clock of the tests */
@@ -205,23 +206,6 @@ static void test_escalation(void)
                     json_object_get_int_member(b, "flows"));
     redisFree(rc);
     sf_correlate_config_free(cfg);
-}
-
-/* Keys matching pattern (SCAN). */
-static guint count_keys(redisContext *rc, const char *pattern)
-{
-    guint64 cursor = 0;
-    guint keys = 0;
-
-    do {
-        redisReply *r = redisCommand(rc, "SCAN %llu MATCH %s COUNT 1000",
-                                     (unsigned long long)cursor, pattern);
-        g_assert_true(r && r->type == REDIS_REPLY_ARRAY);
-        cursor = g_ascii_strtoull(r->element[0]->str, NULL, 10);
-        keys += (guint)r->element[1]->elements;
-        freeReplyObject(r);
-    } while (cursor != 0);
-    return keys;
 }
 
 /* A day of one port every 15 minutes: the one-day horizon's ports live in
