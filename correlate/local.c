@@ -665,19 +665,13 @@ static void raise_alert(sf_local_t *l, const hz_t *z, const entity_t *e,
     emit(l, z, &f);
 }
 
-/* The daemon's member rule (window.c net_member), on the base window:
- * enough distinct ports or hosts to matter, none at a per-source
- * threshold, no alert of its own. */
+/* The daemon's member rule (window.c), on the base window: enough
+ * distinct ports or hosts to matter, none at a per-source threshold, no
+ * alert of its own. */
 static gboolean net_member(sf_local_t *l, const entity_t *e,
                            const sf_window_counts_t *c)
 {
-    gint64 most = MAX(MAX(c->ports, c->top_hosts), c->hosts);
-
-    return most >= SF_WINDOW_NET_MEMBER_MIN
-        && c->ports < l->cfg->port_threshold
-        && c->top_hosts < l->cfg->sweep_threshold
-        && c->hosts < l->cfg->wide_sweep_threshold
-        && !source_alerted(l, &e->addr);
+    return sf_window_member_counts(l->cfg, c) && !source_alerted(l, &e->addr);
 }
 
 /* A member's elements go into its network: elements, itself as a

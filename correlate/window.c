@@ -803,14 +803,20 @@ static gboolean write_member(sf_window_t *w, const char *nk,
  * member shows alone (a member that crosses has its own alert), and a
  * source with a probe or two (clients behind a NAT), or a flood of
  * spoofed four-probe sources, is no member. */
-static gboolean net_member(const sf_window_t *w, const sf_window_counts_t *c)
+gboolean sf_window_member_counts(const sf_correlate_config_t *cfg,
+                                 const sf_window_counts_t *c)
 {
     gint64 most = MAX(MAX(c->ports, c->top_hosts), c->hosts);
 
     return most >= SF_WINDOW_NET_MEMBER_MIN
-        && c->ports < w->cfg->port_threshold
-        && c->top_hosts < w->cfg->sweep_threshold
-        && c->hosts < w->cfg->wide_sweep_threshold
+        && c->ports < cfg->port_threshold
+        && c->top_hosts < cfg->sweep_threshold
+        && c->hosts < cfg->wide_sweep_threshold;
+}
+
+static gboolean net_member(const sf_window_t *w, const sf_window_counts_t *c)
+{
+    return sf_window_member_counts(w->cfg, c)
         && c->claimed == 0
         && !(w->alerted && w->alerted(&c->src, w->alerted_user));
 }

@@ -114,5 +114,10 @@ typedef struct sf_window_stats {
                                the bucket already */
 } sf_window_stats_t;
 void sf_window_get_stats(const sf_window_t *w, sf_window_stats_t *out);
+/* The counts' part of the network-member rule (SF_WINDOW_NET_MEMBER_MIN
+ * distinct ports or hosts, none at a per-source threshold): shared with
+ * scanflow hunt (local.c), which adds its own "no alert of its own". */
+gboolean sf_window_member_counts(const sf_correlate_config_t *cfg,
+                                 const sf_window_counts_t *c);
 
 #endif
