@@ -33,13 +33,22 @@ struct sf_targets {
     guint64   dropped;
 };
 
+/* Slots of a table: a power of two, at least 64 and at least slots
+ * (which config.c bounds far below 2^31). */
+static guint table_slots(guint slots)
+{
+    guint n = 64;
+
+    while (n < slots && n < (1u << 31))
+        n <<= 1;
+    return n;
+}
+
 sf_targets_t *sf_targets_new(guint slots)
 {
     sf_targets_t *t = g_new0(sf_targets_t, 1);
-    guint n = 64;
+    guint n = table_slots(slots);
 
-    while (n < slots)
-        n <<= 1;
     t->mask = n - 1;
     t->slot = g_new0(triple_t, n);
     t->used = g_new(guint, n);
@@ -135,10 +144,8 @@ struct sf_targets_known {
 sf_targets_known_t *sf_targets_known_new(guint slots)
 {
     sf_targets_known_t *k = g_new0(sf_targets_known_t, 1);
-    guint n = 64;
+    guint n = table_slots(slots);
 
-    while (n < slots)
-        n <<= 1;
     k->mask = n - 1;
     k->fp = g_new0(guint64, n);
     k->admit = g_new0(admit_t, ADMIT_SLOTS);
