@@ -310,6 +310,28 @@ floor_cpu_s() {   # FILE PORT
     kill -TERM $fpid; wait $fpid 2>/dev/null
 }
 
+# scanflowd with its own redis-server and an idle one beside it, on FILE
+# at RATE for LOOPS; leaves the redis-server running (redis_stop) and sets
+# RR_SFD (scanflowd's CPU s), RR_REDIS (redis-server's), RR_IDLE (the
+# idle one's), RR_CALLS and RR_USEC (its commands and microseconds in them).
+redis_run() {   # NAME FILE PORT RATE LOOPS
+    local r0 r1
+    redis_start "$1"
+    idle_start "$1"
+    r0=$(cpu_s "$REDIS_PID")
+    sfd_start "$1" "$3" ""
+    replay "$2" "$3" "$4" "$5"
+    settle "$SFD_PID"
+    sleep 1.5                       # one flush interval: Redis work done
+    RR_SFD=$(sfd_cpu)
+    sfd_stop
+    sleep 0.5
+    r1=$(cpu_s "$REDIS_PID")
+    RR_IDLE=$(idle_stop)
+    RR_CALLS=$(redis_calls); RR_USEC=$(redis_usec)
+    RR_REDIS=$(since "$r1" "$r0")
+}
+
 # --- table -------------------------------------------------------------------
 
 ROWS=()
@@ -480,26 +502,13 @@ do_scans() {
     for label in v5 v9 IPFIX; do
         case $label in v5) file=$fx/softflowd-v5.pcap ;; v9) file=$fx/softflowd-v9.pcap ;;
                        IPFIX) file=$fx/softflowd-ipfix.pcap ;; esac
-        redis_start "scan-$label"
-        idle_start "scan-$label"
-        local r0 r1 s_cpu calls usec idle
-        r0=$(cpu_s "$REDIS_PID")
-        sfd_start "scan-$label" $port ""
-        replay "$file" $port "$SCAN_RATE" "$SCAN_LOOPS"
-        settle "$SFD_PID"
-        sleep 1.5
-        s_cpu=$(sfd_cpu)
-        sfd_stop
-        sleep 0.5
-        r1=$(cpu_s "$REDIS_PID")
-        idle=$(idle_stop)
-        calls=$(redis_calls); usec=$(redis_usec)
-        BREAKDOWN+=("$label, repeated scans: $calls commands")
+        redis_run "scan-$label" "$file" $port "$SCAN_RATE" "$SCAN_LOOPS"
+        BREAKDOWN+=("$label, repeated scans: $RR_CALLS commands")
         mapfile -t -O "${#BREAKDOWN[@]}" BREAKDOWN < <(redis_breakdown "    ")
         redis_stop
-        printf '%-6s %10s %7s %10s %7s %9s %s\n' "$label" "$(sfd_records)" "$s_cpu" "$calls" \
-            "$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')" "$(echo "$usec" | awk '{printf "%.1f", $1 / 1000}')" \
-            "$(echo "$r0 $r1 $s_cpu $usec" | awk '{if ($3 > 0) printf "%.0f%% of scanflowd CPU (in commands: %.1f%%)", 100 * ($2 - $1) / $3, $4 / 1e4 / $3}'), $(redis_shares "$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')" "$idle" "$s_cpu" | sed 's/.*, over/over/')"
+        printf '%-6s %10s %7s %10s %7s %9s %s\n' "$label" "$(sfd_records)" "$RR_SFD" "$RR_CALLS" \
+            "$RR_REDIS" "$(echo "$RR_USEC" | awk '{printf "%.1f", $1 / 1000}')" \
+            "$(echo "$RR_REDIS $RR_SFD $RR_USEC" | awk '{if ($2 > 0) printf "%.0f%% of scanflowd CPU (in commands: %.1f%%)", 100 * $1 / $2, $3 / 1e4 / $2}'), $(redis_shares "$RR_REDIS" "$RR_IDLE" "$RR_SFD" | sed 's/.*, over/over/')"
     done
     print_breakdown
 }
@@ -508,22 +517,8 @@ do_scans() {
 # noise bytes of each NetFlow/IPFIX version with its redis-server and an
 # idle one, then the repeated scans.
 redis_noise() {   # LABEL FILE
-    local port=$((PORT + 1)) r0 r1 s_cpu idle calls r_cpu
-    redis_start "noise-$1"
-    idle_start "noise-$1"
-    r0=$(cpu_s "$REDIS_PID")
-    sfd_start "noise-$1" $port ""
-    replay "$2" $port "$RATE" "$LOOPS"
-    settle "$SFD_PID"
-    sleep 1.5
-    s_cpu=$(sfd_cpu)
-    sfd_stop
-    sleep 0.5
-    r1=$(cpu_s "$REDIS_PID")
-    idle=$(idle_stop)
-    calls=$(redis_calls)
-    r_cpu=$(echo "$r0 $r1" | awk '{printf "%.3f", $2 - $1}')
-    BREAKDOWN+=("$1, noise bench: $calls commands, scanflowd $s_cpu s, redis-server $r_cpu s: $(redis_shares "$r_cpu" "$idle" "$s_cpu")")
+    redis_run "noise-$1" "$2" $((PORT + 1)) "$RATE" "$LOOPS"
+    BREAKDOWN+=("$1, noise bench: $RR_CALLS commands, scanflowd $RR_SFD s, redis-server $RR_REDIS s: $(redis_shares "$RR_REDIS" "$RR_IDLE" "$RR_SFD")")
     mapfile -t -O "${#BREAKDOWN[@]}" BREAKDOWN < <(redis_breakdown "    ")
     redis_stop
 }
