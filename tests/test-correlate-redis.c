@@ -1648,15 +1648,26 @@ static void test_distributed_slow(void)
     sf_correlate_config_free(cfg);
 }
 
+/* The integer reply of the command just sent on p. */
+static gint64 int_reply(sf_pipe_t *p)
+{
+    g_autoptr(GError) err = NULL;
+    redisReply *r = sf_pipe_reply(p, &err);
+    gint64 v;
+
+    g_assert_no_error(err);
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_INTEGER);
+    v = r->integer;
+    freeReplyObject(r);
+    return v;
+}
+
 /* Elements 2-byte ports from..to into bucket b of sf:{S}:p: via exact.c;
  * the script's reply. */
 static gint64 exact_add(sf_pipe_t *p, const char *sk, const char *dim,
                         gint64 b, guint from, guint to, guint len)
 {
     char key[128], set[128];
-    g_autoptr(GError) err = NULL;
-    redisReply *r;
-    gint64 v;
 
     g_snprintf(key, sizeof key, "%s%s%" G_GINT64_FORMAT, sk, dim, b);
     sf_exact_add_begin(p, key, sf_exact_set_key(set, sk, dim, b), 60, len);
@@ -1667,28 +1678,14 @@ static gint64 exact_add(sf_pipe_t *p, const char *sk, const char *dim,
         sf_pipe_arg(p, e, len);
     }
     sf_pipe_end(p);
-    r = sf_pipe_reply(p, &err);
-    g_assert_no_error(err);
-    g_assert_cmpint(r->type, ==, REDIS_REPLY_INTEGER);
-    v = r->integer;
-    freeReplyObject(r);
-    return v;
+    return int_reply(p);
 }
 
 static gint64 exact_count(sf_pipe_t *p, const char *sk, const char *dim,
                           gint64 b0, gint64 b1)
 {
-    g_autoptr(GError) err = NULL;
-    redisReply *r;
-    gint64 v;
-
     sf_exact_count(p, sk, dim, b0, b1);
-    r = sf_pipe_reply(p, &err);
-    g_assert_no_error(err);
-    g_assert_cmpint(r->type, ==, REDIS_REPLY_INTEGER);
-    v = r->integer;
-    freeReplyObject(r);
-    return v;
+    return int_reply(p);
 }
 
 /* The layout of exact.h: a bucket with at most 256 elements is a set and
@@ -1783,11 +1780,8 @@ static void put_v4(guint8 *a, guint32 v)
 static gint64 add4(sf_pipe_t *p, const char *sk, gint64 b, guint32 base,
                    guint from, guint to)
 {
-    g_autoptr(GError) err = NULL;
     g_autofree guint8 *el = g_malloc((to - from + 1) * 4);
     sf_agg_net_t nets[4];
-    redisReply *r;
-    gint64 v;
 
     memset(nets, 0, sizeof nets);
     for (guint i = 0; i < 4; i++) {
@@ -1798,12 +1792,7 @@ static gint64 add4(sf_pipe_t *p, const char *sk, gint64 b, guint32 base,
     for (guint i = from; i <= to; i++)
         put_v4(el + 4 * (i - from), base + i);
     sf_exact_add4(p, sk, 0, b, 60, nets, 4, NULL, el, to - from + 1);
-    r = sf_pipe_reply(p, &err);
-    g_assert_no_error(err);
-    g_assert_cmpint(r->type, ==, REDIS_REPLY_INTEGER);
-    v = r->integer;
-    freeReplyObject(r);
-    return v;
+    return int_reply(p);
 }
 
 /* sf_exact_count4 over b0..b1 with the nets of base..base+0x3ff as grown

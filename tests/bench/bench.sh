@@ -198,20 +198,25 @@ offered() {
 
 REDIS_PID=
 REDIS_SOCK=
-redis_start() {
-    local d=$WORK/redis.$1
-    mkdir -p "$d"
-    REDIS_SOCK=$d/redis.sock
-    redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
-        --appendonly no --dir "$d" --logfile "$d/redis.log" ${BENCH_REDIS_OPTS:-} </dev/null >"$d/redis.out" 2>&1 &
+# A private redis-server on DIR/redis.sock, up and answering: its PID in
+# SPAWNED_PID.
+redis_spawn() {   # DIR
+    mkdir -p "$1"
+    redis-server --port 0 --unixsocket "$1/redis.sock" --unixsocketperm 700 --save '' \
+        --appendonly no --dir "$1" --logfile "$1/redis.log" ${BENCH_REDIS_OPTS:-} </dev/null >"$1/redis.out" 2>&1 &
     # (not our stdout: a $(...) around a failed start would wait for it)
-    REDIS_PID=$!
-    PIDS+=("$REDIS_PID")
+    SPAWNED_PID=$!
+    PIDS+=("$SPAWNED_PID")
     local i=0
-    until redis-cli -s "$REDIS_SOCK" ping >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: redis-server did not start" >&2; exit 1; }
+    until redis-cli -s "$1/redis.sock" ping >/dev/null 2>&1; do
+        i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: redis-server in $1 did not start" >&2; exit 1; }
         sleep 0.05
     done
+}
+redis_start() {
+    redis_spawn "$WORK/redis.$1"
+    REDIS_SOCK=$WORK/redis.$1/redis.sock
+    REDIS_PID=$SPAWNED_PID
 }
 redis_stop() {
     kill "$REDIS_PID" 2>/dev/null; wait "$REDIS_PID" 2>/dev/null
@@ -245,17 +250,8 @@ redis_breakdown() {   # INDENT
 # of nothing).
 IDLE_PID=
 idle_start() {
-    local d=$WORK/redis.idle.$1
-    mkdir -p "$d"
-    redis-server --port 0 --unixsocket "$d/redis.sock" --unixsocketperm 700 --save '' \
-        --appendonly no --dir "$d" --logfile "$d/redis.log" ${BENCH_REDIS_OPTS:-} </dev/null >"$d/redis.out" 2>&1 &
-    IDLE_PID=$!
-    PIDS+=("$IDLE_PID")
-    local i=0
-    until redis-cli -s "$d/redis.sock" ping >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -gt 100 ] && { echo "bench: idle redis-server did not start" >&2; exit 1; }
-        sleep 0.05
-    done
+    redis_spawn "$WORK/redis.idle.$1"
+    IDLE_PID=$SPAWNED_PID
     IDLE_CPU0=$(cpu_s "$IDLE_PID")
 }
 idle_stop() {   # prints its CPU seconds since it was up
