@@ -345,30 +345,40 @@ static void test_ipfix_options_scope(fx_t *fx, gconstpointer data)
     good_ipfix(fx);
 }
 
+/* A second layout of 256: destination first, 4-byte counters, ports
+ * swapped. */
+static const fs_t f2[] = {
+    { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
+    { 1, 4, 0 }, { 2, 4, 0 },
+};
+
+/* A message (sequence seq) redefining template 256 of domain 1 as f2. */
+static void redefine_256(fx_t *fx, uint32_t seq)
+{
+    pkt_t p;
+
+    ipfix_hdr(&p, 0, seq, 1);
+    size_t s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 256, f2, G_N_ELEMENTS(f2));
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed(fx, &p);
+}
+
 static void test_redefinition(fx_t *fx, gconstpointer data)
 {
-    /* New layout of 256: destination first, 4-byte counters, ports swapped. */
-    static const fs_t f2[] = {
-        { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
-        { 1, 4, 0 }, { 2, 4, 0 },
-    };
     pkt_t p;
 
     good_ipfix(fx);
     good_ipfix(fx);                     /* a refresh is not a redefinition */
     g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 0);
 
-    ipfix_hdr(&p, 0, 4, 1);             /* 256 redefined, then one record in the new layout */
-    size_t s = set_begin(&p, 2);
-    ipfix_tmpl(&p, 256, f2, G_N_ELEMENTS(f2));
-    set_end(&p, s);
-    ipfix_end(&p);
-    feed(fx, &p);
+    redefine_256(fx, 4);                /* then one record in the new layout */
     g_assert_cmpuint(C(fx, SF_C_TEMPLATES_REDEFINED), ==, 1);
 
     guint n = fx->flows->len;
     ipfix_hdr(&p, 0, 4, 1);             /* dst 10.7.0.2, src 10.7.0.1, dport 25, sport 2525, udp, 999 bytes, 9 pkts */
-    s = set_begin(&p, 256);
+    size_t s = set_begin(&p, 256);
     put32(&p, ip4(10, 7, 0, 2));
     put32(&p, ip4(10, 7, 0, 1));
     put16(&p, 25);
@@ -412,12 +422,6 @@ static const sf_tmpl_t *tmpl_256(const fx_t *fx)
  * redefinition builds another, which the next records are read with. */
 static void test_refresh_keeps_plan(fx_t *fx, gconstpointer data)
 {
-    static const fs_t f2[] = {
-        { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
-        { 1, 4, 0 }, { 2, 4, 0 },
-    };
-    pkt_t p;
-
     good_ipfix(fx);
     const sf_tmpl_t *first = tmpl_256(fx);
     g_assert_true(first->fast);
@@ -426,12 +430,7 @@ static void test_refresh_keeps_plan(fx_t *fx, gconstpointer data)
     g_assert_true(tmpl_256(fx) == first);
     g_assert_cmpuint(C(fx, SF_C_TEMPLATES), ==, 3);
 
-    ipfix_hdr(&p, 0, 6, 1);
-    size_t s = set_begin(&p, 2);
-    ipfix_tmpl(&p, 256, f2, G_N_ELEMENTS(f2));
-    set_end(&p, s);
-    ipfix_end(&p);
-    feed(fx, &p);
+    redefine_256(fx, 6);
     g_assert_true(tmpl_256(fx) != first);
     g_assert_cmpuint(tmpl_256(fx)->nplan, ==, G_N_ELEMENTS(f2));
     good_ipfix(fx);                     /* the old layout again: read right */
@@ -596,10 +595,6 @@ static void test_refresh_after_early_stop(fx_t *fx, gconstpointer data)
  * with other lengths. */
 static void test_refresh_after_redefinition(fx_t *fx, gconstpointer data)
 {
-    static const fs_t f2[] = {          /* 256's other layout */
-        { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
-        { 1, 4, 0 }, { 2, 4, 0 },
-    };
     static const fs_t short_ctr[] = {   /* basic, 4-byte counters */
         { 8, 4, 0 }, { 12, 4, 0 }, { 7, 2, 0 }, { 11, 2, 0 }, { 4, 1, 0 },
         { 2, 4, 0 }, { 1, 4, 0 },
@@ -733,7 +728,7 @@ static void test_refresh_after_redefinition(fx_t *fx, gconstpointer data)
  * again in one packet, then refreshed in the next. */
 static void test_refresh_v9(fx_t *fx, gconstpointer data)
 {
-    static const fs_t f2[] = {
+    static const fs_t f2_v9[] = {
         { 12, 4, 0 }, { 8, 4, 0 }, { 11, 2, 0 }, { 7, 2, 0 }, { 4, 1, 0 },
         { 2, 4, 0 }, { 1, 4, 0 }, { 21, 4, 0 }, { 22, 4, 0 },
     };
@@ -746,7 +741,7 @@ static void test_refresh_v9(fx_t *fx, gconstpointer data)
         v9_hdr(&p, 3, 10000, 1700000000, k, 5);
         s = set_begin(&p, 0);
         if (k == 1)
-            v9_tmpl(&p, 260, f2, G_N_ELEMENTS(f2));
+            v9_tmpl(&p, 260, f2_v9, G_N_ELEMENTS(f2_v9));
         v9_tmpl(&p, 260, v9_fields, G_N_ELEMENTS(v9_fields));
         set_end(&p, s);
         s = set_begin(&p, 260);
