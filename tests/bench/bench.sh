@@ -293,14 +293,14 @@ sfd_counter() {   # NAME from the correlator line
 
 # The receive floor (tests/bench/floor.c, a bare recvmmsg loop) on the same
 # bytes at the same rate: prints its CPU seconds.
-floor_cpu_s() {   # FILE PORT
+floor_cpu_s() {   # FILE PORT [RATE LOOPS]
     "$FLOOR" "$2" >"$WORK/floor.log" 2>&1 &
     local fpid=$!
     PIDS+=("$fpid")
     wait_log "$WORK/floor.log" "listening" || exit 1
     local c0
     c0=$(cpu_s $fpid)
-    replay "$1" "$2" "$RATE" "$LOOPS"
+    replay "$1" "$2" "${3:-$RATE}" "${4:-$LOOPS}"
     settle $fpid
     since "$(cpu_s $fpid)" "$c0"
     kill -TERM $fpid; wait $fpid 2>/dev/null
@@ -326,6 +326,25 @@ redis_run() {   # NAME FILE PORT RATE LOOPS
     RR_IDLE=$(idle_stop)
     RR_CALLS=$(redis_calls); RR_USEC=$(redis_usec)
     RR_REDIS=$(since "$r1" "$r0")
+}
+
+# nfcapd (or sfcapd, CAPD) on FILE at RATE for LOOPS: decode and store.
+# Sets the caller's n_cpu (CPU s from ready to drained), n_hwm and n_n
+# (flows it stored, from nfdump -I).
+capd_run() {   # CAPD LABEL FILE PORT RATE LOOPS
+    local nd=$WORK/nfcapd.$2
+    mkdir -p "$nd"
+    $1 -w "$nd" -p "$4" -b 127.0.0.1 -B 33554432 -t 3600 -I bench >"$WORK/nfcapd.$2.log" 2>&1 &
+    local npid=$!
+    PIDS+=("$npid")
+    wait_log "$WORK/nfcapd.$2.log" "Startup" || exit 1
+    local n0
+    n0=$(cpu_s $npid)
+    replay "$3" "$4" "$5" "$6"
+    settle $npid
+    n_cpu=$(since "$(cpu_s $npid)" "$n0"); n_hwm=$(hwm_mb $npid)
+    kill -TERM $npid; wait $npid 2>/dev/null
+    n_n=$(nfdump -R "$nd" -I 2>/dev/null | awk '/^Flows:/ {print $2}')
 }
 
 # --- table -------------------------------------------------------------------
@@ -387,21 +406,8 @@ bench_version() {   # LABEL FILE
     rx_floor=$(floor_cpu_s "$file" $port)
 
     # nfcapd: decode and store
-    port=$((PORT + 2))
-    local nd=$WORK/nfcapd.$label
-    mkdir -p "$nd"
-    $capd -w "$nd" -p $port -b 127.0.0.1 -B 33554432 -t 3600 -I bench >"$WORK/nfcapd.$label.log" 2>&1 &
-    local npid=$!
-    PIDS+=("$npid")
-    wait_log "$WORK/nfcapd.$label.log" "Startup" || exit 1
-    local n_cpu n_hwm n0
-    n0=$(cpu_s $npid)
-    replay "$file" $port "$RATE" "$LOOPS"
-    settle $npid
-    n_cpu=$(since "$(cpu_s $npid)" "$n0"); n_hwm=$(hwm_mb $npid)
-    kill -TERM $npid; wait $npid 2>/dev/null
-    local n_n
-    n_n=$(nfdump -R "$nd" -I 2>/dev/null | awk '/^Flows:/ {print $2}')
+    local n_cpu n_hwm n_n
+    capd_run "$capd" "$label" "$file" $((PORT + 2)) "$RATE" "$LOOPS"
 
     # nfacctd: decode and aggregate by src_host, dst_host, dst_port, proto
     port=$((PORT + 3))
@@ -495,6 +501,7 @@ do_scans() {
     local fx=${BENCH_FIXTURES:-$here/../../fixtures/exports} label file port=$((PORT + 7))
     echo "== repeated scans: fixtures' softflowd captures, $SCAN_LOOPS loops at $SCAN_RATE packets/s"
     printf '%-6s %10s %7s %10s %7s %9s %s\n' version flows "CPU s" "redis cmd" "CPU s" "cmd ms" "redis share"
+    local lines=() n_cpu n_hwm n_n fl
     for label in v5 v9 IPFIX; do
         case $label in v5) file=$fx/softflowd-v5.pcap ;; v9) file=$fx/softflowd-v9.pcap ;;
                        IPFIX) file=$fx/softflowd-ipfix.pcap ;; esac
@@ -502,10 +509,17 @@ do_scans() {
         BREAKDOWN+=("$label, repeated scans: $RR_CALLS commands")
         mapfile -t -O "${#BREAKDOWN[@]}" BREAKDOWN < <(redis_breakdown "    ")
         redis_stop
+        if [ "$mode" != redis ]; then
+            # the same bytes to the receive floor and to nfcapd
+            fl=$(floor_cpu_s "$file" $port "$SCAN_RATE" "$SCAN_LOOPS")
+            capd_run nfcapd "scan-$label" "$file" $((port + 1)) "$SCAN_RATE" "$SCAN_LOOPS"
+            lines+=("$(echo "$label $RR_SFD $fl $n_cpu $(sfd_records) $n_n" | awk '{printf "%-6s scanflowd %.3f s, floor %.3f s (scanflowd x%.2f of it), nfcapd %.3f s for %d flows (scanflowd x%.2f nfcapd, flows per CPU-second)", $1, $2, $3, ($3 > 0 ? $2 / $3 : 0), $4, $6, ($2 > 0 && $4 > 0 && $6 > 0 ? ($5 / $2) / ($6 / $4) : 0)}')")
+        fi
         printf '%-6s %10s %7s %10s %7s %9s %s\n' "$label" "$(sfd_records)" "$RR_SFD" "$RR_CALLS" \
             "$RR_REDIS" "$(echo "$RR_USEC" | awk '{printf "%.1f", $1 / 1000}')" \
             "$(echo "$RR_REDIS $RR_SFD $RR_USEC" | awk '{if ($2 > 0) printf "%.0f%% of scanflowd CPU (in commands: %.1f%%)", 100 * $1 / $2, $3 / 1e4 / $2}'), $(redis_shares "$RR_REDIS" "$RR_IDLE" "$RR_SFD" | sed 's/.*, over/over/')"
     done
+    [ ${#lines[@]} -eq 0 ] || printf '%s\n' "the same bytes to the receive floor and to nfcapd:" "${lines[@]}"
     print_breakdown
 }
 
