@@ -206,24 +206,26 @@ bool sf_sflow_parse_header(uint32_t header_protocol, const uint8_t *p,
 /* ---- records ----------------------------------------------------------- */
 
 /* sampled_header: true if it held an IP packet (f filled); *bad set when
- * malformed (counted). */
+ * malformed (counted).  f is left untouched unless it returns true. */
 static bool rec_header(sf_cursor_t *c, sf_flow_t *f, bool *bad, sf_stats_t *st)
 {
     uint32_t proto, frame, stripped, hlen;
-    sf_cursor_t h;
 
-    if (!sf_cur_u32(c, &proto) || !sf_cur_u32(c, &frame) ||
-        !sf_cur_u32(c, &stripped) || !sf_cur_u32(c, &hlen)) {
+    if (c->left < 16) {
         sf_count(st, SF_C_ERR_SFLOW_RECORD_SHORT, 1);
         *bad = true;
         return false;
     }
-    if (!sf_cur_take(c, hlen, &h)) {
+    proto = sf_get32(c->p);
+    frame = sf_get32(c->p + 4);
+    stripped = sf_get32(c->p + 8);
+    hlen = sf_get32(c->p + 12);
+    if (hlen > c->left - 16) {
         sf_count(st, SF_C_ERR_SFLOW_HEADER_LENGTH, 1);
         *bad = true;
         return false;
     }
-    return sf_sflow_parse_header(proto, h.p, h.left,
+    return sf_sflow_parse_header(proto, c->p + 16, hlen,
                                  frame > stripped ? frame - stripped : 0, f);
 }
 
@@ -297,72 +299,103 @@ static void interfaces(sf_flow_t *f, uint32_t in_fmt, uint32_t in_val,
     }
 }
 
-/* Reads the records of a flow sample into hdr (from a sampled_header) and
- * ip (from sampled_ipv4/ipv6); false if one is malformed (counted). */
-static bool records(dgram_t *g, sf_cursor_t *c, uint32_t n, sf_flow_t *hdr,
+/* One record of a flow sample: a sampled_header holding an IP packet
+ * fills f; the first sampled_ipv4/ipv6 fills *ip (a copy of f's shared
+ * fields, taken when it comes first), and is only checked once a header
+ * has filled f, as the header is preferred.  False if malformed (counted). */
+static bool record(dgram_t *g, uint32_t fmt, sf_cursor_t *body, sf_flow_t *f,
+                   bool *have_hdr, sf_flow_t *ip, bool *have_ip)
+{
+    bool bad = false;
+
+    if (fmt == 1 && !*have_hdr) {
+        *have_hdr = rec_header(body, f, &bad, g->st);
+    } else if ((fmt == 3 || fmt == 4) && !*have_ip) {
+        if (!*have_hdr) {
+            *ip = *f;
+            *have_ip = rec_ip(body, fmt == 4, ip, &bad, g->st);
+        } else if (body->left < (fmt == 4 ? 56u : 32u)) {
+            sf_count(g->st, SF_C_ERR_SFLOW_RECORD_SHORT, 1);
+            bad = true;
+        } else {
+            *have_ip = true;
+        }
+    } else {
+        sf_count(g->st, SF_C_SFLOW_RECORDS_SKIPPED, 1);
+    }
+    return !bad;
+}
+
+/* Reads the n records of a flow sample (see record()); false if one is
+ * malformed (counted). */
+static bool records(dgram_t *g, sf_cursor_t *c, uint32_t n, sf_flow_t *f,
                     bool *have_hdr, sf_flow_t *ip, bool *have_ip)
 {
-    for (uint32_t r = 0; r < n; r++) {
-        uint32_t fmt, len;
-        sf_cursor_t body;
-        bool bad = false;
+    const uint8_t *p = c->p;
+    size_t left = c->left;
 
-        if (c->left == 0) {
+    for (uint32_t r = 0; r < n; r++) {
+        if (left == 0) {
             sf_count(g->st, SF_C_ERR_SFLOW_RECORD_COUNT, 1);
             return false;
         }
-        if (!sf_cur_u32(c, &fmt) || !sf_cur_u32(c, &len) ||
-            !sf_cur_take(c, len, &body)) {
+        uint32_t fmt, len;
+        if (left < 8 || (len = sf_get32(p + 4)) > left - 8) {
             sf_count(g->st, SF_C_ERR_SFLOW_RECORD_LENGTH, 1);
             return false;
         }
-        if (fmt == 1 && !*have_hdr)
-            *have_hdr = rec_header(&body, hdr, &bad, g->st);
-        else if ((fmt == 3 || fmt == 4) && !*have_ip)
-            *have_ip = rec_ip(&body, fmt == 4, ip, &bad, g->st);
-        else
-            sf_count(g->st, SF_C_SFLOW_RECORDS_SKIPPED, 1);
-        if (bad)
+        fmt = sf_get32(p);
+        sf_cursor_t body = sf_cursor(p + 8, len);
+        p += 8 + (size_t)len;
+        left -= 8 + (size_t)len;
+        if (!record(g, fmt, &body, f, have_hdr, ip, have_ip))
             return false;
     }
     return true;
 }
 
+/* Words of a flow_sample and of an expanded_flow_sample before the records */
+#define FS_WORDS 8
+#define EFS_WORDS 11
+
 /* flow_sample (expanded false) or expanded_flow_sample: one flow record. */
 static void flow_sample(dgram_t *g, sf_cursor_t *c, bool expanded)
 {
-    uint32_t w[11];
-    unsigned nw = expanded ? 11 : 8;
-    sf_flow_t f = g->base, hdr, ip;
+    size_t nw = expanded ? EFS_WORDS : FS_WORDS;
+    sf_flow_t f, ip;
     bool have_hdr = false, have_ip = false;
 
-    for (unsigned i = 0; i < nw; i++)
-        if (!sf_cur_u32(c, &w[i])) {
-            sf_count(g->st, SF_C_ERR_SFLOW_SAMPLE_SHORT, 1);
-            return;
-        }
-    if (expanded) {
-        f.sampling_interval = sf_exporter_sampling(g->exp, w[3]);
-        interfaces(&f, w[6], w[7], w[8], w[9]);
-    } else {
-        f.sampling_interval = sf_exporter_sampling(g->exp, w[2]);
-        interfaces(&f, w[5] >> 30, w[5] & IF_UNKNOWN, w[6] >> 30, w[6] & IF_UNKNOWN);
+    if (c->left < nw * 4) {
+        sf_count(g->st, SF_C_ERR_SFLOW_SAMPLE_SHORT, 1);
+        return;
     }
-    uint32_t nrec = w[nw - 1];
+    const uint8_t *w = c->p;
+    f = g->base;
+    if (expanded) {
+        f.sampling_interval = sf_exporter_sampling(g->exp, sf_get32(w + 12));
+        interfaces(&f, sf_get32(w + 24), sf_get32(w + 28), sf_get32(w + 32),
+                   sf_get32(w + 36));
+    } else {
+        uint32_t in = sf_get32(w + 20), out = sf_get32(w + 24);
+        f.sampling_interval = sf_exporter_sampling(g->exp, sf_get32(w + 8));
+        interfaces(&f, in >> 30, in & IF_UNKNOWN, out >> 30, out & IF_UNKNOWN);
+    }
+    uint32_t nrec = sf_get32(w + (nw - 1) * 4);
     if (nrec > SF_SFLOW_MAX_RECORDS) {
         sf_count(g->st, SF_C_ERR_SFLOW_RECORD_COUNT, 1);
         return;
     }
     f.packets = 1;
     f.fields |= SF_HAS_PACKETS;
-    hdr = ip = f;
-    if (!records(g, c, nrec, &hdr, &have_hdr, &ip, &have_ip))
+    c->p += nw * 4;
+    c->left -= nw * 4;
+    if (!records(g, c, nrec, &f, &have_hdr, &ip, &have_ip))
         return;
     if (!have_hdr && !have_ip) {
         sf_count(g->st, SF_C_SFLOW_NOT_IP, 1);
         return;
     }
-    g->sink(have_hdr ? &hdr : &ip, g->ctx);
+    g->sink(have_hdr ? &f : &ip, g->ctx);
     g->flows++;
 }
 
