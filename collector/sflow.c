@@ -94,7 +94,7 @@ static void parse_l4(const uint8_t *p, size_t n, sf_flow_t *f)
     }
 }
 
-static bool parse_ipv4(const uint8_t *p, size_t n, sf_flow_t *f)
+static inline bool parse_ipv4(const uint8_t *p, size_t n, sf_flow_t *f)
 {
     if (n < 20 || p[0] >> 4 != 4)
         return false;
@@ -103,11 +103,10 @@ static bool parse_ipv4(const uint8_t *p, size_t n, sf_flow_t *f)
     sf_addr_set_v4(&f->dst, p + 16);
     f->is_v4 = true;
     f->proto = p[9];
-    f->fields |= SF_HAS_ADDRS | SF_HAS_PROTO;
-    if (total >= 20) {
+    f->fields |= total >= 20 ? SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_BYTES
+                             : SF_HAS_ADDRS | SF_HAS_PROTO;
+    if (total >= 20)
         f->bytes = total;
-        f->fields |= SF_HAS_BYTES;
-    }
     /* a later fragment has no transport header; trailing frame padding is
      * not part of the packet */
     if (ihl < 20 || (sf_get16(p + 6) & 0x1fff) != 0 || ihl > n)
@@ -164,43 +163,57 @@ static bool parse_ipv6(const uint8_t *p, size_t n, sf_flow_t *f)
 
 #define MAX_TAGS 4
 
-bool sf_sflow_parse_header(uint32_t header_protocol, const uint8_t *p,
-                           size_t n, uint32_t frame_length, sf_flow_t *f)
+/* The ethertype and link header length of a header_protocol 1
+ * (Ethernet) header, 0x0800 or 0x86dd for 11 (IPv4) or 12 (IPv6);
+ * 0 if it holds no IP packet. */
+static inline uint16_t link_type(uint32_t header_protocol, const uint8_t *p,
+                                 size_t n, size_t *l2)
 {
-    size_t l2 = 0;
+    uint16_t type;
+
+    *l2 = 0;
+    if (header_protocol == 11)
+        return 0x0800;
+    if (header_protocol == 12)
+        return 0x86dd;
+    if (header_protocol != 1 || n < 14)
+        return 0;
+    type = sf_get16(p + 12);
+    *l2 = 14;
+    for (int i = 0; i < MAX_TAGS && (type == 0x8100 || type == 0x88a8 ||
+                                      type == 0x9100); i++) {
+        if (n - *l2 < 4)
+            return 0;
+        type = sf_get16(p + *l2 + 2);
+        *l2 += 4;
+    }
+    return type;
+}
+
+static inline bool parse_header(uint32_t header_protocol, const uint8_t *p,
+                                size_t n, uint32_t frame_length, sf_flow_t *f)
+{
+    size_t l2;
+    uint16_t type = link_type(header_protocol, p, n, &l2);
     bool ok;
 
-    if (header_protocol == 1) {                 /* Ethernet */
-        uint16_t type;
-        if (n < 14)
-            return false;
-        type = sf_get16(p + 12);
-        l2 = 14;
-        for (int i = 0; i < MAX_TAGS && (type == 0x8100 || type == 0x88a8 ||
-                                          type == 0x9100); i++) {
-            if (n - l2 < 4)
-                return false;
-            type = sf_get16(p + l2 + 2);
-            l2 += 4;
-        }
-        if (type == 0x0800)
-            ok = parse_ipv4(p + l2, n - l2, f);
-        else if (type == 0x86dd)
-            ok = parse_ipv6(p + l2, n - l2, f);
-        else
-            return false;
-    } else if (header_protocol == 11) {
-        ok = parse_ipv4(p, n, f);
-    } else if (header_protocol == 12) {
-        ok = parse_ipv6(p, n, f);
-    } else {
+    if (type == 0x0800)
+        ok = parse_ipv4(p + l2, n - l2, f);
+    else if (type == 0x86dd)
+        ok = parse_ipv6(p + l2, n - l2, f);
+    else
         return false;
-    }
     if (ok && !(f->fields & SF_HAS_BYTES) && frame_length > l2) {
         f->bytes = frame_length - l2;
         f->fields |= SF_HAS_BYTES;
     }
     return ok;
+}
+
+bool sf_sflow_parse_header(uint32_t header_protocol, const uint8_t *p,
+                           size_t n, uint32_t frame_length, sf_flow_t *f)
+{
+    return parse_header(header_protocol, p, n, frame_length, f);
 }
 
 /* ---- records ----------------------------------------------------------- */
@@ -225,8 +238,8 @@ static bool rec_header(sf_cursor_t *c, sf_flow_t *f, bool *bad, sf_stats_t *st)
         *bad = true;
         return false;
     }
-    return sf_sflow_parse_header(proto, c->p + 16, hlen,
-                                 frame > stripped ? frame - stripped : 0, f);
+    return parse_header(proto, c->p + 16, hlen,
+                        frame > stripped ? frame - stripped : 0, f);
 }
 
 /* sampled_ipv4 (v6 false) and sampled_ipv6 */
