@@ -352,6 +352,77 @@ static void test_sampled_ipv4_and_skips(fx_t *fx, gconstpointer data)
     g_assert_cmpuint(C(fx, SF_C_SFLOW_RECORDS_SKIPPED), ==, 1);
 }
 
+/* sampled_ipv4 record (0,3): TCP 192.0.2.1:53 -> 192.0.2.2:33000, SYN+ACK,
+ * 1500 bytes; words of its body cut to nwords (8 whole). */
+static void rec_ipv4(pkt_t *p, int nwords)
+{
+    static const uint32_t w[8] = {
+        1500, 6, 0xc0000201, 0xc0000202, 53, 33000, 0x12, 0
+    };
+    size_t at = open_item(p, 3);
+    for (int i = 0; i < nwords; i++)
+        put32(p, w[i]);
+    close_item(p, at);
+}
+
+/* A sampled_header holding IP wins over a sampled_ipv4 of the same
+ * sample, before or after it, and takes nothing from it (the header cut
+ * after the ports has no TCP flags); a short sampled_ipv4 after a header
+ * still makes the sample malformed. */
+static void test_header_and_ipv4(fx_t *fx, gconstpointer data)
+{
+    uint8_t fr[256];
+    size_t n = eth_tcp_frame(fr, NULL, 0, 14 + 20 + 4);
+
+    dgram(&fx->p, 1, 3);
+    size_t at = open_item(&fx->p, 1);
+    flow_sample_head(&fx->p, 2);
+    rec_ipv4(&fx->p, 8);
+    rec_header(&fx->p, 1, 14 + 60 + 4, fr, n);
+    close_item(&fx->p, at);
+    at = open_item(&fx->p, 1);
+    flow_sample_head(&fx->p, 3);
+    rec_header(&fx->p, 1, 14 + 60 + 4, fr, n);
+    rec_ipv4(&fx->p, 8);
+    rec_ipv4(&fx->p, 8);                    /* a second one: skipped */
+    close_item(&fx->p, at);
+    at = open_item(&fx->p, 1);
+    flow_sample_head(&fx->p, 2);
+    rec_header(&fx->p, 1, 14 + 60 + 4, fr, n);
+    rec_ipv4(&fx->p, 5);                    /* short: the sample is dropped */
+    close_item(&fx->p, at);
+    feed(fx);
+    g_assert_cmpuint(fx->flows->len, ==, 2);
+    for (guint i = 0; i < 2; i++) {
+        const sf_flow_t *f = flow_at(fx, i);
+        addr_is(&f->src, "198.51.100.9");
+        addr_is(&f->dst, "203.0.113.5");
+        g_assert_cmpuint(f->src_port, ==, 40000);
+        g_assert_cmpuint(f->dst_port, ==, 443);
+        g_assert_cmpuint(f->bytes, ==, 60);
+        g_assert_cmpuint(f->tcp_flags, ==, 0);
+        g_assert_cmpuint(f->fields & SF_HAS_TCP_FLAGS, ==, 0);
+        g_assert_cmpuint(f->fields & SF_HAS_PORTS, ==, SF_HAS_PORTS);
+    }
+    g_assert_cmpuint(C(fx, SF_C_SFLOW_RECORDS_SKIPPED), ==, 1);
+    g_assert_cmpuint(C(fx, SF_C_ERR_SFLOW_RECORD_SHORT), ==, 1);
+
+    dgram(&fx->p, 2, 1);                    /* the ipv4 record alone */
+    at = open_item(&fx->p, 1);
+    flow_sample_head(&fx->p, 1);
+    rec_ipv4(&fx->p, 8);
+    close_item(&fx->p, at);
+    feed(fx);
+    g_assert_cmpuint(fx->flows->len, ==, 3);
+    const sf_flow_t *f = flow_at(fx, 2);
+    addr_is(&f->src, "192.0.2.1");
+    g_assert_cmpuint(f->tcp_flags, ==, 0x12);
+    g_assert_cmpuint(f->bytes, ==, 1500);
+    g_assert_cmpuint(f->sampling_interval, ==, 400);
+    g_assert_cmpuint(f->in_if, ==, 7);
+    still_decodes(fx);
+}
+
 /* An IPv6 agent keys its own exporter; an ARP frame gives no record. */
 static void test_ipv6_agent_and_not_ip(fx_t *fx, gconstpointer data)
 {
@@ -571,6 +642,7 @@ int main(int argc, char **argv)
     ADD("/sflow/good/cut-header", test_cut_header);
     ADD("/sflow/good/ipv6-icmp-expanded", test_ipv6_icmp_expanded);
     ADD("/sflow/good/sampled-ipv4-and-skips", test_sampled_ipv4_and_skips);
+    ADD("/sflow/good/header-and-ipv4", test_header_and_ipv4);
     ADD("/sflow/good/ipv6-agent-not-ip", test_ipv6_agent_and_not_ip);
     ADD("/sflow/good/dispatch", test_dispatch);
     ADD("/sflow/good/sequence", test_sequence);
