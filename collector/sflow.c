@@ -69,7 +69,7 @@ bool sf_sflow_agent(const uint8_t *p, size_t len, sf_addr_t *agent,
 
 /* ---- packet headers ---------------------------------------------------- */
 
-static void parse_l4(const uint8_t *p, size_t n, sf_flow_t *f)
+static inline void parse_l4(const uint8_t *p, size_t n, sf_flow_t *f)
 {
     switch (f->proto) {
     case 6:                                     /* TCP */
