@@ -242,13 +242,19 @@ static bool rec_header(sf_cursor_t *c, sf_flow_t *f, bool *bad, sf_stats_t *st)
                         frame > stripped ? frame - stripped : 0, f);
 }
 
+/* Bytes of a sampled_ipv4 (v6 false) or sampled_ipv6 record */
+static inline size_t ip_rec_len(bool v6)
+{
+    return 8 + 2 * (v6 ? 16u : 4u) + 16;
+}
+
 /* sampled_ipv4 (v6 false) and sampled_ipv6 */
 static bool rec_ip(sf_cursor_t *c, bool v6, sf_flow_t *f, bool *bad, sf_stats_t *st)
 {
     size_t alen = v6 ? 16 : 4;
     uint32_t len = 0, proto = 0, sport = 0, dport = 0, flags = 0;
 
-    if (c->left < 8 + 2 * alen + 16) {
+    if (c->left < ip_rec_len(v6)) {
         sf_count(st, SF_C_ERR_SFLOW_RECORD_SHORT, 1);
         *bad = true;
         return false;
@@ -327,7 +333,7 @@ static bool record(dgram_t *g, uint32_t fmt, sf_cursor_t *body, sf_flow_t *f,
         if (!*have_hdr) {
             *ip = *f;
             *have_ip = rec_ip(body, fmt == 4, ip, &bad, g->st);
-        } else if (body->left < (fmt == 4 ? 56u : 32u)) {
+        } else if (body->left < ip_rec_len(fmt == 4)) {
             sf_count(g->st, SF_C_ERR_SFLOW_RECORD_SHORT, 1);
             bad = true;
         } else {
