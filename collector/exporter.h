@@ -132,7 +132,7 @@ typedef struct sf_plan_field {
 } sf_plan_field_t;
 
 /* fbfast.c's conversions of a field (big-endian, widened) */
-#define SF_PLAN_OPS 9
+#define SF_PLAN_OPS 10
 
 /* How fbrecord.c turns a decoded record of one template into an
  * sf_flow_t, worked out from the template's elements once (fbrecord.c
@@ -170,6 +170,13 @@ typedef struct sf_tmpl {
     uint16_t        nplan;
     uint8_t         n_op[SF_PLAN_OPS];  /* plan[] is sorted by conversion:
                                            this many fields of each */
+    bool            direct;     /* dplan below decodes its flow records */
+    uint16_t        ndplan;
+    uint8_t         n_dop[SF_PLAN_OPS]; /* dplan[], sorted the same way */
+    const sf_plan_field_t *dplan;  /* the fields a flow record needs,
+                                      stored into fbfast.c's struct
+                                      fbdirect: most straight into its
+                                      sf_flow_t (after plan[]) */
     uint64_t        mask;       /* elements present (fbrecord.h F_*) */
     sf_recipe_t     recipe;
     const uint8_t  *rec;        /* the clean template record it was built

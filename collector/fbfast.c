@@ -21,6 +21,8 @@
  * field.
  */
 enum {
+    OP_RAW4,        /* IPv4 address: the 4 bytes as they are, into an
+                       sf_addr_t whose first 12 are set (fbfast direct) */
     OP_COPY16,      /* IPv6 address: the 16 bytes as they are */
     OP_U64_8,       /* 8 wire bytes to a uint64_t member */
     OP_U64_4,       /* reduced size: 4 bytes to a uint64_t (v9 counters) */
@@ -41,6 +43,8 @@ G_STATIC_ASSERT(OP_COUNT == SF_PLAN_OPS);
  * first byte, others cut to the member like a cast. */
 static unsigned op_kind(unsigned width, unsigned len)
 {
+    if (width == 0)
+        return OP_RAW4;
     if (width == 16)
         return OP_COPY16;
     if (width == 1)
@@ -56,24 +60,50 @@ static unsigned op_kind(unsigned width, unsigned len)
     }
 }
 
-/* Sorts the plan's n fields into t->plan by conversion (a counting sort:
- * the order within a kind does not matter, each field has its own
- * member). */
-static void plan_sort(sf_tmpl_t *t, const sf_plan_field_t *plan, unsigned n)
+/* Sorts the plan's n fields into out by conversion, counting each kind
+ * in n_op (a counting sort: the order within a kind does not matter, each
+ * field has its own member). */
+static void plan_sort(const sf_plan_field_t *plan, unsigned n,
+                      sf_plan_field_t *out, uint8_t n_op[OP_COUNT])
 {
     unsigned kind[F_COUNT], at[OP_COUNT], pos = 0;
 
     for (unsigned i = 0; i < n; i++) {
         kind[i] = op_kind(plan[i].width, plan[i].len);
-        t->n_op[kind[i]]++;
+        n_op[kind[i]]++;
     }
     for (unsigned k = 0; k < OP_COUNT; k++) {
         at[k] = pos;
-        pos += t->n_op[k];
+        pos += n_op[k];
     }
     for (unsigned i = 0; i < n; i++)
-        t->plan[at[kind[i]]++] = plan[i];
-    t->nplan = (uint16_t)n;
+        out[at[kind[i]]++] = plan[i];
+}
+
+/* The direct plan of a flow template (fbrecord.h, struct fbdirect): the
+ * planned elements a flow record needs, elem[i] being plan[i]'s element,
+ * stored where sf_fbrec_direct_dst() says.  A destination of another size
+ * than the element's member leaves the template to struct fbrec. */
+static void plan_direct(sf_tmpl_t *t, const sf_plan_field_t *plan,
+                        const int *elem, unsigned n, sf_plan_field_t *out)
+{
+    sf_plan_field_t dp[F_COUNT];
+    unsigned nd = 0, width;
+
+    for (unsigned i = 0; i < n; i++) {
+        int dst = sf_fbrec_direct_dst(t, elem[i], &width);
+        if (dst < 0)
+            continue;
+        if (width == 0 ? plan[i].len != 4 : width != plan[i].width)
+            return;
+        dp[nd] = plan[i];
+        dp[nd].dst = (uint16_t)dst;
+        dp[nd++].width = (uint8_t)width;
+    }
+    plan_sort(dp, nd, out, t->n_dop);
+    t->ndplan = (uint16_t)nd;
+    t->dplan = out;
+    t->direct = true;
 }
 
 sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
@@ -81,14 +111,15 @@ sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
 {
     sf_tmpl_t *t;
     sf_plan_field_t plan[F_COUNT];
+    int elem[F_COUNT];
     unsigned off = 0, nplan = 0;
-    /* each element is planned once at most */
+    /* each element is planned once at most; plan, then direct plan */
     size_t plan_size = MIN(n, (unsigned)F_COUNT) * sizeof t->plan[0];
 
     rec_len = MIN(rec_len, (size_t)G_MAXUINT16);
-    t = g_malloc0(sizeof *t + plan_size + rec_len);
-    memcpy((uint8_t *)t->plan + plan_size, rec, rec_len);
-    t->rec = (const uint8_t *)t->plan + plan_size;
+    t = g_malloc0(sizeof *t + 2 * plan_size + rec_len);
+    memcpy((uint8_t *)t->plan + 2 * plan_size, rec, rec_len);
+    t->rec = (const uint8_t *)t->plan + 2 * plan_size;
     t->rec_len = (uint16_t)rec_len;
 
     t->hash = hash;
@@ -100,6 +131,7 @@ sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
         /* fixbuf fills the first occurrence of a repeated element */
         if (k >= 0 && !(t->mask >> k & 1) && fields[i].len != FB_IE_VARLEN) {
             t->mask |= UINT64_C(1) << k;
+            elem[nplan] = k;
             plan[nplan++] = (sf_plan_field_t){ (uint16_t)off, sf_fbrec_off[k],
                                                (uint8_t)fields[i].len,
                                                (uint8_t)sf_fbrec_len[k] };
@@ -109,8 +141,11 @@ sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
     t->reclen = off > 0xffff ? 0xffff : (uint16_t)off;
     if (off == 0 || off > 0xffff)
         t->fast = false;
-    plan_sort(t, plan, nplan);
+    plan_sort(plan, nplan, t->plan, t->n_op);
+    t->nplan = (uint16_t)nplan;
     sf_fbrec_tmpl_finish(t, options);
+    if (t->fast && sf_fbrec_direct_ok(t))
+        plan_direct(t, plan, elem, nplan, t->plan + plan_size / sizeof t->plan[0]);
     return t;
 }
 
@@ -163,20 +198,18 @@ static void st_width(uint8_t *dst, unsigned width, uint64_t v)
 /* Runs body once for each field of conversion k, op pointing to it; the
  * plan is in kind order, so op simply walks on. */
 #define EACH_OP(k, body) \
-    for (const sf_plan_field_t *end_ = op + t->n_op[k]; op < end_; op++) { body; }
+    for (const sf_plan_field_t *end_ = op + n_op[k]; op < end_; op++) { body; }
 
 /*
- * Copies the planned fields of wire record r into rec.  Members the plan
- * does not write are left as they are: the caller zeroes rec once per data
- * set, and every record of a set writes the same members in full, so they
- * stay zero as fixbuf would leave them.
+ * The plan's conversions, for struct fbrec and struct fbdirect alike.
+ * Members the plan does not write are left as they are: the caller
+ * zeroes the record once per data set, and every record of a set writes
+ * the same members in full, so they stay zero as fixbuf would leave them.
  */
-static void plan_fill(const sf_tmpl_t *t, const uint8_t *r,
-                      struct fbrec *rec)
+void sf_fb_plan_fill(const sf_plan_field_t *op, const uint8_t *n_op,
+                     const uint8_t *r, uint8_t *b)
 {
-    const sf_plan_field_t *op = t->plan;
-    uint8_t *b = (uint8_t *)rec;
-
+    EACH_OP(OP_RAW4, memcpy(b + op->dst, r + op->off, 4))
     EACH_OP(OP_COPY16, memcpy(b + op->dst, r + op->off, 16))
     EACH_OP(OP_U64_8, st64(b + op->dst, ld_be64(r + op->off)))
     EACH_OP(OP_U64_4, st64(b + op->dst, ld_be32(r + op->off)))
@@ -199,9 +232,11 @@ unsigned sf_fb_fast_decode(const sf_msg_t *m, const sf_tmpl_t *t,
     struct fbrec rec;
     unsigned n = 0, rev = 0;
 
-    memset(&rec, 0, sizeof rec);        /* once: see plan_fill */
+    if (t->direct)
+        return sf_fbrec_direct_decode(m, t, p, len, sink, ctx, st);
+    memset(&rec, 0, sizeof rec);        /* once: see sf_fb_plan_fill */
     for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
-        plan_fill(t, p, &rec);
+        sf_fb_plan_fill(t->plan, t->n_op, p, (uint8_t *)&rec);
         if (t->options)
             sf_fbrec_options(m, &rec, t);
         else

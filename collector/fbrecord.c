@@ -572,35 +572,134 @@ G_STATIC_ASSERT(offsetof(sf_flow_t, reverse) + sizeof(bool) ==
                 6 * sizeof(uint16_t) + 3 * sizeof(uint8_t) + 2 * sizeof(bool));
 #define FLOW_END (offsetof(sf_flow_t, reverse) + sizeof(bool))
 
+/* The members that need the record as a whole: times, sampling (unless
+ * the caller set it for the whole set: sampling false), forwarding
+ * status, ICMP (after f->proto and f->dst_port), fields. */
+static inline void flow_rest(const sf_msg_t *m, const struct fbrec *r,
+                             const sf_recipe_t *c, sf_flow_t *f,
+                             bool sampling)
+{
+    uint32_t fields = c->fields | flow_times(m, r, c, f);
+
+    if (sampling)
+        f->sampling_interval = flow_sampling(m, r, c);
+    /* v9 and RFC 7270: status in the top two bits of the low byte */
+    f->fwd_status = rec8(r, c->fwd_status) >> 6;
+    f->fields = fields | flow_icmp(r, c, f);
+}
+
 static void flow_build(const sf_msg_t *m, const struct fbrec *r,
                        const tctx_t *t, sf_flow_t *f)
 {
     const sf_recipe_t *c = &t->recipe;
-    uint32_t fields = c->fields;
 
     f->exporter = m->exp->key.addr;
     flow_addresses(r, c, f);
     f->packets = rec64(r, c->packets);
     f->bytes = rec64(r, c->bytes);
-    fields |= flow_times(m, r, c, f);
     f->arrival_ms = m->arrival_ms;
     f->obs_domain = m->domain_id;
     f->in_if = rec32(r, c->in_if);
     f->out_if = rec32(r, c->out_if);
-    f->sampling_interval = flow_sampling(m, r, c);
     f->src_port = rec16(r, c->src_port);
     f->dst_port = rec16(r, c->dst_port);
     f->tcp_flags = r->flags;
     f->fw_ext_event = r->ext_event;
     f->fw_event = rec8(r, c->fw_event);
-    /* v9 and RFC 7270: status in the top two bits of the low byte */
-    f->fwd_status = rec8(r, c->fwd_status) >> 6;
     f->proto = r->proto;
     f->version = m->version;
     f->reverse = false;
-    fields |= flow_icmp(r, c, f);
-    f->fields = fields;
+    flow_rest(m, r, c, f, true);
     memset((uint8_t *)f + FLOW_END, 0, sizeof *f - FLOW_END);
+}
+
+bool sf_fbrec_direct_ok(const tctx_t *t)
+{
+    return !t->options && !t->reverse && t->recipe.addr != ADDR_EITHER;
+}
+
+/* The elements flow_rest() reads from the record. */
+#define BIT(m) (UINT64_C(1) << F_##m)
+#define REST_ELEMENTS \
+    (BIT(start_ms) | BIT(end_ms) | BIT(start_s) | BIT(end_s) | \
+     BIT(start_us) | BIT(end_us) | BIT(start_ns) | BIT(end_ns) | \
+     BIT(start_dus) | BIT(end_dus) | BIT(start_up) | BIT(end_up) | \
+     BIT(dur_ms) | BIT(dur_us) | BIT(sys_init) | \
+     BIT(icmp4) | BIT(icmp6) | BIT(icmp_t4) | BIT(icmp_c4) | \
+     BIT(icmp_t6) | BIT(icmp_c6) | \
+     BIT(samp_int) | BIT(samp_rand) | BIT(samp_pint) | BIT(samp_pspace) | \
+     BIT(sel_id) | BIT(fwd8) | BIT(fwd32))
+/* A member of the flow in struct fbdirect, and its size. */
+#define TO_FLOW(m) (*width = sizeof ((sf_flow_t *)NULL)->m, \
+                    (int)(offsetof(struct fbdirect, f) + offsetof(sf_flow_t, m)))
+
+/* flow_build()'s choices for template t, made per element: each member
+ * of sf_flow_t that flow_build() copies from one member of struct fbrec
+ * (the one the recipe picked) takes that element. */
+int sf_fbrec_direct_dst(const tctx_t *t, int k, unsigned *width)
+{
+    const sf_recipe_t *c = &t->recipe;
+    uint16_t off = sf_fbrec_off[k];
+
+    switch (k) {
+    case F_src4: *width = 0; return (int)offsetof(struct fbdirect, f.src.b[12]);
+    case F_dst4: *width = 0; return (int)offsetof(struct fbdirect, f.dst.b[12]);
+    case F_src6: return TO_FLOW(src);
+    case F_dst6: return TO_FLOW(dst);
+    case F_flags: return TO_FLOW(tcp_flags);
+    case F_ext_event: return TO_FLOW(fw_ext_event);
+    case F_proto: return TO_FLOW(proto);
+    }
+    if (off == c->packets) return TO_FLOW(packets);
+    if (off == c->bytes) return TO_FLOW(bytes);
+    if (off == c->in_if) return TO_FLOW(in_if);
+    if (off == c->out_if) return TO_FLOW(out_if);
+    if (off == c->src_port) return TO_FLOW(src_port);
+    if (off == c->dst_port) return TO_FLOW(dst_port);
+    if (off == c->fw_event) return TO_FLOW(fw_event);
+    if (!(REST_ELEMENTS >> k & 1))
+        return -1;
+    *width = sf_fbrec_len[k];
+    return (int)(offsetof(struct fbdirect, r) + off);
+}
+
+/* What every flow record of message m and template t shares, and zero
+ * elsewhere; the sampling interval too when the template has no sampling
+ * element (then it is the domain's, the same for the whole set). */
+static void direct_start(const sf_msg_t *m, const tctx_t *t,
+                         struct fbdirect *d)
+{
+    memset(d, 0, sizeof *d);
+    d->f.exporter = m->exp->key.addr;
+    if (t->recipe.addr == ADDR_V4) {    /* the plan writes the last 4 bytes */
+        set_v4(&d->f.src, 0);
+        set_v4(&d->f.dst, 0);
+        d->f.is_v4 = true;
+    }
+    d->f.arrival_ms = m->arrival_ms;
+    d->f.obs_domain = m->domain_id;
+    d->f.version = m->version;
+    if (!t->recipe.sampled && !t->recipe.sampler)
+        d->f.sampling_interval = flow_sampling(m, &d->r, &t->recipe);
+}
+
+unsigned sf_fbrec_direct_decode(const sf_msg_t *m, const tctx_t *t,
+                                const uint8_t *p, size_t len,
+                                sf_flow_sink_fn sink, void *ctx,
+                                sf_stats_t *st)
+{
+    struct fbdirect d;
+    unsigned n = 0;
+    bool sampling = t->recipe.sampled || t->recipe.sampler;
+
+    direct_start(m, t, &d);     /* once: see sf_fb_plan_fill */
+    for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
+        sf_fb_plan_fill(t->dplan, t->n_dop, p, (uint8_t *)&d);
+        flow_rest(m, &d.r, &t->recipe, &d.f, sampling);
+        sink(&d.f, ctx);
+    }
+    sf_count(st, SF_C_RECORDS, n);
+    return n;
 }
 
 unsigned sf_fbrec_flow_out(const sf_msg_t *m, const struct fbrec *rec,

@@ -77,6 +77,36 @@ G_STATIC_ASSERT(F_COUNT <= 64);
  * fast path's, without a plan). */
 typedef sf_tmpl_t tctx_t;
 
+/* Where the fast path decodes a flow record of a template that takes it
+ * (sf_fbrec_direct_ok): the members of sf_flow_t that are copies of one
+ * element (addresses, counters, ports, interfaces, flags, protocol) are
+ * stored straight into f; the elements that need the record as a whole
+ * (times, ICMP, sampling, forwarding status) into r, which
+ * sf_fbrec_direct_finish() reads as flow_build() reads a whole record. */
+struct fbdirect {
+    sf_flow_t   f;
+    struct fbrec r;
+};
+
+/* Does template t's flow records go to struct fbdirect (a flow template
+ * without RFC 5103 reverse counters, one address family)? */
+bool sf_fbrec_direct_ok(const tctx_t *t);
+/* Where element k (F_*) of template t goes in struct fbdirect, and the
+ * size of that member (*width; 0: the 4 bytes of an IPv4 address, copied
+ * as they are); -1 if a flow record of t never reads it. */
+int sf_fbrec_direct_dst(const tctx_t *t, int k, unsigned *width);
+/* Copies the planned fields (op, with n_op of each conversion, in
+ * conversion order) of wire record r to b, a struct fbrec or struct
+ * fbdirect (fbfast.c). */
+void sf_fb_plan_fill(const sf_plan_field_t *op, const uint8_t *n_op,
+                     const uint8_t *r, uint8_t *b);
+/* The flow records of one data set (p, len: at least one record) of a
+ * direct template t, to the sink; counts them and returns how many. */
+unsigned sf_fbrec_direct_decode(const sf_msg_t *m, const tctx_t *t,
+                                const uint8_t *p, size_t len,
+                                sf_flow_sink_fn sink, void *ctx,
+                                sf_stats_t *st);
+
 /* The elements of struct fbrec in order, for fixbuf's internal template. */
 extern fbInfoElementSpec_t sf_fbrec_spec[];
 /* Offset of each element's member in struct fbrec, and its size. */
