@@ -3,9 +3,11 @@
  * libfixbuf (fbsession.c) and by the fast path (fbfast.c): sampling from
  * options records, the time encodings, RFC 5103 biflows, Cisco NSEL
  * firewall events, and the fast path against fBufNext() on reduced-size
- * and alternative elements.
+ * and alternative elements, and which templates it decodes straight into
+ * sf_flow_t.
  */
 #include "wire.h"
+#include "fbdecode.h"
 
 static void test_sampling_v9(fx_t *fx, gconstpointer data)
 {
@@ -520,6 +522,164 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     twin_free(&t);
 }
 
+/* Which templates' flow records the fast path decodes straight into
+ * sf_flow_t (struct fbdirect): one address family, no reverse counters,
+ * not options, every field of fixed length. */
+static void test_fast_direct_plan(fx_t *fx, gconstpointer data)
+{
+    static const uint8_t rec[1];
+    static const sf_field_t v4[] = { { 0, 8, 4 }, { 0, 12, 4 }, { 0, 2, 4 } };
+    static const sf_field_t v6[] = { { 0, 27, 16 }, { 0, 28, 16 }, { 0, 1, 8 } };
+    static const sf_field_t both[] = { { 0, 8, 4 }, { 0, 27, 16 } };
+    static const sf_field_t rev[] = { { 0, 8, 4 }, { 0, 2, 4 }, { 29305, 2, 4 } };
+    static const sf_field_t var[] = { { 0, 8, 4 }, { 0, 82, VARLEN } };
+    struct { const sf_field_t *f; unsigned n; bool options, direct; } c[] = {
+        { v4, 3, false, true }, { v6, 3, false, true }, { v4, 3, true, false },
+        { both, 2, false, false }, { rev, 3, false, false }, { var, 2, false, false },
+    };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(c); i++) {
+        sf_tmpl_t *t = sf_fb_plan(c[i].f, c[i].n, c[i].options, 0, rec, 1);
+        g_assert_cmpuint(t->direct, ==, c[i].direct);
+        g_free(t);
+    }
+}
+
+/* The direct path against fBufNext on the choices flow_build() makes:
+ * the picked one of alternative elements (the others not read), a
+ * repeated element, elements a flow never reads, ICMP type and code apart,
+ * forwardingStatus in 4 bytes, sysUpTime times with IE 160 in the record,
+ * a sampling element, and records of one template in two sets (the record
+ * is reused across records, not across sets). */
+static void direct_rec(pkt_t *p, unsigned i)
+{
+    static const uint8_t proto[] = { 1, 6, 17, 1 };
+
+    put32(p, ip4(10, 2, 0, 1 + i));
+    put32(p, ip4(10, 2, 1, 1 + i));
+    put8(p, proto[i]);
+    put16(p, i == 0 || i == 3 ? 0 : 1234 + i);     /* sourceTransportPort */
+    put16(p, 999);                                  /* tcpSourcePort */
+    put16(p, i == 0 || i == 3 ? 0x0800 : 22 + i);  /* destinationTransportPort */
+    put16(p, 7777);                                 /* the same again */
+    put32(p, 3 + i);
+    put64(p, 99);                                   /* packetTotalCount */
+    put64(p, 300 + i);
+    put16(p, 5 + i);                                /* ingressInterface */
+    put32(p, 55);                                   /* ingressPhysicalInterface */
+    put32(p, 6 + i);
+    put8(p, i == 1 ? 0x02 : 0);
+    put8(p, i == 0 ? 3 : 0);                        /* firewallEvent */
+    put32(p, i == 1 ? 0x80 : 0x40);                 /* forwardingStatus */
+    put8(p, i == 3 ? 3 : 8);                        /* icmpTypeIPv4 */
+    put8(p, i == 3 ? 1 : 0);
+    put32(p, 1000 * (i + 1));                       /* flowStartSysUpTime */
+    put32(p, 1000 * (i + 2));
+    put64(p, i == 2 ? 0 : UINT64_C(1700000000000)); /* systemInitTime */
+    put8(p, 4);                                     /* ipVersion */
+    put8(p, 0x12);                                  /* reverseTcpControlBits */
+    put32(p, i == 0 ? 10 : 0);                      /* samplingInterval */
+}
+
+static void test_fast_direct(fx_t *fx, gconstpointer data)
+{
+    static const fs_t f[] = {
+        { 8, 4, 0 }, { 12, 4, 0 }, { 4, 1, 0 },
+        { 7, 2, 0 }, { 182, 2, 0 }, { 11, 2, 0 }, { 11, 2, 0 },
+        { 2, 4, 0 }, { 86, 8, 0 }, { 1, 8, 0 },
+        { 10, 2, 0 }, { 252, 4, 0 }, { 14, 4, 0 },
+        { 6, 1, 0 }, { 233, 1, 0 }, { 89, 4, 0 }, { 176, 1, 0 }, { 177, 1, 0 },
+        { 22, 4, 0 }, { 21, 4, 0 }, { 160, 8, 0 }, { 60, 1, 0 },
+        { 6, 1, 29305 }, { 34, 4, 0 },
+    };
+    static const fs_t g[] = {
+        { 27, 16, 0 }, { 28, 16, 0 }, { 4, 1, 0 }, { 180, 2, 0 }, { 181, 2, 0 },
+        { 1, 4, 0 }, { 152, 8, 0 }, { 153, 8, 0 }, { 139, 2, 0 },
+    };
+    static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+    static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+    twin_t t;
+    pkt_t p;
+
+    twin_new(&t);
+    ipfix_hdr(&p, 1700000000, 0, 1);
+    size_t s = set_begin(&p, 2);
+    ipfix_tmpl(&p, 500, f, G_N_ELEMENTS(f));
+    ipfix_tmpl(&p, 501, g, G_N_ELEMENTS(g));
+    set_end(&p, s);
+    s = set_begin(&p, 500);
+    for (unsigned i = 0; i < 3; i++)
+        direct_rec(&p, i);
+    set_end(&p, s);
+    s = set_begin(&p, 501);
+    for (unsigned i = 0; i < 2; i++) {  /* UDP, then ICMPv6 */
+        memcpy(p.b + p.n, v6a, 16);
+        p.n += 16;
+        memcpy(p.b + p.n, v6b, 16);
+        p.n += 16;
+        put8(&p, i ? 58 : 17);
+        put16(&p, i ? 0 : 5353);
+        put16(&p, i ? 0 : 53);
+        put32(&p, 70 + i);
+        put64(&p, UINT64_C(1700000000100));
+        put64(&p, i ? 0 : UINT64_C(1700000000200));
+        put16(&p, i ? 0x8000 : 0);
+    }
+    set_end(&p, s);
+    s = set_begin(&p, 500);
+    direct_rec(&p, 3);
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, &t, &p, 6);
+
+    const sf_flow_t *a = flow_at(fx, 0), *b = flow_at(fx, 1), *c = flow_at(fx, 2);
+    g_assert_true(a->is_v4);
+    g_assert_cmpuint(v4_of(&a->src), ==, ip4(10, 2, 0, 1));
+    g_assert_cmpuint(v4_of(&a->dst), ==, ip4(10, 2, 1, 1));
+    g_assert_cmphex(a->fields, ==, SF_HAS_ADDRS | SF_HAS_PROTO | SF_HAS_PORTS |
+                    SF_HAS_PACKETS | SF_HAS_BYTES | SF_HAS_TCP_FLAGS |
+                    SF_HAS_IN_IF | SF_HAS_OUT_IF | SF_HAS_FW_EVENT |
+                    SF_HAS_FWD_STATUS | SF_HAS_TIMES | SF_HAS_ICMP);
+    g_assert_cmpuint(a->src_port, ==, 0);           /* not tcpSourcePort */
+    g_assert_cmpuint(a->dst_port, ==, 0x0800);      /* the first of two */
+    g_assert_cmphex(a->icmp_type_code, ==, 0x0800);
+    g_assert_cmpuint(a->packets, ==, 3);            /* not the total */
+    g_assert_cmpuint(a->bytes, ==, 300);
+    g_assert_cmpuint(a->in_if, ==, 5);              /* not the physical one */
+    g_assert_cmpuint(a->out_if, ==, 6);
+    g_assert_cmpuint(a->fw_event, ==, 3);
+    g_assert_cmpuint(a->fwd_status, ==, 1);
+    g_assert_cmpint(a->start_ms, ==, INT64_C(1700000001000));
+    g_assert_cmpint(a->end_ms, ==, INT64_C(1700000002000));
+    g_assert_cmpuint(a->sampling_interval, ==, 10);
+    g_assert_cmpuint(b->proto, ==, 6);
+    g_assert_false(b->fields & SF_HAS_ICMP);
+    g_assert_cmpuint(b->icmp_type_code, ==, 0);
+    g_assert_cmpuint(b->src_port, ==, 1235);
+    g_assert_cmpuint(b->tcp_flags, ==, 0x02);
+    g_assert_cmpuint(b->fw_event, ==, 0);
+    g_assert_cmpuint(b->fwd_status, ==, 2);
+    g_assert_cmpuint(b->sampling_interval, ==, 0);
+    g_assert_false(c->fields & SF_HAS_TIMES);       /* IE 160 zero: no base */
+    g_assert_cmpint(c->start_ms, ==, 0);
+    const sf_flow_t *u = flow_at(fx, 3), *i6 = flow_at(fx, 4), *d = flow_at(fx, 5);
+    g_assert_false(u->is_v4);
+    g_assert_cmpmem(u->src.b, 16, v6a, 16);
+    g_assert_cmpmem(u->dst.b, 16, v6b, 16);
+    g_assert_cmpuint(u->src_port, ==, 5353);
+    g_assert_cmpuint(u->bytes, ==, 70);
+    g_assert_cmpint(u->end_ms, ==, INT64_C(1700000000200));
+    g_assert_cmphex(i6->icmp_type_code, ==, 0x8000);
+    g_assert_cmpint(i6->end_ms, ==, INT64_C(1700000000100));
+    g_assert_true(d->is_v4);
+    g_assert_cmpuint(v4_of(&d->src), ==, ip4(10, 2, 0, 4));
+    g_assert_cmphex(d->icmp_type_code, ==, 0x0301);
+    g_assert_cmpuint(d->packets, ==, 6);
+    g_assert_cmpuint(C(fx, SF_C_RECORDS), ==, 6);
+    g_assert_cmpuint(C(fx, SF_C_FIELDS_IGNORED), ==, 0);
+    twin_free(&t);
+}
+
 int main(int argc, char **argv)
 {
     wire_test_init(&argc, &argv);
@@ -533,5 +693,7 @@ int main(int argc, char **argv)
     ADD("/decoder/nsel/events-and-forwarding", test_nsel);
     ADD("/decoder/fast/reduced-sizes", test_fast_reduced_sizes);
     ADD("/decoder/fast/alternatives", test_fast_alternatives);
+    ADD("/decoder/fast/direct-plan", test_fast_direct_plan);
+    ADD("/decoder/fast/direct", test_fast_direct);
     return g_test_run();
 }
