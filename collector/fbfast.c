@@ -5,36 +5,19 @@
  * For a template whose fields all have a fixed length, sf_fb_plan() works
  * out where each element scanflow reads sits in the wire record, and which
  * conversion it needs (big-endian, widened from a reduced size, RFC 7011
- * section 6.2).  sf_fb_fast_decode() then fills struct fbrec from each
- * record exactly as libfixbuf's fBufNext() would, and hands it to the same
- * conversion to sf_flow_t (fbrecord.c).  The tests and fuzzers decode
- * every input both ways (--fixbuf-only) and compare.
+ * section 6.2).  For a flow template of one address family without
+ * biflow counters it also plans where each element goes in struct
+ * fbdirect (fbrecord.h): such records are decoded straight into sf_flow_t
+ * (sf_fbrec_direct_decode).  For the others, sf_fb_fast_decode() fills
+ * struct fbrec from each record exactly as libfixbuf's fBufNext() would,
+ * and hands it to the same conversion to sf_flow_t (fbrecord.c).  The
+ * tests and fuzzers decode every input both ways (--fixbuf-only) and
+ * compare.
  */
 #include "fbrecord.h"
+#include "fbplan.h"
 
 #include <string.h>
-
-/*
- * The fast path's conversions: one per field it reads, chosen once per
- * template rather than per record.  The plan is sorted by conversion, so
- * that plan_fill() runs one tight loop per kind instead of a switch per
- * field.
- */
-enum {
-    OP_RAW4,        /* IPv4 address: the 4 bytes as they are, into an
-                       sf_addr_t whose first 12 are set (fbfast direct) */
-    OP_COPY16,      /* IPv6 address: the 16 bytes as they are */
-    OP_U64_8,       /* 8 wire bytes to a uint64_t member */
-    OP_U64_4,       /* reduced size: 4 bytes to a uint64_t (v9 counters) */
-    OP_U32_4,
-    OP_U32_2,       /* reduced size: 2 bytes to a uint32_t (v9 ifIndex) */
-    OP_U16_2,
-    OP_U16_1,       /* reduced size: 1 byte to a uint16_t (v9 TCP flags) */
-    OP_U8_1,
-    OP_ANY,         /* any other length: byte loop, stored at width */
-    OP_COUNT
-};
-G_STATIC_ASSERT(OP_COUNT == SF_PLAN_OPS);
 
 /* The conversion fixbuf does for an element of member size width sent in
  * len bytes: big-endian, widened (reduced-size encoding).  Lengths the
@@ -149,82 +132,9 @@ sf_tmpl_t *sf_fb_plan(const sf_field_t *fields, unsigned n, bool options,
     return t;
 }
 
-/* Big-endian unsigned integer of 1..8 bytes. */
-static uint64_t be_uint(const uint8_t *p, unsigned n)
-{
-    uint64_t v = 0;
-    for (unsigned i = 0; i < n; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-/* Loads and stores of unaligned members, by memcpy (one instruction). */
-static inline uint64_t ld_be64(const uint8_t *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return GUINT64_FROM_BE(v);
-}
-
-static inline uint32_t ld_be32(const uint8_t *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return GUINT32_FROM_BE(v);
-}
-
-static inline uint16_t ld_be16(const uint8_t *p)
-{
-    uint16_t v;
-    memcpy(&v, p, 2);
-    return GUINT16_FROM_BE(v);
-}
-
-static inline void st64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
-static inline void st32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
-static inline void st16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
-
-/* Stores v in a member of width 8, 4 or 2 bytes (OP_ANY), cut like a cast. */
-static void st_width(uint8_t *dst, unsigned width, uint64_t v)
-{
-    if (width == 8)
-        st64(dst, v);
-    else if (width == 4)
-        st32(dst, (uint32_t)v);
-    else
-        st16(dst, (uint16_t)v);
-}
-
-/* Runs body once for each field of conversion k, op pointing to it; the
- * plan is in kind order, so op simply walks on. */
-#define EACH_OP(k, body) \
-    for (const sf_plan_field_t *end_ = op + n_op[k]; op < end_; op++) { body; }
-
-/*
- * The plan's conversions, for struct fbrec and struct fbdirect alike.
- * Members the plan does not write are left as they are: the caller
- * zeroes the record once per data set, and every record of a set writes
- * the same members in full, so they stay zero as fixbuf would leave them.
- */
-void sf_fb_plan_fill(const sf_plan_field_t *op, const uint8_t *n_op,
-                     const uint8_t *r, uint8_t *b)
-{
-    EACH_OP(OP_RAW4, memcpy(b + op->dst, r + op->off, 4))
-    EACH_OP(OP_COPY16, memcpy(b + op->dst, r + op->off, 16))
-    EACH_OP(OP_U64_8, st64(b + op->dst, ld_be64(r + op->off)))
-    EACH_OP(OP_U64_4, st64(b + op->dst, ld_be32(r + op->off)))
-    EACH_OP(OP_U32_4, st32(b + op->dst, ld_be32(r + op->off)))
-    EACH_OP(OP_U32_2, st32(b + op->dst, ld_be16(r + op->off)))
-    EACH_OP(OP_U16_2, st16(b + op->dst, ld_be16(r + op->off)))
-    EACH_OP(OP_U16_1, st16(b + op->dst, r[op->off]))
-    EACH_OP(OP_U8_1, b[op->dst] = r[op->off])
-    EACH_OP(OP_ANY, st_width(b + op->dst, op->width, be_uint(r + op->off, op->len)))
-}
-
-
 /* The records of a set are all options or all flows (one template): the
- * fast path counts them once per set.  (One loop, one plan_fill() call:
- * the compiler inlines it.) */
+ * fast path counts them once per set.  (One loop, one sf_fb_plan_fill()
+ * call: the compiler inlines it.) */
 unsigned sf_fb_fast_decode(const sf_msg_t *m, const sf_tmpl_t *t,
                            const uint8_t *p, size_t len,
                            sf_flow_sink_fn sink, void *ctx, sf_stats_t *st)

@@ -17,6 +17,7 @@
  *   durations when only the start is given.
  */
 #include "fbrecord.h"
+#include "fbplan.h"
 
 #include <stddef.h>
 #include <string.h>

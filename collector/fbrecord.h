@@ -95,11 +95,6 @@ bool sf_fbrec_direct_ok(const tctx_t *t);
  * size of that member (*width; 0: the 4 bytes of an IPv4 address, copied
  * as they are); -1 if a flow record of t never reads it. */
 int sf_fbrec_direct_dst(const tctx_t *t, int k, unsigned *width);
-/* Copies the planned fields (op, with n_op of each conversion, in
- * conversion order) of wire record r to b, a struct fbrec or struct
- * fbdirect (fbfast.c). */
-void sf_fb_plan_fill(const sf_plan_field_t *op, const uint8_t *n_op,
-                     const uint8_t *r, uint8_t *b);
 /* The flow records of one data set (p, len: at least one record) of a
  * direct template t, to the sink; counts them and returns how many. */
 unsigned sf_fbrec_direct_decode(const sf_msg_t *m, const tctx_t *t,

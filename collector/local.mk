@@ -13,7 +13,7 @@ collector_libcollector_a_SOURCES = \
 	collector/v5.h collector/v5.c \
 	collector/sflow.h collector/sflow.c \
 	collector/sanitize.h collector/sanitize.c \
-	collector/fbdecode.h collector/fbrecord.h collector/fbrecord.c \
+	collector/fbdecode.h collector/fbrecord.h collector/fbrecord.c collector/fbplan.h \
 	collector/fbsession.c collector/fbfast.c \
 	collector/decoder.h collector/decoder.c \
 	collector/source.h collector/source.c \

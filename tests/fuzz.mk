@@ -22,7 +22,8 @@ SF_FUZZ_DEPS = $(SF_FUZZ_SRCS) $(srcdir)/tests/fuzz/fuzz-common.h \
 	$(srcdir)/collector/cursor.h $(srcdir)/collector/v5.h \
 	$(srcdir)/collector/sflow.h \
 	$(srcdir)/collector/sanitize.h $(srcdir)/collector/fbdecode.h \
-	$(srcdir)/collector/fbrecord.h $(srcdir)/collector/cidr.h
+	$(srcdir)/collector/fbrecord.h $(srcdir)/collector/fbplan.h \
+	$(srcdir)/collector/cidr.h
 SF_FUZZ_TARGETS = tests/fuzz/fuzz-v5 tests/fuzz/fuzz-v9 tests/fuzz/fuzz-ipfix \
 	tests/fuzz/fuzz-sflow tests/fuzz/fuzz-nfdumpcsv
 
