@@ -131,7 +131,7 @@ typedef struct sf_plan_field {
     uint8_t  width;
 } sf_plan_field_t;
 
-/* fbfast.c's conversions of a field (big-endian, widened) */
+/* fbplan.h's conversions of a field (big-endian, widened) */
 #define SF_PLAN_OPS 10
 
 /* How fbrecord.c turns a decoded record of one template into an
@@ -174,9 +174,9 @@ typedef struct sf_tmpl {
     uint16_t        ndplan;
     uint8_t         n_dop[SF_PLAN_OPS]; /* dplan[], sorted the same way */
     const sf_plan_field_t *dplan;  /* the fields a flow record needs,
-                                      stored into fbfast.c's struct
-                                      fbdirect: most straight into its
-                                      sf_flow_t (after plan[]) */
+                                      stored into struct fbdirect
+                                      (fbrecord.h): most straight into
+                                      its sf_flow_t (after plan[]) */
     uint64_t        mask;       /* elements present (fbrecord.h F_*) */
     sf_recipe_t     recipe;
     const uint8_t  *rec;        /* the clean template record it was built
