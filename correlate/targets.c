@@ -646,13 +646,13 @@ gboolean sf_targets_flush(sf_targets_t *t, sf_targets_known_t *known,
     gs = split(w, n);
     ok = write_groups(&fl, gs, err)
         && claim(&fl, gs, collector, out, err);
-    for (guint i = 0; i < gs->len; i++)
-        group_clear(&g_array_index(gs, group_t, i));
-    g_array_unref(gs);
-    for (guint i = 0; ok && i < gs->len; i++) {
+    for (guint i = 0; i < gs->len; i++) {
         const group_t *g = &g_array_index(gs, group_t, i);
-        remember(known, w + g->a, g->b - g->a, fl.bucket);
+        if (ok)
+            remember(known, w + g->a, g->b - g->a, fl.bucket);
+        group_clear(&g_array_index(gs, group_t, i));
     }
+    g_array_unref(gs);
     if (ok)
         reset(t);
     return ok;
