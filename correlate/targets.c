@@ -19,19 +19,40 @@
 #define ADMIT_PORTS 4           /* locally before it is written to Redis */
 #define ADMIT_PENDING 8         /* its probes kept until then */
 
+/* A probe as filed: h is its hash (seeded, of target, source and port),
+ * dh its target's; slot its entry in the index. */
 typedef struct triple {
     sf_addr_t dst, src;
+    guint64   h, dh;
     guint16   port;
-    guint16   used;
+    guint32   slot;
 } triple_t;
 
+/* The flush's probes in the order they came (each once), and an open
+ * index of their hashes' high 32 bits (the low ones pick the slot), 4
+ * bytes a slot: a repeat costs one look in a table of slots * 8 bytes,
+ * which stays in cache, a new probe an append. */
 struct sf_targets {
     guint     mask;
-    triple_t *slot;
-    guint    *used;             /* indices of used slots */
-    guint     n_used;
+    guint32  *index;            /* high half of hashes, | 1; 0: empty */
+    triple_t *v;                /* slots / 2 probes at most */
+    guint     n_used, room;
     guint64   dropped;
 };
+
+static guint64 seed;            /* per process: attacker-chosen addresses */
+
+static guint64 hash_target(const sf_addr_t *dst)
+{
+    return sf_hash_addr(seed, dst) | 1;
+}
+
+static guint64 hash_triple(guint64 dh, const sf_addr_t *src, guint16 port)
+{
+    guint64 h = sf_hash_addr(dh ^ port, src);
+
+    return h ? h : 1;
+}
 
 /* Slots of a table: a power of two, at least 64 and at least slots
  * (which config.c bounds far below 2^31). */
@@ -46,12 +67,18 @@ static guint table_slots(guint slots)
 
 sf_targets_t *sf_targets_new(guint slots)
 {
+    static gsize once;
     sf_targets_t *t = g_new0(sf_targets_t, 1);
-    guint n = table_slots(slots);
+    guint n = table_slots(slots) * 2;       /* the index half full at most */
 
+    if (g_once_init_enter(&once)) {
+        seed = ((guint64)g_random_int() << 32) | g_random_int();
+        g_once_init_leave(&once, 1);
+    }
     t->mask = n - 1;
-    t->slot = g_new0(triple_t, n);
-    t->used = g_new(guint, n);
+    t->room = n / 2;
+    t->index = g_new0(guint32, n);
+    t->v = g_new(triple_t, t->room);
     return t;
 }
 
@@ -59,28 +86,29 @@ void sf_targets_free(sf_targets_t *t)
 {
     if (t == NULL)
         return;
-    g_free(t->slot);
-    g_free(t->used);
+    g_free(t->index);
+    g_free(t->v);
     g_free(t);
 }
 
 void sf_targets_add(sf_targets_t *t, const sf_flow_t *f)
 {
-    guint64 h = sf_hash_addr(sf_hash_addr(f->dst_port, &f->dst), &f->src);
+    guint64 dh = hash_target(&f->dst);
+    guint64 h = hash_triple(dh, &f->src, f->dst_port);
+    guint32 hi = (guint32)(h >> 32) | 1;
 
     for (guint i = 0; i < PROBE_LIMIT; i++) {
-        triple_t *e = &t->slot[(h + i) & t->mask];
-        if (!e->used) {
-            e->dst = f->dst;
-            e->src = f->src;
-            e->port = f->dst_port;
-            e->used = 1;
-            t->used[t->n_used++] = (guint)((h + i) & t->mask);
+        guint s = (guint)((h + i) & t->mask);
+        if (t->index[s] == hi)
+            return;                             /* a repeat */
+        if (t->index[s] == 0) {
+            if (t->n_used == t->room)
+                break;
+            t->index[s] = hi;
+            t->v[t->n_used++] = (triple_t){f->dst, f->src, h, dh,
+                                           f->dst_port, s};
             return;
         }
-        if (e->port == f->dst_port && sf_addr_equal(&e->dst, &f->dst)
-            && sf_addr_equal(&e->src, &f->src))
-            return;
     }
     t->dropped++;
 }
@@ -100,8 +128,11 @@ guint64 sf_targets_take_dropped(sf_targets_t *t)
 
 static void reset(sf_targets_t *t)
 {
-    for (guint i = 0; i < t->n_used; i++)
-        t->slot[t->used[i]].used = 0;
+    if (t->n_used > (t->mask + 1) / 16)
+        memset(t->index, 0, (t->mask + 1) * sizeof *t->index);
+    else
+        for (guint i = 0; i < t->n_used; i++)
+            t->index[t->v[i].slot] = 0;
     t->n_used = 0;
 }
 
@@ -129,13 +160,14 @@ typedef struct admit {
     guint64   src_bits, port_bits;
     gint64    refused;          /* bucket + 1 of a refusal by the cap */
     guint8    admitted, n_pending;
-    pending_t pending[ADMIT_PENDING];
 } admit_t;
 
 struct sf_targets_known {
     guint    mask;
     guint64 *fp;
     admit_t *admit;             /* ADMIT_SLOTS, direct-mapped */
+    pending_t *pending;         /* ADMIT_PENDING a slot: its first probes
+                                 * (apart, so that the slots stay dense) */
     gint64   cap_bucket;        /* the bucket admitted counts */
     guint    admitted;          /* targets admitted in cap_bucket */
     guint64  refused;           /* not admitted: the cap, or no slot */
@@ -149,6 +181,7 @@ sf_targets_known_t *sf_targets_known_new(guint slots)
     k->mask = n - 1;
     k->fp = g_new0(guint64, n);
     k->admit = g_new0(admit_t, ADMIT_SLOTS);
+    k->pending = g_new(pending_t, ADMIT_SLOTS * ADMIT_PENDING);
     return k;
 }
 
@@ -158,6 +191,7 @@ void sf_targets_known_free(sf_targets_known_t *k)
         return;
     g_free(k->fp);
     g_free(k->admit);
+    g_free(k->pending);
     g_free(k);
 }
 
@@ -177,8 +211,8 @@ void sf_targets_known_forget(sf_targets_known_t *k)
 /* A triple's fingerprint in a bucket (never 0: 0 is an empty slot). */
 static guint64 fingerprint(const triple_t *e, gint64 bucket)
 {
-    guint64 h = sf_hash_addr(sf_hash_addr((guint64)bucket << 16 | e->port,
-                                          &e->dst), &e->src);
+    guint64 h = sf_mix64(e->h ^ ((guint64)bucket
+                                 * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15)));
 
     return h ? h : 1;
 }
@@ -373,11 +407,6 @@ static void group_clear(group_t *g)
     g->n_samples = 0;
 }
 
-static guint64 target_fp(const sf_addr_t *dst)
-{
-    return sf_hash_addr(0x9e3779b97f4a7c15ULL, dst) | 1;
-}
-
 /* The slot of the target of hash fp: its own in the set of 4 its hash
  * picks, else an empty one or one whose window is over, else the one
  * showing the fewest sources and ports that is not admitted (a busy
@@ -421,18 +450,19 @@ static admit_t *admit_find(sf_targets_known_t *k, guint64 fp)
     return NULL;
 }
 
-static void admit_note(admit_t *e, const triple_t *x)
+static void admit_note(sf_targets_known_t *k, admit_t *e, const triple_t *x)
 {
+    pending_t *pending = &k->pending[(e - k->admit) * ADMIT_PENDING];
     guint n = e->n_pending, j = 0;
 
     e->src_bits |= G_GUINT64_CONSTANT(1) << (sf_hash_addr(7, &x->src) & 63);
     e->port_bits |= G_GUINT64_CONSTANT(1)
                     << ((x->port * 0x9e3779b97f4a7c15ULL) >> 58);
-    while (j < n && !(e->pending[j].port == x->port
-                      && sf_addr_equal(&e->pending[j].src, &x->src)))
+    while (j < n && !(pending[j].port == x->port
+                      && sf_addr_equal(&pending[j].src, &x->src)))
         j++;
     if (j == n && n < ADMIT_PENDING)
-        e->pending[e->n_pending++] = (pending_t){x->src, x->port};
+        pending[e->n_pending++] = (pending_t){x->src, x->port};
 }
 
 /* Whether target dst (slot e) is written this flush: once it showed
@@ -467,7 +497,10 @@ static gboolean admit(sf_targets_known_t *k, const flusher_t *fl,
     e->admitted = 1;
     e->since = fl->bucket;
     for (guint i = 0; i < e->n_pending; i++) {
-        triple_t x = {*dst, e->pending[i].src, e->pending[i].port, 1};
+        const pending_t *q = &k->pending[(e - k->admit) * ADMIT_PENDING + i];
+        triple_t x = {*dst, q->src, 0, e->fp, q->port, 0};
+
+        x.h = hash_triple(e->fp, &x.src, x.port);
         g_array_append_val(w, x);
     }
     e->n_pending = 0;
@@ -482,28 +515,30 @@ static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
                           const flusher_t *fl, guint *n_out)
 {
     GArray *w = g_array_new(FALSE, FALSE, sizeof(triple_t));
-    g_autofree guint64 *fps = g_new(guint64, t->n_used + 1);
+    g_autofree admit_t **slot = g_new(admit_t *, t->n_used + 1);
     triple_t *out;
     guint len, m = 0;
 
     for (guint i = 0; i < t->n_used; i++) {
-        const triple_t *x = &t->slot[t->used[i]];
+        const triple_t *x = &t->v[i];
         guint64 fp = fingerprint(x, fl->bucket);
         admit_t *e;
 
-        fps[i] = 0;
+        slot[i] = NULL;
         if (k->fp[fp & k->mask] == fp)
             continue;                   /* written in this bucket */
-        fps[i] = target_fp(&x->dst);
-        e = admit_slot(k, fps[i], fl->bucket, fl->n_back);
+        slot[i] = e = admit_slot(k, x->dh, fl->bucket, fl->n_back);
         if (e == NULL)
             k->refused++;
         else if (!e->admitted)
-            admit_note(e, x);
+            admit_note(k, e, x);
     }
     for (guint i = 0; i < t->n_used; i++) {
-        const triple_t *x = &t->slot[t->used[i]];
-        admit_t *e = fps[i] ? admit_find(k, fps[i]) : NULL;
+        const triple_t *x = &t->v[i];
+        admit_t *e = slot[i];
+
+        if (e && e->fp != x->dh)        /* its slot went to another since */
+            e = admit_find(k, x->dh);
 
         if (e && admit(k, fl, e, &x->dst, w))
             g_array_append_vals(w, x, 1);
