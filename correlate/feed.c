@@ -171,9 +171,7 @@ static void feed_drain(sf_correlator_feed_t *f)
     sf_agg_add_batch(c->active, f->staged, f->with_port, n);
     /* many-to-one: counted per target before probation (when on) */
     if (c->cfg->distributed_ports > 0)
-        for (guint i = 0; i < n; i++)
-            if (f->with_port[i])
-                sf_targets_add(c->targets, &f->staged[i]);
+        sf_targets_add_batch(c->targets, f->staged, f->with_port, n);
     c->evidence += n;
     g_mutex_unlock(&c->agg_lock);
     f->n = 0;

@@ -91,10 +91,9 @@ void sf_targets_free(sf_targets_t *t)
     g_free(t);
 }
 
-void sf_targets_add(sf_targets_t *t, const sf_flow_t *f)
+/* Files probe f of hashes h and dh (of its target). */
+static void file(sf_targets_t *t, const sf_flow_t *f, guint64 h, guint64 dh)
 {
-    guint64 dh = hash_target(&f->dst);
-    guint64 h = hash_triple(dh, &f->src, f->dst_port);
     guint32 hi = (guint32)(h >> 32) | 1;
 
     for (guint i = 0; i < PROBE_LIMIT; i++) {
@@ -111,6 +110,31 @@ void sf_targets_add(sf_targets_t *t, const sf_flow_t *f)
         }
     }
     t->dropped++;
+}
+
+/* In chunks of ADD_CHUNK: the hashes first, each probe's index slot asked
+ * of memory ahead (prefetch), then the filing, which finds them in cache. */
+#define ADD_CHUNK 32
+void sf_targets_add_batch(sf_targets_t *t, const sf_flow_t *flows,
+                          const gboolean *with_port, guint n)
+{
+    guint64 h[ADD_CHUNK], dh[ADD_CHUNK];
+
+    for (guint a = 0; a < n; a += ADD_CHUNK) {
+        guint b = MIN(n, a + ADD_CHUNK);
+
+        for (guint i = a; i < b; i++) {
+            if (!with_port[i])
+                continue;
+            dh[i - a] = hash_target(&flows[i].dst);
+            h[i - a] = hash_triple(dh[i - a], &flows[i].src,
+                                   flows[i].dst_port);
+            __builtin_prefetch(&t->index[h[i - a] & t->mask]);
+        }
+        for (guint i = a; i < b; i++)
+            if (with_port[i])
+                file(t, &flows[i], h[i - a], dh[i - a]);
+    }
 }
 
 gboolean sf_targets_is_empty(const sf_targets_t *t)
@@ -160,6 +184,7 @@ typedef struct admit {
     guint64   src_bits, port_bits;
     gint64    refused;          /* bucket + 1 of a refusal by the cap */
     guint8    admitted, n_pending;
+    guint8    n_src, n_port;    /* bits set in src_bits, port_bits */
 } admit_t;
 
 struct sf_targets_known {
@@ -421,8 +446,7 @@ static admit_t *admit_slot(sf_targets_known_t *k, guint64 fp, gint64 bucket,
         admit_t *e = &set[i];
         gboolean live = e->fp && bucket - e->since <= n_back;
         gint score = !live ? -1 : e->admitted ? G_MAXINT
-                     : __builtin_popcountll(e->src_bits)
-                       + __builtin_popcountll(e->port_bits);
+                     : e->n_src + e->n_port;
 
         if (live && e->fp == fp)
             return e;
@@ -455,9 +479,14 @@ static void admit_note(sf_targets_known_t *k, admit_t *e, const triple_t *x)
     pending_t *pending = &k->pending[(e - k->admit) * ADMIT_PENDING];
     guint n = e->n_pending, j = 0;
 
-    e->src_bits |= G_GUINT64_CONSTANT(1) << (sf_hash_addr(7, &x->src) & 63);
-    e->port_bits |= G_GUINT64_CONSTANT(1)
-                    << ((x->port * 0x9e3779b97f4a7c15ULL) >> 58);
+    guint64 sb = G_GUINT64_CONSTANT(1) << (sf_hash_addr(7, &x->src) & 63);
+    guint64 pb = G_GUINT64_CONSTANT(1)
+                 << ((x->port * 0x9e3779b97f4a7c15ULL) >> 58);
+
+    e->n_src += !(e->src_bits & sb);
+    e->n_port += !(e->port_bits & pb);
+    e->src_bits |= sb;
+    e->port_bits |= pb;
     while (j < n && !(pending[j].port == x->port
                       && sf_addr_equal(&pending[j].src, &x->src)))
         j++;
@@ -479,10 +508,8 @@ static gboolean admit(sf_targets_known_t *k, const flusher_t *fl,
         return TRUE;
     }
     if (e->refused == fl->bucket + 1
-        || __builtin_popcountll(e->src_bits)
-           < MIN(ADMIT_SOURCES, fl->cfg->distributed_sources)
-        || __builtin_popcountll(e->port_bits)
-           < MIN(ADMIT_PORTS, fl->cfg->distributed_ports))
+        || e->n_src < MIN(ADMIT_SOURCES, fl->cfg->distributed_sources)
+        || e->n_port < MIN(ADMIT_PORTS, fl->cfg->distributed_ports))
         return FALSE;
     if (k->cap_bucket != fl->bucket) {
         k->cap_bucket = fl->bucket;

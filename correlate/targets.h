@@ -33,8 +33,10 @@ typedef struct sf_targets sf_targets_t;
 /* Room for slots triples (a power of two is taken). */
 sf_targets_t *sf_targets_new(guint slots);
 void sf_targets_free(sf_targets_t *t);
-/* Files one probe (a flow with a port, into --home-net). */
-void sf_targets_add(sf_targets_t *t, const sf_flow_t *flow);
+/* Files the probes of flows[0..n) (those with_port: a flow with a port,
+ * into --home-net), each once a flush. */
+void sf_targets_add_batch(sf_targets_t *t, const sf_flow_t *flows,
+                          const gboolean *with_port, guint n);
 gboolean sf_targets_is_empty(const sf_targets_t *t);
 /* Triples dropped for want of room since the last call. */
 guint64 sf_targets_take_dropped(sf_targets_t *t);

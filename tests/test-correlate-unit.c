@@ -838,16 +838,38 @@ static void test_targets(void)
     char src[32];
     g_autoptr(GError) err = NULL;
 
+    sf_flow_t fs[3];
+    gboolean with_port[3] = {TRUE, TRUE, FALSE};
+    guint64 dropped;
+
+    g_assert_true(sf_targets_is_empty(t));
+    fs[2] = test_syn("198.51.100.1", "192.0.2.2", 80);      /* no port */
+    sf_targets_add_batch(t, &fs[2], &with_port[2], 1);
     g_assert_true(sf_targets_is_empty(t));
     for (guint i = 0; i < 1000; i++) {
         g_snprintf(src, sizeof src, "198.51.100.%u", i % 250);
-        sf_flow_t f = test_syn(src, "192.0.2.1", (guint16)(1 + i));
-        sf_targets_add(t, &f);
-        sf_targets_add(t, &f);
+        fs[0] = fs[1] = test_syn(src, "192.0.2.1", (guint16)(1 + i));
+        sf_targets_add_batch(t, fs, with_port, 3);
     }
     g_assert_false(sf_targets_is_empty(t));
-    g_assert_cmpuint(sf_targets_take_dropped(t), >=, 1000 - 64);
+    dropped = sf_targets_take_dropped(t);
+    g_assert_cmpuint(dropped, >=, 2 * (1000 - 64));  /* a repeat too */
     g_assert_cmpuint(sf_targets_take_dropped(t), ==, 0);
+    sf_targets_free(t);
+    /* 16 probes twice, in one batch each: the second time all repeats
+     * (16 in 128 index slots: no run of 8 taken, none dropped) */
+    t = sf_targets_new(64);
+    for (guint round = 0; round < 2; round++) {
+        sf_flow_t many[16];
+        gboolean all[16];
+        for (guint i = 0; i < 16; i++) {
+            g_snprintf(src, sizeof src, "198.51.100.%u", i);
+            many[i] = test_syn(src, "192.0.2.1", (guint16)(1 + i));
+            all[i] = TRUE;
+        }
+        sf_targets_add_batch(t, many, all, 16);
+        g_assert_cmpuint(sf_targets_take_dropped(t), ==, 0);
+    }
     sf_targets_free(t);
     g_assert_true(sf_correlate_config_finish(cfg, &err));
     g_assert_cmpint(cfg->distributed_ports, ==, 0);         /* off by default */
