@@ -20,10 +20,10 @@
 #define ADMIT_PENDING 8         /* its probes kept until then */
 
 /* A probe as filed: h is its hash (seeded, of target, source and port),
- * dh its target's; slot its entry in the index. */
+ * slot its entry in the index. */
 typedef struct triple {
     sf_addr_t dst, src;
-    guint64   h, dh;
+    guint64   h;
     guint16   port;
     guint32   slot;
 } triple_t;
@@ -47,10 +47,22 @@ static guint64 hash_target(const sf_addr_t *dst)
     return sf_hash_addr(seed, dst) | 1;
 }
 
-static guint64 hash_triple(guint64 dh, const sf_addr_t *src, guint16 port)
+/* A probe's hash: the target's mixed with the seed, then the source and
+ * port folded in and mixed again (two mixing steps, not four: this runs
+ * for every probe).  Two probes of one target collide only when their
+ * sources and ports fold alike, which their sender could arrange, to hide
+ * a probe of its own; across targets the seed decides. */
+static guint64 hash_probe(const sf_addr_t *dst, const sf_addr_t *src,
+                          guint16 port)
 {
-    guint64 h = sf_hash_addr(dh ^ port, src);
+    guint64 d[2], s[2], h;
 
+    memcpy(d, dst->b, 16);
+    memcpy(s, src->b, 16);
+    h = sf_mix64(sf_mix64(seed ^ d[0]
+                          ^ d[1] * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
+                 ^ s[0] * G_GUINT64_CONSTANT(0xc2b2ae3d27d4eb4f)
+                 ^ s[1] * G_GUINT64_CONSTANT(0x165667b19e3779f9) ^ port);
     return h ? h : 1;
 }
 
@@ -91,8 +103,8 @@ void sf_targets_free(sf_targets_t *t)
     g_free(t);
 }
 
-/* Files probe f of hashes h and dh (of its target). */
-static void file(sf_targets_t *t, const sf_flow_t *f, guint64 h, guint64 dh)
+/* Files probe f of hash h. */
+static void file(sf_targets_t *t, const sf_flow_t *f, guint64 h)
 {
     guint32 hi = (guint32)(h >> 32) | 1;
 
@@ -104,8 +116,8 @@ static void file(sf_targets_t *t, const sf_flow_t *f, guint64 h, guint64 dh)
             if (t->n_used == t->room)
                 break;
             t->index[s] = hi;
-            t->v[t->n_used++] = (triple_t){f->dst, f->src, h, dh,
-                                           f->dst_port, s};
+            t->v[t->n_used++] = (triple_t){f->dst, f->src, h, f->dst_port,
+                                           s};
             return;
         }
     }
@@ -118,7 +130,7 @@ static void file(sf_targets_t *t, const sf_flow_t *f, guint64 h, guint64 dh)
 void sf_targets_add_batch(sf_targets_t *t, const sf_flow_t *flows,
                           const gboolean *with_port, guint n)
 {
-    guint64 h[ADD_CHUNK], dh[ADD_CHUNK];
+    guint64 h[ADD_CHUNK];
 
     for (guint a = 0; a < n; a += ADD_CHUNK) {
         guint b = MIN(n, a + ADD_CHUNK);
@@ -126,14 +138,13 @@ void sf_targets_add_batch(sf_targets_t *t, const sf_flow_t *flows,
         for (guint i = a; i < b; i++) {
             if (!with_port[i])
                 continue;
-            dh[i - a] = hash_target(&flows[i].dst);
-            h[i - a] = hash_triple(dh[i - a], &flows[i].src,
-                                   flows[i].dst_port);
+            h[i - a] = hash_probe(&flows[i].dst, &flows[i].src,
+                                  flows[i].dst_port);
             __builtin_prefetch(&t->index[h[i - a] & t->mask]);
         }
         for (guint i = a; i < b; i++)
             if (with_port[i])
-                file(t, &flows[i], h[i - a], dh[i - a]);
+                file(t, &flows[i], h[i - a]);
     }
 }
 
@@ -525,9 +536,9 @@ static gboolean admit(sf_targets_known_t *k, const flusher_t *fl,
     e->since = fl->bucket;
     for (guint i = 0; i < e->n_pending; i++) {
         const pending_t *q = &k->pending[(e - k->admit) * ADMIT_PENDING + i];
-        triple_t x = {*dst, q->src, 0, e->fp, q->port, 0};
+        triple_t x = {*dst, q->src, hash_probe(dst, &q->src, q->port),
+                      q->port, 0};
 
-        x.h = hash_triple(e->fp, &x.src, x.port);
         g_array_append_val(w, x);
     }
     e->n_pending = 0;
@@ -543,6 +554,7 @@ static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
 {
     GArray *w = g_array_new(FALSE, FALSE, sizeof(triple_t));
     g_autofree admit_t **slot = g_new(admit_t *, t->n_used + 1);
+    g_autofree guint64 *dh = g_new(guint64, t->n_used + 1);
     triple_t *out;
     guint len, m = 0;
 
@@ -554,7 +566,8 @@ static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
         slot[i] = NULL;
         if (k->fp[fp & k->mask] == fp)
             continue;                   /* written in this bucket */
-        slot[i] = e = admit_slot(k, x->dh, fl->bucket, fl->n_back);
+        dh[i] = hash_target(&x->dst);
+        slot[i] = e = admit_slot(k, dh[i], fl->bucket, fl->n_back);
         if (e == NULL)
             k->refused++;
         else if (!e->admitted)
@@ -564,8 +577,8 @@ static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
         const triple_t *x = &t->v[i];
         admit_t *e = slot[i];
 
-        if (e && e->fp != x->dh)        /* its slot went to another since */
-            e = admit_find(k, x->dh);
+        if (e && e->fp != dh[i])        /* its slot went to another since */
+            e = admit_find(k, dh[i]);
 
         if (e && admit(k, fl, e, &x->dst, w))
             g_array_append_vals(w, x, 1);
