@@ -548,7 +548,9 @@ static gboolean admit(sf_targets_known_t *k, const flusher_t *fl,
 /* The triples of the flush that known does not hold and whose target is
  * admitted, with the probes kept for those admitted now; sorted by target
  * then source, without repeats.  Two passes over the triples (note each
- * target's probes, then admit), so that only what is written is sorted. */
+ * target's probes, then admit), so that only what is written is sorted.
+ * Only an admitted target's triples are looked up in known (the others
+ * have none written): noise costs one look, at its target's slot. */
 static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
                           const flusher_t *fl, guint *n_out)
 {
@@ -560,18 +562,20 @@ static triple_t *admitted(const sf_targets_t *t, sf_targets_known_t *k,
 
     for (guint i = 0; i < t->n_used; i++) {
         const triple_t *x = &t->v[i];
-        guint64 fp = fingerprint(x, fl->bucket);
+        guint64 fp;
         admit_t *e;
 
-        slot[i] = NULL;
-        if (k->fp[fp & k->mask] == fp)
-            continue;                   /* written in this bucket */
         dh[i] = hash_target(&x->dst);
         slot[i] = e = admit_slot(k, dh[i], fl->bucket, fl->n_back);
-        if (e == NULL)
+        if (e == NULL) {
             k->refused++;
-        else if (!e->admitted)
-            admit_note(k, e, x);
+        } else if (!e->admitted) {
+            admit_note(k, e, x);        /* nothing of it written yet */
+        } else {
+            fp = fingerprint(x, fl->bucket);
+            if (k->fp[fp & k->mask] == fp)
+                slot[i] = NULL;         /* written in this bucket */
+        }
     }
     for (guint i = 0; i < t->n_used; i++) {
         const triple_t *x = &t->v[i];
