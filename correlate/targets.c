@@ -30,12 +30,14 @@ typedef struct triple {
 
 /* The flush's probes in the order they came (each once), and an open
  * index of their hashes' high 32 bits (the low ones pick the slot), 4
- * bytes a slot: a repeat costs one look in a table of slots * 8 bytes,
- * which stays in cache, a new probe an append. */
+ * bytes a slot, twice as many slots as room: a repeat costs one look in
+ * a table of room * 8 bytes, a new probe an append.  Two probes whose
+ * hashes share the high half within 8 slots count as one (a chance of
+ * about 8 in 2^31 a probe). */
 struct sf_targets {
     guint     mask;
     guint32  *index;            /* high half of hashes, | 1; 0: empty */
-    triple_t *v;                /* slots / 2 probes at most */
+    triple_t *v;                /* room probes at most */
     guint     n_used, room;
     guint64   dropped;
 };
