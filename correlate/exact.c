@@ -17,6 +17,8 @@
 #include "exact.h"
 #include "keys.h"
 
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Lua: e, a set member, as the element it was (L bytes big endian when
@@ -35,8 +37,9 @@
  * against 27).  Past 2,000 elements the HLL ends dense (12,304 bytes)
  * either way, so this costs no memory.  Where PFDEBUG is not allowed
  * (renamed or denied by a managed Redis), pcall leaves the HLL sparse. */
+#define SF_EXACT_DENSE 2000
 #define DENSE_FN \
-    "local function dense(key,n) if n>=2000 then redis.call('PFADD',key) " \
+    "local function dense(key,n) if n>=" G_STRINGIFY(SF_EXACT_DENSE) " then redis.call('PFADD',key) " \
     "pcall(redis.call,'PFDEBUG','TODENSE',key) end end "
 
 /* KEYS: hll, set.  ARGV: cap, ttl, L (the elements' length when at most 4
@@ -184,9 +187,65 @@ const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
     return sf_key_bucket(buf, sk, xdim, bucket);
 }
 
-void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
-                        const char *set_key, gint64 ttl, guint elem_len)
+/* One command of plain arguments (NULL-terminated). */
+static void cmd(sf_pipe_t *p, const char *name, ...)
 {
+    va_list ap;
+    const char *a;
+
+    sf_pipe_cmd(p, name);
+    va_start(ap, name);
+    while ((a = va_arg(ap, const char *)) != NULL)
+        sf_pipe_str(p, a);
+    va_end(ap);
+    sf_pipe_end(p);
+}
+
+static void expire(sf_pipe_t *p, const char *key, gint64 ttl)
+{
+    sf_pipe_cmd(p, "EXPIRE");
+    sf_pipe_str(p, key);
+    sf_pipe_int(p, ttl);
+    sf_pipe_end(p);
+}
+
+/* Plain commands for a write that overflows its set by itself: the HLL
+ * key created (empty PFADD), made dense before n >= SF_EXACT_DENSE
+ * elements (as DENSE_FN: an error reply where PFDEBUG is denied leaves
+ * it sparse), given its ttl; then the set gets "x" beside the members it
+ * had (the count scripts merge those with the HLL) and its ttl; then
+ * "PFADD key" is begun for the caller's elements.  Returns the commands
+ * sent before that PFADD. */
+static guint plain_begin_hll(sf_pipe_t *p, const char *hll_key,
+                             gint64 ttl, guint n)
+{
+    guint sent = 2;
+
+    cmd(p, "PFADD", hll_key, NULL);
+    if (n >= SF_EXACT_DENSE) {
+        cmd(p, "PFDEBUG", "TODENSE", hll_key, NULL);
+        sent++;
+    }
+    expire(p, hll_key, ttl);
+    sf_pipe_cmd(p, "PFADD");
+    sf_pipe_str(p, hll_key);
+    return sent;
+}
+
+static guint plain_begin(sf_pipe_t *p, const char *hll_key,
+                         const char *set_key, gint64 ttl, guint n)
+{
+    cmd(p, "SADD", set_key, "x", NULL);
+    expire(p, set_key, ttl);
+    return 2 + plain_begin_hll(p, hll_key, ttl, n);
+}
+
+guint sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
+                         const char *set_key, gint64 ttl, guint elem_len,
+                         guint n)
+{
+    if (n > SF_EXACT_CAP)
+        return plain_begin(p, hll_key, set_key, ttl, n);
     sf_pipe_evalsha(p, &add_script);
     sf_pipe_str(p, "2");
     sf_pipe_str(p, hll_key);
@@ -194,6 +253,7 @@ void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
     sf_pipe_int(p, SF_EXACT_CAP);
     sf_pipe_int(p, ttl);
     sf_pipe_int(p, elem_len <= 4 ? elem_len : 0);
+    return 0;
 }
 
 /* The length of the elements of "<sk><dim>" when they are kept as
@@ -264,14 +324,123 @@ static guint n_v4(const sf_agg_net_t *nets, guint n_nets,
     return m;
 }
 
-void sf_exact_add4(sf_pipe_t *p, const char *sk, gint seconds,
-                   gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
-                   guint n_nets, const guint8 *pick, const guint8 *addrs,
-                   guint n)
+/* buf = the key of dim in bucket of horizon seconds (buf of SF_KEY_LEN). */
+static const char *hz_key(char *buf, const char *sk, const char *dim,
+                          gint seconds, gint64 bucket)
+{
+    char hdim[SF_KEY_HDIM_LEN];
+
+    return sf_key_bucket(buf, sk, sf_key_horizon_dim(hdim, dim, seconds),
+                         bucket);
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    return memcmp(a, b, 4);
+}
+
+/* Of the n sorted addresses, the index of the first in net (3 bytes). */
+static guint net_start(const guint8 *addrs, guint n, const guint8 *net)
+{
+    guint lo = 0, hi = n;
+
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+
+        if (memcmp(addrs + (gsize)4 * mid, net, 3) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The nets of the n sorted addresses into the HLL n (as add4_text does
+ * once overflowed); returns the commands sent. */
+static guint plain_nets(sf_pipe_t *p, const char *sk, gint seconds,
+                        gint64 bucket, gint64 ttl, const guint8 *addrs,
+                        guint n)
+{
+    char key[SF_KEY_LEN];
+    guint nets = 0, sent;
+
+    for (guint i = 0; i < n; i++)
+        nets += i == 0 || memcmp(addrs + 4 * (gsize)i,
+                                 addrs + 4 * (gsize)(i - 1), 3) != 0;
+    hz_key(key, sk, SF_KEY_NETS, seconds, bucket);
+    sent = 1 + plain_begin_hll(p, key, ttl, nets);
+    for (guint i = 0; i < n; i++)
+        if (i == 0 || memcmp(addrs + 4 * (gsize)i,
+                             addrs + 4 * (gsize)(i - 1), 3) != 0)
+            sf_pipe_arg(p, addrs + 4 * (gsize)i, 3);
+    sf_pipe_end(p);
+    return sent;
+}
+
+/* The hosts of the picked IPv4 nets among the n sorted addresses into
+ * their h:NET HLLs; returns the commands sent. */
+static guint plain_hosts(sf_pipe_t *p, const char *sk, gint seconds,
+                         gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
+                         guint n_nets, const guint8 *pick,
+                         const guint8 *addrs, guint n)
+{
+    char key[SF_KEY_LEN], dim[SF_KEY_NET_LEN + 3];
+    guint sent = 0;
+
+    for (guint i = 0; i < n_nets; i++) {
+        guint j = net_start(addrs, n, nets[i].net);
+
+        if (nets[i].net_len != 3 || (pick && !pick[i]) || j == n
+            || memcmp(addrs + 4 * (gsize)j, nets[i].net, 3) != 0)
+            continue;
+        hz_key(key, sk, sf_key_hosts_dim(dim, nets[i].net, 3), seconds,
+               bucket);
+        sf_pipe_cmd(p, "PFADD");
+        sf_pipe_str(p, key);
+        for (; j < n && memcmp(addrs + 4 * (gsize)j, nets[i].net, 3) == 0;
+             j++)
+            sf_pipe_arg(p, addrs + 4 * (gsize)j + 3, 1);
+        sf_pipe_end(p);
+        expire(p, key, ttl);
+        sent += 2;
+    }
+    return sent;
+}
+
+/* add4 in plain commands, for n > SF_EXACT_CAP addresses (the set
+ * overflows by this call alone): what add4_text does then, without the
+ * set's earlier members going into d (count4_text merges them). */
+static guint plain_add4(sf_pipe_t *p, const char *sk, gint seconds,
+                        gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
+                        guint n_nets, const guint8 *pick, guint8 *addrs,
+                        guint n)
+{
+    char d[SF_KEY_LEN], xd[SF_KEY_LEN];
+    guint sent;
+
+    qsort(addrs, n, 4, by_addr);
+    sent = 1 + plain_begin(p, hz_key(d, sk, SF_KEY_ADDRS, seconds, bucket),
+                           hz_key(xd, sk, SF_KEY_EXACT SF_KEY_ADDRS,
+                                  seconds, bucket), ttl, n);
+    for (guint i = 0; i < n; i++)
+        sf_pipe_arg(p, addrs + (gsize)4 * i, 4);
+    sf_pipe_end(p);
+    sent += plain_nets(p, sk, seconds, bucket, ttl, addrs, n);
+    return sent + plain_hosts(p, sk, seconds, bucket, ttl, nets, n_nets,
+                              pick, addrs, n);
+}
+
+guint sf_exact_add4(sf_pipe_t *p, const char *sk, gint seconds,
+                    gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
+                    guint n_nets, const guint8 *pick, guint8 *addrs,
+                    guint n)
 {
     char prefix[SF_KEY_LEN];
     guint m = n_v4(nets, n_nets, pick);
 
+    if (n > SF_EXACT_CAP)
+        return plain_add4(p, sk, seconds, bucket, ttl, nets, n_nets, pick,
+                          addrs, n);
     sf_pipe_evalsha(p, &add4_script);
     sf_pipe_int(p, 3 + m);
     sf_pipe_prefix_int(p, hz_prefix(prefix, sk, SF_KEY_ADDRS, seconds),
@@ -293,6 +462,7 @@ void sf_exact_add4(sf_pipe_t *p, const char *sk, gint seconds,
     for (guint i = 0; i < n; i++)
         sf_pipe_arg(p, addrs + (gsize)4 * i, 4);
     sf_pipe_end(p);
+    return 1;
 }
 
 /* One key per bucket b0..b1 of "<sk><dim of horizon seconds>". */

@@ -27,12 +27,19 @@
 /* Distinct elements a bucket's set holds before it gives way to the HLL. */
 #define SF_EXACT_CAP 256
 
-/* EVALSHA of the write: the capped SADD into set_key, or once it
- * overflowed PFADD into hll_key; the keys written get ttl.  The elements,
- * all elem_len bytes long, follow as sf_pipe_arg()s, then sf_pipe_end().
- * The reply is 1 once the set overflowed, else 0. */
-void sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
-                        const char *set_key, gint64 ttl, guint elem_len);
+/* The write of n elements: EVALSHA of the capped SADD into set_key, or
+ * once it overflowed PFADD into hll_key; the keys written get ttl.  The
+ * elements, all elem_len bytes long, follow as sf_pipe_arg()s, then
+ * sf_pipe_end().  The reply is 1 once the set overflowed, else 0.  When n
+ * > SF_EXACT_CAP (the set overflows by this write alone; n = 0: unknown)
+ * no script runs: plain commands give the set the member "x" (beside the
+ * members it had: the count scripts merge them), create hll_key (dense
+ * for 2,000 elements or more), and the caller's elements end a PFADD.
+ * Returns how many commands (their replies to be read, and ignored: one
+ * can be an error where PFDEBUG is denied) precede that last one. */
+guint sf_exact_add_begin(sf_pipe_t *p, const char *hll_key,
+                         const char *set_key, gint64 ttl, guint elem_len,
+                         guint n);
 /* EVALSHA of the count over buckets b0..b1 of the keys "<sk><dim><B>"
  * (HLL) and "<sk>x<dim><B>" (set), with "<sk>xt" as scratch; dim is "p:",
  * "h:NET:", ...  The reply is an integer. */
@@ -52,11 +59,14 @@ const char *sf_exact_set_key(char *buf, const char *sk, const char *dim,
  * 1) into bucket; pick (NULL: all) chooses among nets[0..n_nets) the
  * nets whose hosts the script writes into their h:NET HLLs once the set
  * overflowed (IPv6 nets are skipped; the hosts of an address whose net is
- * not chosen go into no h:NET).  Reply: 1 once overflowed. */
-void sf_exact_add4(sf_pipe_t *p, const char *sk, gint seconds,
-                   gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
-                   guint n_nets, const guint8 *pick, const guint8 *addrs,
-                   guint n);
+ * not chosen go into no h:NET).  Reply: 1 once overflowed.  When n >
+ * SF_EXACT_CAP, plain commands instead of the script (as
+ * sf_exact_add_begin; the addresses are sorted in place).  Returns the
+ * commands sent (their replies to be read and ignored). */
+guint sf_exact_add4(sf_pipe_t *p, const char *sk, gint seconds,
+                    gint64 bucket, gint64 ttl, const sf_agg_net_t *nets,
+                    guint n_nets, const guint8 *pick, guint8 *addrs,
+                    guint n);
 /* EVALSHA of the count over buckets b0..b1: distinct hosts, distinct nets
  * and the net with most hosts, exact while no set overflowed; grown
  * (NULL: none) picks the nets of nets[0..n_nets) whose hosts are counted

@@ -151,6 +151,8 @@ gboolean sf_rcluster_command_key(int argc, const char **argv,
                 return FALSE;
             at = 3;
         }
+    if (name_is(argv[0], lens[0], "PFDEBUG"))
+        at = 2;                         /* PFDEBUG subcommand key */
     if (argc <= at)
         return FALSE;
     *key = argv[at];

@@ -31,8 +31,8 @@ guint16 sf_rcluster_crc16(const void *data, gsize len);
  * hash tag in it, modulo 16384. */
 guint sf_rcluster_key_slot(const void *key, gsize len);
 /* The key a command is routed by: argv[1] for keyed commands (every command
- * scanflow sends has its key, or first key, there), the first key of
- * EVAL/EVALSHA/FCALL; FALSE for commands without keys (PUBLISH is broadcast
+ * scanflow sends has its key, or first key, there), argv[2] for PFDEBUG,
+ * the first key of EVAL/EVALSHA/FCALL; FALSE for commands without keys (PUBLISH is broadcast
  * over the cluster bus, so any node will do). */
 gboolean sf_rcluster_command_key(int argc, const char **argv,
                                  const size_t *lens, const char **key,

@@ -174,6 +174,13 @@ static void add_plan(sf_window_t *w, guint ci, guint8 what,
     g_array_append_val(w->plan, pl);
 }
 
+/* Plans n ignored replies. */
+static void plan_ignored(sf_window_t *w, guint ci, guint n)
+{
+    while (n-- > 0)
+        add_plan(w, ci, PLAN_IGNORE, NULL);
+}
+
 /* Sends cmd, plans an ignored reply; then EXPIRE key, ignored too, unless
  * key_bit (SF_SEEN_K_*) says it was set in this bucket already (0: always). */
 static void end_and_expire_ttl(sf_window_t *w, guint ci, const char *key,
@@ -290,9 +297,9 @@ static void pfadd_longer(sf_window_t *w, const char *sk, const char *dim,
         g_array_append_val(w->hz_grown, id);
         hz_dim(w, hdim, dim, k);
         sf_key_bucket(key, sk, hdim, w->hz_bucket[k]);
-        sf_exact_add_begin(w->pipe, key,
+        plan_ignored(w, ci, sf_exact_add_begin(w->pipe, key,
                            sf_exact_set_key(set, sk, hdim, w->hz_bucket[k]),
-                           w->hz_ttl[k], len);
+                           w->hz_ttl[k], len, m));
         for (guint i = 0; i < m; i++)
             sf_pipe_arg(w->pipe, w->hz_elems->data + (gsize)i * len, len);
         end_and_expire_ttl(w, ci, key, key_bit ? hz_bit(key_bit, k) : 0,
@@ -304,20 +311,21 @@ static void pfadd_longer(sf_window_t *w, const char *sk, const char *dim,
  * follow (of differing lengths: a source with IPv4 and IPv6 targets
  * cannot occur in one flow, but costs nothing to get right). */
 static void pfadd_begin(sf_window_t *w, const char *key, const char *sk,
-                        const char *dim, guint len)
+                        const char *dim, guint ci, guint len, guint n)
 {
     char set[SF_KEY_LEN];
 
-    sf_exact_add_begin(w->pipe, key,
-                       sf_exact_set_key(set, sk, dim, w->bucket), w->ttl,
-                       len);
+    plan_ignored(w, ci, sf_exact_add_begin(w->pipe, key,
+                                           sf_exact_set_key(set, sk, dim,
+                                                            w->bucket),
+                                           w->ttl, len, n));
 }
 
 static void pfadd(sf_window_t *w, const char *key, const char *sk,
                   const char *dim, guint ci, const guint8 *elems, guint n,
                   guint len, guint32 key_bit)
 {
-    pfadd_begin(w, key, sk, dim, len);
+    pfadd_begin(w, key, sk, dim, ci, len, n);
     for (guint i = 0; i < n; i++)
         sf_pipe_arg(w->pipe, elems + (gsize)i * len, len);
     end_and_expire(w, ci, key, key_bit);
@@ -386,7 +394,7 @@ static gboolean write_nets(sf_window_t *w, const char *sk,
             continue;
         if (!grew) {
             sf_key_bucket(key, sk, SF_KEY_NETS, w->bucket);
-            pfadd_begin(w, key, sk, SF_KEY_NETS, n->net_len);
+            pfadd_begin(w, key, sk, SF_KEY_NETS, ci, n->net_len, 0);
             grew = TRUE;
         }
         sf_pipe_arg(w->pipe, n->net, n->net_len);
@@ -479,9 +487,9 @@ static gboolean write_addrs4(sf_window_t *w, const char *sk,
     }
     if (n == 0)
         return FALSE;
-    sf_exact_add4(w->pipe, sk, 0, w->bucket, w->ttl, s->nets,
-                  s->n_nets_tracked, w->grown->data, w->elems->data, n);
-    add_plan(w, ci, PLAN_IGNORE, NULL);
+    plan_ignored(w, ci, sf_exact_add4(w->pipe, sk, 0, w->bucket, w->ttl,
+                                      s->nets, s->n_nets_tracked,
+                                      w->grown->data, w->elems->data, n));
     if (w->n_hz < 2)
         return TRUE;
     n = 0;
@@ -489,10 +497,11 @@ static gboolean write_addrs4(sf_window_t *w, const char *sk,
         if (sf_addr_is_v4(&s->addrs[i]))
             memcpy(w->elems->data + (gsize)4 * n++, s->addrs[i].b + 12, 4);
     for (guint k = 1; k < w->n_hz; k++) {
-        sf_exact_add4(w->pipe, sk, w->hz[k].seconds, w->hz_bucket[k],
-                      w->hz_ttl[k], s->nets, s->n_nets_tracked,
-                      w->grown->data, w->elems->data, n);
-        add_plan(w, ci, PLAN_IGNORE, NULL);
+        plan_ignored(w, ci, sf_exact_add4(w->pipe, sk, w->hz[k].seconds,
+                                          w->hz_bucket[k], w->hz_ttl[k],
+                                          s->nets, s->n_nets_tracked,
+                                          w->grown->data, w->elems->data,
+                                          n));
     }
     return TRUE;
 }
@@ -515,7 +524,7 @@ static gboolean write_addrs(sf_window_t *w, const char *sk,
             continue;
         if (!grew) {
             sf_key_bucket(key, sk, SF_KEY_ADDRS, w->bucket);
-            pfadd_begin(w, key, sk, SF_KEY_ADDRS, v4 ? 4 : 16);
+            pfadd_begin(w, key, sk, SF_KEY_ADDRS, ci, v4 ? 4 : 16, 0);
             grew = TRUE;
         }
         sf_pipe_arg(w->pipe, a, v4 ? 4 : 16);

@@ -1662,6 +1662,22 @@ static gint64 int_reply(sf_pipe_t *p)
     return v;
 }
 
+/* Reads n replies of p; returns how many were errors. */
+static guint skip_replies(sf_pipe_t *p, guint n)
+{
+    guint errors = 0;
+
+    for (guint i = 0; i < n; i++) {
+        g_autoptr(GError) err = NULL;
+        redisReply *r = sf_pipe_reply(p, &err);
+
+        g_assert_no_error(err);
+        errors += r->type == REDIS_REPLY_ERROR;
+        freeReplyObject(r);
+    }
+    return errors;
+}
+
 /* Elements 2-byte ports from..to into bucket b of sf:{S}:p: via exact.c;
  * the script's reply. */
 static gint64 exact_add(sf_pipe_t *p, const char *sk, const char *dim,
@@ -1669,8 +1685,11 @@ static gint64 exact_add(sf_pipe_t *p, const char *sk, const char *dim,
 {
     char key[128], set[128];
 
+    guint before;
+
     g_snprintf(key, sizeof key, "%s%s%" G_GINT64_FORMAT, sk, dim, b);
-    sf_exact_add_begin(p, key, sf_exact_set_key(set, sk, dim, b), 60, len);
+    before = sf_exact_add_begin(p, key, sf_exact_set_key(set, sk, dim, b),
+                                60, len, to - from + 1);
     for (guint i = from; i <= to; i++) {
         guint8 e[8] = {0};
         e[len - 2] = (guint8)(i >> 8);
@@ -1678,6 +1697,7 @@ static gint64 exact_add(sf_pipe_t *p, const char *sk, const char *dim,
         sf_pipe_arg(p, e, len);
     }
     sf_pipe_end(p);
+    g_assert_cmpuint(skip_replies(p, before), ==, 0);
     return int_reply(p);
 }
 
@@ -1791,7 +1811,10 @@ static gint64 add4(sf_pipe_t *p, const char *sk, gint64 b, guint32 base,
     }
     for (guint i = from; i <= to; i++)
         put_v4(el + 4 * (i - from), base + i);
-    sf_exact_add4(p, sk, 0, b, 60, nets, 4, NULL, el, to - from + 1);
+    guint sent = sf_exact_add4(p, sk, 0, b, 60, nets, 4, NULL, el,
+                               to - from + 1);
+
+    g_assert_cmpuint(skip_replies(p, sent - 1), ==, 0);
     return int_reply(p);
 }
 
@@ -1939,6 +1962,103 @@ static void test_exact_layout4(void)
     redisFree(rc);
 }
 
+/* The reply of "PFDEBUG ENCODING key": "dense" or "sparse". */
+static gboolean is_dense(redisContext *rc, const char *sk, const char *dim)
+{
+    redisReply *r = redisCommand(rc, "PFDEBUG ENCODING %s%s", sk, dim);
+    gboolean dense = r->type == REDIS_REPLY_STATUS
+                     && strcmp(r->str, "dense") == 0;
+
+    freeReplyObject(r);
+    return dense;
+}
+
+/* A write of more than 256 new elements in one call goes out as plain
+ * commands (exact.c): the counts are those of the same elements written
+ * through the script in calls of at most 250 (the same HLL registers once
+ * merged with the set's earlier members), the set keeps its members and
+ * "x", the HLL is dense from 2,000 elements, and where PFDEBUG is denied
+ * (an ACL user without it) its one error reply changes no count. */
+static void test_exact_plain(void)
+{
+    redisContext *rc = connect_test(), *denied = connect_test();
+    sf_pipe_t *p = sf_pipe_new();
+    const char *a = "sf:{198.51.100.11}:", *b = "sf:{198.51.100.12}:",
+               *c = "sf:{198.51.100.13}:";
+    const guint32 base = 0x0a020000;        /* 10.2.0.0 */
+    gint64 va[3], vb[3], vc[3];
+    guint32 ta, tb, tc;
+    redisReply *r;
+
+    flushall();
+    sf_pipe_begin(p, rc);
+    for (guint k = 0; k < 2; k++) {
+        const char *sk = k ? b : a;
+
+        g_assert_cmpint(exact_add(p, sk, "p:", 1, 1, 100, 2), ==, 0);
+        g_assert_cmpint(add4(p, sk, 1, base, 1, 50), ==, 0);
+        g_assert_cmpint(exact_add(p, sk, "p:", 2, 3001, 3050, 2), ==, 0);
+    }
+    for (guint from = 101; from <= 2600; from += 250)
+        exact_add(p, a, "p:", 1, from, from + 249, 2);
+    for (guint from = 51; from <= 3050; from += 250)
+        add4(p, a, 1, base, from, from + 249);
+    exact_add(p, b, "p:", 1, 101, 2600, 2);
+    add4(p, b, 1, base, 51, 3050);
+    g_assert_cmpint(exact_count(p, a, "p:", 1, 1), ==,
+                    exact_count(p, b, "p:", 1, 1));
+    g_assert_cmpint(exact_count(p, a, "p:", 1, 2), ==,
+                    exact_count(p, b, "p:", 1, 2));
+    g_assert_cmpint(exact_count(p, b, "p:", 1, 2), >=, 2650 * 98 / 100);
+    g_assert_cmpint(exact_count(p, b, "p:", 1, 2), <=, 2650 * 102 / 100);
+    count4(p, a, 1, 1, base, TRUE, va, &ta);
+    count4(p, b, 1, 1, base, TRUE, vb, &tb);
+    g_assert_cmpmem(va, sizeof va, vb, sizeof vb);
+    g_assert_cmpuint(ta, ==, tb);
+    g_assert_cmpint(vb[0], >=, 2940);
+    g_assert_cmpint(vb[0], <=, 3060);
+    r = redisCommand(rc, "SCARD %sxp:1", b);
+    g_assert_cmpint(r->integer, ==, 100 + 1);       /* members and "x" */
+    freeReplyObject(r);
+    r = redisCommand(rc, "SCARD %sxd:1", b);
+    g_assert_cmpint(r->integer, ==, 50 + 1);
+    freeReplyObject(r);
+    g_assert_true(is_dense(rc, b, "p:1"));
+    g_assert_true(is_dense(rc, b, "d:1"));
+    r = redisCommand(rc, "TTL %sn:1", b);
+    g_assert_cmpint(r->integer, >, 0);
+    freeReplyObject(r);
+    r = redisCommand(rc, "TTL %sh:10.2.3.0/24:1", b);
+    g_assert_cmpint(r->integer, >, 0);
+    freeReplyObject(r);
+
+    /* PFDEBUG denied: one error reply among the others, the same counts */
+    freeReplyObject(redisCommand(rc, "ACL SETUSER sfnopf on nopass ~* &* "
+                                 "+@all -pfdebug"));
+    r = redisCommand(denied, "AUTH sfnopf any");
+    g_assert_cmpint(r->type, ==, REDIS_REPLY_STATUS);
+    freeReplyObject(r);
+    sf_pipe_begin(p, denied);
+    g_assert_cmpint(add4(p, c, 1, base, 1, 50), ==, 0);
+    {
+        g_autofree guint8 *el = g_malloc(3000 * 4);
+        guint sent;
+
+        for (guint i = 51; i <= 3050; i++)
+            put_v4(el + 4 * (i - 51), base + i);
+        sent = sf_exact_add4(p, c, 0, 1, 60, NULL, 0, NULL, el, 3000);
+        g_assert_cmpuint(skip_replies(p, sent), ==, 1);
+    }
+    count4(p, c, 1, 1, base, FALSE, vc, &tc);
+    count4(p, b, 1, 1, base, FALSE, vb, &tb);
+    g_assert_cmpint(vc[0], ==, vb[0]);
+    g_assert_cmpint(vc[1], ==, vb[1]);
+    freeReplyObject(redisCommand(rc, "ACL DELUSER sfnopf"));
+    sf_pipe_free(p);
+    redisFree(denied);
+    redisFree(rc);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1965,6 +2085,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/redis/exact-counts", test_exact_counts);
     g_test_add_func("/correlate/redis/exact-layout", test_exact_layout);
     g_test_add_func("/correlate/redis/exact-layout4", test_exact_layout4);
+    g_test_add_func("/correlate/redis/exact-plain", test_exact_plain);
     g_test_add_func("/correlate/redis/overflow-shared",
                     test_overflow_shared);
     g_test_add_func("/correlate/redis/top-all-nets", test_top_all_nets);

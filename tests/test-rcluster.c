@@ -84,6 +84,7 @@ static void test_command_key(void)
     const char *eval0[] = {"EVAL", "return 1", "0"};
     const char *fcall[] = {"FCALL", "sf_add", "2", "sf:{b}:p", "sf:{b}:n"};
     const char *ping[] = {"PING"};
+    const char *pfdebug[] = {"PFDEBUG", "TODENSE", "sf:{c}:d:1"};
     const char *key = NULL;
 
     g_assert_true(key_of(pfcount, 3, &key));
@@ -92,6 +93,8 @@ static void test_command_key(void)
     g_assert_cmpstr(key, ==, "scanflow:alerts:2");
     g_assert_true(key_of(fcall, 5, &key));
     g_assert_cmpstr(key, ==, "sf:{b}:p");
+    g_assert_true(key_of(pfdebug, 3, &key));
+    g_assert_cmpstr(key, ==, "sf:{c}:d:1");
     g_assert_false(key_of(publish, 3, &key));
     g_assert_false(key_of(eval0, 3, &key));
     g_assert_false(key_of(ping, 1, &key));
