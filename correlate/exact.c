@@ -140,7 +140,8 @@ static const char add4_text[] =
  * PFCOUNT of d merged with the members, of n merged with the members'
  * nets, and for each of the G nets of its h:NET merged with the members
  * inside it; the top net is the largest of those and of the members' own
- * nets (a lower bound for the nets not given). */
+ * nets (a lower bound for the nets not given).  Without members to merge,
+ * PFCOUNT of the HLLs alone (the same registers, no scratch key). */
 static const char count4_text[] =
     "local k,a=KEYS,ARGV local B,G=tonumber(a[1]),tonumber(a[2]) "
     "local function int(e) local v=0 for j=1,#e do v=v*256+e:byte(j) end "
@@ -161,7 +162,8 @@ static const char count4_text[] =
     "local s=k[3*B+1] "
     "local function b(v,L) local o='' for j=1,L do "
     "o=string.char(v%256)..o v=math.floor(v/256) end return o end "
-    "local function cnt(i,vals) redis.call('DEL',s) "
+    "local function cnt(i,vals) if #vals==0 then "
+    "return redis.call('PFCOUNT',unpack(k,i,i+B-1)) end redis.call('DEL',s) "
     "redis.call('PFMERGE',s,unpack(k,i,i+B-1)) "
     "for y=1,#vals,4000 do "
     "redis.call('PFADD',s,unpack(vals,y,math.min(y+3999,#vals))) end "
