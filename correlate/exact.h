@@ -7,11 +7,13 @@
  * its elements, as integers when they fit in 4 bytes (Redis keeps those as
  * an intset: 2-4 bytes each), until it would hold more than SF_EXACT_CAP;
  * then its elements move into the HLL key and the set holds only the
- * member "x" ("too many: ask the HLL"), and later elements go to the HLL.
+ * member "x" ("too many: ask the HLL"), and later elements go to the HLL
+ * (a write of more than SF_EXACT_CAP elements at once is sent as plain
+ * commands, no script, and leaves the set's earlier members beside "x").
  * So a source with few elements has no HLL at all.  One Lua script writes;
  * another counts the window: the size of the union of the buckets' sets
  * when none overflowed (exact), else PFCOUNT of the HLLs merged with the
- * sets that did not overflow.  An IPv4 source's destinations have one set
+ * sets' members.  An IPv4 source's destinations have one set
  * (xd:B, addresses as integers): their nets and the hosts of each net are
  * derived from its members, and the per-net and nets' HLLs are written
  * only once it overflowed (sf_exact_add4, sf_exact_count4 below).

@@ -7,7 +7,10 @@
  *
  *   sf:{S}:xp:B       set  destination ports (2 bytes, big endian, kept as
  *                          integers), bucket B, while at most 256; then
- *                          {"x"} and the elements are in sf:{S}:p:B
+ *                          {"x"} and the elements are in sf:{S}:p:B (a
+ *                          write of more than 256 at once leaves the
+ *                          earlier members beside "x": the count merges
+ *                          them with the HLL)
  *   sf:{S}:xd:B       set  destination addresses (IPv4: integers; IPv6:
  *                          16 bytes)
  *   sf:{S}:xn:B       set  destination nets, IPv6 sources only (/64: 8 bytes)
@@ -18,8 +21,9 @@
  * An IPv4 source's nets and hosts of each net are its addresses' (member
  * / 256, member % 256): while sf:{S}:xd:B holds at most 256 addresses it
  * is the bucket's only key of its destinations (no xn, xh, n, h or d).
- * Once it would hold more it keeps its members and gets "x", and from
- * then on each write also PFADDs its addresses into d:B, their /24s (3
+ * Once it would hold more it keeps its members and gets "x" (the script
+ * PFADDs them into d:B; a write of more than 256 addresses at once, sent
+ * as plain commands, does not), and from then on each write also PFADDs its addresses into d:B, their /24s (3
  * bytes) into n:B and their hosts (last byte) into h:NET:B of the nets
  * whose hosts the source's --max-nets-per-source tracks; the count merges
  * those HLLs with the set's members (sf_exact_add4, sf_exact_count4).
