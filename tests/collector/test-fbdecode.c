@@ -153,8 +153,7 @@ static const sf_flow_t *ipfix_times(fx_t *fx, uint16_t tid, const fs_t *tf,
     s = set_begin(&p, tid);
     put32(&p, ip4(10, 5, 0, 1));
     put32(&p, ip4(10, 5, 0, 2));
-    memcpy(p.b + p.n, tv, tvlen);
-    p.n += tvlen;
+    put_bytes(&p, tv, tvlen);
     set_end(&p, s);
     ipfix_end(&p);
     feed(fx, &p);
@@ -366,16 +365,11 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
 
     twin_new(&t);
     ipfix_hdr(&p, 1700000000, 0, 1);
-    size_t s = set_begin(&p, 2);
-    ipfix_tmpl(&p, 300, f, G_N_ELEMENTS(f));
-    ipfix_tmpl(&p, 301, g, G_N_ELEMENTS(g));
-    set_end(&p, s);
-    s = set_begin(&p, 300);
+    ipfix_tmpl_set2(&p, 300, f, G_N_ELEMENTS(f), 301, g, G_N_ELEMENTS(g));
+    size_t s = set_begin(&p, 300);
     for (unsigned i = 0; i < 3; i++) {  /* the last without reverse traffic */
-        memcpy(p.b + p.n, i ? v6b : v6a, 16);
-        p.n += 16;
-        memcpy(p.b + p.n, i ? v6a : v6b, 16);
-        p.n += 16;
+        put_bytes(&p, i ? v6b : v6a, 16);
+        put_bytes(&p, i ? v6a : v6b, 16);
         put8(&p, 0xf0 + i);
         put16(&p, 0xfe01 + i);
         put8(&p, 6);
@@ -468,10 +462,8 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     for (unsigned i = 0; i < 2; i++) {  /* IPv4 ICMP, then IPv6 TCP */
         put32(&p, i ? 0 : ip4(10, 1, 0, 1));
         put32(&p, i ? 0 : ip4(10, 1, 0, 2));
-        memcpy(p.b + p.n, i ? v6a : zero, 16);
-        p.n += 16;
-        memcpy(p.b + p.n, i ? v6b : zero, 16);
-        p.n += 16;
+        put_bytes(&p, i ? v6a : zero, 16);
+        put_bytes(&p, i ? v6b : zero, 16);
         put8(&p, i ? 6 : 1);
         put16(&p, i ? 1234 : 0);
         put16(&p, i ? 80 : 0x0800);
@@ -603,20 +595,15 @@ static void test_fast_direct(fx_t *fx, gconstpointer data)
 
     twin_new(&t);
     ipfix_hdr(&p, 1700000000, 0, 1);
-    size_t s = set_begin(&p, 2);
-    ipfix_tmpl(&p, 500, f, G_N_ELEMENTS(f));
-    ipfix_tmpl(&p, 501, g, G_N_ELEMENTS(g));
-    set_end(&p, s);
-    s = set_begin(&p, 500);
+    ipfix_tmpl_set2(&p, 500, f, G_N_ELEMENTS(f), 501, g, G_N_ELEMENTS(g));
+    size_t s = set_begin(&p, 500);
     for (unsigned i = 0; i < 3; i++)
         direct_rec(&p, i);
     set_end(&p, s);
     s = set_begin(&p, 501);
     for (unsigned i = 0; i < 2; i++) {  /* UDP, then ICMPv6 */
-        memcpy(p.b + p.n, v6a, 16);
-        p.n += 16;
-        memcpy(p.b + p.n, v6b, 16);
-        p.n += 16;
+        put_bytes(&p, v6a, 16);
+        put_bytes(&p, v6b, 16);
         put8(&p, i ? 58 : 17);
         put16(&p, i ? 0 : 5353);
         put16(&p, i ? 0 : 53);

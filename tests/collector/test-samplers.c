@@ -322,8 +322,7 @@ static void test_asr9k(fx_t *fx, gconstpointer data)
         put32(&p, i ? 10 : 1000);
         put8(&p, 2);                    /* random */
         g_snprintf(name, sizeof name, "NF_SAMPLER_%u", i ? 10 : 1000);
-        memcpy(p.b + p.n, name, 32);
-        p.n += 32;
+        put_bytes(&p, name, 32);
     }
     put16(&p, 0);                       /* padding */
     set_end(&p, s);

@@ -95,6 +95,12 @@ static inline void v9_hdr(pkt_t *p, uint16_t count, uint32_t uptime, uint32_t se
 }
 
 /* Set / flowset header; set_end fills in the length. */
+static inline void put_bytes(pkt_t *p, const void *b, size_t n)
+{
+    memcpy(p->b + p->n, b, n);
+    p->n += n;
+}
+
 static inline size_t set_begin(pkt_t *p, uint16_t id)
 {
     size_t at = p->n;
@@ -119,6 +125,16 @@ static inline void ipfix_tmpl(pkt_t *p, uint16_t tid, const fs_t *f, unsigned n)
         if (f[i].pen)
             put32(p, f[i].pen);
     }
+}
+
+/* A template set of two IPFIX template records. */
+static inline void ipfix_tmpl_set2(pkt_t *p, uint16_t ta, const fs_t *fa, unsigned na,
+                                   uint16_t tb, const fs_t *fb, unsigned nb)
+{
+    size_t s = set_begin(p, 2);
+    ipfix_tmpl(p, ta, fa, na);
+    ipfix_tmpl(p, tb, fb, nb);
+    set_end(p, s);
 }
 
 /* IPFIX options template record (RFC 7011 3.4.2.2): scope field count. */
