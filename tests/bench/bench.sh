@@ -291,6 +291,15 @@ sfd_counter() {   # NAME from the correlator line
     sed -n "s/.*correlator:.* \([0-9]*\) $1.*/\1/p" "$SFD_LOG"
 }
 
+# The CPU seconds PID spends while FILE is replayed to PORT and drained.
+cpu_during_replay() {   # PID FILE PORT RATE LOOPS
+    local c0
+    c0=$(cpu_s "$1")
+    replay "$2" "$3" "$4" "$5"
+    settle "$1"
+    since "$(cpu_s "$1")" "$c0"
+}
+
 # The receive floor (tests/bench/floor.c, a bare recvmmsg loop) on the same
 # bytes at the same rate: prints its CPU seconds.
 floor_cpu_s() {   # FILE PORT [RATE LOOPS]
@@ -298,11 +307,7 @@ floor_cpu_s() {   # FILE PORT [RATE LOOPS]
     local fpid=$!
     PIDS+=("$fpid")
     wait_log "$WORK/floor.log" "listening" || exit 1
-    local c0
-    c0=$(cpu_s $fpid)
-    replay "$1" "$2" "${3:-$RATE}" "${4:-$LOOPS}"
-    settle $fpid
-    since "$(cpu_s $fpid)" "$c0"
+    cpu_during_replay $fpid "$1" "$2" "${3:-$RATE}" "${4:-$LOOPS}"
     kill -TERM $fpid; wait $fpid 2>/dev/null
 }
 
@@ -338,11 +343,7 @@ capd_run() {   # CAPD LABEL FILE PORT RATE LOOPS
     local npid=$!
     PIDS+=("$npid")
     wait_log "$WORK/nfcapd.$2.log" "Startup" || exit 1
-    local n0
-    n0=$(cpu_s $npid)
-    replay "$3" "$4" "$5" "$6"
-    settle $npid
-    n_cpu=$(since "$(cpu_s $npid)" "$n0"); n_hwm=$(hwm_mb $npid)
+    n_cpu=$(cpu_during_replay $npid "$3" "$4" "$5" "$6"); n_hwm=$(hwm_mb $npid)
     kill -TERM $npid; wait $npid 2>/dev/null
     n_n=$(nfdump -R "$nd" -I 2>/dev/null | awk '/^Flows:/ {print $2}')
 }
@@ -429,11 +430,8 @@ EOF
     PIDS+=("$apid")
     wait_log "$WORK/nfacctd.$label.log" "waiting for $akind" || exit 1
     sleep 0.5
-    local a_cpu a_hwm a0
-    a0=$(cpu_s $apid)
-    replay "$file" $port "$RATE" "$LOOPS"
-    settle $apid
-    a_cpu=$(since "$(cpu_s $apid)" "$a0"); a_hwm=$(hwm_mb $apid)
+    local a_cpu a_hwm
+    a_cpu=$(cpu_during_replay $apid "$file" $port "$RATE" "$LOOPS"); a_hwm=$(hwm_mb $apid)
     kill -INT $apid; wait $apid 2>/dev/null
     # nfacctd counts packets, not flows: flows received = flows offered x
     # (packets it aggregated / packets offered)
