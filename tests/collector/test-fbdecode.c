@@ -337,6 +337,10 @@ static void test_nsel(fx_t *fx, gconstpointer data)
     g_assert_cmpuint(C(fx, SF_C_FIELDS_IGNORED), ==, 0);
 }
 
+/* 2001:db8::1 and 2001:db8::2 (RFC 3849) */
+static const uint8_t doc6_1[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+static const uint8_t doc6_2[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
+
 static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
 {
     /* Reduced-size integers (RFC 7011 6.2) at every width the fast path
@@ -358,7 +362,6 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
         { 10, 2, 0 }, { 14, 4, 0 },     /* ifIndex 2 and 4 of 4 */
         { 150, 4, 0 }, { 151, 4, 0 },   /* flowStart/EndSeconds */
     };
-    static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
     static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0xab, [15] = 2 };
     twin_t t;
     pkt_t p;
@@ -368,8 +371,8 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
     ipfix_tmpl_set2(&p, 300, f, G_N_ELEMENTS(f), 301, g, G_N_ELEMENTS(g));
     size_t s = set_begin(&p, 300);
     for (unsigned i = 0; i < 3; i++) {  /* the last without reverse traffic */
-        put_bytes(&p, i ? v6b : v6a, 16);
-        put_bytes(&p, i ? v6a : v6b, 16);
+        put_bytes(&p, i ? v6b : doc6_1, 16);
+        put_bytes(&p, i ? doc6_1 : v6b, 16);
         put8(&p, 0xf0 + i);
         put16(&p, 0xfe01 + i);
         put8(&p, 6);
@@ -404,7 +407,7 @@ static void test_fast_reduced_sizes(fx_t *fx, gconstpointer data)
     feed_both(fx, &t, &p, 7);                   /* 3 + 2 reverse + 2 */
     const sf_flow_t *a = flow_at(fx, 0), *r = flow_at(fx, 1);
     g_assert_false(a->is_v4);
-    g_assert_cmpmem(a->src.b, 16, v6a, 16);
+    g_assert_cmpmem(a->src.b, 16, doc6_1, 16);
     g_assert_cmpuint(a->src_port, ==, 0xf0);
     g_assert_cmpuint(a->dst_port, ==, 0xfe01);
     g_assert_cmpuint(a->tcp_flags, ==, 0x1b);
@@ -448,8 +451,6 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
         { 305, 4, 0 }, { 306, 4, 0 },   /* samplingPacketInterval/Space */
     };
     static const uint8_t zero[16];
-    static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-    static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
     twin_t t;
     pkt_t p;
 
@@ -462,8 +463,8 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     for (unsigned i = 0; i < 2; i++) {  /* IPv4 ICMP, then IPv6 TCP */
         put32(&p, i ? 0 : ip4(10, 1, 0, 1));
         put32(&p, i ? 0 : ip4(10, 1, 0, 2));
-        put_bytes(&p, i ? v6a : zero, 16);
-        put_bytes(&p, i ? v6b : zero, 16);
+        put_bytes(&p, i ? doc6_1 : zero, 16);
+        put_bytes(&p, i ? doc6_2 : zero, 16);
         put8(&p, i ? 6 : 1);
         put16(&p, i ? 1234 : 0);
         put16(&p, i ? 80 : 0x0800);
@@ -499,8 +500,8 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     g_assert_cmpint(a->end_ms, ==, INT64_C(1700000000000) - 5000 + 1234);
     g_assert_cmpuint(a->sampling_interval, ==, 100);
     g_assert_false(b->is_v4);
-    g_assert_cmpmem(b->src.b, 16, v6a, 16);
-    g_assert_cmpmem(b->dst.b, 16, v6b, 16);
+    g_assert_cmpmem(b->src.b, 16, doc6_1, 16);
+    g_assert_cmpmem(b->dst.b, 16, doc6_2, 16);
     g_assert_false(b->fields & SF_HAS_ICMP);
     g_assert_cmpuint(b->icmp_type_code, ==, 0);
     g_assert_cmpuint(b->src_port, ==, 1234);
@@ -588,8 +589,6 @@ static void test_fast_direct(fx_t *fx, gconstpointer data)
         { 27, 16, 0 }, { 28, 16, 0 }, { 4, 1, 0 }, { 180, 2, 0 }, { 181, 2, 0 },
         { 1, 4, 0 }, { 152, 8, 0 }, { 153, 8, 0 }, { 139, 2, 0 },
     };
-    static const uint8_t v6a[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-    static const uint8_t v6b[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 2 };
     twin_t t;
     pkt_t p;
 
@@ -602,8 +601,8 @@ static void test_fast_direct(fx_t *fx, gconstpointer data)
     set_end(&p, s);
     s = set_begin(&p, 501);
     for (unsigned i = 0; i < 2; i++) {  /* UDP, then ICMPv6 */
-        put_bytes(&p, v6a, 16);
-        put_bytes(&p, v6b, 16);
+        put_bytes(&p, doc6_1, 16);
+        put_bytes(&p, doc6_2, 16);
         put8(&p, i ? 58 : 17);
         put16(&p, i ? 0 : 5353);
         put16(&p, i ? 0 : 53);
@@ -651,8 +650,8 @@ static void test_fast_direct(fx_t *fx, gconstpointer data)
     g_assert_cmpint(c->start_ms, ==, 0);
     const sf_flow_t *u = flow_at(fx, 3), *i6 = flow_at(fx, 4), *d = flow_at(fx, 5);
     g_assert_false(u->is_v4);
-    g_assert_cmpmem(u->src.b, 16, v6a, 16);
-    g_assert_cmpmem(u->dst.b, 16, v6b, 16);
+    g_assert_cmpmem(u->src.b, 16, doc6_1, 16);
+    g_assert_cmpmem(u->dst.b, 16, doc6_2, 16);
     g_assert_cmpuint(u->src_port, ==, 5353);
     g_assert_cmpuint(u->bytes, ==, 70);
     g_assert_cmpint(u->end_ms, ==, INT64_C(1700000000200));
