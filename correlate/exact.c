@@ -203,14 +203,6 @@ static void cmd(sf_pipe_t *p, const char *name, ...)
     sf_pipe_end(p);
 }
 
-static void expire(sf_pipe_t *p, const char *key, gint64 ttl)
-{
-    sf_pipe_cmd(p, "EXPIRE");
-    sf_pipe_str(p, key);
-    sf_pipe_int(p, ttl);
-    sf_pipe_end(p);
-}
-
 /* Plain commands for a write that overflows its set by itself: the HLL
  * key created (empty PFADD), made dense before n >= SF_EXACT_DENSE
  * elements (as DENSE_FN: an error reply where PFDEBUG is denied leaves
@@ -228,7 +220,7 @@ static guint plain_begin_hll(sf_pipe_t *p, const char *hll_key,
         cmd(p, "PFDEBUG", "TODENSE", hll_key, NULL);
         sent++;
     }
-    expire(p, hll_key, ttl);
+    sf_pipe_key_int(p, "EXPIRE", hll_key, ttl);
     sf_pipe_cmd(p, "PFADD");
     sf_pipe_str(p, hll_key);
     return sent;
@@ -238,7 +230,7 @@ static guint plain_begin(sf_pipe_t *p, const char *hll_key,
                          const char *set_key, gint64 ttl, guint n)
 {
     cmd(p, "SADD", set_key, "x", NULL);
-    expire(p, set_key, ttl);
+    sf_pipe_key_int(p, "EXPIRE", set_key, ttl);
     return 2 + plain_begin_hll(p, hll_key, ttl, n);
 }
 
@@ -357,6 +349,13 @@ static guint net_start(const guint8 *addrs, guint n, const guint8 *net)
     return lo;
 }
 
+/* Whether sorted address i is the first of its net (3 bytes). */
+static gboolean net_first(const guint8 *addrs, guint i)
+{
+    return i == 0 || memcmp(addrs + 4 * (gsize)i,
+                            addrs + 4 * (gsize)(i - 1), 3) != 0;
+}
+
 /* The nets of the n sorted addresses into the HLL n (as add4_text does
  * once overflowed); returns the commands sent. */
 static guint plain_nets(sf_pipe_t *p, const char *sk, gint seconds,
@@ -367,13 +366,11 @@ static guint plain_nets(sf_pipe_t *p, const char *sk, gint seconds,
     guint nets = 0, sent;
 
     for (guint i = 0; i < n; i++)
-        nets += i == 0 || memcmp(addrs + 4 * (gsize)i,
-                                 addrs + 4 * (gsize)(i - 1), 3) != 0;
+        nets += net_first(addrs, i);
     hz_key(key, sk, SF_KEY_NETS, seconds, bucket);
     sent = 1 + plain_begin_hll(p, key, ttl, nets);
     for (guint i = 0; i < n; i++)
-        if (i == 0 || memcmp(addrs + 4 * (gsize)i,
-                             addrs + 4 * (gsize)(i - 1), 3) != 0)
+        if (net_first(addrs, i))
             sf_pipe_arg(p, addrs + 4 * (gsize)i, 3);
     sf_pipe_end(p);
     return sent;
@@ -403,7 +400,7 @@ static guint plain_hosts(sf_pipe_t *p, const char *sk, gint seconds,
              j++)
             sf_pipe_arg(p, addrs + 4 * (gsize)j + 3, 1);
         sf_pipe_end(p);
-        expire(p, key, ttl);
+        sf_pipe_key_int(p, "EXPIRE", key, ttl);
         sent += 2;
     }
     return sent;

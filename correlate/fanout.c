@@ -36,10 +36,7 @@ static void record_top_net(sf_pipe_t *p, const char *sk, gint64 ttl,
     sf_pipe_str(p, "0");
     sf_pipe_str(p, "-9");
     sf_pipe_end(p);
-    sf_pipe_cmd(p, "EXPIRE");
-    sf_pipe_str(p, key);
-    sf_pipe_int(p, ttl);
-    sf_pipe_end(p);
+    sf_pipe_key_int(p, "EXPIRE", key, ttl);
 }
 
 /* sf:{S}:c: the last counts; 2 commands. */
@@ -66,10 +63,7 @@ static void record_counts(sf_pipe_t *p, const char *sk, gint64 ttl,
         sf_pipe_str(p, net);
     }
     sf_pipe_end(p);
-    sf_pipe_cmd(p, "EXPIRE");
-    sf_pipe_str(p, key);
-    sf_pipe_int(p, ttl);
-    sf_pipe_end(p);
+    sf_pipe_key_int(p, "EXPIRE", key, ttl);
 }
 
 /* A network of sources keeps its top net (the alert's top_net24) and
@@ -129,10 +123,7 @@ gboolean sf_fanout_record(sf_pipe_t *p, gint64 ttl, gint64 now_ms,
     }
     if (sent == 0)
         return sf_pipe_drain(p, err);
-    sf_pipe_cmd(p, "EXPIRE");
-    sf_pipe_str(p, top_key);
-    sf_pipe_int(p, SF_KEY_TOP_TTL_S);
-    sf_pipe_end(p);
+    sf_pipe_key_int(p, "EXPIRE", top_key, SF_KEY_TOP_TTL_S);
     sf_pipe_cmd(p, "ZREMRANGEBYRANK");
     sf_pipe_str(p, top_key);
     sf_pipe_str(p, "0");

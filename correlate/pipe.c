@@ -266,6 +266,15 @@ void sf_pipe_end(sf_pipe_t *p)
                                    (const size_t *)p->lens->data);
 }
 
+void sf_pipe_key_int(sf_pipe_t *p, const char *name, const char *key,
+                     gint64 v)
+{
+    sf_pipe_cmd(p, name);
+    sf_pipe_str(p, key);
+    sf_pipe_int(p, v);
+    sf_pipe_end(p);
+}
+
 guint sf_pipe_pending(const sf_pipe_t *p)
 {
     return p->pending;

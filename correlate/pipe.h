@@ -34,6 +34,10 @@ void sf_pipe_int(sf_pipe_t *p, gint64 v);
 void sf_pipe_prefix_int(sf_pipe_t *p, const char *prefix, gint64 v);
 void sf_pipe_argf(sf_pipe_t *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 void sf_pipe_end(sf_pipe_t *p);
+/* One whole command of a key and an integer (EXPIRE key ttl, INCRBY
+ * key n). */
+void sf_pipe_key_int(sf_pipe_t *p, const char *name, const char *key,
+                     gint64 v);
 guint sf_pipe_pending(const sf_pipe_t *p);
 /* The next reply, to be freed with freeReplyObject; NULL and err when the
  * connection failed (the context is then unusable). */

@@ -296,15 +296,6 @@ static void key_of(char *key, const sf_addr_t *target, const char *suffix)
     sf_key_of(key, sf_key_source(sk, target), suffix);
 }
 
-static void cmd_key_int(sf_pipe_t *p, const char *name, const char *key,
-                        gint64 v)
-{
-    sf_pipe_cmd(p, name);
-    sf_pipe_str(p, key);
-    sf_pipe_int(p, v);
-    sf_pipe_end(p);
-}
-
 /* PFADD of the group's ports (or sources) into this bucket's key, EXPIRE. */
 static void pfadd(flusher_t *fl, const group_t *g, gboolean ports)
 {
@@ -321,7 +312,7 @@ static void pfadd(flusher_t *fl, const group_t *g, gboolean ports)
         else if (i == g->a || !sf_addr_equal(&fl->v[i].src, &fl->v[i - 1].src))
             sf_pipe_str(fl->p, sf_key_addr_text(&fl->v[i].src, text));
     sf_pipe_end(fl->p);
-    cmd_key_int(fl->p, "EXPIRE", key, fl->ttl);
+    sf_pipe_key_int(fl->p, "EXPIRE", key, fl->ttl);
 }
 
 static void pfcount(flusher_t *fl, const group_t *g, const char *dim)
@@ -392,10 +383,10 @@ static guint append_group(flusher_t *fl, const group_t *g)
     sf_pipe_int(fl->p, 0);
     sf_pipe_int(fl->p, -(TOP_KEPT + 1));
     sf_pipe_end(fl->p);
-    cmd_key_int(fl->p, "EXPIRE", key, fl->ttl);
+    sf_pipe_key_int(fl->p, "EXPIRE", key, fl->ttl);
     key_of(key, dst, "tf");
-    cmd_key_int(fl->p, "INCRBY", key, g->b - g->a);
-    cmd_key_int(fl->p, "EXPIRE", key, fl->ttl);
+    sf_pipe_key_int(fl->p, "INCRBY", key, g->b - g->a);
+    sf_pipe_key_int(fl->p, "EXPIRE", key, fl->ttl);
     pfcount(fl, g, "tp:");
     pfcount(fl, g, "ts:");
     key_of(key, dst, "tz");

@@ -190,10 +190,7 @@ static void end_and_expire_ttl(sf_window_t *w, guint ci, const char *key,
     add_plan(w, ci, PLAN_IGNORE, NULL);
     if (key_bit && !sf_seen_expire_needed(w->seen, key_bit))
         return;
-    sf_pipe_cmd(w->pipe, "EXPIRE");
-    sf_pipe_str(w->pipe, key);
-    sf_pipe_int(w->pipe, ttl);
-    sf_pipe_end(w->pipe);
+    sf_pipe_key_int(w->pipe, "EXPIRE", key, ttl);
     add_plan(w, ci, PLAN_IGNORE, NULL);
 }
 
