@@ -173,6 +173,7 @@ typedef struct sf_tmpl {
     bool            direct;     /* dplan below decodes its flow records */
     uint16_t        ndplan;
     uint8_t         n_dop[SF_PLAN_OPS]; /* dplan[], sorted the same way */
+    uint8_t         dshape;     /* sf_fbrec_direct_shape(n_dop) */
     const sf_plan_field_t *dplan;  /* the fields a flow record needs,
                                       stored into struct fbdirect
                                       (fbrecord.h): most straight into

@@ -84,6 +84,7 @@ static void plan_direct(sf_tmpl_t *t, const sf_plan_field_t *plan,
         dp[nd++].width = (uint8_t)width;
     }
     plan_sort(dp, nd, out, t->n_dop);
+    t->dshape = sf_fbrec_direct_shape(t->n_dop);
     t->ndplan = (uint16_t)nd;
     t->dplan = out;
     t->direct = true;

@@ -90,9 +90,9 @@ static inline void st_width(uint8_t *dst, unsigned width, uint64_t v)
  * zeroes the record once per data set, and every record of a set writes
  * the same members in full, so they stay zero as fixbuf would leave them.
  */
-static inline void sf_fb_plan_fill(const sf_plan_field_t *op,
-                                   const uint8_t *n_op, const uint8_t *r,
-                                   uint8_t *b)
+static G_ALWAYS_INLINE inline void
+sf_fb_plan_fill(const sf_plan_field_t *op, const uint8_t *n_op,
+                const uint8_t *r, uint8_t *b)
 {
     EACH_OP(OP_RAW4, memcpy(b + op->dst, r + op->off, 4))
     EACH_OP(OP_COPY16, memcpy(b + op->dst, r + op->off, 16))

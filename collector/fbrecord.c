@@ -317,6 +317,19 @@ static void uptime_times(const sf_msg_t *m, const struct fbrec *r,
     *e = c->time_end ? base + r->end_up : 0;
 }
 
+/* f's start and end from the record's start s and end e (0: not given);
+ * returns SF_HAS_TIMES if the record has either. */
+static inline uint32_t times_set(const struct fbrec *r, const sf_recipe_t *c,
+                                 sf_flow_t *f, int64_t s, int64_t e)
+{
+    /* a start and a duration (absent: zero, the end is the start) */
+    if (s && !e)
+        e = s + (c->dur_ms ? r->dur_ms : r->dur_us / 1000);
+    f->start_ms = s ? s : e;
+    f->end_ms = e ? e : s;
+    return s || e ? SF_HAS_TIMES : 0;
+}
+
 /* Start and end, in the template's representation; returns SF_HAS_TIMES
  * if the record has either.  The relative kinds depend on the message
  * header too, so they are worked out per record. */
@@ -350,12 +363,7 @@ static uint32_t flow_times(const sf_msg_t *m, const struct fbrec *r,
         uptime_times(m, r, c, &s, &e);
         break;
     }
-    /* a start and a duration (absent: zero, the end is the start) */
-    if (s && !e)
-        e = s + (c->dur_ms ? r->dur_ms : r->dur_us / 1000);
-    f->start_ms = s ? s : e;
-    f->end_ms = e ? e : s;
-    return s || e ? SF_HAS_TIMES : 0;
+    return times_set(r, c, f, s, e);
 }
 
 /* The sampling interval a record gives, 0 if none.  Absent elements read
@@ -573,14 +581,15 @@ G_STATIC_ASSERT(offsetof(sf_flow_t, reverse) + sizeof(bool) ==
                 6 * sizeof(uint16_t) + 3 * sizeof(uint8_t) + 2 * sizeof(bool));
 #define FLOW_END (offsetof(sf_flow_t, reverse) + sizeof(bool))
 
-/* The members that need the record as a whole: times, sampling (unless
- * the caller set it for the whole set: sampling false), forwarding
- * status, ICMP (after f->proto and f->dst_port), fields. */
+/* The members that need the record as a whole, the times set already
+ * (times: what flow_times() returned): sampling (unless the caller set it
+ * for the whole set: sampling false), forwarding status, ICMP (after
+ * f->proto and f->dst_port), fields. */
 static inline void flow_rest(const sf_msg_t *m, const struct fbrec *r,
                              const sf_recipe_t *c, sf_flow_t *f,
-                             bool sampling)
+                             bool sampling, uint32_t times)
 {
-    uint32_t fields = c->fields | flow_times(m, r, c, f);
+    uint32_t fields = c->fields | times;
 
     if (sampling)
         f->sampling_interval = flow_sampling(m, r, c);
@@ -610,7 +619,7 @@ static void flow_build(const sf_msg_t *m, const struct fbrec *r,
     f->proto = r->proto;
     f->version = m->version;
     f->reverse = false;
-    flow_rest(m, r, c, f, true);
+    flow_rest(m, r, c, f, true, flow_times(m, r, c, f));
     memset((uint8_t *)f + FLOW_END, 0, sizeof *f - FLOW_END);
 }
 
@@ -664,6 +673,64 @@ int sf_fbrec_direct_dst(const tctx_t *t, int k, unsigned *width)
     return (int)(offsetof(struct fbdirect, r) + off);
 }
 
+/*
+ * The times of a direct set.  A template with sysUpTime times and
+ * without IE 160 reads systemInitTimeMilliseconds as zero in every
+ * record, so uptime_times() takes the same branch for the whole set, from
+ * the message header or the domain: that branch and its base are worked
+ * out once per set (direct_start), and a record costs one subtraction or
+ * addition per time.  Other templates call flow_times() per record.
+ */
+enum { ST_RECORD, ST_UP_NONE, ST_UP_V9, ST_UP_BASE };
+
+typedef struct {
+    uint8_t  kind;      /* ST_* */
+    int64_t  add;       /* v9: the export time; else the domain's base */
+    uint32_t sub;       /* v9: the header's sysUpTime */
+} set_times_t;
+
+static void set_times_start(const sf_msg_t *m, const tctx_t *t,
+                            set_times_t *st)
+{
+    st->kind = ST_RECORD;
+    st->add = 0;
+    st->sub = 0;
+    if (t->recipe.time != TIME_UPTIME || HAS(t, sys_init))
+        return;
+    if (m->version == 9) {
+        st->kind = ST_UP_V9;
+        st->add = m->export_ms;
+        st->sub = m->uptime_ms;
+    } else if (m->dom && m->dom->sys_init_ms) {
+        st->kind = ST_UP_BASE;
+        st->add = m->dom->sys_init_ms;
+    } else {
+        st->kind = ST_UP_NONE;
+    }
+}
+
+/* flow_times() for a record of a set whose times set_times_start() knew. */
+static inline uint32_t direct_times(const sf_msg_t *m, const set_times_t *st,
+                                    const struct fbrec *r,
+                                    const sf_recipe_t *c, sf_flow_t *f)
+{
+    int64_t s = 0, e = 0;
+
+    switch (st->kind) {
+    case ST_RECORD:
+        return flow_times(m, r, c, f);
+    case ST_UP_V9:                  /* wraps with sysUpTime: signed delta */
+        s = c->time_start ? st->add + (int32_t)(r->start_up - st->sub) : 0;
+        e = c->time_end ? st->add + (int32_t)(r->end_up - st->sub) : 0;
+        break;
+    case ST_UP_BASE:
+        s = c->time_start ? st->add + r->start_up : 0;
+        e = c->time_end ? st->add + r->end_up : 0;
+        break;
+    }
+    return times_set(r, c, f, s, e);
+}
+
 /* What every flow record of message m and template t shares, and zero
  * elsewhere; the sampling interval too when the template has no sampling
  * element (then it is the domain's, the same for the whole set). */
@@ -684,20 +751,82 @@ static void direct_start(const sf_msg_t *m, const tctx_t *t,
         d->f.sampling_interval = flow_sampling(m, &d->r, &t->recipe);
 }
 
+/* The record loop of a direct set, n_op being t->n_dop or a constant copy
+ * of it (below): inlined into each caller, so that with a constant the
+ * plan's per-kind loops are unrolled. */
+static G_ALWAYS_INLINE inline unsigned
+direct_loop(const sf_msg_t *m, const tctx_t *t, const uint8_t *p, size_t len,
+            sf_flow_sink_fn sink, void *ctx, const uint8_t *n_op)
+{
+    struct fbdirect d;
+    set_times_t st;
+    unsigned n = 0;
+    bool sampling = t->recipe.sampled || t->recipe.sampler;
+
+    direct_start(m, t, &d);     /* once: see sf_fb_plan_fill */
+    set_times_start(m, t, &st);
+    for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
+        sf_fb_plan_fill(t->dplan, n_op, p, (uint8_t *)&d);
+        flow_rest(m, &d.r, &t->recipe, &d.f, sampling,
+                  direct_times(m, &st, &d.r, &t->recipe, &d.f));
+        sink(&d.f, ctx);
+    }
+    return n;
+}
+
+/*
+ * Direct plans of a common shape (how many fields of each conversion,
+ * OP_* order) get a record loop of their own, compiled with that shape
+ * as a constant: no per-kind loop tests, no empty kinds.  The shapes are
+ * those of the fixtures' most common exporters; any other runs the same
+ * loop with the template's counts.
+ */
+#define SHAPES(X) \
+    X(1, 2, 0, 0, 2, 4, 0, 2, 1, 1, 0)     /* softflowd v9/IPFIX, IPv4 */ \
+    X(2, 0, 2, 0, 2, 4, 0, 2, 1, 1, 0)     /* softflowd, IPv6 */ \
+    X(3, 2, 0, 4, 0, 2, 0, 2, 1, 1, 0)     /* pmacctd, IPv4 */ \
+    X(4, 0, 2, 4, 0, 2, 0, 2, 1, 1, 0)     /* pmacctd, IPv6 */
+
+static const uint8_t shapes[][OP_COUNT] = {
+#define SHAPE_ROW(i, ...) [i - 1] = { __VA_ARGS__ },
+    SHAPES(SHAPE_ROW)
+#undef SHAPE_ROW
+};
+
+uint8_t sf_fbrec_direct_shape(const uint8_t n_dop[OP_COUNT])
+{
+    for (unsigned i = 0; i < G_N_ELEMENTS(shapes); i++)
+        if (memcmp(shapes[i], n_dop, OP_COUNT) == 0)
+            return (uint8_t)(i + 1);
+    return 0;
+}
+
+#define SHAPE_FN(i, ...) \
+    static unsigned direct_shape##i(const sf_msg_t *m, const tctx_t *t, \
+                                    const uint8_t *p, size_t len, \
+                                    sf_flow_sink_fn sink, void *ctx) \
+    { \
+        static const uint8_t n_op[OP_COUNT] = { __VA_ARGS__ }; \
+        return direct_loop(m, t, p, len, sink, ctx, n_op); \
+    }
+SHAPES(SHAPE_FN)
+#undef SHAPE_FN
+
 unsigned sf_fbrec_direct_decode(const sf_msg_t *m, const tctx_t *t,
                                 const uint8_t *p, size_t len,
                                 sf_flow_sink_fn sink, void *ctx,
                                 sf_stats_t *st)
 {
-    struct fbdirect d;
-    unsigned n = 0;
-    bool sampling = t->recipe.sampled || t->recipe.sampler;
+    unsigned n;
 
-    direct_start(m, t, &d);     /* once: see sf_fb_plan_fill */
-    for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
-        sf_fb_plan_fill(t->dplan, t->n_dop, p, (uint8_t *)&d);
-        flow_rest(m, &d.r, &t->recipe, &d.f, sampling);
-        sink(&d.f, ctx);
+    switch (t->dshape) {
+#define SHAPE_CASE(i, ...) \
+    case i: n = direct_shape##i(m, t, p, len, sink, ctx); break;
+    SHAPES(SHAPE_CASE)
+#undef SHAPE_CASE
+    default:
+        n = direct_loop(m, t, p, len, sink, ctx, t->n_dop);
+        break;
     }
     sf_count(st, SF_C_RECORDS, n);
     return n;

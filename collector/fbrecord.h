@@ -95,6 +95,9 @@ bool sf_fbrec_direct_ok(const tctx_t *t);
  * size of that member (*width; 0: the 4 bytes of an IPv4 address, copied
  * as they are); -1 if a flow record of t never reads it. */
 int sf_fbrec_direct_dst(const tctx_t *t, int k, unsigned *width);
+/* The shape of a direct plan (n_dop: its fields of each conversion) if
+ * it is one that sf_fbrec_direct_decode() has a record loop for, else 0. */
+uint8_t sf_fbrec_direct_shape(const uint8_t n_dop[SF_PLAN_OPS]);
 /* The flow records of one data set (p, len: at least one record) of a
  * direct template t, to the sink; counts them and returns how many. */
 unsigned sf_fbrec_direct_decode(const sf_msg_t *m, const tctx_t *t,
