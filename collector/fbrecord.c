@@ -677,9 +677,10 @@ int sf_fbrec_direct_dst(const tctx_t *t, int k, unsigned *width)
  * The times of a direct set.  A template with sysUpTime times and
  * without IE 160 reads systemInitTimeMilliseconds as zero in every
  * record, so uptime_times() takes the same branch for the whole set, from
- * the message header or the domain: that branch and its base are worked
- * out once per set (direct_start), and a record costs one subtraction or
- * addition per time.  Other templates call flow_times() per record.
+ * the message header or the domain: for a template with both start and
+ * end, that branch and its base are worked out once per set
+ * (set_times_start), and a record costs one subtraction or addition per
+ * time.  Other templates call flow_times() per record.
  */
 enum { ST_RECORD, ST_UP_NONE, ST_UP_V9, ST_UP_BASE };
 
@@ -695,7 +696,8 @@ static void set_times_start(const sf_msg_t *m, const tctx_t *t,
     st->kind = ST_RECORD;
     st->add = 0;
     st->sub = 0;
-    if (t->recipe.time != TIME_UPTIME || HAS(t, sys_init))
+    if (t->recipe.time != TIME_UPTIME || HAS(t, sys_init) ||
+        !t->recipe.time_start || !t->recipe.time_end)
         return;
     if (m->version == 9) {
         st->kind = ST_UP_V9;
@@ -720,12 +722,12 @@ static inline uint32_t direct_times(const sf_msg_t *m, const set_times_t *st,
     case ST_RECORD:
         return flow_times(m, r, c, f);
     case ST_UP_V9:                  /* wraps with sysUpTime: signed delta */
-        s = c->time_start ? st->add + (int32_t)(r->start_up - st->sub) : 0;
-        e = c->time_end ? st->add + (int32_t)(r->end_up - st->sub) : 0;
+        s = st->add + (int32_t)(r->start_up - st->sub);
+        e = st->add + (int32_t)(r->end_up - st->sub);
         break;
     case ST_UP_BASE:
-        s = c->time_start ? st->add + r->start_up : 0;
-        e = c->time_end ? st->add + r->end_up : 0;
+        s = st->add + r->start_up;
+        e = st->add + r->end_up;
         break;
     }
     return times_set(r, c, f, s, e);
@@ -751,12 +753,12 @@ static void direct_start(const sf_msg_t *m, const tctx_t *t,
         d->f.sampling_interval = flow_sampling(m, &d->r, &t->recipe);
 }
 
-/* The record loop of a direct set, n_op being t->n_dop or a constant copy
- * of it (below): inlined into each caller, so that with a constant the
- * plan's per-kind loops are unrolled. */
+/* The record loop of a direct set, n_op being t->n_dop or (shaped) a
+ * constant copy of it (below): inlined into each caller, so that with a
+ * constant the plan's per-kind loops are unrolled. */
 static G_ALWAYS_INLINE inline unsigned
 direct_loop(const sf_msg_t *m, const tctx_t *t, const uint8_t *p, size_t len,
-            sf_flow_sink_fn sink, void *ctx, const uint8_t *n_op)
+            sf_flow_sink_fn sink, void *ctx, const uint8_t *n_op, bool shaped)
 {
     struct fbdirect d;
     set_times_t st;
@@ -766,7 +768,10 @@ direct_loop(const sf_msg_t *m, const tctx_t *t, const uint8_t *p, size_t len,
     direct_start(m, t, &d);     /* once: see sf_fb_plan_fill */
     set_times_start(m, t, &st);
     for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
-        sf_fb_plan_fill(t->dplan, n_op, p, (uint8_t *)&d);
+        if (shaped)
+            sf_fb_plan_fill_shaped(t->dplan, n_op, p, (uint8_t *)&d);
+        else
+            sf_fb_plan_fill(t->dplan, n_op, p, (uint8_t *)&d);
         flow_rest(m, &d.r, &t->recipe, &d.f, sampling,
                   direct_times(m, &st, &d.r, &t->recipe, &d.f));
         sink(&d.f, ctx);
@@ -785,7 +790,9 @@ direct_loop(const sf_msg_t *m, const tctx_t *t, const uint8_t *p, size_t len,
     X(1, 2, 0, 0, 2, 4, 0, 2, 1, 1, 0)     /* softflowd v9/IPFIX, IPv4 */ \
     X(2, 0, 2, 0, 2, 4, 0, 2, 1, 1, 0)     /* softflowd, IPv6 */ \
     X(3, 2, 0, 4, 0, 2, 0, 2, 1, 1, 0)     /* pmacctd, IPv4 */ \
-    X(4, 0, 2, 4, 0, 2, 0, 2, 1, 1, 0)     /* pmacctd, IPv6 */
+    X(4, 0, 2, 4, 0, 2, 0, 2, 1, 1, 0)     /* pmacctd, IPv6 */ \
+    X(5, 2, 0, 4, 0, 2, 0, 2, 1, 1, 1)     /* pmacctd sampled, IPv4 */ \
+    X(6, 0, 2, 4, 0, 2, 0, 2, 1, 1, 1)     /* pmacctd sampled, IPv6 */
 
 static const uint8_t shapes[][OP_COUNT] = {
 #define SHAPE_ROW(i, ...) [i - 1] = { __VA_ARGS__ },
@@ -807,7 +814,7 @@ uint8_t sf_fbrec_direct_shape(const uint8_t n_dop[OP_COUNT])
                                     sf_flow_sink_fn sink, void *ctx) \
     { \
         static const uint8_t n_op[OP_COUNT] = { __VA_ARGS__ }; \
-        return direct_loop(m, t, p, len, sink, ctx, n_op); \
+        return direct_loop(m, t, p, len, sink, ctx, n_op, true); \
     }
 SHAPES(SHAPE_FN)
 #undef SHAPE_FN
@@ -825,7 +832,7 @@ unsigned sf_fbrec_direct_decode(const sf_msg_t *m, const tctx_t *t,
     SHAPES(SHAPE_CASE)
 #undef SHAPE_CASE
     default:
-        n = direct_loop(m, t, p, len, sink, ctx, t->n_dop);
+        n = direct_loop(m, t, p, len, sink, ctx, t->n_dop, false);
         break;
     }
     sf_count(st, SF_C_RECORDS, n);
