@@ -515,6 +515,15 @@ static void test_fast_alternatives(fx_t *fx, gconstpointer data)
     twin_free(&t);
 }
 
+/* softflowd's template (v9 and IPFIX alike): the shape of direct plan
+ * that sf_fbrec_direct_decode() has its own record loop for (1; 2 with
+ * IPv6 addresses), sysUpTime times without IE 160. */
+static const fs_t softflowd4[] = {
+    { 8, 4, 0 }, { 12, 4, 0 }, { 21, 4, 0 }, { 22, 4, 0 }, { 1, 4, 0 },
+    { 2, 4, 0 }, { 10, 4, 0 }, { 14, 4, 0 }, { 7, 2, 0 }, { 11, 2, 0 },
+    { 6, 1, 0 }, { 4, 1, 0 }, { 5, 1, 0 }, { 60, 1, 0 },
+};
+
 /* Which templates' flow records the fast path decodes straight into
  * sf_flow_t (struct fbdirect): one address family, no reverse counters,
  * not options, every field of fixed length. */
@@ -534,8 +543,17 @@ static void test_fast_direct_plan(fx_t *fx, gconstpointer data)
     for (unsigned i = 0; i < G_N_ELEMENTS(c); i++) {
         sf_tmpl_t *t = sf_fb_plan(c[i].f, c[i].n, c[i].options, 0, rec, 1);
         g_assert_cmpuint(t->direct, ==, c[i].direct);
+        g_assert_cmpuint(t->dshape, ==, 0);
         g_free(t);
     }
+    /* softflowd's template has a record loop of its own (shape 1) */
+    sf_field_t sd[G_N_ELEMENTS(softflowd4)];
+    for (unsigned i = 0; i < G_N_ELEMENTS(sd); i++)
+        sd[i] = (sf_field_t){ 0, softflowd4[i].id, softflowd4[i].len };
+    sf_tmpl_t *t = sf_fb_plan(sd, G_N_ELEMENTS(sd), false, 0, rec, 1);
+    g_assert_true(t->direct);
+    g_assert_cmpuint(t->dshape, ==, 1);
+    g_free(t);
 }
 
 /* The direct path against fBufNext on the choices flow_build() makes:
@@ -666,6 +684,141 @@ static void test_fast_direct(fx_t *fx, gconstpointer data)
     twin_free(&t);
 }
 
+/* A softflowd record: IPv4 (v6 false) or IPv6, up from first to last. */
+static void softflowd_rec(pkt_t *p, bool v6, unsigned i, uint32_t first,
+                          uint32_t last)
+{
+    if (v6) {
+        put_bytes(p, doc6_1, 16);
+        put_bytes(p, doc6_2, 16);
+    } else {
+        put32(p, ip4(10, 3, 0, 1 + i));
+        put32(p, ip4(10, 3, 1, 1 + i));
+    }
+    put32(p, last);
+    put32(p, first);
+    put32(p, 400 + i);
+    put32(p, 4 + i);
+    put32(p, 1);
+    put32(p, 2);
+    put16(p, 40000 + i);
+    put16(p, 22 + i);
+    put8(p, 0x02);
+    put8(p, i == 3 ? 1 : 6);
+    put8(p, 0);
+    put8(p, v6 ? 6 : 4);
+}
+
+/* One v9 message of both softflowd templates (256: IPv4, 257: IPv6),
+ * sysUpTime 5000 at export time secs, each with the records below. */
+static void softflowd_v9(fx_t *fx, twin_t *t, uint32_t secs)
+{
+    static const uint32_t up[][2] = {   /* first, last */
+        { 1000, 4000 },                 /* plain */
+        { 0xfffff000u, 4000 },          /* started before sysUpTime wrapped */
+        { 4000, 5000 },                 /* ends at export time */
+        { 6000, 7000 },                 /* after it: ICMP */
+    };
+    fs_t f6[G_N_ELEMENTS(softflowd4)];
+    pkt_t p;
+
+    memcpy(f6, softflowd4, sizeof f6);
+    f6[0] = (fs_t){ 27, 16, 0 };
+    f6[1] = (fs_t){ 28, 16, 0 };
+    v9_hdr(&p, 10, 5000, secs, fx->v9_seq++, 1);
+    size_t s = set_begin(&p, 0);
+    v9_tmpl(&p, 256, softflowd4, G_N_ELEMENTS(softflowd4));
+    v9_tmpl(&p, 257, f6, G_N_ELEMENTS(f6));
+    set_end(&p, s);
+    for (unsigned v6 = 0; v6 < 2; v6++) {
+        s = set_begin(&p, (uint16_t)(256 + v6));
+        for (unsigned i = 0; i < G_N_ELEMENTS(up); i++)
+            softflowd_rec(&p, v6, i, up[i][0], up[i][1]);
+        set_end(&p, s);
+    }
+    feed_both(fx, t, &p, 8);
+}
+
+/* The same templates in IPFIX (ids 300, 301), one record each. */
+static void softflowd_ipfix(fx_t *fx, twin_t *t)
+{
+    fs_t f6[G_N_ELEMENTS(softflowd4)];
+    pkt_t p;
+
+    memcpy(f6, softflowd4, sizeof f6);
+    f6[0] = (fs_t){ 27, 16, 0 };
+    f6[1] = (fs_t){ 28, 16, 0 };
+    ipfix_hdr(&p, 1700000100, 0, 1);
+    ipfix_tmpl_set2(&p, 300, softflowd4, G_N_ELEMENTS(softflowd4),
+                    301, f6, G_N_ELEMENTS(f6));
+    for (unsigned v6 = 0; v6 < 2; v6++) {
+        size_t s = set_begin(&p, (uint16_t)(300 + v6));
+        softflowd_rec(&p, v6, 0, 100, 200);
+        set_end(&p, s);
+    }
+    ipfix_end(&p);
+    feed_both(fx, t, &p, 2);
+}
+
+/* An IPFIX options record of domain 1: booted at init_ms. */
+static void sys_init_option(fx_t *fx, twin_t *t, int64_t init_ms)
+{
+    static const fs_t of[] = { { 149, 4, 0 }, { 160, 8, 0 } };
+    pkt_t p;
+
+    ipfix_hdr(&p, 1700000100, 0, 1);
+    size_t s = set_begin(&p, 3);
+    ipfix_opt_tmpl(&p, 258, of, 2, 1);
+    put16(&p, 0);
+    set_end(&p, s);
+    s = set_begin(&p, 258);
+    put32(&p, 1);
+    put64(&p, (uint64_t)init_ms);
+    set_end(&p, s);
+    ipfix_end(&p);
+    feed_both(fx, t, &p, 0);
+}
+
+/* The shaped record loops and the sysUpTime times worked out once per
+ * set, against fBufNext: v9 times around a wrap and at export time zero
+ * (an end of 0 ms: the start stands for it), IPFIX without any boot time
+ * (no times) and with one from an options record. */
+static void test_fast_direct_shaped(fx_t *fx, gconstpointer data)
+{
+    const int64_t t0 = INT64_C(1700000000000);
+    twin_t t;
+
+    twin_new(&t);
+    softflowd_v9(fx, &t, 1700000000);
+    const sf_flow_t *a = flow_at(fx, 0), *b = flow_at(fx, 1);
+    g_assert_true(a->is_v4);
+    g_assert_cmpuint(v4_of(&a->dst), ==, ip4(10, 3, 1, 1));
+    g_assert_cmpint(a->start_ms, ==, t0 - 4000);
+    g_assert_cmpint(a->end_ms, ==, t0 - 1000);
+    g_assert_cmpuint(a->bytes, ==, 400);
+    g_assert_cmpuint(a->packets, ==, 4);
+    g_assert_cmpuint(a->out_if, ==, 2);
+    g_assert_cmpuint(a->dst_port, ==, 22);
+    g_assert_cmpuint(a->tcp_flags, ==, 0x02);
+    g_assert_cmpint(b->start_ms, ==, t0 - 4096 - 5000);
+    g_assert_cmphex(flow_at(fx, 3)->icmp_type_code, ==, 25);
+    g_assert_cmpint(flow_at(fx, 3)->end_ms, ==, t0 + 2000);
+    g_assert_false(flow_at(fx, 4)->is_v4);
+    g_assert_cmpmem(flow_at(fx, 4)->src.b, 16, doc6_1, 16);
+    softflowd_v9(fx, &t, 0);
+    g_assert_cmpint(flow_at(fx, 10)->start_ms, ==, -1000);
+    g_assert_cmpint(flow_at(fx, 10)->end_ms, ==, -1000);
+    softflowd_ipfix(fx, &t);
+    g_assert_false(flow_at(fx, 16)->fields & SF_HAS_TIMES);
+    g_assert_cmpint(flow_at(fx, 17)->start_ms, ==, 0);
+    sys_init_option(fx, &t, t0 - 60000);
+    softflowd_ipfix(fx, &t);
+    g_assert_cmpint(flow_at(fx, 18)->start_ms, ==, t0 - 60000 + 100);
+    g_assert_cmpint(flow_at(fx, 19)->end_ms, ==, t0 - 60000 + 200);
+    g_assert_cmpuint(C(fx, SF_C_RECORDS), ==, 20);
+    twin_free(&t);
+}
+
 int main(int argc, char **argv)
 {
     wire_test_init(&argc, &argv);
@@ -681,5 +834,6 @@ int main(int argc, char **argv)
     ADD("/decoder/fast/alternatives", test_fast_alternatives);
     ADD("/decoder/fast/direct-plan", test_fast_direct_plan);
     ADD("/decoder/fast/direct", test_fast_direct);
+    ADD("/decoder/fast/direct-shaped", test_fast_direct_shaped);
     return g_test_run();
 }
