@@ -762,12 +762,13 @@ direct_loop(const sf_msg_t *m, const tctx_t *t, const uint8_t *p, size_t len,
 {
     struct fbdirect d;
     set_times_t st;
-    unsigned n = 0;
+    size_t reclen = t->reclen;
+    unsigned n = (unsigned)(len / reclen);
     bool sampling = t->recipe.sampled || t->recipe.sampler;
 
     direct_start(m, t, &d);     /* once: see sf_fb_plan_fill */
     set_times_start(m, t, &st);
-    for (; len >= t->reclen; p += t->reclen, len -= t->reclen, n++) {
+    for (const uint8_t *end = p + (size_t)n * reclen; p < end; p += reclen) {
         if (shaped)
             sf_fb_plan_fill_shaped(t->dplan, n_op, p, (uint8_t *)&d);
         else
