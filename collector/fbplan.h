@@ -1,8 +1,9 @@
 /*
  * fbplan.h - the fast path's conversions of a planned field (fbfast.c
  * plans them once per template), inline so that each record loop (the
- * one into struct fbrec in fbfast.c, the one into struct fbdirect in
- * fbrecord.c) runs them without a call.
+ * one into struct fbrec in fbfast.c, those into struct fbdirect in
+ * fbrecord.c) runs them without a call; fbrecord.c's loops for common
+ * shapes of plan run them unrolled (sf_fb_plan_fill_shaped).
  */
 #ifndef SF_FBPLAN_H
 #define SF_FBPLAN_H
