@@ -87,6 +87,10 @@
 #define EXP_INDEX 512
 /* Slots the element index starts an interval with (16 KiB). */
 #define INDEX_MIN 4096
+/* Entries of the recent cache: 2^13 words (64 KiB). */
+#define RECENT_BITS 13
+/* add_net_host's answer for an IPv4 host the recent cache holds */
+#define RECENT_HOST G_MAXUINT32
 
 enum { EL_PORT, EL_NET, EL_HOST };
 
@@ -161,6 +165,7 @@ struct sf_agg {
     guint32   index_mask;       /* slots in use - 1: grows with the pool */
     guint32   index_max_mask;   /* slots allocated - 1 */
     guint32   elem_mask;        /* low bits of an index entry: the element */
+    guint64  *recent;           /* recent cache: recent_key or 0 */
     sf_addr_t exps[EXP_MAX];
     guint     n_exps;
     guint8    exp_index[EXP_INDEX];     /* exporter index + 1, 0 empty */
@@ -218,6 +223,7 @@ sf_agg_t *sf_agg_new(guint max_sources, guint max_elements,
     a->index = g_new0(guint32, a->index_max_mask + 1);
     a->index_mask = MIN(INDEX_MIN, a->index_max_mask + 1) - 1;
     a->elem_mask = (guint32)((G_GUINT64_CONSTANT(1) << g_bit_storage(max_elements)) - 1);
+    a->recent = g_new0(guint64, 1u << RECENT_BITS);
     a->exp_last_i = -1;
     a->max_nets = max_nets_per_source;
     a->seed = ((guint64)g_random_int() << 32) | g_random_int();
@@ -236,6 +242,7 @@ void sf_agg_free(sf_agg_t *a)
     g_free(a->bodies);
     g_free(a->pool);
     g_free(a->index);
+    g_free(a->recent);
     g_free(a->s_ports);
     g_free(a->s_nets);
     g_free(a->s_hosts);
@@ -378,21 +385,46 @@ static guint32 find_elem(sf_agg_t *a, guint32 key, guint8 kf, guint64 v,
     return a->n_pool;
 }
 
-/* FALSE when dropped. */
+/* A port's or an IPv4 host's element as one word: its key (an owner or a
+ * net's index + 1: below 2^32, never 0), kind and value (16 bits at most). */
+static inline guint64 recent_key(guint32 key, guint8 kind, guint32 v)
+{
+    return (guint64)key << 24 | (guint64)kind << 16 | v;
+}
+
+/* Its slot in the recent cache (direct mapped; the seed keeps the slots
+ * unpredictable). */
+static inline guint64 *recent_slot(const sf_agg_t *a, guint64 rk)
+{
+    return &a->recent[((rk ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
+                      >> (64 - RECENT_BITS)];
+}
+
+/* FALSE when dropped.  A port in the recent cache is filed: no lookup. */
 static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
 {
+    guint64 rk = recent_key(b->owner, EL_PORT, port);
+    guint64 *r = recent_slot(a, rk);
     gboolean added;
+
+    if (*r == rk)
+        return TRUE;
+
     guint32 e = find_elem(a, b->owner, EL_PORT, port, &added);
 
+    if (e == 0)
+        return FALSE;
+    *r = rk;
     if (added) {
         a->pool[e - 1].next = b->u.pool.ports;
         b->u.pool.ports = e;
     }
-    return e != 0;
+    return TRUE;
 }
 
-/* Returns the host's element (index + 1), 0 when dropped, and in *net_e
- * its net's (0 when dropped).  count: whether a net over the cap counts as
+/* Returns the host's element (index + 1) or, for an IPv4 host found in
+ * the recent cache, RECENT_HOST (filed, its index not looked up); 0 when
+ * dropped.  In *net_e its net's element (0 when dropped).  count: whether a net over the cap counts as
  * a drop (not for flows that were counted while inline).  known: the
  * net's element when the caller knows it, else 0. */
 static guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
@@ -420,8 +452,15 @@ static guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
     /* kept even over the cap: the address is (net, host) */
     if (!(ne->flags & EF_TRACKED) && count)
         a->dropped++;
+    guint64 rk = recent_key(n, EL_HOST, host[0]);
+    guint64 *r = recent_slot(a, rk);
+    if (v4 && *r == rk)
+        return RECENT_HOST;
+
     guint32 h = find_elem(a, n, EL_HOST | v6, word_of(host, v4 ? 1 : 8),
                           &added);
+    if (v4 && h != 0)
+        *r = rk;
     if (h != 0 && added) {
         ne = &a->pool[n - 1];
         a->pool[h - 1].next = ne->hosts;
@@ -963,6 +1002,22 @@ void sf_agg_walk(sf_agg_t *a, sf_agg_visit_fn fn, void *user)
     }
 }
 
+/* Empties the recent cache: slot by slot (from the pool's ports and IPv4
+ * hosts) while that touches fewer bytes than a memset. */
+static void recent_clear(sf_agg_t *a)
+{
+    if ((gsize)a->n_pool * 8 >= 1u << RECENT_BITS) {
+        memset(a->recent, 0, sizeof(guint64) << RECENT_BITS);
+        return;
+    }
+    for (guint e = 0; e < a->n_pool; e++) {
+        const elem_t *el = &a->pool[e];
+        guint kind = el->flags & EF_KIND;
+        if (kind != EL_NET && !(el->flags & EF_V6))
+            *recent_slot(a, recent_key(el->key, (guint8)kind, (guint32)el->v)) = 0;
+    }
+}
+
 void sf_agg_reset(sf_agg_t *a)
 {
     /* entry by entry while that touches fewer bytes than a memset */
@@ -995,6 +1050,7 @@ void sf_agg_reset(sf_agg_t *a)
      * does not grow again step by step; a flood's size is given back */
     a->index_mask = MIN(a->index_mask,
                         pow2_at_least(MAX((guint)a->n_pool * 2, INDEX_MIN)) - 1);
+    recent_clear(a);
     a->n_pool = 0;
     memset(a->exp_index, 0, sizeof a->exp_index);
     a->n_exps = 0;

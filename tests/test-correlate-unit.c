@@ -487,6 +487,90 @@ static void test_aggregate_addrs(void)
     sf_agg_free(a);
 }
 
+/* Per source: its distinct ports and destinations, as filed. */
+typedef struct repeat_model {
+    GHashTable *ports[16], *addrs[16];     /* by source index */
+    gboolean    ok;
+} repeat_model_t;
+
+static void check_repeats(const sf_agg_source_t *s, void *user)
+{
+    repeat_model_t *m = user;
+    guint i = s->src.b[15];
+    char text[SF_ADDR_STRLEN];
+
+    g_assert_cmpuint(i, <, 16);
+    g_assert_cmpuint(s->n_ports, ==, g_hash_table_size(m->ports[i]));
+    g_assert_cmpuint(s->n_addrs, ==, g_hash_table_size(m->addrs[i]));
+    for (guint k = 0; k < s->n_ports; k++)
+        g_assert_true(g_hash_table_contains(m->ports[i],
+                                            GUINT_TO_POINTER(s->ports[k])));
+    for (guint k = 0; k < s->n_addrs; k++)
+        g_assert_true(g_hash_table_contains(
+            m->addrs[i], sf_addr_to_string(&s->addrs[k], text)));
+    m->ok = TRUE;
+}
+
+static gboolean take_odd(const sf_agg_source_t *s, void *user)
+{
+    (void)user;
+    return s->src.b[15] % 2 == 1;
+}
+
+/* Repeated probes in random order (a looping scanner's): every port and
+ * destination once per source, whatever is repeated, across intervals
+ * (the same elements again after a reset) and across a source taken out
+ * by the filter that starts afresh (its earlier elements never count). */
+static void test_aggregate_repeats(void)
+{
+    sf_agg_t *a = sf_agg_new(64, 65536, 4);
+    GRand *r = g_rand_new_with_seed(7);
+    repeat_model_t m = {{0}, {0}, FALSE};
+
+    for (int round = 0; round < 3; round++) {
+        for (guint i = 0; i < 16; i++) {
+            m.ports[i] = g_hash_table_new(NULL, NULL);
+            m.addrs[i] = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                               g_free, NULL);
+        }
+        for (int k = 0; k < 40000; k++) {
+            guint i = (guint)g_rand_int_range(r, 0, 16);
+            guint16 port = (guint16)(1 + g_rand_int_range(r, 0, 5 + 20 * (gint)i));
+            guint host = (guint)g_rand_int_range(r, 0, 2 + 40 * (gint)i);
+            char src[32], dst[32];
+
+            if (round == 2 && k == 20000) {
+                sf_agg_filter(a, take_odd, NULL, NULL);
+                for (guint j = 1; j < 16; j += 2) {
+                    g_hash_table_remove_all(m.ports[j]);
+                    g_hash_table_remove_all(m.addrs[j]);
+                }
+            }
+            g_snprintf(src, sizeof src, "203.0.113.%u", i);
+            g_snprintf(dst, sizeof dst, "10.%u.%u.%u", round, host / 256,
+                       host % 256);
+            sf_flow_t f = test_syn(src, dst, port);
+            sf_agg_add(a, &f, TRUE);
+            g_hash_table_add(m.ports[i], GUINT_TO_POINTER(port));
+            g_hash_table_add(m.addrs[i], g_strdup(dst));
+        }
+        m.ok = FALSE;
+        sf_agg_walk(a, check_repeats, &m);
+        g_assert_true(m.ok);
+        guint64 evicted = 0, dropped = 0;
+        sf_agg_take_counters(a, &evicted, &dropped);
+        g_assert_cmpuint(evicted, ==, 0);
+        g_assert_cmpuint(dropped, ==, 0);
+        sf_agg_reset(a);
+        for (guint i = 0; i < 16; i++) {
+            g_hash_table_unref(m.ports[i]);
+            g_hash_table_unref(m.addrs[i]);
+        }
+    }
+    g_rand_free(r);
+    sf_agg_free(a);
+}
+
 static void count_one(const sf_agg_source_t *s, void *user);
 
 static void test_aggregate_flood(void)
@@ -911,6 +995,7 @@ int main(int argc, char **argv)
     g_test_add_func("/correlate/aggregate/flood", test_aggregate_flood);
     g_test_add_func("/correlate/aggregate/index-growth", test_aggregate_index_growth);
     g_test_add_func("/correlate/aggregate/addrs", test_aggregate_addrs);
+    g_test_add_func("/correlate/aggregate/repeats", test_aggregate_repeats);
     g_test_add_func("/correlate/probation", test_probation);
     g_test_add_func("/correlate/probation/sampled", test_probation_sampled);
     g_test_add_func("/correlate/aggregate/sampling", test_aggregate_sampling);
