@@ -564,7 +564,12 @@ static void add_sampling(sf_agg_t *a, body_t *b, guint32 n)
 
 static gint32 offset_of(const sf_agg_t *a, gint64 t)
 {
-    return (gint32)CLAMP(t - a->base_ms, G_MININT32, G_MAXINT32);
+    gint64 d = t - a->base_ms;
+
+    /* one compare when it fits, as it does unless a clock is broken */
+    if (G_UNLIKELY(d != (gint32)d))
+        return d < 0 ? G_MININT32 : G_MAXINT32;
+    return (gint32)d;
 }
 
 /* The /24 of inline IPv4 flow i is dst[4 i..4 i + 3). */
@@ -704,27 +709,21 @@ static void prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
     const body_t *b = &a->bodies[t->body - 1];
     if (b->owner == 0 || !(b->flags & BF_USED) || !sf_addr_equal(&b->addr, &f->src))
         return;
-    /* what add_hashed will look up past the body's caches */
-    if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)) {
-        guint64 eh = elem_hash(a, b->owner, EL_PORT, f->dst_port);
-        __builtin_prefetch(&a->index[(guint32)eh & a->index_mask]);
-    }
+    /* what add_to will look up past the body's caches: the recent
+     * cache's slots (a repeat goes no further) */
+    if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port))
+        __builtin_prefetch(recent_slot(a, recent_key(b->owner, EL_PORT, f->dst_port)));
     if ((b->flags & (BF_LAST_DST | BF_LAST_V6)) == BF_LAST_DST && b->u.pool.last_host
         && sf_addr_is_v4(&f->dst) && memcmp(b->u.pool.dst, f->dst.b + 12, 3) == 0
-        && b->u.pool.dst[3] != f->dst.b[15]) {
-        guint64 eh = elem_hash(a, b->u.pool.last_host, EL_HOST, f->dst.b[15]);
-        __builtin_prefetch(&a->index[(guint32)eh & a->index_mask]);
-    }
+        && b->u.pool.dst[3] != f->dst.b[15])
+        __builtin_prefetch(recent_slot(a, recent_key(b->u.pool.last_host, EL_HOST,
+                                                      f->dst.b[15])));
 }
 
-static void add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
-                       guint64 h)
+/* Files a flow into its source's body b (entry: its table entry). */
+static void add_to(sf_agg_t *a, body_t *b, tslot_t *entry, const sf_flow_t *f,
+                   gboolean with_port)
 {
-    if (a->n_bodies == 0)
-        a->base_ms = f->arrival_ms;
-
-    tslot_t *entry;
-    body_t *b = find_source(a, &f->src, h, &entry);
     gboolean timed = (f->fields & SF_HAS_TIMES) && f->start_ms > 0;
     gint32 first = offset_of(a, timed ? f->start_ms : f->arrival_ms);
     gint32 last = timed && f->end_ms > 0 ? offset_of(a, f->end_ms) : first;
@@ -786,9 +785,20 @@ static void add_hashed(sf_agg_t *a, const sf_flow_t *f, gboolean with_port,
     }
 }
 
+static body_t *source_of(sf_agg_t *a, const sf_flow_t *f, guint64 h,
+                          tslot_t **entry)
+{
+    if (a->n_bodies == 0)
+        a->base_ms = f->arrival_ms;
+    return find_source(a, &f->src, h, entry);
+}
+
 void sf_agg_add(sf_agg_t *a, const sf_flow_t *f, gboolean with_port)
 {
-    add_hashed(a, f, with_port, sf_hash_addr(a->seed, &f->src));
+    tslot_t *entry;
+    body_t *b = source_of(a, f, sf_hash_addr(a->seed, &f->src), &entry);
+
+    add_to(a, b, entry, f, with_port);
 }
 
 /* The sources' table entries and bodies are random accesses into
@@ -810,8 +820,16 @@ void sf_agg_add_batch(sf_agg_t *a, const sf_flow_t *flows,
         prefetch(a, h[i], TRUE);
     for (guint i = 0; i < n; i++)
         prefetch_elems(a, &flows[i], with_port[i], h[i]);
-    for (guint i = 0; i < n; i++)
-        add_hashed(a, &flows[i], with_port[i], h[i]);
+
+    /* flows of a datagram often come from one source in a row: the body
+     * the last flow was filed into is its (nothing else ran since) */
+    body_t *b = NULL;
+    tslot_t *entry = NULL;
+    for (guint i = 0; i < n; i++) {
+        if (b == NULL || h[i] != h[i - 1] || !sf_addr_equal(&b->addr, &flows[i].src))
+            b = source_of(a, &flows[i], h[i], &entry);
+        add_to(a, b, entry, &flows[i], with_port[i]);
+    }
 }
 
 gboolean sf_agg_is_empty(const sf_agg_t *a)

@@ -164,14 +164,18 @@ static sf_evidence_t classify_udp(const sf_flow_t *f, gboolean fw)
 
 sf_evidence_t sf_evidence_classify(const sf_flow_t *f)
 {
+    guint32 fields = f->fields;
     gboolean fw;
 
-    if ((f->fields & (SF_HAS_ADDRS | SF_HAS_PROTO)) != (SF_HAS_ADDRS | SF_HAS_PROTO))
+    if ((fields & (SF_HAS_ADDRS | SF_HAS_PROTO)) != (SF_HAS_ADDRS | SF_HAS_PROTO))
         return SF_EVIDENCE_NONE;    /* no addresses or protocol: nothing to count */
-    fw = denied(f);
-    switch (f->proto) {
-    case PROTO_TCP:
+    /* most exports carry neither firewall field: one test */
+    fw = (fields & (SF_HAS_FW_EVENT | SF_HAS_FWD_STATUS)) && denied(f);
+    /* TCP first: the usual protocol of probes, and a compare is cheaper
+     * than the switch's jump table */
+    if (f->proto == PROTO_TCP)
         return classify_tcp(f, fw);
+    switch (f->proto) {
     case PROTO_UDP:
         return classify_udp(f, fw);
     case PROTO_ICMP:

@@ -60,6 +60,7 @@ struct sf_correlator_feed {
     GArray          *home;                  /* a ref of rules->home_words */
     gint             gen;                   /* c->rules_gen when taken */
     gint64           newest;                /* --clock flows */
+    gboolean         clock_flows;           /* c->cfg's, read per flow */
 };
 
 sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
@@ -67,6 +68,7 @@ sf_correlator_feed_t *sf_correlator_feed_new(sf_correlator_t *c)
     sf_correlator_feed_t *f = g_new0(sf_correlator_feed_t, 1);
 
     f->c = c;
+    f->clock_flows = c->cfg->clock_flows;
     g_mutex_lock(&c->agg_lock);
     f->home = g_array_ref(c->rules->home_words);
     f->gen = g_atomic_int_get(&c->rules_gen);
@@ -186,7 +188,7 @@ void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed)
         return;
     }
     f->flows++;
-    if (f->c->cfg->clock_flows) {
+    if (f->clock_flows) {
         gint64 t = flow->end_ms ? flow->end_ms : flow->start_ms;
 
         if (t > f->newest && t <= flow->arrival_ms + 60000)
@@ -202,7 +204,7 @@ void sf_correlator_feed_flow(const sf_flow_t *flow, void *feed)
     if (!is_probe(f->home, flow))
         return;
     f->staged[f->n] = *flow;
-    if (f->c->cfg->clock_flows && f->newest > 0)
+    if (f->clock_flows && f->newest > 0)
         f->staged[f->n].arrival_ms = f->newest;
     f->with_port[f->n] = sf_evidence_has_port(flow);
     if (++f->n == FEED_BATCH)
