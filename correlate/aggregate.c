@@ -59,6 +59,13 @@
  *    index starts an interval small (INDEX_MIN slots, or the size the
  *    last interval needed) and doubles as the pool fills, so that its
  *    slots stay in cache.  A full pool drops the element and counts it.
+ *  - Recent cache: ports and IPv4 hosts found or added since the reset,
+ *    each as one word (key, kind, value: recent_key), in a two-way cache
+ *    of 8192 words hashed on that word.  A repeated element (a looping
+ *    scan, retransmitted probes: most flows of a repeated scan) is then
+ *    one or two compares, not the index's hash, probe and element
+ *    compare.  It holds exact keys of filed elements only, so a hit is
+ *    never wrong and a miss goes to the index: counts stay exact.
  *  - Destination addresses are not stored: a (net, host) pair is the
  *    address, so the walk rebuilds them from the nets' host lists.  Hosts
  *    of a net over the source's net cap are therefore still kept (the
@@ -87,7 +94,7 @@
 #define EXP_INDEX 512
 /* Slots the element index starts an interval with (16 KiB). */
 #define INDEX_MIN 4096
-/* Entries of the recent cache: 2^13 words (64 KiB). */
+/* Entries of the recent cache: 2^13 words (64 KiB), in pairs. */
 #define RECENT_BITS 13
 /* add_net_host's answer for an IPv4 host the recent cache holds */
 #define RECENT_HOST G_MAXUINT32
@@ -392,29 +399,44 @@ static inline guint64 recent_key(guint32 key, guint8 kind, guint32 v)
     return (guint64)key << 24 | (guint64)kind << 16 | v;
 }
 
-/* Its slot in the recent cache (direct mapped; the seed keeps the slots
- * unpredictable). */
+/* Its pair of slots in the recent cache (two ways, one 16-byte pair; the
+ * seed keeps the pairs unpredictable). */
 static inline guint64 *recent_slot(const sf_agg_t *a, guint64 rk)
 {
-    return &a->recent[((rk ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
-                      >> (64 - RECENT_BITS)];
+    return &a->recent[(((rk ^ a->seed) * G_GUINT64_CONSTANT(0x9e3779b97f4a7c15))
+                       >> (64 - RECENT_BITS + 1)) * 2];
+}
+
+static inline gboolean recent_has(const sf_agg_t *a, guint64 rk)
+{
+    const guint64 *r = recent_slot(a, rk);
+
+    return r[0] == rk || r[1] == rk;
+}
+
+/* The newest key goes first, the pair's other one second. */
+static inline void recent_put(sf_agg_t *a, guint64 rk)
+{
+    guint64 *r = recent_slot(a, rk);
+
+    r[1] = r[0];
+    r[0] = rk;
 }
 
 /* FALSE when dropped.  A port in the recent cache is filed: no lookup. */
 static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
 {
     guint64 rk = recent_key(b->owner, EL_PORT, port);
-    guint64 *r = recent_slot(a, rk);
     gboolean added;
 
-    if (*r == rk)
+    if (recent_has(a, rk))
         return TRUE;
 
     guint32 e = find_elem(a, b->owner, EL_PORT, port, &added);
 
     if (e == 0)
         return FALSE;
-    *r = rk;
+    recent_put(a, rk);
     if (added) {
         a->pool[e - 1].next = b->u.pool.ports;
         b->u.pool.ports = e;
@@ -430,16 +452,15 @@ static guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
                         gboolean v4)
 {
     guint64 rk = recent_key(n, EL_HOST, host[0]);
-    guint64 *r = recent_slot(a, rk);
     gboolean added;
 
-    if (v4 && *r == rk)
+    if (v4 && recent_has(a, rk))
         return RECENT_HOST;
 
     guint32 h = find_elem(a, n, EL_HOST | (v4 ? 0 : EF_V6),
                           word_of(host, v4 ? 1 : 8), &added);
     if (v4 && h != 0)
-        *r = rk;
+        recent_put(a, rk);
     if (h != 0 && added) {
         elem_t *ne = &a->pool[n - 1];
         a->pool[h - 1].next = ne->hosts;
@@ -775,7 +796,7 @@ void add_to(sf_agg_t *a, body_t *b, tslot_t *entry, const sf_flow_t *f,
     if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)) {
         /* a repeat: the recent cache, inline; else the index */
         guint64 rk = recent_key(b->owner, EL_PORT, f->dst_port);
-        if (*recent_slot(a, rk) == rk || add_port(a, b, f->dst_port)) {
+        if (recent_has(a, rk) || add_port(a, b, f->dst_port)) {
             b->u.pool.port = f->dst_port;
             b->flags |= BF_LAST_PORT;
         }
@@ -794,7 +815,7 @@ void add_to(sf_agg_t *a, body_t *b, tslot_t *entry, const sf_flow_t *f,
         if (!(a->pool[known - 1].flags & EF_TRACKED))
             a->dropped++;
         guint64 rk = recent_key(known, EL_HOST, f->dst.b[15]);
-        if (*recent_slot(a, rk) != rk)
+        if (!recent_has(a, rk))
             add_host(a, known, f->dst.b + 15, TRUE);
         b->u.pool.dst[3] = f->dst.b[15];
         return;
@@ -1059,7 +1080,8 @@ static void recent_clear(sf_agg_t *a)
         const elem_t *el = &a->pool[e];
         guint kind = el->flags & EF_KIND;
         if (kind != EL_NET && !(el->flags & EF_V6))
-            *recent_slot(a, recent_key(el->key, (guint8)kind, (guint32)el->v)) = 0;
+            memset(recent_slot(a, recent_key(el->key, (guint8)kind, (guint32)el->v)),
+                   0, 2 * sizeof(guint64));
     }
 }
 
