@@ -98,6 +98,9 @@
 #define RECENT_BITS 13
 /* add_net_host's answer for an IPv4 host the recent cache holds */
 #define RECENT_HOST G_MAXUINT32
+/* for the steps of filing a flow, inlined into the batch's loop (GCC
+ * leaves them out of line once the loop holds the rest) */
+#define AGG_INLINE static inline __attribute__((always_inline))
 
 enum { EL_PORT, EL_NET, EL_HOST };
 
@@ -272,8 +275,8 @@ static body_t *body_claim(sf_agg_t *a, tslot_t *t, guint32 tag,
     return b;
 }
 
-static body_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint64 h,
-                           tslot_t **entry)
+AGG_INLINE body_t *find_source(sf_agg_t *a, const sf_addr_t *src, guint64 h,
+                               tslot_t **entry)
 {
     /* 24 bits, flows in the low 8 */
     guint32 tag = ((guint32)(h >> 40) | 1) << 8;
@@ -423,15 +426,11 @@ static inline void recent_put(sf_agg_t *a, guint64 rk)
     r[0] = rk;
 }
 
-/* FALSE when dropped.  A port in the recent cache is filed: no lookup. */
-static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
+/* Files a port the recent cache does not hold (rk: its key there); FALSE
+ * when dropped. */
+static gboolean file_port(sf_agg_t *a, body_t *b, guint16 port, guint64 rk)
 {
-    guint64 rk = recent_key(b->owner, EL_PORT, port);
     gboolean added;
-
-    if (recent_has(a, rk))
-        return TRUE;
-
     guint32 e = find_elem(a, b->owner, EL_PORT, port, &added);
 
     if (e == 0)
@@ -444,19 +443,21 @@ static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
     return TRUE;
 }
 
-/* Files a host (IPv4: its byte, IPv6: its interface id) into net element
- * n.  Returns the host's element (index + 1) or, for an IPv4 host found
- * in the recent cache, RECENT_HOST (filed, its index not looked up); 0
- * when dropped. */
-static guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
-                        gboolean v4)
+/* FALSE when dropped.  A port in the recent cache is filed: no lookup. */
+static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
 {
-    guint64 rk = recent_key(n, EL_HOST, host[0]);
+    guint64 rk = recent_key(b->owner, EL_PORT, port);
+
+    return recent_has(a, rk) || file_port(a, b, port, rk);
+}
+
+/* Files a host (IPv4: its byte, IPv6: its interface id) into net element
+ * n, past the recent cache (rk: its key there, IPv4).  Returns the host's
+ * element (index + 1), 0 when dropped. */
+static guint32 file_host(sf_agg_t *a, guint32 n, const guint8 *host,
+                         gboolean v4, guint64 rk)
+{
     gboolean added;
-
-    if (v4 && recent_has(a, rk))
-        return RECENT_HOST;
-
     guint32 h = find_elem(a, n, EL_HOST | (v4 ? 0 : EF_V6),
                           word_of(host, v4 ? 1 : 8), &added);
     if (v4 && h != 0)
@@ -467,6 +468,18 @@ static guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
         ne->hosts = h;
     }
     return h;
+}
+
+/* file_host's answer or, for an IPv4 host found in the recent cache,
+ * RECENT_HOST (filed, its index not looked up). */
+static guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
+                        gboolean v4)
+{
+    guint64 rk = recent_key(n, EL_HOST, host[0]);
+
+    if (v4 && recent_has(a, rk))
+        return RECENT_HOST;
+    return file_host(a, n, host, v4, rk);
 }
 
 /* Returns add_host's answer for the host, or RECENT_HOST (filed, its index not looked up); 0 when
@@ -535,7 +548,7 @@ static gint exporter_index(sf_agg_t *a, const sf_addr_t *exp)
     return a->exp_last_i = a->n_exps - 1;
 }
 
-static void add_exporter(sf_agg_t *a, body_t *b, const sf_addr_t *exp)
+AGG_INLINE void add_exporter(sf_agg_t *a, body_t *b, const sf_addr_t *exp)
 {
     gint x = exporter_index(a, exp);
 
@@ -581,7 +594,7 @@ static guint sampling_class(sf_agg_t *a, guint32 n)
 }
 
 /* Keeps the smallest interval of the source's flows (its first sets it). */
-static void add_sampling(sf_agg_t *a, body_t *b, guint32 n)
+AGG_INLINE void add_sampling(sf_agg_t *a, body_t *b, guint32 n)
 {
     guint cls = sampling_class(a, n);
     guint cur = b->flags >> BF_SAMPLING_SHIFT;
@@ -634,8 +647,8 @@ static gboolean inline_net_rank(const body_t *b, guint i, guint *rank)
 
 /* Files the flow inline if it fits; FALSE: the source must move into the
  * pool. */
-static gboolean add_inline(sf_agg_t *a, body_t *b, const sf_flow_t *f,
-                           gboolean with_port)
+AGG_INLINE gboolean add_inline(sf_agg_t *a, body_t *b, const sf_flow_t *f,
+                               gboolean with_port)
 {
     guint16 port = with_port ? f->dst_port : 0;
     gboolean v4 = sf_addr_is_v4(&f->dst);
@@ -754,9 +767,8 @@ static void prefetch_elems(const sf_agg_t *a, const sf_flow_t *f,
 
 /* Files a flow into its source's body b (entry: its table entry).
  * Inlined into the batch's loop: a call per flow was a tenth of it. */
-static inline __attribute__((always_inline))
-void add_to(sf_agg_t *a, body_t *b, tslot_t *entry, const sf_flow_t *f,
-            gboolean with_port)
+AGG_INLINE void add_to(sf_agg_t *a, body_t *b, tslot_t *entry,
+                       const sf_flow_t *f, gboolean with_port)
 {
     gboolean timed = (f->fields & SF_HAS_TIMES) && f->start_ms > 0;
     gint32 first = offset_of(a, timed ? f->start_ms : f->arrival_ms);
@@ -796,7 +808,7 @@ void add_to(sf_agg_t *a, body_t *b, tslot_t *entry, const sf_flow_t *f,
     if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)) {
         /* a repeat: the recent cache, inline; else the index */
         guint64 rk = recent_key(b->owner, EL_PORT, f->dst_port);
-        if (recent_has(a, rk) || add_port(a, b, f->dst_port)) {
+        if (recent_has(a, rk) || file_port(a, b, f->dst_port, rk)) {
             b->u.pool.port = f->dst_port;
             b->flags |= BF_LAST_PORT;
         }
@@ -816,7 +828,7 @@ void add_to(sf_agg_t *a, body_t *b, tslot_t *entry, const sf_flow_t *f,
             a->dropped++;
         guint64 rk = recent_key(known, EL_HOST, f->dst.b[15]);
         if (!recent_has(a, rk))
-            add_host(a, known, f->dst.b + 15, TRUE);
+            file_host(a, known, f->dst.b + 15, TRUE, rk);
         b->u.pool.dst[3] = f->dst.b[15];
         return;
     }
@@ -833,8 +845,8 @@ void add_to(sf_agg_t *a, body_t *b, tslot_t *entry, const sf_flow_t *f,
     }
 }
 
-static body_t *source_of(sf_agg_t *a, const sf_flow_t *f, guint64 h,
-                          tslot_t **entry)
+AGG_INLINE body_t *source_of(sf_agg_t *a, const sf_flow_t *f, guint64 h,
+                              tslot_t **entry)
 {
     if (a->n_bodies == 0)
         a->base_ms = f->arrival_ms;
