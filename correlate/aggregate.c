@@ -100,7 +100,7 @@
 #define RECENT_HOST G_MAXUINT32
 /* for the steps of filing a flow, inlined into the batch's loop (GCC
  * leaves them out of line once the loop holds the rest) */
-#define AGG_INLINE static inline __attribute__((always_inline))
+#define AGG_INLINE G_ALWAYS_INLINE static inline
 
 enum { EL_PORT, EL_NET, EL_HOST };
 
