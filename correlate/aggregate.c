@@ -482,10 +482,11 @@ static guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
     return file_host(a, n, host, v4, rk);
 }
 
-/* Returns add_host's answer for the host, or RECENT_HOST (filed, its index not looked up); 0 when
- * dropped.  In *net_e its net's element (0 when dropped).  count: whether a net over the cap counts as
- * a drop (not for flows that were counted while inline).  known: the
- * net's element when the caller knows it, else 0. */
+/* Files the destination's net and host; returns add_host's answer for
+ * the host, and in *net_e the net's element (0 when dropped).  count:
+ * whether a net over the cap counts as a drop (not for flows that were
+ * counted while inline).  known: the net's element when the caller knows
+ * it, else 0. */
 static guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
                             gboolean v4, gboolean count, guint32 known,
                             guint32 *net_e)
