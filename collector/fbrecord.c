@@ -784,8 +784,9 @@ direct_loop(const sf_msg_t *m, const tctx_t *t, const uint8_t *p, size_t len,
  * Direct plans of a common shape (how many fields of each conversion,
  * OP_* order) get a record loop of their own, compiled with that shape
  * as a constant: no per-kind loop tests, no empty kinds.  The shapes are
- * those of the fixtures' most common exporters; any other runs the same
- * loop with the template's counts.
+ * softflowd's and pmacctd's flow templates; any other template runs the
+ * same loop with its own counts (the same records out, without the
+ * unrolling).
  */
 #define SHAPES(X) \
     X(1, 2, 0, 0, 2, 4, 0, 2, 1, 1, 0)     /* softflowd v9/IPFIX, IPv4 */ \
