@@ -214,23 +214,32 @@ static void test_time_ipfix(fx_t *fx, gconstpointer data)
     g_assert_cmpint(f->end_ms, ==, t0 + 750);
 }
 
+/* An IPFIX message of domain 1 holding an options template TID (scope
+ * observationDomainId, systemInitTimeMilliseconds) and its record: the
+ * exporter booted at init_ms. */
+static void ipfix_init_option(pkt_t *p, uint16_t tid, int64_t init_ms)
+{
+    static const fs_t of[] = { { 149, 4, 0 }, { 160, 8, 0 } };
+
+    ipfix_hdr(p, 1700000100, 0, 1);
+    size_t s = set_begin(p, 3);
+    ipfix_opt_tmpl(p, tid, of, 2, 1);
+    put16(p, 0);
+    set_end(p, s);
+    s = set_begin(p, tid);
+    put32(p, 1);
+    put64(p, (uint64_t)init_ms);
+    set_end(p, s);
+    ipfix_end(p);
+}
+
 /* 22/21 with 160 sent once in an options record of the domain. */
 static void test_time_ipfix_options_init(fx_t *fx, gconstpointer data)
 {
-    static const fs_t of[] = { { 149, 4, 0 }, { 160, 8, 0 } };
     const int64_t t0 = INT64_C(1700000000000);
     pkt_t p, v;
 
-    ipfix_hdr(&p, 1700000100, 0, 1);    /* options record: booted at t0 - 60 s */
-    size_t s = set_begin(&p, 3);
-    ipfix_opt_tmpl(&p, 257, of, 2, 1);
-    put16(&p, 0);
-    set_end(&p, s);
-    s = set_begin(&p, 257);
-    put32(&p, 1);
-    put64(&p, (uint64_t)t0 - 60000);
-    set_end(&p, s);
-    ipfix_end(&p);
+    ipfix_init_option(&p, 257, t0 - 60000);     /* booted at t0 - 60 s */
     feed(fx, &p);
     v.n = 0; put32(&v, 100); put32(&v, 200);
     const sf_flow_t *f =
@@ -763,19 +772,9 @@ static void softflowd_ipfix(fx_t *fx, twin_t *t)
 /* An IPFIX options record of domain 1: booted at init_ms. */
 static void sys_init_option(fx_t *fx, twin_t *t, int64_t init_ms)
 {
-    static const fs_t of[] = { { 149, 4, 0 }, { 160, 8, 0 } };
     pkt_t p;
 
-    ipfix_hdr(&p, 1700000100, 0, 1);
-    size_t s = set_begin(&p, 3);
-    ipfix_opt_tmpl(&p, 258, of, 2, 1);
-    put16(&p, 0);
-    set_end(&p, s);
-    s = set_begin(&p, 258);
-    put32(&p, 1);
-    put64(&p, (uint64_t)init_ms);
-    set_end(&p, s);
-    ipfix_end(&p);
+    ipfix_init_option(&p, 258, init_ms);
     feed_both(fx, t, &p, 0);
 }
 
