@@ -444,7 +444,7 @@ static gboolean file_port(sf_agg_t *a, body_t *b, guint16 port, guint64 rk)
 }
 
 /* FALSE when dropped.  A port in the recent cache is filed: no lookup. */
-static gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
+AGG_INLINE gboolean add_port(sf_agg_t *a, body_t *b, guint16 port)
 {
     guint64 rk = recent_key(b->owner, EL_PORT, port);
 
@@ -472,8 +472,8 @@ static guint32 file_host(sf_agg_t *a, guint32 n, const guint8 *host,
 
 /* file_host's answer or, for an IPv4 host found in the recent cache,
  * RECENT_HOST (filed, its index not looked up). */
-static guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
-                        gboolean v4)
+AGG_INLINE guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
+                            gboolean v4)
 {
     guint64 rk = recent_key(n, EL_HOST, host[0]);
 
@@ -487,9 +487,9 @@ static guint32 add_host(sf_agg_t *a, guint32 n, const guint8 *host,
  * whether a net over the cap counts as a drop (not for flows that were
  * counted while inline).  known: the net's element when the caller knows
  * it, else 0. */
-static guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
-                            gboolean v4, gboolean count, guint32 known,
-                            guint32 *net_e)
+AGG_INLINE guint32 add_net_host(sf_agg_t *a, body_t *b, const guint8 dst[16],
+                                gboolean v4, gboolean count, guint32 known,
+                                guint32 *net_e)
 {
     const guint8 *net = v4 ? dst + 12 : dst;
     const guint8 *host = v4 ? dst + 15 : dst + 8;
@@ -806,13 +806,10 @@ AGG_INLINE void add_to(sf_agg_t *a, body_t *b, tslot_t *entry,
      * last ones): a port scan of one host then looks up its port only, a
      * sweep on one port its net and host only, and a repeated flow
      * nothing. */
-    if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)) {
-        /* a repeat: the recent cache, inline; else the index */
-        guint64 rk = recent_key(b->owner, EL_PORT, f->dst_port);
-        if (recent_has(a, rk) || file_port(a, b, f->dst_port, rk)) {
-            b->u.pool.port = f->dst_port;
-            b->flags |= BF_LAST_PORT;
-        }
+    if (with_port && !((b->flags & BF_LAST_PORT) && b->u.pool.port == f->dst_port)
+        && add_port(a, b, f->dst_port)) {
+        b->u.pool.port = f->dst_port;
+        b->flags |= BF_LAST_PORT;
     }
     if (same_dst(a, b, f))
         return;
@@ -822,18 +819,7 @@ AGG_INLINE void add_to(sf_agg_t *a, body_t *b, tslot_t *entry,
     guint32 known = v4 && (b->flags & (BF_LAST_DST | BF_LAST_V6)) == BF_LAST_DST
                     && memcmp(b->u.pool.dst, f->dst.b + 12, 3) == 0
                     ? b->u.pool.last_host : 0;
-    if (known) {
-        /* as add_net_host with the net known, its repeats inline; the
-         * body's net and flags stay, only the host byte moves */
-        if (!(a->pool[known - 1].flags & EF_TRACKED))
-            a->dropped++;
-        guint64 rk = recent_key(known, EL_HOST, f->dst.b[15]);
-        if (!recent_has(a, rk))
-            file_host(a, known, f->dst.b + 15, TRUE, rk);
-        b->u.pool.dst[3] = f->dst.b[15];
-        return;
-    }
-    guint32 net_e, host = add_net_host(a, b, f->dst.b, v4, TRUE, 0, &net_e);
+    guint32 net_e, host = add_net_host(a, b, f->dst.b, v4, TRUE, known, &net_e);
     b->flags &= ~(BF_LAST_DST | BF_LAST_V6);
     if (v4) {
         /* dropped or not: a repeat would be dropped again */
